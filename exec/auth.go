@@ -1,0 +1,140 @@
+package exec
+
+import (
+	"errors"
+	"net"
+
+	gliderssh "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+)
+
+// Permission extensions that carry the identity of the login attempt that
+// succeeded. x/crypto keeps the Permissions of that very attempt on the
+// ServerConn, so nothing a callback saw for an earlier attempt (another
+// user name, a key only offered) can leak into the session.
+const (
+	extUserID = "corral-user-id"
+	extUser   = "corral-user"
+	extLogin  = "corral-login" // the SSH user name as typed, e.g. "alice+105"
+	extMethod = "corral-method"
+	extKey    = "corral-key" // wire-format public key of a publickey login
+)
+
+var (
+	errLocked     = errors.New("too many failed logins")
+	errNoneMethod = errors.New("authentication required")
+)
+
+// lockedMessage is sent as an auth banner while a client is locked out.
+const lockedMessage = "corral: too many failed logins; try again later\n"
+
+// serverConfig replaces gliderlabs' auth plumbing with x/crypto callbacks
+// that see each attempt's own ConnMetadata (gliderlabs' context keeps the
+// user name of the first attempt only). It is used as ServerConfigCallback
+// while the gliderlabs auth handlers stay nil, so "none" would be allowed;
+// NoClientAuthCallback refuses it.
+func (srv *Server) serverConfig(ctx gliderssh.Context) *ssh.ServerConfig {
+	return &ssh.ServerConfig{
+		NoClientAuth:         true,
+		NoClientAuthCallback: func(ssh.ConnMetadata) (*ssh.Permissions, error) { return nil, errNoneMethod },
+		PasswordCallback: func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+			user, _ := splitLogin(conn.User())
+			if err := srv.checkLocked(ctx, conn, user, "password"); err != nil {
+				return nil, err
+			}
+			ref, err := srv.deps.Auth.PasswordLogin(ctx, user, string(password), conn.RemoteAddr())
+			if err != nil {
+				srv.loginFailed(ctx, conn, user, "password")
+				return nil, err
+			}
+			srv.loginOK(ctx, conn, ref, "password", nil)
+			return loginPermissions(ref, conn.User(), "password", nil), nil
+		},
+		// Called for offered keys too: it only says whether the key would do.
+		PublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			user, _ := splitLogin(conn.User())
+			if err := srv.checkLocked(ctx, conn, user, "publickey"); err != nil {
+				return nil, err
+			}
+			ref, err := srv.deps.Auth.PublicKeyLogin(ctx, user, key, conn.RemoteAddr())
+			if err != nil {
+				// Clients offer every key they have; these are not failures.
+				return nil, err
+			}
+			return loginPermissions(ref, conn.User(), "publickey", key), nil
+		},
+		// Called only once the client proved it holds the key.
+		VerifiedPublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey, p *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+			ref := UserRef{ID: p.Extensions[extUserID], Name: p.Extensions[extUser]}
+			srv.loginOK(ctx, conn, ref, "publickey", key)
+			return p, nil
+		},
+	}
+}
+
+func loginPermissions(ref UserRef, login, method string, key ssh.PublicKey) *ssh.Permissions {
+	ext := map[string]string{extUserID: ref.ID, extUser: ref.Name, extLogin: login, extMethod: method}
+	if key != nil {
+		ext[extKey] = string(key.Marshal())
+	}
+	return &ssh.Permissions{Extensions: ext}
+}
+
+// identity is the user who logged in, read from the successful attempt's
+// permissions and checked against the session's user name and key.
+func identity(s gliderssh.Session) (UserRef, bool) {
+	p := s.Permissions().Permissions
+	if p == nil || p.Extensions[extUserID] == "" {
+		return UserRef{}, false
+	}
+	if p.Extensions[extLogin] != s.User() {
+		return UserRef{}, false
+	}
+	key := s.PublicKey()
+	switch p.Extensions[extMethod] {
+	case "publickey":
+		if key == nil || string(key.Marshal()) != p.Extensions[extKey] {
+			return UserRef{}, false
+		}
+	case "password":
+		if key != nil {
+			return UserRef{}, false
+		}
+	default:
+		return UserRef{}, false
+	}
+	return UserRef{ID: p.Extensions[extUserID], Name: p.Extensions[extUser]}, true
+}
+
+func remoteIP(a net.Addr) string {
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
+
+func (srv *Server) checkLocked(ctx gliderssh.Context, conn ssh.ConnMetadata, user, method string) error {
+	ipKey, userKey := "ip:"+remoteIP(conn.RemoteAddr()), "user:"+user
+	if srv.deps.Limiter.Allow(ipKey) && srv.deps.Limiter.Allow(userKey) {
+		return nil
+	}
+	srv.audit(ctx, Event{Kind: EventAuthLocked, User: user, Remote: conn.RemoteAddr().String(), Method: method, Reason: errLocked.Error()})
+	return &ssh.BannerError{Err: errLocked, Message: lockedMessage}
+}
+
+func (srv *Server) loginFailed(ctx gliderssh.Context, conn ssh.ConnMetadata, user, method string) {
+	srv.deps.Limiter.Failure("ip:" + remoteIP(conn.RemoteAddr()))
+	srv.deps.Limiter.Failure("user:" + user)
+	srv.audit(ctx, Event{Kind: EventAuthFailed, User: user, Remote: conn.RemoteAddr().String(), Method: method})
+}
+
+func (srv *Server) loginOK(ctx gliderssh.Context, conn ssh.ConnMetadata, ref UserRef, method string, key ssh.PublicKey) {
+	// Only the user's count is cleared: a login to one's own account must not
+	// wipe the failures an address piled up against others.
+	srv.deps.Limiter.Success("user:" + ref.Name)
+	e := Event{Kind: EventAuthOK, UserID: ref.ID, User: ref.Name, Remote: conn.RemoteAddr().String(), Method: method}
+	if key != nil {
+		e.Fingerprint = ssh.FingerprintSHA256(key)
+	}
+	srv.audit(ctx, e)
+}

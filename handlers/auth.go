@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/store"
+	"corral/views"
+)
+
+// home sends people where they can start: setup, sign-in, or containers.
+func (h *Handler) home(c echo.Context) error {
+	if _, ok := currentUser(c); ok {
+		return c.Redirect(http.StatusSeeOther, "/containers")
+	}
+	n, err := h.Accounts.CountUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return c.Redirect(http.StatusSeeOther, "/setup")
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// setupAvailable reports whether /setup may still create the first account.
+func (h *Handler) setupAvailable(c echo.Context) error {
+	n, err := h.Accounts.CountUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")
+	}
+	return nil
+}
+
+func (h *Handler) setupShow(c echo.Context) error {
+	if err := h.setupAvailable(c); err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, h.page(c, "Set up", ""), views.Setup(views.AuthForm{CSRF: csrfToken(c)}))
+}
+
+func (h *Handler) setupCreate(c echo.Context) error {
+	if err := h.setupAvailable(c); err != nil {
+		return err
+	}
+	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username"))}
+	pass := c.FormValue("password")
+	if pass != c.FormValue("confirm") {
+		f.Error = "The two passwords differ."
+		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
+	}
+	u, err := h.Accounts.CreateFirstUser(c.Request().Context(), f.Username, pass)
+	switch {
+	case errors.Is(err, store.ErrSetupDone):
+		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
+		f.Error = err.Error()
+		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
+	case err != nil:
+		return err
+	}
+	h.audit(c, store.AuditEntry{Kind: "setup.account", UserID: u.ID, Username: u.Username})
+	if err := h.startSession(c, u); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "Welcome, "+u.Username+". Add a Proxmox node to get started.")
+	return seeOther(c, "/settings/nodes")
+}
+
+func (h *Handler) loginShow(c echo.Context) error {
+	if _, ok := currentUser(c); ok {
+		return c.Redirect(http.StatusSeeOther, "/containers")
+	}
+	n, err := h.Accounts.CountUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return c.Redirect(http.StatusSeeOther, "/setup")
+	}
+	f := views.AuthForm{CSRF: csrfToken(c), Next: safeNext(c.QueryParam("next"))}
+	return h.render(c, http.StatusOK, h.page(c, "Sign in", ""), views.Login(f))
+}
+
+func (h *Handler) loginSubmit(c echo.Context) error {
+	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
+	keys := []string{"user:" + strings.ToLower(f.Username), "addr:" + c.RealIP()}
+	if blocked, wait := h.Limiter.Blocked(keys...); blocked {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		h.audit(c, store.AuditEntry{Kind: "login.limited", Username: f.Username})
+		f.Error = fmt.Sprintf("Too many failed sign-ins. Wait %d seconds, then try again.", secs)
+		return h.render(c, http.StatusTooManyRequests, h.page(c, "Sign in", ""), views.Login(f))
+	}
+	u, err := h.Accounts.Authenticate(c.Request().Context(), f.Username, c.FormValue("password"))
+	if errors.Is(err, store.ErrBadCredentials) {
+		h.Limiter.Fail(keys...)
+		h.audit(c, store.AuditEntry{Kind: "login.failed", Username: f.Username})
+		f.Error = "Wrong username or password."
+		return h.render(c, http.StatusUnauthorized, h.page(c, "Sign in", ""), views.Login(f))
+	}
+	if err != nil {
+		return err
+	}
+	h.Limiter.Reset(keys[0])
+	h.audit(c, store.AuditEntry{Kind: "login.ok", UserID: u.ID, Username: u.Username})
+	if err := h.startSession(c, u); err != nil {
+		return err
+	}
+	to := f.Next
+	if to == "" {
+		to = "/containers"
+	}
+	return seeOther(c, to)
+}
+
+// startSession signs u in on a fresh session id (no fixation) with a new CSRF token.
+func (h *Handler) startSession(c echo.Context, u store.User) error {
+	sess := currentSession(c)
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	sess.Values[valUserID] = u.ID
+	sess.Values[valCSRF] = randomToken()
+	if err := h.Sessions.Rotate(c.Request(), c.Response(), sess); err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	return nil
+}
+
+func (h *Handler) logout(c echo.Context) error {
+	sess := currentSession(c)
+	if u, ok := currentUser(c); ok {
+		h.audit(c, store.AuditEntry{Kind: "logout", UserID: u.ID, Username: u.Username})
+	}
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	setFlash(c, "info", "You are signed out.")
+	return seeOther(c, "/login")
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return ""
+	}
+	return p
+}
+
+// audit records e with the caller's address; a failure to audit is logged, not fatal.
+func (h *Handler) audit(c echo.Context, e store.AuditEntry) {
+	e.Remote = c.RealIP()
+	if e.Time.IsZero() {
+		e.Time = h.Now()
+	}
+	if err := h.Audit.Audit(c.Request().Context(), e); err != nil {
+		h.Logger.Error("audit write failed", "kind", e.Kind, "err", err)
+	}
+}

@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/store"
+	"corral/views"
+)
+
+// userError is an error whose message is safe and useful to show.
+type userError struct {
+	status int
+	msg    string
+	err    error
+}
+
+func (e *userError) Error() string {
+	if e.err != nil {
+		return e.msg + ": " + e.err.Error()
+	}
+	return e.msg
+}
+func (e *userError) Unwrap() error { return e.err }
+
+// classify maps an error to a status and a message the user may see. It is
+// the one table that turns causes into words; everything unknown is a 500
+// whose cause stays in the log.
+func classify(err error) (int, string) {
+	var he *echo.HTTPError
+	var ue *userError
+	switch {
+	case errors.As(err, &ue):
+		return ue.status, ue.msg
+	case errors.As(err, &he):
+		if m, ok := he.Message.(string); ok {
+			return he.Code, m
+		}
+		return he.Code, http.StatusText(he.Code)
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, "Not found, or not yours."
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
+		return http.StatusUnprocessableEntity, err.Error()
+	}
+	return http.StatusInternalServerError, "Something went wrong on our side. The details are in Corral's log."
+}
+
+// errorHandler is Echo's central HTTPErrorHandler.
+func (h *Handler) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := classify(err)
+	log := h.Logger.With("method", c.Request().Method, "path", c.Request().URL.Path, "status", status)
+	if status >= 500 {
+		log.Error("request failed", "err", err)
+	} else {
+		log.Debug("request refused", "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if isHTMX(c) {
+		toast(c, "bad", msg)
+		_ = h.render(c, status, views.Page{}, views.ErrorFragment(msg))
+		return
+	}
+	title := http.StatusText(status)
+	if status == http.StatusNotFound {
+		title = "Not found"
+	}
+	_ = h.render(c, status, h.page(c, title, ""), views.ErrorPage(status, title, msg))
+}

@@ -1,0 +1,65 @@
+// Package handlers holds Corral's HTTP routes and middleware. Handlers are
+// thin: they parse the request, call a store or service through a small
+// interface declared here, and render a view.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"corral/store"
+)
+
+// Accounts is what the sign-in pages need from the user store.
+type Accounts interface {
+	CountUsers(ctx context.Context) (int, error)
+	CreateFirstUser(ctx context.Context, username, password string) (store.User, error)
+	Authenticate(ctx context.Context, username, password string) (store.User, error)
+	UserByID(ctx context.Context, id string) (store.User, error)
+}
+
+// SessionStore is a gorilla/sessions store that can also rotate a session id.
+type SessionStore interface {
+	sessions.Store
+	Rotate(r *http.Request, w http.ResponseWriter, s *sessions.Session) error
+}
+
+// Auditor records security-relevant events.
+type Auditor interface {
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+// Deps are the Handler's collaborators; main fills them in.
+type Deps struct {
+	Accounts  Accounts
+	Sessions  SessionStore
+	Audit     Auditor
+	Limiter   *LoginLimiter
+	Templates TemplateStore
+	Logger    *slog.Logger
+	Version   string
+	Now       func() time.Time
+}
+
+// Handler serves every route. Build it with New and mount it with Register.
+type Handler struct {
+	Deps
+}
+
+// New checks the dependencies and returns a Handler.
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Limiter == nil {
+		d.Limiter = NewLoginLimiter(5, time.Minute, d.Now)
+	}
+	return &Handler{Deps: d}
+}

@@ -1,0 +1,66 @@
+package proxmox
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Client talks to one Proxmox node. It is safe for concurrent use.
+type Client struct {
+	addr    string // host:port, for messages
+	base    string // https://host:port/api2/json
+	auth    string // Authorization header value; holds the secret
+	http    *http.Client
+	timeout time.Duration
+	retry   Retry
+	poll    time.Duration
+	log     *slog.Logger
+}
+
+// New validates cfg and returns a client for it. A config with neither a
+// pinned fingerprint nor UseCA is rejected: Corral never trusts blindly.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o := buildOptions(opts)
+	tc, err := tlsConfig(cfg, o.rootCAs)
+	if err != nil {
+		return nil, fmt.Errorf("proxmox: config: %w", err)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		Proxy:               nil, // a home-lab node is reached directly
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tc,
+		TLSHandshakeTimeout: timeout,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &Client{
+		addr:    cfg.Addr(),
+		base:    "https://" + cfg.Addr() + "/api2/json",
+		auth:    "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret,
+		http:    &http.Client{Transport: transport},
+		timeout: timeout,
+		retry:   o.retry,
+		poll:    o.poll,
+		log:     o.logger.With(slog.String("node_addr", cfg.Addr())),
+	}, nil
+}
+
+// Addr returns the host:port the client talks to.
+func (c *Client) Addr() string { return c.addr }
+
+// String describes the client without its secret.
+func (c *Client) String() string { return "proxmox.Client(" + c.addr + ")" }
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }

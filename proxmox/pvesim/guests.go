@@ -1,0 +1,143 @@
+package pvesim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// AddGuest adds a container or VM as if it had always existed.
+func (s *Sim) AddGuest(spec GuestSpec) error {
+	n := s.nodes[spec.Node]
+	if n == nil {
+		return fmt.Errorf("%w: %q", ErrNoSuchNode, spec.Node)
+	}
+	if spec.Type == "" {
+		spec.Type = LXC
+	}
+	g := &guest{
+		vmid: spec.VMID, typ: spec.Type, node: spec.Node, status: "stopped", statsSeen: true,
+		hostname: spec.Name, cores: spec.Cores, memory: spec.MemoryMiB, swap: 512,
+		tags: normaliseTags(spec.Tags), arch: "amd64", ostype: "debian", unprivileged: true,
+		template: spec.Template, created: s.now(),
+	}
+	if g.cores == 0 {
+		g.cores = 1
+	}
+	if g.memory == 0 {
+		g.memory = 512
+	}
+	disk := spec.DiskGiB
+	if disk == 0 {
+		disk = 8
+	}
+	g.diskBytes = int64(disk) << 30
+	g.rootfs = fmt.Sprintf("local-lvm:vm-%d-disk-0,size=%dG", g.vmid, disk)
+	net0 := spec.Net0
+	if net0 == "" {
+		net0 = "name=eth0,bridge=vmbr0,ip=dhcp"
+	}
+	net, problems := parsePropString("net0", net0, "", netFormat)
+	if len(problems) > 0 {
+		return fmt.Errorf("pvesim: guest %d: %s", g.vmid, strings.Join(problems, "; "))
+	}
+	g.nets = map[string]string{"net0": s.normaliseNet(net, g.vmid, 0)}
+
+	n.estate.mu.Lock()
+	defer n.estate.mu.Unlock()
+	if old, taken := n.estate.guests[g.vmid]; taken {
+		return fmt.Errorf("pvesim: %s %d already exists on node '%s'", old.kindWord(), g.vmid, old.node)
+	}
+	if g.typ == LXC {
+		dir, err := s.makeGuestDir(n, g.vmid)
+		if err != nil {
+			return err
+		}
+		g.dir = dir
+	}
+	if spec.Running {
+		g.status = "running"
+		g.startedAt = s.now().Add(-secondsFor(g.vmid))
+	}
+	n.estate.guests[g.vmid] = g
+	return nil
+}
+
+// ContainerDir is the private data directory of container vmid on this node
+// (the root its guest sandbox runs in), or "" when there is no such container.
+func (n *Node) ContainerDir(vmid int) string {
+	n.estate.mu.Lock()
+	defer n.estate.mu.Unlock()
+	g := n.estate.guests[vmid]
+	if g == nil || g.node != n.name || g.typ != LXC {
+		return ""
+	}
+	return g.dir
+}
+
+// GuestStatus reports the status ("running"/"stopped") of a guest on this
+// node and whether it exists there.
+func (n *Node) GuestStatus(vmid int) (string, bool) {
+	n.estate.mu.Lock()
+	defer n.estate.mu.Unlock()
+	g := n.estate.guests[vmid]
+	if g == nil || g.node != n.name {
+		return "", false
+	}
+	return g.status, true
+}
+
+func (s *Sim) makeGuestDir(n *Node, vmid int) (string, error) {
+	dir := filepath.Join(s.dir, "nodes", n.name, "lxc", strconv.Itoa(vmid))
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("pvesim: guest dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("pvesim: guest dir: %w", err)
+	}
+	return dir, nil
+}
+
+// normaliseNet fills in what PVE adds to a net[n] value: hwaddr and type=veth.
+func (s *Sim) normaliseNet(net propString, vmid, idx int) string {
+	if net["hwaddr"] == "" {
+		h := s.hash(fmt.Sprintf("mac/%d/%d", vmid, idx))
+		net["hwaddr"] = fmt.Sprintf("BC:24:11:%02X:%02X:%02X", byte(h>>16), byte(h>>8), byte(h))
+	}
+	if net["type"] == "" {
+		net["type"] = "veth"
+	}
+	return net.String("name")
+}
+
+// leaseIP is the address the simulated DHCP server gives a container's
+// interface: stable for a given seed, vmid and interface.
+func (s *Sim) leaseIP(vmid, idx int) string {
+	h := s.hash(fmt.Sprintf("lease/%d/%d", vmid, idx))
+	return fmt.Sprintf("192.168.1.%d/24", 50+h%200)
+}
+
+func (s *Sim) hash(key string) uint32 {
+	f := fnv.New32a()
+	fmt.Fprintf(f, "%d/%s", s.seed, key)
+	return f.Sum32()
+}
+
+// normaliseTags turns a tag list into PVE's stored form: lower case,
+// de-duplicated, sorted, joined with ";".
+func normaliseTags(s string) string {
+	fields := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fields {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sortStrings(out)
+	return strings.Join(out, ";")
+}

@@ -1,0 +1,221 @@
+package pvesim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gliderssh "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+)
+
+// Node is one simulated PVE host: an HTTPS API on 127.0.0.1 with its own
+// certificate and an SSH server with its own host key and `pct`.
+type Node struct {
+	sim    *Sim
+	estate *estate
+	name   string
+	nodeid int
+	ip     string // the address the node claims in /cluster/status
+	dir    string // host-side files for pct push/pull
+	faults Faults
+
+	cert atomic.Pointer[tls.Certificate]
+	srv  *http.Server
+
+	mu    sync.Mutex // guards the fields below
+	addr  string     // 127.0.0.1:port, kept across SetDown
+	ln    net.Listener
+	down  bool
+	conns map[net.Conn]struct{}
+
+	sshSrv   *gliderssh.Server
+	sshLn    net.Listener
+	hostKey  atomic.Pointer[ssh.Signer]
+	sshAuth  sshAuth
+	sshConns sync.WaitGroup
+
+	// guarded by estate.mu
+	storages []*storage
+	tasks    map[string]*task
+	taskSeq  []string
+}
+
+// Name is the node name.
+func (n *Node) Name() string { return n.name }
+
+// APIURL is the base URL of the node's API, e.g. https://127.0.0.1:41234/api2/json.
+func (n *Node) APIURL() string { return "https://" + n.Addr() + "/api2/json" }
+
+// Addr is the host:port of the HTTPS API.
+func (n *Node) Addr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.addr
+}
+
+// Host is the API host (always 127.0.0.1).
+func (n *Node) Host() string { h, _, _ := net.SplitHostPort(n.Addr()); return h }
+
+// Port is the API port.
+func (n *Node) Port() int {
+	_, p, _ := net.SplitHostPort(n.Addr())
+	port, _ := strconv.Atoi(p)
+	return port
+}
+
+// Certificate is the node's current leaf certificate.
+func (n *Node) Certificate() *tls.Certificate { return n.cert.Load() }
+
+// Fingerprint is the SHA-256 fingerprint of the current certificate as PVE
+// shows it (upper-case, colon-separated hex).
+func (n *Node) Fingerprint() string { return Fingerprint(n.cert.Load().Leaf.Raw) }
+
+// SSHAddr is the host:port of the node's SSH server.
+func (n *Node) SSHAddr() string { return n.sshLn.Addr().String() }
+
+// SSHHostKey is the node's current SSH host public key.
+func (n *Node) SSHHostKey() ssh.PublicKey { return (*n.hostKey.Load()).PublicKey() }
+
+// SSHUser is the SSH login user; only root may log in.
+func (n *Node) SSHUser() string { return "root" }
+
+// SSHPassword is root's SSH password.
+func (n *Node) SSHPassword() string { return n.sshAuth.password }
+
+// HostDir is the node's host filesystem as `pct push`/`pct pull` see it: an
+// absolute path on the node such as /root/x maps to HostDir()/root/x.
+func (n *Node) HostDir() string { return n.dir }
+
+// Faults is the node's fault injection set.
+func (n *Node) Faults() *Faults { return &n.faults }
+
+// RotateCertificate replaces the node's certificate (as `pvecm updatecerts
+// --force` would) and drops open connections, so the next request sees it.
+func (n *Node) RotateCertificate() error {
+	cert, err := n.estate.ca.issue(n.name, n.sim.now())
+	if err != nil {
+		return err
+	}
+	n.cert.Store(cert)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.closeConnsLocked()
+	return nil
+}
+
+// RotateHostKey replaces the node's SSH host key.
+func (n *Node) RotateHostKey() error {
+	signer, err := newHostKey()
+	if err != nil {
+		return err
+	}
+	n.hostKey.Store(&signer)
+	n.sshSrv.AddHostKey(signer)
+	return nil
+}
+
+// SetDown takes the node's HTTPS API off the network (connections are
+// refused and open ones are cut) or brings it back on the same port. Other
+// nodes of the cluster then report it offline and answer 595 for it.
+func (n *Node) SetDown(down bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if down == n.down {
+		return nil
+	}
+	n.down = down
+	if down {
+		err := n.ln.Close()
+		n.closeConnsLocked()
+		return err
+	}
+	return n.listenLocked()
+}
+
+// IsDown reports whether SetDown(true) is in effect.
+func (n *Node) IsDown() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.down
+}
+
+func (n *Node) closeConnsLocked() {
+	for c := range n.conns {
+		c.Close()
+	}
+	clear(n.conns)
+}
+
+// start listens on 127.0.0.1:0 for HTTPS and SSH.
+func (n *Node) start() error {
+	cert, err := n.estate.ca.issue(n.name, n.sim.now())
+	if err != nil {
+		return err
+	}
+	n.cert.Store(cert)
+	n.conns = map[net.Conn]struct{}{}
+	n.srv = &http.Server{
+		Handler:           n,
+		ReadHeaderTimeout: 30 * time.Second,
+		// pveproxy speaks HTTP/1.1 only; an empty map turns HTTP/2 off.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     nil,
+		ConnState:    n.trackConn,
+	}
+	n.addr = "127.0.0.1:0"
+	n.mu.Lock()
+	err = n.listenLocked()
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return n.startSSH()
+}
+
+func (n *Node) listenLocked() error {
+	ln, err := net.Listen("tcp", n.addr)
+	if err != nil {
+		return fmt.Errorf("pvesim: node %s listen: %w", n.name, err)
+	}
+	n.addr = ln.Addr().String()
+	tlsLn := tls.NewListener(ln, &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return n.cert.Load(), nil },
+	})
+	n.ln = tlsLn
+	go func() {
+		if err := n.srv.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			n.sim.log.Debug("https serve ended", "node", n.name, "error", err)
+		}
+	}()
+	return nil
+}
+
+func (n *Node) trackConn(c net.Conn, state http.ConnState) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		n.conns[c] = struct{}{}
+	case http.StateClosed, http.StateHijacked:
+		delete(n.conns, c)
+	}
+}
+
+func (n *Node) close(ctx context.Context) {
+	_ = n.srv.Shutdown(ctx)
+	n.mu.Lock()
+	n.closeConnsLocked()
+	n.mu.Unlock()
+	if n.sshSrv != nil {
+		_ = n.sshSrv.Close()
+	}
+}

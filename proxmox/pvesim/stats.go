@@ -1,0 +1,130 @@
+package pvesim
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Simulated host hardware of every node.
+const (
+	hostCPUs   = 8
+	hostMemory = int64(32) << 30
+)
+
+// secondsFor is a stable "already up for" duration for guests that exist at start.
+func secondsFor(vmid int) time.Duration {
+	return time.Duration(3600+vmid*137) * time.Second
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// usage is a guest's current figures; deterministic in vmid and uptime.
+type usage struct {
+	uptime                         int64
+	cpu                            float64
+	mem, disk                      int64
+	netin, netout, dread, dwrite int64
+}
+
+func (s *Sim) usage(g *guest) usage {
+	u := usage{disk: g.diskBytes * int64(10+g.vmid%30) / 100}
+	if g.status != "running" {
+		return u
+	}
+	up := int64(s.now().Sub(g.startedAt).Seconds())
+	if up < 0 {
+		up = 0
+	}
+	u.uptime = up
+	u.cpu = 0.002 + float64((g.vmid*37+int(up/10))%50)/1000
+	u.mem = g.maxmem() * int64(15+g.vmid%40) / 100
+	u.netin = up*1200 + int64(g.vmid)*1000
+	u.netout = up*800 + int64(g.vmid)*700
+	u.dread = 40_000_000 + up*2000
+	u.dwrite = 10_000_000 + up*3000
+	return u
+}
+
+func (g *guest) maxmem() int64 { return int64(g.memory) << 20 }
+
+func (g *guest) cpus() int {
+	if g.cores > 0 {
+		return g.cores
+	}
+	return hostCPUs
+}
+
+// addOptional adds lock, tags and template only when set, as PVE does.
+func (g *guest) addOptional(row map[string]any) {
+	if g.lock != "" {
+		row["lock"] = g.lock
+	}
+	if g.tags != "" {
+		row["tags"] = g.tags
+	}
+}
+
+// listRow is a row of GET /nodes/{node}/lxc or /qemu (and status/current).
+func (s *Sim) listRow(g *guest) map[string]any {
+	u := s.usage(g)
+	row := map[string]any{
+		"vmid": g.vmid, "name": g.displayName(), "status": g.status, "cpus": g.cpus(),
+		"cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes, "disk": u.disk,
+		"netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite, "uptime": u.uptime,
+	}
+	if g.typ == LXC {
+		row["type"] = "lxc"
+		row["maxswap"] = int64(g.swap) << 20
+		row["swap"] = 0
+	}
+	if g.status == "running" {
+		row["pid"] = 10000 + g.vmid*13
+		if g.typ == LXC {
+			row["pressurecpusome"] = 0.0
+			row["pressureiosome"] = 0.0
+			row["pressureiofull"] = 0.0
+			row["pressurememorysome"] = 0.0
+			row["pressurememoryfull"] = 0.0
+		}
+	}
+	if g.template {
+		row["template"] = 1
+	}
+	g.addOptional(row)
+	return row
+}
+
+// resourceRow is a guest row of GET /cluster/resources.
+func (s *Sim) resourceRow(g *guest, nodeUp bool) map[string]any {
+	row := map[string]any{"id": fmt.Sprintf("%s/%d", g.typ, g.vmid), "vmid": g.vmid, "node": g.node, "type": string(g.typ)}
+	g.addOptional(row)
+	if !g.statsSeen || !nodeUp {
+		row["status"] = "unknown"
+		return row
+	}
+	u := s.usage(g)
+	tmpl := 0
+	if g.template {
+		tmpl = 1
+	}
+	for k, v := range map[string]any{
+		"status": g.status, "name": g.displayName(), "uptime": u.uptime, "template": tmpl,
+		"maxcpu": g.cpus(), "cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes,
+		"disk": u.disk, "netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite,
+	} {
+		row[k] = v
+	}
+	return row
+}
+
+// nodeUptime is how long a node has been up: stable per node.
+func (n *Node) uptime() int64 { return int64(86400*3 + n.nodeid*3571) }
+
+// nodeMetrics are the statistics of a node for /nodes and /cluster/resources.
+func (n *Node) metrics() map[string]any {
+	return map[string]any{
+		"cpu": 0.0123 * float64(n.nodeid), "maxcpu": hostCPUs, "mem": hostMemory / 4 * int64(1+n.nodeid%3),
+		"maxmem": hostMemory, "disk": int64(12_415_746_048), "maxdisk": int64(100_861_726_720), "uptime": n.uptime(),
+	}
+}

@@ -1,0 +1,2 @@
+alias ll="ls -la"
+alias gs="git status"

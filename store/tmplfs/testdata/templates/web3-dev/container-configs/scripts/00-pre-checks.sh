@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+log_info "Checking network"
+getent hosts deb.debian.org >/dev/null

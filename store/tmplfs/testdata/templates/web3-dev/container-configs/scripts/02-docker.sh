@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+curl -fsSL https://get.docker.com | sh
+usermod -aG docker coder
