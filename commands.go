@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"corral/store/tmplfs"
 )
 
 // userCommand handles `corral user add NAME` and `corral user passwd NAME`.
@@ -87,8 +89,29 @@ func readPassword(stdin io.Reader, stderr io.Writer, confirm bool) (string, erro
 
 // templatesCommand handles `corral templates import DIR`.
 func templatesCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fmt.Fprint(stderr, "Usage: corral templates import DIR [--data DIR]\n")
-	return errUsage
+	if len(args) < 2 || args[0] != "import" {
+		fmt.Fprint(stderr, "Usage: corral templates import DIR [--data DIR]\n")
+		return errUsage
+	}
+	dir := args[1]
+	cfg, err := parseConfig("templates import", args[2:], getenv, stderr)
+	if err != nil {
+		return flagErr(err)
+	}
+	db, err := openStore(cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := tmplfs.ImportDir(ctx, dir, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, r.String())
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%d template(s) could not be imported", len(r.Errors))
+	}
+	return nil
 }
 
 // demo starts a simulated Proxmox cluster and Corral next to it.

@@ -20,6 +20,7 @@ import (
 
 	"corral/handlers"
 	"corral/store"
+	"corral/store/tmplfs"
 )
 
 // shutdownGrace is how long in-flight requests may run after SIGTERM.
@@ -69,11 +70,15 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		}
 	}()
 
+	if err := db.SeedTemplates(ctx); err != nil {
+		return fmt.Errorf("seed built-in templates: %w", err)
+	}
+
 	h := handlers.New(handlers.Deps{
 		Accounts:  db,
 		Sessions:  db.Sessions("corral_session", cfg.SessionTTL),
 		Audit:     db,
-		Templates: db,
+		Templates: tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
 		Logger:    log.With("component", "http"),
 		Version:   version,
 	})

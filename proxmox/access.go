@@ -63,3 +63,36 @@ func parentACLPath(path string) string {
 	}
 	return path[:i]
 }
+
+// requirement is one privilege Corral needs on one ACL path.
+type requirement struct{ path, priv string }
+
+// corralPrivileges are what Corral's features need (reference §11).
+// Datastore.AllocateTemplate is left out: only template downloads need it.
+func corralPrivileges() []requirement {
+	var out []requirement
+	add := func(path string, privs ...string) {
+		for _, p := range privs {
+			out = append(out, requirement{path, p})
+		}
+	}
+	add("/", "Sys.Audit")
+	add("/vms", "VM.Audit", "VM.PowerMgmt", "VM.Allocate", "VM.Config.CPU", "VM.Config.Memory",
+		"VM.Config.Network", "VM.Config.Disk", "VM.Config.Options")
+	add("/storage", "Datastore.Audit", "Datastore.AllocateSpace")
+	add("/sdn/zones/localnetwork", "SDN.Use")
+	return out
+}
+
+// MissingForCorral lists what the token lacks for Corral to work, as
+// "Privilege on /path", empty when nothing is missing. A privilege-separated
+// token without ACLs lacks everything.
+func (p Permissions) MissingForCorral() []string {
+	var out []string
+	for _, r := range corralPrivileges() {
+		if !p.Has(r.path, r.priv) {
+			out = append(out, r.priv+" on "+r.path)
+		}
+	}
+	return out
+}

@@ -35,7 +35,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Resolver: o.resolver}
 	transport := &http.Transport{
 		Proxy:               nil, // a home-lab node is reached directly
 		DialContext:         dialer.DialContext,
@@ -45,10 +45,14 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &Client{
-		addr:    cfg.Addr(),
-		base:    "https://" + cfg.Addr() + "/api2/json",
-		auth:    "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret,
-		http:    &http.Client{Transport: transport},
+		addr: cfg.Addr(),
+		base: "https://" + cfg.Addr() + "/api2/json",
+		auth: "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret,
+		http: &http.Client{
+			Transport: transport,
+			// Proxmox never redirects; following one would carry the token elsewhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		timeout: timeout,
 		retry:   o.retry,
 		poll:    o.poll,
@@ -64,3 +68,6 @@ func (c *Client) String() string { return "proxmox.Client(" + c.addr + ")" }
 
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// GoString keeps %#v from printing the token secret.
+func (c *Client) GoString() string { return c.String() }

@@ -2,7 +2,6 @@ package proxmox
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -151,18 +150,4 @@ func (c *Client) VMIDFree(ctx context.Context, vmid int) (bool, error) {
 			Message: fmt.Sprintf("asked about VMID %d, got %d", vmid, id)}
 	}
 	return true, nil
-}
-
-// splitTags splits a Proxmox tag list (';', ',' or space separated).
-func splitTags(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
-}
-
-// rawString returns a JSON scalar as text (strings unquoted, others verbatim).
-func rawString(v json.RawMessage) string {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return string(v)
 }

@@ -108,10 +108,11 @@ func (r Retry) delay(n int) time.Duration {
 
 // options collects what Option values set.
 type options struct {
-	logger  *slog.Logger
-	rootCAs *x509.CertPool
-	retry   Retry
-	poll    time.Duration
+	logger   *slog.Logger
+	rootCAs  *x509.CertPool
+	retry    Retry
+	poll     time.Duration
+	resolver *net.Resolver
 }
 
 // Option adjusts a Client.
@@ -128,6 +129,9 @@ func WithRetry(r Retry) Option { return func(o *options) { o.retry = r } }
 
 // WithPollInterval sets how often WaitTask polls (default 1 s).
 func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll = d } }
+
+// WithResolver sets the DNS resolver used to find the node (default: the system's).
+func WithResolver(r *net.Resolver) Option { return func(o *options) { o.resolver = r } }
 
 func buildOptions(opts []Option) options {
 	o := options{retry: DefaultRetry, poll: time.Second}

@@ -45,12 +45,11 @@ func Probe(ctx context.Context, host string, port int, tokenID, tokenSecret stri
 	if net.ParseIP(host) == nil {
 		tc.ServerName = host
 	}
-	dialer := &tls.Dialer{Config: tc}
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Resolver: o.resolver}, Config: tc}
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		// Reuse the client's classification by pretending this was a request.
-		c := &Client{addr: addr}
-		return nil, c.transportError(ctx, ctx, "PROBE", "", err, false)
+		c := &Client{addr: addr} // only for its error classification
+		return nil, c.transportError(ctx, ctx, "", "", err, false)
 	}
 	state := conn.(*tls.Conn).ConnectionState()
 	_ = conn.Close()

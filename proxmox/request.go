@@ -76,8 +76,11 @@ func (c *Client) call(ctx context.Context, method, path string, query, form url.
 	}
 	for n := 0; ; n++ {
 		env, err := c.attempt(ctx, method, path, query, form)
-		if err == nil || n+1 >= attempts || !retryable(err) {
-			return env, err
+		if err == nil {
+			return env, nil // not the typed nil *Error
+		}
+		if n+1 >= attempts || !retryable(err) {
+			return nil, err
 		}
 		wait := time.NewTimer(c.retry.delay(n))
 		select {

@@ -80,7 +80,15 @@ const logPage = 500
 // OK or WARNINGS, a KindTaskFailed *Error carrying the exit status otherwise,
 // and a KindCanceled or KindTimeout *Error when ctx ends first (the task
 // keeps running on the node).
+// An empty node is taken from the UPID.
 func (c *Client) WaitTask(ctx context.Context, node, upid string, onLog func(line string)) error {
+	if node == "" {
+		u, err := ParseUPID(upid)
+		if err != nil {
+			return err
+		}
+		node = u.Node
+	}
 	ticker := time.NewTicker(c.poll)
 	defer ticker.Stop()
 	seen := 0

@@ -99,3 +99,17 @@ func scalarText(b []byte) (text string, isNull bool) {
 	}
 	return string(b), false
 }
+
+// splitTags splits a Proxmox tag list (';', ',' or space separated).
+func splitTags(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
+}
+
+// rawString returns a JSON scalar as text (strings unquoted, others verbatim).
+func rawString(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}

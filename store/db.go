@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -38,6 +40,9 @@ type DB struct {
 	now  func() time.Time
 	log  *slog.Logger
 	kdf  kdfParams
+	// hashSlots bounds concurrent password hashing: each argon2id run takes
+	// kdf.Memory KiB, and a burst of logins must not exhaust a Pi's RAM.
+	hashSlots chan struct{}
 	// dummyHash is verified against for unknown users, so Authenticate
 	// spends the same time whether or not the user exists. Built lazily
 	// because hashing is deliberately slow.
@@ -62,6 +67,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (lock not free after %s)", ErrLocked, path, opts.LockTimeout)
@@ -75,6 +83,8 @@ func Open(path string, opts Options) (*DB, error) {
 		now:  opts.Now,
 		log:  opts.Logger,
 		kdf:  defaultKDF(),
+		// Two slots keep worst-case hashing memory near 40 MiB.
+		hashSlots: make(chan struct{}, 2),
 	}
 	var from int
 	err = bdb.Update(func(tx *bolt.Tx) error {

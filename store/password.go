@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -43,6 +44,33 @@ func validatePassword(pw string) error {
 		return fmt.Errorf("%w: password must be at most %d bytes", ErrInvalid, maxPasswordLen)
 	}
 	return nil
+}
+
+// hash runs hashPassword in one of the DB's hashing slots.
+func (db *DB) hash(ctx context.Context, pw string) (string, error) {
+	if err := db.acquireHashSlot(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-db.hashSlots }()
+	return hashPassword(pw, db.kdf), nil
+}
+
+// verify runs verifyPassword in one of the DB's hashing slots.
+func (db *DB) verify(ctx context.Context, pw, encoded string) (bool, error) {
+	if err := db.acquireHashSlot(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-db.hashSlots }()
+	return verifyPassword(pw, encoded)
+}
+
+func (db *DB) acquireHashSlot(ctx context.Context) error {
+	select {
+	case db.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("store: waiting to hash a password: %w", ctx.Err())
+	}
 }
 
 // hashPassword returns a PHC-style string:

@@ -17,6 +17,9 @@ import (
 // Save indexes the session under it so DeleteUserSessions finds it.
 const SessionUserKey = "uid"
 
+// DefaultSessionMaxAge applies when Sessions is given no lifetime.
+const DefaultSessionMaxAge = 7 * 24 * time.Hour
+
 const sessionIDLen = 32
 
 type sessionRecord struct {
@@ -41,8 +44,11 @@ type SessionStore struct {
 }
 
 // Sessions returns a SessionStore for the named cookie. Sessions expire
-// maxAge after their last Save.
+// maxAge after their last Save; maxAge <= 0 means DefaultSessionMaxAge.
 func (db *DB) Sessions(cookieName string, maxAge time.Duration) *SessionStore {
+	if maxAge <= 0 {
+		maxAge = DefaultSessionMaxAge
+	}
 	return &SessionStore{db: db, name: cookieName, maxAge: maxAge}
 }
 

@@ -87,14 +87,18 @@ func (db *DB) createUser(ctx context.Context, username, password string, first b
 		return User{}, err
 	}
 	// Hash outside the transaction: it is slow on purpose.
+	hash, err := db.hash(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
 	rec := userRecord{
 		V:        recordVersion,
 		ID:       newID(),
 		Username: username,
-		Hash:     hashPassword(password, db.kdf),
+		Hash:     hash,
 		Created:  db.now().UTC(),
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		users := tx.Bucket([]byte(bucketUsers))
 		if k, _ := users.Cursor().First(); first && k != nil {
 			return ErrSetupDone
@@ -136,10 +140,12 @@ func (db *DB) Authenticate(ctx context.Context, username, password string) (User
 	}
 	if !found {
 		db.dummyOnce.Do(func() { db.dummyHash = hashPassword("no such user", db.kdf) })
-		_, _ = verifyPassword(password, db.dummyHash)
+		if _, err := db.verify(ctx, password, db.dummyHash); err != nil {
+			return User{}, err
+		}
 		return User{}, ErrBadCredentials
 	}
-	ok, err := verifyPassword(password, rec.Hash)
+	ok, err := db.verify(ctx, password, rec.Hash)
 	if err != nil {
 		return User{}, fmt.Errorf("store: authenticate %q: %w", rec.Username, err)
 	}
@@ -184,8 +190,11 @@ func (db *DB) SetPassword(ctx context.Context, userID, password string) error {
 	if err := validatePassword(password); err != nil {
 		return err
 	}
-	hash := hashPassword(password, db.kdf)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	hash, err := db.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		rec, err := userByID(tx, userID)
 		if err != nil {
 			return err

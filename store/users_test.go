@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -151,5 +152,26 @@ func TestPassword_DefaultParams(t *testing.T) {
 	}
 	if _, err := verifyPassword("x", "$bcrypt$nope"); err == nil {
 		t.Error("malformed hash accepted")
+	}
+}
+
+func TestDB_HashSlots(t *testing.T) {
+	db, _ := mustOpen(t)
+	mustUser(t, db, "alice")
+	// Occupy every slot; a caller whose context ends must give up rather
+	// than queue forever.
+	for range cap(db.hashSlots) {
+		db.hashSlots <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := db.Authenticate(ctx, "alice", "password-alice"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	for range cap(db.hashSlots) {
+		<-db.hashSlots
+	}
+	if _, err := db.Authenticate(t.Context(), "alice", "password-alice"); err != nil {
+		t.Fatalf("after slots free: %v", err)
 	}
 }

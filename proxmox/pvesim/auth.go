@@ -27,7 +27,13 @@ type TokenSpec struct {
 }
 
 // FullID is the token id as PVE writes it: user@realm!name.
-func (t TokenSpec) FullID() string { return t.User + "!" + t.ID }
+// A spec without ID stands for the user itself (a root shell running pct).
+func (t TokenSpec) FullID() string {
+	if t.ID == "" {
+		return t.User
+	}
+	return t.User + "!" + t.ID
+}
 
 // CorralPrivileges are the privileges Corral needs (reference §11).
 var CorralPrivileges = []string{

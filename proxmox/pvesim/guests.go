@@ -59,7 +59,7 @@ func (s *Sim) AddGuest(spec GuestSpec) error {
 		g.dir = dir
 	}
 	if spec.Running {
-		g.status = "running"
+		s.setRunning(g, true)
 		g.startedAt = s.now().Add(-secondsFor(g.vmid))
 	}
 	n.estate.guests[g.vmid] = g

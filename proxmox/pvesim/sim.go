@@ -3,11 +3,11 @@ package pvesim
 import (
 	"context"
 	"crypto/tls"
-	"net/http"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -77,8 +78,12 @@ type guest struct {
 	protection   bool
 	template     bool
 
-	dir string // private data directory, the root the guest sandbox runs in
-	box sandbox
+	ignoreShutdown bool
+
+	dir       string          // private data directory, the root the guest sandbox runs in
+	box       box             // made on first use
+	runCtx    context.Context // ends when the container stops: its sessions die with it
+	runCancel context.CancelFunc
 }
 
 // displayName is the list "name": the hostname, or CT<vmid>/VM<vmid>.
@@ -102,6 +107,13 @@ func (g *guest) kindWord() string {
 
 // configMap is GET …/lxc/{vmid}/config, with PVE's types.
 func (g *guest) configMap() map[string]any {
+	if g.lock == "create" {
+		// vzcreate writes the real config only at its end; until then the
+		// file holds little more than the lock.
+		c := map[string]any{"lock": "create"}
+		c["digest"] = g.digest(c)
+		return c
+	}
 	c := map[string]any{"arch": g.arch, "memory": g.memory, "swap": g.swap, "hostname": g.displayName()}
 	if g.ostype != "" {
 		c["ostype"] = g.ostype

@@ -21,9 +21,9 @@ func sortStrings(s []string) { sort.Strings(s) }
 
 // usage is a guest's current figures; deterministic in vmid and uptime.
 type usage struct {
-	uptime                         int64
-	cpu                            float64
-	mem, disk                      int64
+	uptime                       int64
+	cpu                          float64
+	mem, disk                    int64
 	netin, netout, dread, dwrite int64
 }
 
@@ -67,6 +67,16 @@ func (g *guest) addOptional(row map[string]any) {
 
 // listRow is a row of GET /nodes/{node}/lxc or /qemu (and status/current).
 func (s *Sim) listRow(g *guest) map[string]any {
+	if g.lock == "create" {
+		// The config is still empty: PVE reports defaults.
+		row := map[string]any{
+			"vmid": g.vmid, "name": fmt.Sprintf("CT%d", g.vmid), "status": "stopped", "type": "lxc", "cpus": 1,
+			"cpu": 0, "maxmem": int64(512) << 20, "mem": 0, "maxswap": int64(512) << 20, "swap": 0,
+			"maxdisk": int64(4) << 30, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
+			"uptime": 0, "lock": g.lock,
+		}
+		return row
+	}
 	u := s.usage(g)
 	row := map[string]any{
 		"vmid": g.vmid, "name": g.displayName(), "status": g.status, "cpus": g.cpus(),
@@ -114,6 +124,9 @@ func (s *Sim) resourceRow(g *guest, nodeUp bool) map[string]any {
 		"disk": u.disk, "netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite,
 	} {
 		row[k] = v
+	}
+	if g.typ == QEMU {
+		row["memhost"] = u.mem
 	}
 	return row
 }

@@ -113,6 +113,16 @@ func lookup(name string) command {
 		return cmdType
 	case "useradd", "adduser":
 		return cmdUseradd
+	case "echo":
+		return cmdEcho
+	case "tty":
+		return cmdTty
+	case "usermod":
+		return cmdUsermod
+	case "groupadd", "addgroup":
+		return cmdGroupadd
+	case "chpasswd", "passwd":
+		return func(p *proc) int { io.Copy(io.Discard, p.in); return 0 }
 	case "getent":
 		return cmdGetent
 	case "pgrep":
@@ -349,4 +359,13 @@ func openDevice(vp string, stdout, stderr io.Writer) (io.ReadWriteCloser, bool) 
 		return device{w: stderr}, true
 	}
 	return nil, false
+}
+
+func cmdTty(p *proc) int {
+	if !p.s.tty {
+		fmt.Fprintln(p.out, "not a tty")
+		return 1
+	}
+	fmt.Fprintln(p.out, "/dev/pts/0")
+	return 0
 }

@@ -95,9 +95,9 @@ func (g *Guest) boot(v *vfs, st *state) error {
 	if len(st.Units) > 0 {
 		return nil
 	}
-	for _, name := range baseUnits {
-		st.unit(name).Enabled = true
-		g.startUnit(v, st, name)
+	for _, name := range basePackageNames {
+		spec, _ := basePackage(name)
+		g.installFiles(v, st, name, spec)
 	}
 	return nil
 }
@@ -155,6 +155,7 @@ func (g *Guest) Exec(ctx context.Context, argv []string, env []string, stdio Std
 		return 255, err
 	}
 	defer s.close()
+	s.tty = tty != nil
 	if tty != nil && isShell(argv[0]) && !hasScriptArgs(argv[1:]) {
 		return s.interactive(ctx, stdio, tty, loginEnv(g.hostname, tty, env))
 	}
@@ -174,6 +175,7 @@ func (g *Guest) Shell(ctx context.Context, stdio Stdio, tty *Tty) (int, error) {
 		return 255, err
 	}
 	defer s.close()
+	s.tty = tty != nil
 	return s.interactive(ctx, stdio, tty, loginEnv(g.hostname, tty, nil))
 }
 

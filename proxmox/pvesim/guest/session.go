@@ -17,8 +17,9 @@ import (
 
 // session is one Exec or Shell call: the Guest plus an open root.
 type session struct {
-	g  *Guest
-	fs *vfs
+	g   *Guest
+	fs  *vfs
+	tty bool // commands run on a pseudo-terminal
 }
 
 func (s *session) close() { s.fs.Close() }
@@ -252,10 +253,18 @@ func (s *session) openHandler(ctx context.Context, p string, flag int, perm os.F
 	}
 	f, err := s.fs.OpenFile(vp, flag, perm)
 	if err != nil {
-		return nil, err
+		// The interpreter prints a *PathError as is; shape it like bash's
+		// "bash: /x: No such file or directory".
+		return nil, &fs.PathError{Op: "bash:", Path: p, Err: bashErr{err}}
 	}
 	return f, nil
 }
+
+// bashErr words an error the way bash does while keeping errors.Is.
+type bashErr struct{ err error }
+
+func (e bashErr) Error() string { return errText(e.err) }
+func (e bashErr) Unwrap() error { return e.err }
 
 func (s *session) statHandler(ctx context.Context, name string, follow bool) (fs.FileInfo, error) {
 	vp := abs(interp.HandlerCtx(ctx).Dir, name)

@@ -1,0 +1,254 @@
+package exec
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"corral/proxmox/pvesim"
+)
+
+// startSim starts a simulated estate with two standalone nodes: pve1 holds
+// alice's 105 (web, running) and 106 (db, stopped) and bob's 205; pve2
+// holds alice's 107 (far, running).
+func startSim(t *testing.T) *pvesim.Sim {
+	t.Helper()
+	sim, err := pvesim.New(pvesim.Options{
+		Standalone: []string{"pve1", "pve2"},
+		Guests: []pvesim.GuestSpec{
+			{Node: "pve1", VMID: 105, Name: "web", Running: true},
+			{Node: "pve1", VMID: 106, Name: "db"},
+			{Node: "pve1", VMID: 205, Name: "secret", Running: true},
+			{Node: "pve2", VMID: 107, Name: "far", Running: true},
+		},
+		TaskDuration: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+// target is how Corral would reach node: root, password, pinned key.
+func target(t *testing.T, n *pvesim.Node) HostTarget {
+	t.Helper()
+	host, port, err := net.SplitHostPort(n.SSHAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	return HostTarget{
+		Host: host, Port: p, User: n.SSHUser(), Password: n.SSHPassword(),
+		HostKey: string(ssh.MarshalAuthorizedKey(n.SSHHostKey())),
+	}
+}
+
+func newSigner(t *testing.T) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// fakeUsers is an Authenticator over fixed users.
+type fakeUsers map[string]fakeUser
+
+type fakeUser struct {
+	id, password string
+	keys         []ssh.PublicKey
+}
+
+var errBadLogin = errors.New("bad login")
+
+func (f fakeUsers) PasswordLogin(_ context.Context, user, password string, _ net.Addr) (UserRef, error) {
+	u, ok := f[user]
+	if !ok || u.password != password {
+		return UserRef{}, errBadLogin
+	}
+	return UserRef{ID: u.id, Name: user}, nil
+}
+
+func (f fakeUsers) PublicKeyLogin(_ context.Context, user string, key ssh.PublicKey, _ net.Addr) (UserRef, error) {
+	u, ok := f[user]
+	if !ok {
+		return UserRef{}, errBadLogin
+	}
+	for _, k := range u.keys {
+		if string(k.Marshal()) == string(key.Marshal()) {
+			return UserRef{ID: u.id, Name: user}, nil
+		}
+	}
+	return UserRef{}, errBadLogin
+}
+
+// fakeDir maps user ids to their containers.
+type fakeDir map[string][]Guest
+
+func (d fakeDir) Containers(_ context.Context, userID string) ([]Guest, error) {
+	return append([]Guest(nil), d[userID]...), nil
+}
+
+// recAudit records audit events.
+type recAudit struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (a *recAudit) Audit(_ context.Context, e Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+func (a *recAudit) find(kind string) []Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []Event
+	for _, e := range a.events {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// gwEnv is a running gateway in front of the simulator.
+type gwEnv struct {
+	sim      *pvesim.Sim
+	srv      *Server
+	addr     string
+	audit    *recAudit
+	aliceKey ssh.Signer
+	hostKey  ssh.PublicKey
+}
+
+// startGateway runs the gateway on 127.0.0.1:0 for alice (password
+// "alice-pw" or aliceKey) and bob ("bob-pw"). tweak may change the config.
+func startGateway(t *testing.T, tweak func(*Config, *Deps)) *gwEnv {
+	t.Helper()
+	sim := startSim(t)
+	pve1, pve2 := target(t, sim.Node("pve1")), target(t, sim.Node("pve2"))
+	env := &gwEnv{sim: sim, audit: &recAudit{}, aliceKey: newSigner(t)}
+	users := fakeUsers{
+		"alice": {id: "u-alice", password: "alice-pw", keys: []ssh.PublicKey{env.aliceKey.PublicKey()}},
+		"bob":   {id: "u-bob", password: "bob-pw"},
+	}
+	dir := fakeDir{
+		"u-alice": {
+			{VMID: 107, Name: "far", Node: "pve2", NodeID: "n2", Status: "running", Host: pve2},
+			{VMID: 105, Name: "web", Node: "pve1", NodeID: "n1", Status: "running", Host: pve1},
+			{VMID: 106, Name: "db", Node: "pve1", NodeID: "n1", Status: "stopped", Host: pve1},
+		},
+		"u-bob": {{VMID: 205, Name: "secret", Node: "pve1", NodeID: "n1b", Status: "running", Host: pve1}},
+	}
+	hostKey := newSigner(t)
+	env.hostKey = hostKey.PublicKey()
+	cfg := Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}
+	deps := Deps{Auth: users, Directory: dir, Audit: env.audit}
+	if tweak != nil {
+		tweak(&cfg, &deps)
+	}
+	srv, err := NewServer(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv, env.addr = srv, l.Addr().String()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(l)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-served
+	})
+	return env
+}
+
+// dial logs in to the gateway as user with the given auth methods and
+// checks the gateway's host key.
+func (e *gwEnv) dial(t *testing.T, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+	t.Helper()
+	return ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
+		User: user, Auth: auth, HostKeyCallback: ssh.FixedHostKey(e.hostKey),
+	})
+}
+
+func (e *gwEnv) mustDial(t *testing.T, user string, auth ...ssh.AuthMethod) *ssh.Client {
+	t.Helper()
+	if len(auth) == 0 {
+		auth = []ssh.AuthMethod{ssh.Password(strings.SplitN(user, "+", 2)[0] + "-pw")}
+	}
+	c, err := e.dial(t, user, auth...)
+	if err != nil {
+		t.Fatalf("login as %s: %v", user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// run runs cmd in a new session without a PTY and returns its output and
+// exit status.
+func run(t *testing.T, c *ssh.Client, cmd, stdin string) (stdout, stderr string, code int) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out, errOut strings.Builder
+	s.Stdout, s.Stderr = &out, &errOut
+	s.Stdin = strings.NewReader(stdin)
+	return out.String(), errOut.String(), exitCode(t, s.Run(cmd), &out, &errOut)
+}
+
+func exitCode(t *testing.T, err error, out, errOut *strings.Builder) int {
+	t.Helper()
+	var exitErr *ssh.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exitErr):
+		return exitErr.ExitStatus()
+	default:
+		t.Fatalf("run: %v (stdout %q, stderr %q)", err, out.String(), errOut.String())
+		return -1
+	}
+}
+
+// readUntil reads r until the output contains want, and returns it all.
+func readUntil(t *testing.T, r io.Reader, want string) string {
+	t.Helper()
+	var b []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(b), want) {
+		n, err := r.Read(buf)
+		b = append(b, buf[:n]...)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v; got %q", want, err, b)
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// startServe runs `corral serve` in-process on a free port and waits until
+// it is listening.
+func startServe(t *testing.T, dataDir string) (addr string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg, err := parseConfig("serve", []string{"--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data", dataDir}, env(nil), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan listening, 1)
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- serve(ctx, cfg, logs, func(l listening) { ready <- l }) }()
+	select {
+	case l := <-ready:
+		return l.HTTP, func() error { cancel(); return <-done }
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve exited early: %v\n%s", err, logs.String())
+	}
+	return "", nil
+}
+
+func TestServeHealthzAndGracefulStop(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	addr, stop := startServe(t, dir)
+	res, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz = %d", res.StatusCode)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir mode = %v, want 0700", fi.Mode().Perm())
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	// The database was closed cleanly: it opens again at once.
+	addr, stop = startServe(t, dir)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
+	dir := t.TempDir()
+	_, stop := startServe(t, dir)
+	defer stop()
+	cfg, _ := parseConfig("serve", []string{"--addr", "127.0.0.1:0", "--data", dir}, env(nil), os.Stderr)
+	errc := make(chan error, 1)
+	go func() { errc <- serve(context.Background(), cfg, &syncBuffer{}, nil) }()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "in use") {
+			t.Fatalf("second serve on the same data dir: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("second serve on the same data dir hung instead of failing")
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	e := env(map[string]string{"CORRAL_DATA": dir})
+	if err := run(ctx, []string{"user", "add", "alice"}, e, strings.NewReader("correct horse\n"), &out, &errOut); err != nil {
+		t.Fatalf("user add: %v (%s)", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "created user alice") {
+		t.Fatalf("user add said %q", out.String())
+	}
+	if err := run(ctx, []string{"user", "add", "Alice"}, e, strings.NewReader("another pass\n"), &out, &errOut); err == nil {
+		t.Fatal("a second user differing only in case was accepted")
+	}
+	out.Reset()
+	if err := run(ctx, []string{"user", "passwd", "alice"}, e, strings.NewReader("new battery staple\n"), &out, &errOut); err != nil {
+		t.Fatalf("user passwd: %v", err)
+	}
+	if !strings.Contains(out.String(), "signed out") {
+		t.Fatalf("user passwd said %q", out.String())
+	}
+	if err := run(ctx, []string{"user", "passwd", "nobody"}, e, strings.NewReader("new battery staple\n"), &out, &errOut); err == nil {
+		t.Fatal("passwd for a missing user succeeded")
+	}
+	if err := run(ctx, []string{"user", "add", "bob"}, e, strings.NewReader(""), &out, &errOut); err == nil {
+		t.Fatal("user add without a password succeeded")
+	}
+}
+
+func TestConfigFromEnvAndFlags(t *testing.T) {
+	cfg, err := parseConfig("serve", []string{"--addr", ":9000"}, env(map[string]string{
+		"CORRAL_ADDR": ":7000", "CORRAL_DATA": "/tmp/x", "REDIS_URL": "redis://127.0.0.1:1/0", "CORRAL_SSH_MAX_SESSIONS": "3",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9000" || cfg.DataDir != "/tmp/x" || cfg.RedisURL == "" || cfg.SSHMaxSessions != 3 {
+		t.Fatalf("config = %+v", cfg)
+	}
+	_, err = parseConfig("serve", nil, env(map[string]string{"CORRAL_SESSION_TTL": "banana", "CORRAL_LOG_FORMAT": "xml"}), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "CORRAL_SESSION_TTL") || !strings.Contains(err.Error(), "log-format") {
+		t.Fatalf("bad config should report every problem, got %v", err)
+	}
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--help"}, env(nil), nil, &help, &help); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"CORRAL_ADDR", "CORRAL_DATA", "REDIS_URL", "CORRAL_SECRET_KEY"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help does not mention %s", want)
+		}
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(nil), nil, &out, &out); err != nil || !strings.HasPrefix(out.String(), "corral ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, &out, &out); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestTemplatesImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	e := env(map[string]string{"CORRAL_DATA": dir})
+	var out, errOut bytes.Buffer
+	// The testdata tree holds good templates and one broken one: the good
+	// ones land, the broken one is reported, and the exit status says so.
+	src := filepath.Join("store", "tmplfs", "testdata", "templates")
+	err := run(context.Background(), []string{"templates", "import", src}, e, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "1 template(s) could not be imported") {
+		t.Fatalf("templates import: err=%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "web3-dev: created") || !strings.Contains(out.String(), "broken") {
+		t.Fatalf("import report:\n%s", out.String())
+	}
+	out.Reset()
+	_ = run(context.Background(), []string{"templates", "import", src}, e, nil, &out, &errOut)
+	if strings.Contains(out.String(), "web3-dev: created") {
+		t.Fatalf("re-import created the template again:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"templates", "import", filepath.Join(dir, "missing")}, e, nil, &out, &errOut); err == nil {
+		t.Fatal("importing a missing directory succeeded")
+	}
+}

@@ -1,0 +1,321 @@
+package guest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Control characters of the emulated line discipline.
+const (
+	keyCtrlC     = 0x03
+	keyCtrlD     = 0x04
+	keyBackspace = 0x08
+	keyCtrlU     = 0x15
+	keyEscape    = 0x1b
+	keyDelete    = 0x7f
+)
+
+// interactive runs a login shell. With a tty it is also the terminal's
+// line discipline (the client is in raw mode): it echoes, edits the line,
+// and turns Ctrl-C and Ctrl-D into an interrupt and end of input.
+func (s *session) interactive(ctx context.Context, stdio Stdio, tty *Tty, env []string) (int, error) {
+	var out, errw io.Writer = newLockedWriter(stdio.Stdout), newLockedWriter(stdio.Stderr)
+	if tty != nil {
+		out = crlfWriter{out}
+		errw = out
+		if tty.Resize != nil {
+			go drainResize(ctx, tty.Resize)
+		}
+	}
+	sh := &shell{s: s, ctx: ctx, out: out, errw: errw, tty: tty != nil}
+	r, err := s.newRunner("/root", env, nil, out, errw, nil)
+	if err != nil {
+		return 255, err
+	}
+	sh.r = r
+	input := make(chan []byte)
+	go readChunks(ctx, stdio.Stdin, input)
+	if tty == nil {
+		return sh.loopLines(input)
+	}
+	return sh.loopTty(input)
+}
+
+func drainResize(ctx context.Context, ch <-chan [2]int) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// readChunks forwards stdin to ch until EOF, then closes ch.
+func readChunks(ctx context.Context, in io.Reader, ch chan<- []byte) {
+	defer close(ch)
+	if in == nil {
+		return
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			select {
+			case ch <- append([]byte(nil), buf[:n]...):
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+type shell struct {
+	s    *session
+	ctx  context.Context
+	r    *interp.Runner
+	out  io.Writer
+	errw io.Writer
+	tty  bool
+	last int
+	src  string // pending input of an incomplete command
+}
+
+func (sh *shell) prompt() {
+	if !sh.tty {
+		return
+	}
+	if sh.src != "" {
+		fmt.Fprint(sh.out, "> ")
+		return
+	}
+	dir := sh.r.Dir
+	if dir == "/root" || strings.HasPrefix(dir, "/root/") {
+		dir = "~" + strings.TrimPrefix(dir, "/root")
+	}
+	fmt.Fprintf(sh.out, "root@%s:%s# ", sh.s.g.hostname, dir)
+}
+
+// loopLines reads commands line by line without prompt or echo.
+func (sh *shell) loopLines(input <-chan []byte) (int, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		for b := range input {
+			if _, err := pw.Write(b); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if done, code, err := sh.line(sc.Text(), nil); done || err != nil {
+			return code, err
+		}
+		if sh.ctx.Err() != nil {
+			return exitCode(sh.ctx, 0, nil)
+		}
+	}
+	return exitCode(sh.ctx, sh.last, nil)
+}
+
+// loopTty is the line discipline: it edits the line being typed and hands
+// complete lines to the interpreter.
+func (sh *shell) loopTty(input <-chan []byte) (int, error) {
+	var line []byte
+	escape := 0 // bytes of an escape sequence still to skip
+	sh.prompt()
+	for {
+		var chunk []byte
+		var ok bool
+		select {
+		case <-sh.ctx.Done():
+			return exitCode(sh.ctx, 0, nil)
+		case chunk, ok = <-input:
+			if !ok {
+				return sh.last, nil
+			}
+		}
+		for i := 0; i < len(chunk); i++ {
+			c := chunk[i]
+			switch {
+			case escape > 0:
+				escape--
+				if escape == 0 && c >= '0' && c <= '9' {
+					escape = 1 // e.g. ESC [ 3 ~
+				}
+				continue
+			case c == keyEscape:
+				escape = 2
+			case c == keyCtrlC:
+				fmt.Fprint(sh.out, "^C\n")
+				line, sh.src = nil, ""
+				sh.setStatus(130)
+				sh.prompt()
+			case c == keyCtrlD:
+				if len(line) == 0 && sh.src == "" {
+					fmt.Fprint(sh.out, "logout\n")
+					return sh.last, nil
+				}
+			case c == keyDelete || c == keyBackspace:
+				if len(line) > 0 {
+					_, size := utf8.DecodeLastRune(line)
+					line = line[:len(line)-size]
+					fmt.Fprint(sh.out, "\b \b")
+				}
+			case c == keyCtrlU:
+				fmt.Fprint(sh.out, strings.Repeat("\b \b", utf8.RuneCount(line)))
+				line = nil
+			case c == '\r' || c == '\n':
+				if c == '\r' && i+1 < len(chunk) && chunk[i+1] == '\n' {
+					i++
+				}
+				fmt.Fprint(sh.out, "\n")
+				text := string(line)
+				line = nil
+				done, code, err := sh.line(text, input)
+				if done || err != nil {
+					return code, err
+				}
+				sh.prompt()
+			case c < 0x20 && c != '\t':
+				// Other control characters are ignored.
+			default:
+				line = append(line, c)
+				sh.out.Write([]byte{c})
+			}
+		}
+	}
+}
+
+// line runs one input line, or keeps it when the command is incomplete.
+// While a command runs on a tty, further input is its stdin and Ctrl-C
+// interrupts it.
+func (sh *shell) line(text string, input <-chan []byte) (done bool, code int, err error) {
+	src := sh.src + text + "\n"
+	file, perr := syntax.NewParser().Parse(strings.NewReader(src), "bash")
+	if perr != nil {
+		if syntax.IsIncomplete(perr) {
+			sh.src = src
+			return false, 0, nil
+		}
+		sh.src = ""
+		fmt.Fprintf(sh.out, "bash: %v\n", perr)
+		sh.last = 2
+		return false, 0, nil
+	}
+	sh.src = ""
+	if len(file.Stmts) == 0 {
+		return false, 0, nil
+	}
+	cmdCtx, cancel := context.WithCancelCause(sh.ctx)
+	defer cancel(nil)
+	stdin, stopInput, err := sh.commandInput(cmdCtx, cancel, input)
+	if err != nil {
+		return true, 255, err
+	}
+	interp.StdIO(stdin, sh.out, sh.errw)(sh.r)
+	var runErr error
+	for _, st := range file.Stmts {
+		runErr = sh.r.Run(cmdCtx, st)
+		if sh.r.Exited() || cmdCtx.Err() != nil {
+			break
+		}
+	}
+	stopInput()
+	if sh.ctx.Err() != nil {
+		c, _ := exitCode(sh.ctx, 0, nil)
+		return true, c, nil
+	}
+	if cmdCtx.Err() != nil {
+		fmt.Fprintln(sh.out)
+		sh.setStatus(130)
+		return false, 0, nil
+	}
+	c, err := runResult(cmdCtx, runErr)
+	sh.last = c
+	if err != nil {
+		fmt.Fprintf(sh.out, "bash: %v\n", err)
+	}
+	if sh.r.Exited() {
+		return true, c, nil
+	}
+	return false, 0, nil
+}
+
+// commandInput gives a command run from a tty its stdin: typed bytes are
+// echoed and passed on, Ctrl-C cancels the command and Ctrl-D ends its
+// input. Without a tty commands get no input.
+func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFunc, input <-chan []byte) (*os.File, func(), error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("guest: stdin pipe: %w", err)
+	}
+	if input == nil {
+		pw.Close()
+		return pr, func() { pr.Close() }, nil
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer pw.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case chunk, ok := <-input:
+				if !ok {
+					return
+				}
+				for _, c := range chunk {
+					switch c {
+					case keyCtrlC:
+						fmt.Fprint(sh.out, "^C")
+						cancel(ErrInterrupt)
+						return
+					case keyCtrlD:
+						pw.Close()
+					case '\r':
+						fmt.Fprint(sh.out, "\n")
+						pw.Write([]byte{'\n'})
+					default:
+						sh.out.Write([]byte{c})
+						pw.Write([]byte{c})
+					}
+				}
+			}
+		}
+	}()
+	return pr, func() {
+		close(stop)
+		<-finished
+		pr.Close()
+	}, nil
+}
+
+// setStatus makes $? report code, as after an interrupted command.
+func (sh *shell) setStatus(code int) {
+	sh.last = code
+	file, err := syntax.NewParser().Parse(strings.NewReader(fmt.Sprintf("(exit %d)", code)), "")
+	if err == nil {
+		sh.r.Run(sh.ctx, file.Stmts[0])
+	}
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParsePackageList(t *testing.T) {
+	tests := []struct {
+		name     string
+		m        PackageManager
+		text     string
+		want     []Package
+		problems []string
+	}{
+		{"comments and blanks", ManagerApt, "# base\ncurl\n\n  wget  # fetch\n// note\njq#not-a-comment\n", []Package{
+			{Manager: ManagerApt, Name: "curl"}, {Manager: ManagerApt, Name: "wget"}, {Manager: ManagerApt, Name: "jq#not-a-comment"},
+		}, nil},
+		{"several per line", ManagerNpm, "typescript@5 pnpm\r\n", []Package{
+			{Manager: ManagerNpm, Name: "typescript@5"}, {Manager: ManagerNpm, Name: "pnpm"},
+		}, nil},
+		{"versions stay in the name", ManagerPip, "requests==2.28.0\n", []Package{{Manager: ManagerPip, Name: "requests==2.28.0"}}, nil},
+		{"custom", ManagerCustom, "# name|check|install\nbun|command -v bun|curl -fsSL https://bun.sh/install | bash # installer\n", []Package{
+			{Manager: ManagerCustom, Name: "bun", Check: "command -v bun", Install: "curl -fsSL https://bun.sh/install | bash # installer"},
+		}, nil},
+		{"custom without check", ManagerCustom, "x||make install", []Package{{Manager: ManagerCustom, Name: "x", Install: "make install"}}, nil},
+		{"custom malformed", ManagerCustom, "ok|c|i\nonly-name\n|c|i", []Package{{Manager: ManagerCustom, Name: "ok", Check: "c", Install: "i"}},
+			[]string{"line 2: write custom packages as name|check command|install command", "line 3: write custom packages as name|check command|install command"}},
+		{"bad apt names", ManagerApt, "good\n-o\na|b", []Package{{Manager: ManagerApt, Name: "good"}},
+			[]string{`line 2: Package "-o" must not start with '-'`, `line 3: Package "a|b": only custom packages use name|check|install`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, problems := ParsePackageList(tt.m, tt.text)
+			if !reflect.DeepEqual(got, tt.want) || !reflect.DeepEqual(problems, tt.problems) {
+				t.Errorf("got %+v %q\nwant %+v %q", got, problems, tt.want, tt.problems)
+			}
+			// What FormatPackageList writes parses back the same.
+			again, _ := ParsePackageList(tt.m, FormatPackageList(got))
+			if !reflect.DeepEqual(again, got) {
+				t.Errorf("format/parse round trip: %+v, want %+v", again, got)
+			}
+		})
+	}
+}
+
+func TestDB_PackageBuckets(t *testing.T) {
+	ctx := t.Context()
+	db, _ := mustOpen(t)
+	base, err := db.CreatePackageBucket(ctx, " base ", "everyday tools")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Name != "base" || base.ID == "" {
+		t.Errorf("created %+v", base)
+	}
+	if _, err := db.CreatePackageBucket(ctx, "Alpha", ""); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ErrConflict", func(t *testing.T) {
+		_, err := db.CreatePackageBucket(ctx, "BASE", "")
+		var v *ValidationError
+		if !errors.As(err, &v) || !errors.Is(err, ErrConflict) || v.Fields["name"] != `A bucket named "BASE" already exists` {
+			t.Errorf("err = %v", err)
+		}
+		if _, err := db.RenamePackageBucket(ctx, base.ID, "alpha", ""); !errors.Is(err, ErrConflict) {
+			t.Errorf("rename onto alpha: %v", err)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, tc := range []struct{ name, desc, field, msg string }{
+			{"", "", "name", "Name is required"},
+			{strings.Repeat("n", 51), "", "name", "Name must be 50 characters or less"},
+			{"ok", strings.Repeat("d", 201), "description", "Description must be 200 characters or less"},
+		} {
+			_, err := db.CreatePackageBucket(ctx, tc.name, tc.desc)
+			var v *ValidationError
+			if !errors.As(err, &v) || v.Fields[tc.field] != tc.msg {
+				t.Errorf("CreatePackageBucket(%q, %q) = %v, want %s: %s", tc.name, tc.desc, err, tc.field, tc.msg)
+			}
+		}
+	})
+	t.Run("Rename", func(t *testing.T) {
+		got, err := db.RenamePackageBucket(ctx, base.ID, "Base tools", "renamed")
+		if err != nil || got.Name != "Base tools" || got.Description != "renamed" || got.ID != base.ID {
+			t.Errorf("rename = %+v, %v", got, err)
+		}
+		list, _ := db.PackageBuckets(ctx)
+		if len(list) != 2 || list[0].Name != "Alpha" || list[1].Name != "Base tools" {
+			t.Errorf("list = %+v", list)
+		}
+	})
+	t.Run("BulkImport", func(t *testing.T) {
+		if _, err := db.AddBucketPackages(ctx, base.ID, Package{Manager: ManagerApt, Name: "curl"}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.ImportBucketPackages(ctx, base.ID, ManagerApt, "# tools\ncurl  # already there\nwget\njq\nwget\n-bad\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Added) != 2 || !reflect.DeepEqual(res.Duplicates, []string{"curl", "wget"}) || len(res.Problems) != 1 {
+			t.Errorf("result = %+v", res)
+		}
+		// The same name under another manager is not a duplicate.
+		res, err = db.ImportBucketPackages(ctx, base.ID, ManagerNpm, "jq")
+		if err != nil || len(res.Added) != 1 {
+			t.Errorf("npm jq = %+v, %v", res, err)
+		}
+		got, _ := db.PackageBucket(ctx, base.ID)
+		want := []Package{{ManagerApt, "curl", "", ""}, {ManagerApt, "wget", "", ""}, {ManagerApt, "jq", "", ""}, {ManagerNpm, "jq", "", ""}}
+		if !reflect.DeepEqual(got.Packages, want) {
+			t.Errorf("packages = %+v", got.Packages)
+		}
+	})
+	t.Run("BulkImportNothingValid", func(t *testing.T) {
+		_, err := db.ImportBucketPackages(ctx, base.ID, ManagerApt, "# only comments\n\n")
+		var v *ValidationError
+		if !errors.As(err, &v) || !strings.HasPrefix(v.Fields["packages"], "No valid package names found") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("Remove", func(t *testing.T) {
+		if err := db.RemoveBucketPackage(ctx, base.ID, ManagerApt, "jq"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RemoveBucketPackage(ctx, base.ID, ManagerApt, "jq"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second remove: %v", err)
+		}
+		got, _ := db.PackageBucket(ctx, base.ID)
+		if len(got.Packages) != 3 || got.Packages[2].Manager != ManagerNpm {
+			t.Errorf("packages = %+v", got.Packages)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		if err := db.DeletePackageBucket(ctx, base.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PackageBucket(ctx, base.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("after delete: %v", err)
+		}
+		if err := db.DeletePackageBucket(ctx, base.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second delete: %v", err)
+		}
+		if _, err := db.AddBucketPackages(ctx, base.ID, Package{Manager: ManagerApt, Name: "x"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("add to deleted: %v", err)
+		}
+	})
+}
+
+func TestMergePackages(t *testing.T) {
+	a := Package{Manager: ManagerApt, Name: "curl"}
+	b := Package{Manager: ManagerNpm, Name: "curl"}
+	got := MergePackages([]Package{a}, b, a, b)
+	if !reflect.DeepEqual(got, []Package{a, b}) {
+		t.Errorf("MergePackages = %+v", got)
+	}
+}
