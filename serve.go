@@ -75,12 +75,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	}
 
 	h := handlers.New(handlers.Deps{
-		Accounts:  db,
-		Sessions:  db.Sessions("corral_session", cfg.SessionTTL),
-		Audit:     db,
-		Templates: tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
-		Logger:    log.With("component", "http"),
-		Version:   version,
+		Accounts:   db,
+		Sessions:   db.Sessions("corral_session", cfg.SessionTTL),
+		Audit:      db,
+		Templates:  tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
+		Nodes:      db,
+		Containers: db,
+		SSHKeys:    db,
+		Proxmox:    handlers.NewProxmoxFactory(log.With("component", "proxmox")),
+		Logger:     log.With("component", "http"),
+		Version:    version,
 	})
 	e := newEcho(cfg, log)
 	h.Register(e)

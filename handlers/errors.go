@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/proxmox"
 	"corral/store"
 	"corral/views"
 )
@@ -31,6 +32,7 @@ func (e *userError) Unwrap() error { return e.err }
 func classify(err error) (int, string) {
 	var he *echo.HTTPError
 	var ue *userError
+	var pe *proxmox.Error
 	switch {
 	case errors.As(err, &ue):
 		return ue.status, ue.msg
@@ -39,6 +41,8 @@ func classify(err error) (int, string) {
 			return he.Code, m
 		}
 		return he.Code, http.StatusText(he.Code)
+	case errors.As(err, &pe):
+		return http.StatusBadGateway, pe.UserMessage() + " " + pe.Hint()
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "Not found, or not yours."
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):

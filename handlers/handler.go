@@ -40,9 +40,17 @@ type Deps struct {
 	Audit     Auditor
 	Limiter   *LoginLimiter
 	Templates TemplateStore
-	Logger    *slog.Logger
-	Version   string
-	Now       func() time.Time
+	Proxmox   ProxmoxFactory
+
+	// One field per area; each area's file declares its interface.
+	Nodes       NodeStore
+	Containers  ContainerStore
+	VMIDs       VMIDCache
+	Provisioner Provisioner
+	SSHKeys     SSHKeyStore
+	Logger      *slog.Logger
+	Version     string
+	Now         func() time.Time
 }
 
 // Handler serves every route. Build it with New and mount it with Register.

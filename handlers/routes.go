@@ -25,8 +25,14 @@ func (h *Handler) Register(e *echo.Echo) {
 
 	app := web.Group("", h.requireUser)
 	app.POST("/logout", h.logout)
-	h.registerPlaceholderRoutes(app)
+	// One line per area; each area's file registers its own routes.
+	h.registerNodeRoutes(app)
+	h.registerContainerRoutes(app)
+	h.registerVMIDRoutes(app)
+	h.registerWizardRoutes(app)
+	h.registerJobRoutes(app)
 	h.registerTemplateRoutes(app)
+	h.registerSSHKeyRoutes(app)
 }
 
 func (h *Handler) healthz(c echo.Context) error {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -52,13 +53,17 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: time.Now()}
 	d := handlers.Deps{
-		Accounts:  db,
-		Sessions:  db.Sessions("corral_session", time.Hour),
-		Audit:     db,
-		Templates: db,
-		Limiter:   handlers.NewLoginLimiter(5, time.Minute, clk.Now),
-		Version:   "test",
-		Now:       clk.Now,
+		Accounts:   db,
+		Sessions:   db.Sessions("corral_session", time.Hour),
+		Audit:      db,
+		Templates:  db,
+		Nodes:      db,
+		Containers: db,
+		SSHKeys:    db,
+		Proxmox:    handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Limiter:    handlers.NewLoginLimiter(5, time.Minute, clk.Now),
+		Version:    "test",
+		Now:        clk.Now,
 	}
 	for _, o := range opts {
 		o(&d)

@@ -33,6 +33,7 @@ type Node struct {
 	SSHHostKey     string // pinned host key, authorized_keys format
 
 	ClusterName string
+	ClusterKey  string // identifies the cluster across nodes and users (VMIDs are unique per cluster)
 	PVEVersion  string
 	PVENodeName string // the node's name inside Proxmox, e.g. "pve1"
 
@@ -67,6 +68,7 @@ type nodeRecord struct {
 	TLSUseCA       bool      `json:"tls_use_ca,omitempty"`
 	SSHHostKey     string    `json:"ssh_host_key,omitempty"`
 	ClusterName    string    `json:"cluster_name,omitempty"`
+	ClusterKey     string    `json:"cluster_key,omitempty"`
 	PVEVersion     string    `json:"pve_version,omitempty"`
 	PVENodeName    string    `json:"pve_node_name,omitempty"`
 	IsDefault      bool      `json:"is_default"`
@@ -110,6 +112,7 @@ func (db *DB) fill(rec *nodeRecord, userID string, n Node) {
 	rec.TokenID, rec.SSHUser, rec.SSHPort = n.TokenID, n.SSHUser, n.SSHPort
 	rec.TLSFingerprint, rec.TLSUseCA, rec.SSHHostKey = n.TLSFingerprint, n.TLSUseCA, n.SSHHostKey
 	rec.ClusterName, rec.PVEVersion, rec.PVENodeName = n.ClusterName, n.PVEVersion, n.PVENodeName
+	rec.ClusterKey = n.ClusterKey
 	if n.TokenSecret != "" {
 		rec.TokenSecret = db.seal.seal(n.TokenSecret, sealAD(userID, rec.ID, sealTokenSecret))
 	}
@@ -130,7 +133,7 @@ func (db *DB) node(userID string, rec nodeRecord) (Node, error) {
 		ID: rec.ID, UserID: userID, Name: rec.Name, Host: rec.Host, Port: rec.Port,
 		TokenID: rec.TokenID, SSHUser: rec.SSHUser, SSHPort: rec.SSHPort,
 		TLSFingerprint: rec.TLSFingerprint, TLSUseCA: rec.TLSUseCA, SSHHostKey: rec.SSHHostKey,
-		ClusterName: rec.ClusterName, PVEVersion: rec.PVEVersion, PVENodeName: rec.PVENodeName,
+		ClusterName: rec.ClusterName, ClusterKey: rec.ClusterKey, PVEVersion: rec.PVEVersion, PVENodeName: rec.PVENodeName,
 		IsDefault: rec.IsDefault, Created: rec.Created, Updated: rec.Updated,
 	}
 	for _, s := range []struct {

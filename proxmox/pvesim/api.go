@@ -73,14 +73,9 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *Node) dispatch(r *http.Request, tok *token, apiPath string, segs []string) (any, error) {
-	pathKnown := false
 	for _, rt := range n.sim.routes() {
 		vars, ok := matchPattern(rt.pattern, segs)
-		if !ok {
-			continue
-		}
-		pathKnown = true
-		if rt.method != r.Method {
+		if !ok || rt.method != r.Method {
 			continue
 		}
 		p, aerr := readParams(r)
@@ -103,7 +98,7 @@ func (n *Node) dispatch(r *http.Request, tok *token, apiPath string, segs []stri
 		}
 		return rt.h(&request{n: n, r: r, tok: tok, p: p, vars: vars})
 	}
-	_ = pathKnown // PVE answers 501 for unknown paths and unknown methods alike
+	// PVE answers 501 for unknown paths and unknown methods alike.
 	return nil, errStatus(http.StatusNotImplemented, "Method '%s %s' not implemented", r.Method, apiPath)
 }
 

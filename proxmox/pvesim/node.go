@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -167,7 +168,7 @@ func (n *Node) start() error {
 		ReadHeaderTimeout: 30 * time.Second,
 		// pveproxy speaks HTTP/1.1 only; an empty map turns HTTP/2 off.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     nil,
+		ErrorLog:     slog.NewLogLogger(n.sim.log.Handler(), slog.LevelDebug),
 		ConnState:    n.trackConn,
 	}
 	n.addr = "127.0.0.1:0"
@@ -211,6 +212,9 @@ func (n *Node) trackConn(c net.Conn, state http.ConnState) {
 }
 
 func (n *Node) close(ctx context.Context) {
+	if n.srv == nil { // start failed before serving
+		return
+	}
 	_ = n.srv.Shutdown(ctx)
 	n.mu.Lock()
 	n.closeConnsLocked()

@@ -106,7 +106,8 @@ func writeRaw(w http.ResponseWriter, status int, reason string, body []byte) {
 		_, _ = w.Write(body)
 		return
 	}
-	conn, rw, err := hj.Hijack()
+	// Buffered request data is not needed: the connection closes.
+	conn, _, err := hj.Hijack()
 	if err != nil {
 		return
 	}
@@ -121,5 +122,4 @@ func writeRaw(w http.ResponseWriter, status int, reason string, body []byte) {
 	_, _ = bw.WriteString("\r\n")
 	_, _ = bw.Write(body)
 	_ = bw.Flush()
-	_ = rw // buffered request data is not needed: the connection closes
 }

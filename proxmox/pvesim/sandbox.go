@@ -6,7 +6,8 @@ import (
 )
 
 // box is what pct needs from a container's guest sandbox (package
-// corral/proxmox/pvesim/guest); sandbox_guest.go adapts the real one.
+// corral/proxmox/pvesim/guest, adapted in sandbox_guest.go). The narrow
+// interface keeps pct's code independent of the sandbox's wider API.
 type box interface {
 	Exec(ctx context.Context, argv []string, stdio boxStdio, tty *boxTty) (int, error)
 	Shell(ctx context.Context, stdio boxStdio, tty *boxTty) (int, error)

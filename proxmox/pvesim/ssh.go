@@ -75,6 +75,7 @@ func (n *Node) startSSH() error {
 		PublicKeyHandler: func(ctx gliderssh.Context, key gliderssh.PublicKey) bool {
 			return ctx.User() == "root" && n.sshAuth.keyAllowed(key)
 		},
+		SessionRequestCallback: capturePty,
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,6 +88,25 @@ func (n *Node) startSSH() error {
 		}
 	}()
 	return nil
+}
+
+// ptyKey holds the session's PTY as it was when the command started.
+type ptyKey struct{}
+
+type ptyInfo struct {
+	req   gliderssh.Pty
+	winCh <-chan gliderssh.Window
+	ok    bool
+}
+
+// capturePty reads the PTY request in gliderlabs' request goroutine, before
+// the handler starts: calling Session.Pty from the handler races with a
+// window-change arriving at the same time (gliderlabs writes pty.Window
+// without a lock).
+func capturePty(s gliderssh.Session, _ string) bool {
+	req, winCh, ok := s.Pty()
+	s.Context().SetValue(ptyKey{}, ptyInfo{req: req, winCh: winCh, ok: ok})
+	return true
 }
 
 // signalCause ends a command because the client sent a signal request.
@@ -129,7 +149,8 @@ func (n *Node) handleSSH(s gliderssh.Session) {
 	}()
 
 	pio := pctIO{stdin: s, stdout: s, stderr: s.Stderr()}
-	if ptyReq, winCh, ok := s.Pty(); ok {
+	if pt, _ := s.Context().Value(ptyKey{}).(ptyInfo); pt.ok {
+		ptyReq, winCh := pt.req, pt.winCh
 		pio.stderr = s // a terminal merges both streams
 		resize := make(chan [2]int, 1)
 		pio.tty = &boxTty{Term: ptyReq.Term, Cols: ptyReq.Window.Width, Rows: ptyReq.Window.Height, Resize: resize}

@@ -54,8 +54,10 @@ func basePackage(name string) (pkgSpec, bool) {
 	return pkgSpec{}, false
 }
 
-// basePackageNames are installed by the skeleton, in this order.
-var basePackageNames = []string{"systemd-sysv", "cron", "openssh-server", "postfix"}
+// basePackageNames are installed when a root is first used, in this order.
+func basePackageNames() []string {
+	return []string{"systemd-sysv", "cron", "openssh-server", "postfix"}
+}
 
 // aptPackage describes the packages whose installation has visible effects.
 func aptPackage(name string) (pkgSpec, bool) {
@@ -87,7 +89,7 @@ func aptPackage(name string) (pkgSpec, bool) {
 				"/usr/bin/redis-server /etc/redis/redis.conf --supervised systemd --daemonize no", "redis-server", loopback(6379)}}}, true
 	case "mariadb-server", "default-mysql-server":
 		return pkgSpec{version: "1:10.11.6-0+deb12u1", desc: "MariaDB database server",
-			bins: []string{"/usr/sbin/mariadbd", "/usr/bin/mariadb", "/usr/bin/mysql"},
+			bins:  []string{"/usr/sbin/mariadbd", "/usr/bin/mariadb", "/usr/bin/mysql"},
 			units: []unitSpec{{"mariadb.service", "MariaDB 10.11.6 database server", "/usr/sbin/mariadbd", "mariadbd", loopback(3306)[:1]}}}, true
 	case "docker.io":
 		return pkgSpec{version: "20.10.24+dfsg1-1+deb12u1", desc: "Linux container runtime",
@@ -107,12 +109,12 @@ func aptPackage(name string) (pkgSpec, bool) {
 	case "python3-venv":
 		return pkgSpec{version: "3.11.2-1+b1", desc: "venv module for python3", bins: []string{"/usr/bin/python3"}}, true
 	}
-	for _, b := range commonTools {
+	for _, b := range commonTools() {
 		if name == b {
 			return pkgSpec{version: "1.0-1", desc: name, bins: []string{"/usr/bin/" + name}}, true
 		}
 	}
-	for _, b := range commonLibs {
+	for _, b := range commonLibs() {
 		if name == b {
 			return pkgSpec{version: "1.0-1", desc: name}, true
 		}
@@ -126,21 +128,25 @@ func aptPackage(name string) (pkgSpec, bool) {
 }
 
 // commonTools are accepted packages that ship a command of the same name.
-var commonTools = []string{
-	"curl", "git", "vim", "htop", "jq", "unzip", "zip", "tmux", "zsh", "fish", "tree", "rsync", "make",
-	"cmake", "sudo", "sqlite3", "gnupg", "ufw", "certbot", "socat", "lsof", "strace", "screen", "neovim",
-	"bat", "fzf", "ripgrep", "fd-find", "ncdu", "btop", "iftop", "gcc", "g++", "golang", "ansible",
-	"mosquitto", "haproxy", "caddy", "restic", "borgbackup", "ffmpeg", "imagemagick", "pv", "bc", "dos2unix",
-	"whois", "telnet", "netcat-openbsd", "nmap", "tcpdump", "gawk", "mawk", "file", "patch", "xz-utils",
-	"bzip2", "acl", "openssl", "gpg", "logrotate", "rsyslog", "fail2ban", "git-lfs", "shellcheck", "yq",
+func commonTools() []string {
+	return []string{
+		"curl", "git", "vim", "htop", "jq", "unzip", "zip", "tmux", "zsh", "fish", "tree", "rsync", "make",
+		"cmake", "sudo", "sqlite3", "gnupg", "ufw", "certbot", "socat", "lsof", "strace", "screen", "neovim",
+		"bat", "fzf", "ripgrep", "fd-find", "ncdu", "btop", "iftop", "gcc", "g++", "golang", "ansible",
+		"mosquitto", "haproxy", "caddy", "restic", "borgbackup", "ffmpeg", "imagemagick", "pv", "bc", "dos2unix",
+		"whois", "telnet", "netcat-openbsd", "nmap", "tcpdump", "gawk", "mawk", "file", "patch", "xz-utils",
+		"bzip2", "acl", "openssl", "gpg", "logrotate", "rsyslog", "fail2ban", "git-lfs", "shellcheck", "yq",
+	}
 }
 
 // commonLibs are accepted packages without a command of their own name.
-var commonLibs = []string{
-	"build-essential", "software-properties-common", "apt-transport-https", "lsb-release", "gnupg2",
-	"net-tools", "dnsutils", "iputils-ping", "locales", "tzdata", "bash-completion", "man-db",
-	"pkg-config", "psmisc", "docker-compose", "docker-compose-plugin", "docker-ce", "docker-ce-cli",
-	"containerd.io", "unattended-upgrades", "dirmngr", "debian-keyring", "python-is-python3",
-	"default-jre", "default-jdk", "postgresql-contrib", "redis-tools", "mariadb-client", "postgresql-client",
-	"nfs-common", "cifs-utils", "avahi-daemon", "wireguard", "wireguard-tools", "qemu-guest-agent",
+func commonLibs() []string {
+	return []string{
+		"build-essential", "software-properties-common", "apt-transport-https", "lsb-release", "gnupg2",
+		"net-tools", "dnsutils", "iputils-ping", "locales", "tzdata", "bash-completion", "man-db",
+		"pkg-config", "psmisc", "docker-compose", "docker-compose-plugin", "docker-ce", "docker-ce-cli",
+		"containerd.io", "unattended-upgrades", "dirmngr", "debian-keyring", "python-is-python3",
+		"default-jre", "default-jdk", "postgresql-contrib", "redis-tools", "mariadb-client", "postgresql-client",
+		"nfs-common", "cifs-utils", "avahi-daemon", "wireguard", "wireguard-tools", "qemu-guest-agent",
+	}
 }

@@ -15,7 +15,7 @@ func stubScript(pkg string) string {
 
 // catalogueUnit finds the unit spec a known package ships.
 func catalogueUnit(unit string) (unitSpec, bool) {
-	names := append(slices.Clone(basePackageNames), "nginx", "apache2", "postgresql", "redis-server", "mariadb-server", "docker.io")
+	names := append(basePackageNames(), "nginx", "apache2", "postgresql", "redis-server", "mariadb-server", "docker.io")
 	for _, n := range names {
 		spec, ok := basePackage(n)
 		if !ok {
@@ -330,8 +330,6 @@ func cmdNpm(p *proc) int {
 	return 1
 }
 
-var pipVersionSpec = regexp.MustCompile(`[\[<>=!~;@ ].*$`)
-
 func cmdPip(p *proc) int {
 	f := parseFlags(p.args[1:], "-r", "--requirement", "-i", "--index-url", "--target", "-t")
 	if f.has("-V", "--version") {
@@ -358,10 +356,11 @@ func cmdPip(p *proc) int {
 				}
 			}
 		}
+		versionSpec := regexp.MustCompile(`[\[<>=!~;@ ].*$`)
 		var installed []string
 		err := p.s.g.update(func(st *state) error {
 			for _, n := range names {
-				name := strings.ToLower(pipVersionSpec.ReplaceAllString(n, ""))
+				name := strings.ToLower(versionSpec.ReplaceAllString(n, ""))
 				if !quiet {
 					fmt.Fprintf(p.out, "Collecting %s\n", name)
 				}

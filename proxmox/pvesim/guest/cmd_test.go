@@ -107,6 +107,7 @@ func TestCommands(t *testing.T) {
 		{"command -v missing", "command -v nope", "", 1},
 		{"type", "type -t echo; f() { :; }; type -t f; type -t ls", "builtin\nfunction\nfile\n", 0},
 		{"unknown", "nosuchcmd", "", 127},
+		{"command -v in pipeline", "f() { :; }; command -v f | cat; (command -v ls) & wait; type f | head -1", "f\n/usr/bin/ls\nf is a function\n", 0},
 		{"dpkg -s base", "dpkg -s bash | head -2", "Package: bash\nStatus: install ok installed\n", 0},
 		{"dpkg -s missing", "dpkg -s nginx", "", 1},
 		{"apt bogus", "apt-get install -y -qq xyzzy-not-a-package", "", 100},

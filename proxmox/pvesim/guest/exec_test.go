@@ -140,12 +140,26 @@ func TestExecTTY(t *testing.T) {
 }
 
 func TestExecConcurrent(t *testing.T) {
-	g := newGuest(t)
+	root := t.TempDir()
+	g, err := New(root, "ct101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second Guest on the same root, as the simulator may create one per
+	// command: its flock must serialise state updates with the first.
+	other, err := New(root, "ct101")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			g := g
+			if i%2 == 1 {
+				g = other
+			}
 			script := fmt.Sprintf("npm install -g tool%d && pip install lib%d && echo %d > /tmp/f%d && cat /tmp/f%d && ss -tlnH >/dev/null && systemctl restart cron", i, i, i, i, i)
 			var out bytes.Buffer
 			code, err := g.Exec(context.Background(), []string{"bash", "-c", script}, nil, Stdio{Stdout: &out, Stderr: io.Discard}, nil)

@@ -95,7 +95,7 @@ func (g *Guest) boot(v *vfs, st *state) error {
 	if len(st.Units) > 0 {
 		return nil
 	}
-	for _, name := range basePackageNames {
+	for _, name := range basePackageNames() {
 		spec, _ := basePackage(name)
 		g.installFiles(v, st, name, spec)
 	}

@@ -275,6 +275,7 @@ func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFun
 	go func() {
 		defer close(finished)
 		defer pw.Close()
+		var line []byte
 		for {
 			select {
 			case <-stop:
@@ -285,6 +286,8 @@ func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFun
 				if !ok {
 					return
 				}
+				// Canonical mode: the command sees a line once Enter is
+				// pressed; Ctrl-D sends what is pending, or EOF.
 				for _, c := range chunk {
 					switch c {
 					case keyCtrlC:
@@ -292,13 +295,23 @@ func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFun
 						cancel(ErrInterrupt)
 						return
 					case keyCtrlD:
-						pw.Close()
-					case '\r':
+						if len(line) == 0 {
+							pw.Close()
+						}
+						pw.Write(line)
+						line = nil
+					case '\r', '\n':
 						fmt.Fprint(sh.out, "\n")
-						pw.Write([]byte{'\n'})
+						pw.Write(append(line, '\n'))
+						line = nil
+					case keyDelete, keyBackspace:
+						if len(line) > 0 {
+							line = line[:len(line)-1]
+							fmt.Fprint(sh.out, "\b \b")
+						}
 					default:
 						sh.out.Write([]byte{c})
-						pw.Write([]byte{c})
+						line = append(line, c)
 					}
 				}
 			}

@@ -117,7 +117,7 @@ func TestShellTTY(t *testing.T) {
 	pos = r.out.waitFor(t, pos, "^C")
 	pos = r.out.waitFor(t, pos, "root@ct101:~# ")
 	r.send(t, "echo $?\r")
-	pos = r.out.waitFor(t, pos, "130\r\n")
+	pos = r.out.waitFor(t, pos, "130\r\nroot@ct101:~# ")
 
 	// The prompt follows cd; multi-line input gets a continuation prompt.
 	r.send(t, "cd /etc\r")
@@ -125,7 +125,7 @@ func TestShellTTY(t *testing.T) {
 	r.send(t, "if true; then\r")
 	pos = r.out.waitFor(t, pos, "> ")
 	r.send(t, "echo inside; fi\r")
-	pos = r.out.waitFor(t, pos, "inside\r\n")
+	pos = r.out.waitFor(t, pos, "inside\r\nroot@ct101:/etc# ")
 
 	// A command reads typed input until Ctrl-D.
 	r.send(t, "cat\r")

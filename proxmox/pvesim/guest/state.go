@@ -19,8 +19,8 @@ const maxJournal = 5000
 // file owners. It lives in the root as JSON so that a Guest re-created on the
 // same root (the simulator may make one per command) sees it.
 type state struct {
-	Packages map[string][]string  `json:"packages"` // manager -> sorted names
-	Versions map[string]string    `json:"versions"` // "apt:nginx" -> version
+	Packages map[string][]string   `json:"packages"` // manager -> sorted names
+	Versions map[string]string     `json:"versions"` // "apt:nginx" -> version
 	Units    map[string]*unitState `json:"units"`
 	Journal  []journalEntry        `json:"journal"`
 	Owners   map[string]string     `json:"owners"` // container path -> "user:group"

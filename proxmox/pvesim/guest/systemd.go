@@ -10,7 +10,9 @@ import (
 )
 
 // unitDirs are searched in systemd's order of precedence.
-var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+func unitDirs() []string {
+	return []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+}
 
 // unitFile is the part of a unit file the sandbox acts on.
 type unitFile struct {
@@ -29,7 +31,7 @@ func unitName(n string) string {
 }
 
 func loadUnit(v *vfs, name string) (*unitFile, bool) {
-	for _, d := range unitDirs {
+	for _, d := range unitDirs() {
 		b, err := v.ReadFile(d + "/" + name)
 		if err != nil {
 			continue
@@ -91,7 +93,7 @@ func splitEnvironment(s string) []string {
 // allUnitFiles lists unit names found on disk, sorted.
 func allUnitFiles(v *vfs) []string {
 	var names []string
-	for _, d := range unitDirs {
+	for _, d := range unitDirs() {
 		ents, _ := v.ReadDir(d)
 		for _, e := range ents {
 			if e.Type()&fs.ModeType == 0 && strings.HasSuffix(e.Name(), ".service") && !slices.Contains(names, e.Name()) {
@@ -103,8 +105,6 @@ func allUnitFiles(v *vfs) []string {
 	return names
 }
 
-var portFlag = regexp.MustCompile(`(?:--port[= ]|-p )(\d+)`)
-
 // unitListen decides what a started unit listens on: the catalogue for a
 // package's unit, else Environment=PORT=N, else --port/-p in ExecStart.
 func unitListen(u *unitFile) []listen {
@@ -114,7 +114,7 @@ func unitListen(u *unitFile) []listen {
 	if port, err := strconv.Atoi(u.env["PORT"]); err == nil && port > 0 {
 		return []listen{{"0.0.0.0", port}}
 	}
-	if m := portFlag.FindStringSubmatch(u.exec); m != nil {
+	if m := regexp.MustCompile(`(?:--port[= ]|-p )(\d+)`).FindStringSubmatch(u.exec); m != nil {
 		port, _ := strconv.Atoi(m[1])
 		return []listen{{"0.0.0.0", port}}
 	}
