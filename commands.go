@@ -113,8 +113,3 @@ func templatesCommand(ctx context.Context, args []string, getenv func(string) st
 	}
 	return nil
 }
-
-// demo starts a simulated Proxmox cluster and Corral next to it.
-func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("demo: not wired yet")
-}

@@ -16,6 +16,11 @@ const (
 	bucketAudit        = "audit"         // big-endian time + sequence → auditRecord
 	bucketTemplates    = "templates"     // template id → templateRecord (shared by all users)
 	bucketPkgBuckets   = "buckets"       // package bucket id → bucketRecord (shared by all users)
+	bucketEvents       = "events"        // big-endian seq → eventRecord
+	bucketEventsByCt   = "events_by_ct"  // user\x00node\x00vmid(8)seq(8) → event type
+	bucketEventsByJob  = "events_by_job" // user\x00job\x00seq(8) → empty
+	bucketJobs         = "jobs"          // nested per user id: job id → jobRecord
+	bucketJobLogs      = "job_logs"      // nested per job id: big-endian line number → logLine
 )
 
 // topLevelBuckets is every bucket created on open.
@@ -31,4 +36,9 @@ var topLevelBuckets = []string{
 	bucketAudit,
 	bucketTemplates,
 	bucketPkgBuckets,
+	bucketEvents,
+	bucketEventsByCt,
+	bucketEventsByJob,
+	bucketJobs,
+	bucketJobLogs,
 }

@@ -145,4 +145,3 @@ func moduleRoot() string {
 		}
 	}
 }
-

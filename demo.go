@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"corral/proxmox"
+	"corral/proxmox/pvesim"
+	"corral/store"
+)
+
+const demoUser = "demo"
+
+// demo starts a simulated Proxmox estate on loopback and Corral next to it,
+// with a demo account whose nodes are already added and pinned, so a
+// newcomer sees a working product in one command. It listens on loopback
+// only, because the demo password is printed on the terminal.
+func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	demoEnv := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		switch k {
+		case "CORRAL_ADDR":
+			return "127.0.0.1:8080"
+		case "CORRAL_SSH_ADDR":
+			return "127.0.0.1:2222"
+		}
+		return ""
+	}
+	cfg, err := parseConfig("demo", args, demoEnv, stderr)
+	if err != nil {
+		return flagErr(err)
+	}
+	if getenv("CORRAL_DATA") == "" && !hasFlag(args, "data") {
+		// A fresh temporary directory, unless the user asked for one.
+		dir, err := os.MkdirTemp("", "corral-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+
+	opts := pvesim.DemoOptions()
+	simDir, err := os.MkdirTemp("", "corral-pvesim-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(simDir)
+	opts.Dir = simDir
+	sim, err := pvesim.New(opts)
+	if err != nil {
+		return fmt.Errorf("start the Proxmox simulator: %w", err)
+	}
+	defer sim.Close()
+
+	password, err := seedDemo(ctx, cfg, sim)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stderr, func(l listening) {
+		sshPort := ""
+		if _, p, err := net.SplitHostPort(l.SSH); err == nil {
+			sshPort = p
+		}
+		fmt.Fprintf(stdout, `
+Corral demo is running against a simulated Proxmox estate:
+  cluster "homelab" (pve1, pve2, pve3) and the standalone node "pve-solo".
+
+  Open      http://%s
+  Sign in   %s / %s
+  SSH       ssh -p %s %s@127.0.0.1      (same password)
+  Data      %s (removed on exit unless you passed --data)
+
+Press Ctrl-C to stop.
+`, l.HTTP, demoUser, password, sshPort, demoUser, cfg.DataDir)
+	})
+}
+
+// seedDemo creates (or resets) the demo account and registers every
+// simulated node for it, pinned exactly as the add-node flow would.
+func seedDemo(ctx context.Context, cfg Config, sim *pvesim.Sim) (string, error) {
+	db, err := openStore(cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	password := randomPassword()
+	u, err := db.UserByName(ctx, demoUser)
+	switch {
+	case err == nil:
+		if err := db.SetPassword(ctx, u.ID, password); err != nil {
+			return "", err
+		}
+	default:
+		if u, err = db.CreateUser(ctx, demoUser, password); err != nil {
+			return "", err
+		}
+	}
+	existing, err := db.Nodes(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	have := map[string]bool{}
+	for _, n := range existing {
+		have[n.Name] = true
+	}
+	for _, name := range sim.Nodes() {
+		if have[name] {
+			continue
+		}
+		rec, err := demoNode(ctx, sim.Node(name), u.ID)
+		if err != nil {
+			return "", fmt.Errorf("register simulated node %s: %w", name, err)
+		}
+		if _, err := db.CreateNode(ctx, rec); err != nil {
+			return "", err
+		}
+	}
+	return password, nil
+}
+
+func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, error) {
+	_, portStr, err := net.SplitHostPort(n.SSHAddr())
+	if err != nil {
+		return store.Node{}, err
+	}
+	sshPort, _ := strconv.Atoi(portStr)
+	rec := store.Node{
+		UserID: userID, Name: n.Name(), Host: n.Host(), Port: n.Port(),
+		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
+		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(),
+		TLSFingerprint: n.Fingerprint(),
+		SSHHostKey:     strings.TrimSpace(string(ssh.MarshalAuthorizedKey(n.SSHHostKey()))),
+		PVENodeName:    n.Name(),
+	}
+	c, err := proxmox.New(proxmox.Config{Host: rec.Host, Port: rec.Port, TokenID: rec.TokenID, TokenSecret: rec.TokenSecret, Fingerprint: rec.TLSFingerprint})
+	if err != nil {
+		return rec, err
+	}
+	defer c.Close()
+	st, err := c.ClusterStatus(ctx)
+	if err != nil {
+		return rec, err
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		return rec, err
+	}
+	rec.ClusterName, rec.ClusterKey, rec.PVEVersion = st.Name, proxmox.ClusterKey(st, rec.TLSFingerprint), v.Version
+	return rec, nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hasFlag reports whether args set --name or -name.
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
+}
