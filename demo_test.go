@@ -78,4 +78,11 @@ func TestDemoSignsInWithPrintedCredentials(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("/settings/nodes = %d", res.StatusCode)
 	}
+	doc, _ := goquery.NewDocumentFromReader(res.Body)
+	text := doc.Find("table").Text()
+	for _, n := range []string{"pve1", "pve2", "pve3", "pve-solo", "homelab"} {
+		if !strings.Contains(text, n) {
+			t.Errorf("demo nodes page lacks %s:\n%s", n, text)
+		}
+	}
 }

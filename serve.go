@@ -83,6 +83,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Containers: db,
 		SSHKeys:    db,
 		Proxmox:    handlers.NewProxmoxFactory(log.With("component", "proxmox")),
+		Prober:     handlers.NewNodeProber(log.With("component", "probe")),
 		Logger:     log.With("component", "http"),
 		Version:    version,
 	})

@@ -144,14 +144,18 @@ func (srv *Server) proxy(ctx context.Context, s gliderssh.Session, g Guest, req 
 	startEv := base
 	startEv.Kind = EventSessionStart
 	srv.audit(ctx, startEv)
-	status, reason := srv.runPct(ctx, s, g, req, stdin, log)
+	status, reason, exit := srv.runPct(ctx, s, g, req, stdin, log)
 	end := base
 	end.Kind, end.ExitStatus, end.Duration, end.Reason = EventSessionEnd, status, time.Since(start), reason
 	srv.audit(ctx, end)
+	// The client learns the status only after the end is recorded.
+	exit()
 }
 
-// runPct returns the exit status given to the client and why it ended.
-func (srv *Server) runPct(ctx context.Context, s gliderssh.Session, g Guest, req request, stdin io.Reader, log *slog.Logger) (int, string) {
+// runPct returns the exit status for the client, why the session ended,
+// and the function that passes the status on.
+func (srv *Server) runPct(ctx context.Context, s gliderssh.Session, g Guest, req request, stdin io.Reader, log *slog.Logger) (int, string, func()) {
+	exitWith := func(code int) func() { return func() { s.Exit(code) } }
 	host, err := srv.dial(ctx, g.Host)
 	if err != nil {
 		var changed *HostKeyChangedError
@@ -165,8 +169,7 @@ func (srv *Server) runPct(ctx context.Context, s gliderssh.Session, g Guest, req
 			log.Warn("dial node", "error", err)
 			say(s, fmt.Sprintf("corral: cannot reach node %s", clean(g.Node)))
 		}
-		s.Exit(255)
-		return 255, "dial failed"
+		return 255, "dial failed", exitWith(255)
 	}
 	defer host.Close()
 
@@ -201,27 +204,28 @@ func (srv *Server) runPct(ctx context.Context, s gliderssh.Session, g Guest, req
 	case ctx.Err() != nil:
 		cause := context.Cause(ctx)
 		if errors.Is(cause, errIdle) {
-			s.Exit(255)
-			return 255, "idle timeout"
+			return 255, "idle timeout", exitWith(255)
 		}
-		return -1, "client closed"
+		return -1, "client closed", func() {}
 	case errors.As(err, &sigErr):
-		s.(interface {
-			exitSignal(string, bool, string) error
-		}).exitSignal(sigErr.Signal, sigErr.CoreDumped, sigErr.Message)
-		return code, "signal " + sigErr.Signal
+		return code, "signal " + sigErr.Signal, func() {
+			if es, ok := s.(interface {
+				exitSignal(string, bool, string) error
+			}); ok {
+				es.exitSignal(sigErr.Signal, sigErr.CoreDumped, sigErr.Message)
+				return
+			}
+			s.Exit(code)
+		}
 	case errors.Is(err, ErrExitMissing):
 		log.Warn("node sent no exit status")
-		s.Exit(255)
-		return 255, "no exit status"
+		return 255, "no exit status", exitWith(255)
 	case err != nil:
 		log.Warn("pct", "error", err)
 		say(s, "corral: the session to the container failed")
-		s.Exit(255)
-		return 255, "upstream error"
+		return 255, "upstream error", exitWith(255)
 	}
-	s.Exit(code)
-	return code, "exited"
+	return code, "exited", exitWith(code)
 }
 
 // relayControl converts the client's window changes and signals to the

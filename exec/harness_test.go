@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,7 +22,7 @@ import (
 // startSim starts a simulated estate with two standalone nodes: pve1 holds
 // alice's 105 (web, running) and 106 (db, stopped) and bob's 205; pve2
 // holds alice's 107 (far, running).
-func startSim(t *testing.T) *pvesim.Sim {
+func startSim(t testing.TB) *pvesim.Sim {
 	t.Helper()
 	sim, err := pvesim.New(pvesim.Options{
 		Standalone: []string{"pve1", "pve2"},
@@ -41,7 +42,7 @@ func startSim(t *testing.T) *pvesim.Sim {
 }
 
 // target is how Corral would reach node: root, password, pinned key.
-func target(t *testing.T, n *pvesim.Node) HostTarget {
+func target(t testing.TB, n *pvesim.Node) HostTarget {
 	t.Helper()
 	host, port, err := net.SplitHostPort(n.SSHAddr())
 	if err != nil {
@@ -54,7 +55,14 @@ func target(t *testing.T, n *pvesim.Node) HostTarget {
 	}
 }
 
-func newSigner(t *testing.T) ssh.Signer {
+func newSigner(t testing.TB) ssh.Signer {
+	t.Helper()
+	s, _ := newKey(t)
+	return s
+}
+
+// newKey returns a new ed25519 key and its OpenSSH private key file.
+func newKey(t testing.TB) (ssh.Signer, []byte) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -64,7 +72,11 @@ func newSigner(t *testing.T) ssh.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pem.EncodeToMemory(block)
 }
 
 // fakeUsers is an Authenticator over fixed users.
@@ -132,21 +144,23 @@ func (a *recAudit) find(kind string) []Event {
 
 // gwEnv is a running gateway in front of the simulator.
 type gwEnv struct {
-	sim      *pvesim.Sim
-	srv      *Server
-	addr     string
-	audit    *recAudit
-	aliceKey ssh.Signer
-	hostKey  ssh.PublicKey
+	sim          *pvesim.Sim
+	srv          *Server
+	addr         string
+	audit        *recAudit
+	aliceKey     ssh.Signer
+	aliceKeyFile []byte // aliceKey as an OpenSSH private key file
+	hostKey      ssh.PublicKey
 }
 
 // startGateway runs the gateway on 127.0.0.1:0 for alice (password
 // "alice-pw" or aliceKey) and bob ("bob-pw"). tweak may change the config.
-func startGateway(t *testing.T, tweak func(*Config, *Deps)) *gwEnv {
+func startGateway(t testing.TB, tweak func(*Config, *Deps)) *gwEnv {
 	t.Helper()
 	sim := startSim(t)
 	pve1, pve2 := target(t, sim.Node("pve1")), target(t, sim.Node("pve2"))
-	env := &gwEnv{sim: sim, audit: &recAudit{}, aliceKey: newSigner(t)}
+	aliceKey, aliceKeyFile := newKey(t)
+	env := &gwEnv{sim: sim, audit: &recAudit{}, aliceKey: aliceKey, aliceKeyFile: aliceKeyFile}
 	users := fakeUsers{
 		"alice": {id: "u-alice", password: "alice-pw", keys: []ssh.PublicKey{env.aliceKey.PublicKey()}},
 		"bob":   {id: "u-bob", password: "bob-pw"},
@@ -189,14 +203,14 @@ func startGateway(t *testing.T, tweak func(*Config, *Deps)) *gwEnv {
 
 // dial logs in to the gateway as user with the given auth methods and
 // checks the gateway's host key.
-func (e *gwEnv) dial(t *testing.T, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+func (e *gwEnv) dial(t testing.TB, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
 	t.Helper()
 	return ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
 		User: user, Auth: auth, HostKeyCallback: ssh.FixedHostKey(e.hostKey),
 	})
 }
 
-func (e *gwEnv) mustDial(t *testing.T, user string, auth ...ssh.AuthMethod) *ssh.Client {
+func (e *gwEnv) mustDial(t testing.TB, user string, auth ...ssh.AuthMethod) *ssh.Client {
 	t.Helper()
 	if len(auth) == 0 {
 		auth = []ssh.AuthMethod{ssh.Password(strings.SplitN(user, "+", 2)[0] + "-pw")}
@@ -211,7 +225,7 @@ func (e *gwEnv) mustDial(t *testing.T, user string, auth ...ssh.AuthMethod) *ssh
 
 // run runs cmd in a new session without a PTY and returns its output and
 // exit status.
-func run(t *testing.T, c *ssh.Client, cmd, stdin string) (stdout, stderr string, code int) {
+func run(t testing.TB, c *ssh.Client, cmd, stdin string) (stdout, stderr string, code int) {
 	t.Helper()
 	s, err := c.NewSession()
 	if err != nil {
@@ -221,10 +235,11 @@ func run(t *testing.T, c *ssh.Client, cmd, stdin string) (stdout, stderr string,
 	var out, errOut strings.Builder
 	s.Stdout, s.Stderr = &out, &errOut
 	s.Stdin = strings.NewReader(stdin)
-	return out.String(), errOut.String(), exitCode(t, s.Run(cmd), &out, &errOut)
+	code = exitCode(t, s.Run(cmd), &out, &errOut)
+	return out.String(), errOut.String(), code
 }
 
-func exitCode(t *testing.T, err error, out, errOut *strings.Builder) int {
+func exitCode(t testing.TB, err error, out, errOut *strings.Builder) int {
 	t.Helper()
 	var exitErr *ssh.ExitError
 	switch {
@@ -239,7 +254,7 @@ func exitCode(t *testing.T, err error, out, errOut *strings.Builder) int {
 }
 
 // readUntil reads r until the output contains want, and returns it all.
-func readUntil(t *testing.T, r io.Reader, want string) string {
+func readUntil(t testing.TB, r io.Reader, want string) string {
 	t.Helper()
 	var b []byte
 	buf := make([]byte, 4096)
@@ -251,4 +266,51 @@ func readUntil(t *testing.T, r io.Reader, want string) string {
 		}
 	}
 	return string(b)
+}
+
+// syncBuffer is a goroutine-safe buffer that can wait for content.
+type syncBuffer struct {
+	mu  sync.Mutex
+	b   strings.Builder
+	sig chan struct{}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sig == nil {
+		b.sig = make(chan struct{}, 1)
+	}
+	select {
+	case b.sig <- struct{}{}:
+	default:
+	}
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// waitFor blocks until the buffer contains want or the test's deadline.
+func (b *syncBuffer) waitFor(t testing.TB, want string) {
+	t.Helper()
+	for {
+		b.mu.Lock()
+		if b.sig == nil {
+			b.sig = make(chan struct{}, 1)
+		}
+		sig, got := b.sig, b.b.String()
+		b.mu.Unlock()
+		if strings.Contains(got, want) {
+			return
+		}
+		select {
+		case <-sig:
+		case <-t.Context().Done():
+			t.Fatalf("waiting for %q; have %q", want, got)
+		}
+	}
 }

@@ -57,6 +57,9 @@ func (l *WindowLimiter) Failure(key string) {
 		l.keys = make(map[string]*failures)
 	}
 	now := l.now()
+	if len(l.keys) >= maxLimiterKeys {
+		l.pruneLocked(now)
+	}
 	f := l.keys[key]
 	if f == nil || now.Sub(f.last) >= l.Window {
 		f = &failures{}
@@ -64,6 +67,18 @@ func (l *WindowLimiter) Failure(key string) {
 	}
 	f.n++
 	f.last = now
+}
+
+// maxLimiterKeys bounds memory under a spray of made-up user names: past
+// it, expired keys are dropped.
+const maxLimiterKeys = 10000
+
+func (l *WindowLimiter) pruneLocked(now time.Time) {
+	for k, f := range l.keys {
+		if now.Sub(f.last) >= l.Window {
+			delete(l.keys, k)
+		}
+	}
 }
 
 // Success forgets key's failures.

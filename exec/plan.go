@@ -70,28 +70,61 @@ type Script struct {
 // Steps lists, in order, what the pipeline will do for p; the Review page
 // shows this list and the progress page tracks it.
 func (p Plan) Steps() []string {
-	s := []string{
-		fmt.Sprintf("Create container %d (%s) on %s", p.VMID, p.Hostname, p.PVENode),
-		"Start the container",
-		"Wait for the network",
+	var s []string
+	for _, st := range p.StepList() {
+		s = append(s, st.Label)
+	}
+	return s
+}
+
+// Step is one step of a plan: a stable key the pipeline records as done,
+// and the label the user sees.
+type Step struct {
+	Key    string // "create", "start", "wait", "files", "pkg:apt", "script:0", "discover", ...
+	Label  string
+	Script string // the script's name, for script steps
+}
+
+// Step keys of the fixed steps; package steps are "pkg:"+manager and script
+// steps "script:"+index.
+const (
+	StepCreate   = "create"
+	StepStart    = "start"
+	StepWait     = "wait"
+	StepFiles    = "files"
+	StepDiscover = "discover"
+)
+
+// PackageManagers lists the managers in install order.
+var PackageManagers = []string{"apt", "npm", "pip", "custom"}
+
+// StepList is Steps with keys, in order.
+func (p Plan) StepList() []Step {
+	s := []Step{
+		{Key: StepCreate, Label: fmt.Sprintf("Create container %d (%s) on %s", p.VMID, p.Hostname, p.PVENode)},
+		{Key: StepStart, Label: "Start the container"},
+		{Key: StepWait, Label: "Wait for the network"},
 	}
 	if len(p.Files) > 0 {
-		s = append(s, fmt.Sprintf("Deploy %d file(s)", len(p.Files)))
+		s = append(s, Step{Key: StepFiles, Label: fmt.Sprintf("Deploy %d file(s)", len(p.Files))})
 	}
-	for _, m := range []string{"apt", "npm", "pip", "custom"} {
-		n := 0
-		for _, pk := range p.Packages {
-			if pk.Manager == m {
-				n++
-			}
-		}
-		if n > 0 {
-			s = append(s, fmt.Sprintf("Install %d %s package(s)", n, m))
+	for _, m := range PackageManagers {
+		if n := len(p.packagesOf(m)); n > 0 {
+			s = append(s, Step{Key: "pkg:" + m, Label: fmt.Sprintf("Install %d %s package(s)", n, m)})
 		}
 	}
-	for _, sc := range p.Scripts {
-		s = append(s, "Run script "+sc.Name)
+	for i, sc := range p.Scripts {
+		s = append(s, Step{Key: fmt.Sprintf("script:%d", i), Label: "Run script " + sc.Name, Script: sc.Name})
 	}
-	s = append(s, "Discover services")
-	return s
+	return append(s, Step{Key: StepDiscover, Label: "Discover services"})
+}
+
+func (p Plan) packagesOf(manager string) []Package {
+	var out []Package
+	for _, pk := range p.Packages {
+		if pk.Manager == manager {
+			out = append(out, pk)
+		}
+	}
+	return out
 }

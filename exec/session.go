@@ -76,14 +76,21 @@ func infoOf(s gliderssh.Session) *sessionInfo {
 func (c *sessionContext) Done() <-chan struct{}       { return c.inner.Done() }
 func (c *sessionContext) Err() error                  { return c.inner.Err() }
 func (c *sessionContext) Deadline() (time.Time, bool) { return c.inner.Deadline() }
-func (c *sessionContext) Value(key any) any           { return c.Context.Value(key) }
-func (s *session) Context() gliderssh.Context         { return s.ctx }
-func (s *session) User() string                       { return s.conn.User() }
-func (s *session) RemoteAddr() net.Addr               { return s.conn.RemoteAddr() }
-func (s *session) LocalAddr() net.Addr                { return s.conn.LocalAddr() }
-func (s *session) Command() []string                  { return strings.Fields(s.RawCommand()) }
-func (s *session) Subsystem() string                  { return "" }
-func (s *session) Break(chan<- bool)                  {}
+func (c *sessionContext) Value(key any) any {
+	if _, ok := key.(infoKey); ok {
+		return c.info
+	}
+	// inner derives from the connection's context, so it has its values
+	// too, plus what context.Cause needs.
+	return c.inner.Value(key)
+}
+func (s *session) Context() gliderssh.Context { return s.ctx }
+func (s *session) User() string               { return s.conn.User() }
+func (s *session) RemoteAddr() net.Addr       { return s.conn.RemoteAddr() }
+func (s *session) LocalAddr() net.Addr        { return s.conn.LocalAddr() }
+func (s *session) Command() []string          { return strings.Fields(s.RawCommand()) }
+func (s *session) Subsystem() string          { return "" }
+func (s *session) Break(chan<- bool)          {}
 func (s *session) Permissions() gliderssh.Permissions {
 	return gliderssh.Permissions{Permissions: s.conn.Permissions}
 }

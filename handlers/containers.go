@@ -2,14 +2,15 @@ package handlers
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"corral/exec"
 	"corral/store"
 )
 
 // ContainerStore keeps the containers Corral created, per user.
-// (The dashboard feature extends this file.)
 type ContainerStore interface {
 	Containers(ctx context.Context, userID string) ([]store.Container, error)
 	CreateContainer(ctx context.Context, c store.Container) (store.Container, error)
@@ -18,7 +19,126 @@ type ContainerStore interface {
 	CountContainersOnNode(ctx context.Context, userID, nodeID string) (int, error)
 }
 
+// EventStore keeps the typed timeline of each container; *store.DB is one.
+type EventStore interface {
+	AppendEvent(ctx context.Context, e store.Event) (store.Event, error)
+	ContainerEvents(ctx context.Context, userID, nodeID string, vmid int, types []string, limit int) ([]store.Event, error)
+}
+
+// ServiceInspector looks inside a container through pct exec on its node.
+type ServiceInspector interface {
+	Discover(ctx context.Context, n store.Node, vmid int) ([]exec.Service, error)
+	ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) ([]string, error)
+	Credentials(ctx context.Context, n store.Node, vmid int, service string) ([]exec.Credential, error)
+}
+
+// NewSSHInspector is the ServiceInspector main uses: one SSH connection per
+// call to the node's pinned host.
+func NewSSHInspector() ServiceInspector { return sshInspector{} }
+
+type sshInspector struct{}
+
+func (sshInspector) with(ctx context.Context, n store.Node, fn func(*exec.Host) error) error {
+	host, err := exec.Dial(ctx, HostTargetFor(n))
+	if err != nil {
+		return err
+	}
+	defer host.Close()
+	return fn(host)
+}
+
+func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (svcs []exec.Service, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { svcs, err = exec.Discover(ctx, h, vmid); return err })
+	return svcs, err
+}
+
+func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out []string, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.ServiceLogs(ctx, h, vmid, service, lines); return err })
+	return out, err
+}
+
+func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out []exec.Credential, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.Credentials(ctx, h, vmid, service); return err })
+	return out, err
+}
+
+// registerContainerRoutes also fills in the area's defaults, before any
+// request is served.
 func (h *Handler) registerContainerRoutes(g *echo.Group) {
-	g.GET("/containers", h.placeholder("Containers", "containers",
-		"The containers dashboard will list every container on all your Proxmox nodes."))
+	if h.Events == nil {
+		if es, ok := h.Containers.(EventStore); ok {
+			h.Events = es
+		}
+	}
+	if h.Services == nil {
+		h.Services = NewSSHInspector()
+	}
+	if h.Locks == nil {
+		h.Locks = NewContainerLocks()
+	}
+	g.GET("/containers", h.containerList)
+	g.GET("/containers/:node/:vmid", h.containerDetail)
+	g.POST("/containers/:node/:vmid/services/refresh", h.serviceRefresh)
+	g.GET("/containers/:node/:vmid/services/:service/logs", h.serviceLogs)
+	g.POST("/containers/:node/:vmid/services/:service/credentials", h.serviceCredentials)
+	for _, a := range lifecycleActions {
+		g.POST("/containers/:node/:vmid/"+a, h.lifecycle(a))
+	}
+}
+
+// containerTarget resolves :node and :vmid to one of the signed-in user's
+// nodes; anything else is the same 404, so ids of others leak nothing.
+func (h *Handler) containerTarget(c echo.Context) (store.User, store.Node, int, error) {
+	u, _ := currentUser(c)
+	vmid, err := strconv.Atoi(c.Param("vmid"))
+	if err != nil || vmid < 100 || vmid > 999_999_999 {
+		return u, store.Node{}, 0, store.ErrNotFound
+	}
+	n, err := h.Nodes.Node(c.Request().Context(), u.ID, c.Param("node"))
+	if err != nil {
+		return u, store.Node{}, 0, err
+	}
+	return u, n, vmid, nil
+}
+
+// corralRecord finds the store record of a container, if Corral made it.
+func (h *Handler) corralRecord(ctx context.Context, userID, nodeID string, vmid int) (store.Container, bool, error) {
+	list, err := h.Containers.Containers(ctx, userID)
+	if err != nil {
+		return store.Container{}, false, err
+	}
+	for _, ct := range list {
+		if ct.NodeID == nodeID && ct.VMID == vmid {
+			return ct, true, nil
+		}
+	}
+	return store.Container{}, false, nil
+}
+
+// lastServices returns the last discovery recorded for a container.
+func (h *Handler) lastServices(ctx context.Context, userID, nodeID string, vmid int) (svcs []exec.Service, ip string, found bool) {
+	if h.Events == nil {
+		return nil, "", false
+	}
+	evs, err := h.Events.ContainerEvents(ctx, userID, nodeID, vmid, []string{exec.ServicesEvent}, 1)
+	if err != nil || len(evs) == 0 {
+		return nil, "", false
+	}
+	svcs, err = exec.DecodeServices(evs[0].Data[exec.ServicesDataKey])
+	if err != nil {
+		h.Logger.Warn("stored services unreadable", "node", nodeID, "vmid", vmid, "err", err)
+		return nil, "", false
+	}
+	return svcs, evs[0].Data[exec.ServicesIPKey], true
+}
+
+// recordEvent appends a container event; a failure is logged, not shown:
+// the action itself already happened.
+func (h *Handler) recordEvent(ctx context.Context, e store.Event) {
+	if h.Events == nil {
+		return
+	}
+	if _, err := h.Events.AppendEvent(ctx, e); err != nil {
+		h.Logger.Error("record event", "type", e.Type, "node", e.NodeID, "vmid", e.VMID, "err", err)
+	}
 }

@@ -44,10 +44,15 @@ type Deps struct {
 
 	// One field per area; each area's file declares its interface.
 	Nodes       NodeStore
+	Prober      NodeProber // tests candidate nodes; holds probes awaiting confirmation
 	Containers  ContainerStore
 	VMIDs       VMIDCache
 	Provisioner Provisioner
 	SSHKeys     SSHKeyStore
+	Events      EventStore
+	Services    ServiceInspector
+	Locks       *ContainerLocks
+	SSHGateway  SSHGatewayInfo
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time

@@ -2,17 +2,111 @@ package handlers
 
 import (
 	"context"
-
-	"corral/exec"
+	"errors"
+	"fmt"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"corral/exec"
+	"corral/store"
 )
 
-// Provisioner starts and follows container creation jobs.
+// Provisioner starts and follows container creation jobs; *exec.Runner
+// (built by NewProvisioner) is one. Every method taking a userID answers
+// store.ErrNotFound for another user's job.
 type Provisioner interface {
 	// Start stores the job (and a container record in lifecycle
 	// "creating") before anything is sent to Proxmox, then queues it.
 	Start(ctx context.Context, plan exec.Plan) (jobID string, err error)
+	Job(ctx context.Context, userID, jobID string) (exec.Job, error)
+	// Log returns the job's log entries with Seq > after, oldest first.
+	Log(ctx context.Context, userID, jobID string, after uint64) ([]exec.LogEntry, error)
+	// Subscribe streams entries saved from now on; cancel ends it. The
+	// channel closes early when the reader lags.
+	Subscribe(jobID string) (entries <-chan []exec.LogEntry, cancel func())
+	// Retry re-queues a failed or interrupted job at its failed step.
+	Retry(ctx context.Context, userID, jobID string) error
+	// Delete destroys a failed or interrupted job's container.
+	Delete(ctx context.Context, userID, jobID string) error
 }
 
-func (h *Handler) registerJobRoutes(g *echo.Group) {}
+func (h *Handler) registerJobRoutes(g *echo.Group) {
+	g.GET("/jobs/:id", h.jobShow)
+	g.GET("/jobs/:id/events", h.jobEvents)
+	g.POST("/jobs/:id/retry", h.jobRetry)
+	g.POST("/jobs/:id/delete", h.jobDelete)
+}
+
+// userJob loads the signed-in user's job and its node; anyone else's job,
+// or a job whose node is no longer the user's, is not found.
+func (h *Handler) userJob(c echo.Context) (store.User, exec.Job, store.Node, error) {
+	u, _ := currentUser(c)
+	if h.Provisioner == nil {
+		return u, exec.Job{}, store.Node{}, store.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	j, err := h.Provisioner.Job(ctx, u.ID, c.Param("id"))
+	if err != nil {
+		return u, exec.Job{}, store.Node{}, err
+	}
+	n, err := h.Nodes.Node(ctx, u.ID, j.Plan.NodeID)
+	if err != nil {
+		return u, exec.Job{}, store.Node{}, err
+	}
+	return u, j, n, nil
+}
+
+func (h *Handler) jobShow(c echo.Context) error {
+	u, j, n, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	filter := c.QueryParam("script")
+	entries, err := h.Provisioner.Log(c.Request().Context(), u.ID, j.ID, 0)
+	if err != nil {
+		return err
+	}
+	v := jobView(j, n, csrfToken(c), filter)
+	for _, e := range entries {
+		if matchesFilter(e, filter) {
+			v.Log = append(v.Log, logLineView(e))
+		}
+	}
+	v.Live = !j.Finished() || !endsRun(entries)
+	title := fmt.Sprintf("Creating %s", j.Plan.Hostname)
+	return h.render(c, http.StatusOK, h.page(c, title, "containers"), jobPage(v))
+}
+
+func (h *Handler) jobRetry(c echo.Context) error {
+	u, j, _, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	if err := h.Provisioner.Retry(c.Request().Context(), u.ID, j.ID); err != nil {
+		if errors.Is(err, exec.ErrJobState) {
+			setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
+			return seeOther(c, "/jobs/"+j.ID)
+		}
+		return err
+	}
+	setFlash(c, "info", "Retrying from the step that failed.")
+	return seeOther(c, "/jobs/"+j.ID)
+}
+
+func (h *Handler) jobDelete(c echo.Context) error {
+	u, j, _, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	if err := h.Provisioner.Delete(c.Request().Context(), u.ID, j.ID); err != nil {
+		if errors.Is(err, exec.ErrJobState) {
+			setFlash(c, "warn", "Only a failed or interrupted creation can be deleted here.")
+			return seeOther(c, "/jobs/"+j.ID)
+		}
+		return err
+	}
+	h.audit(c, store.AuditEntry{Kind: "container.delete", Target: fmt.Sprintf("%s/%d", j.Plan.NodeID, j.Plan.VMID), Detail: "deleted after a failed creation"})
+	setFlash(c, "ok", fmt.Sprintf("Container %d (%s) was deleted.", j.Plan.VMID, j.Plan.Hostname))
+	return seeOther(c, "/containers")
+}

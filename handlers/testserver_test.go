@@ -61,6 +61,7 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 		Containers: db,
 		SSHKeys:    db,
 		Proxmox:    handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Prober:     handlers.NewNodeProber(slog.New(slog.DiscardHandler)),
 		Limiter:    handlers.NewLoginLimiter(5, time.Minute, clk.Now),
 		Version:    "test",
 		Now:        clk.Now,

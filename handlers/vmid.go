@@ -1,12 +1,20 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
 	"corral/store"
+	"corral/views"
 )
 
 // VMIDCache answers whether a VMID is free in a node's cluster.
@@ -27,4 +35,97 @@ type VMIDCheck struct {
 	Holder proxmox.VMIDHolder // who holds it when !Free
 }
 
-func (h *Handler) registerVMIDRoutes(g *echo.Group) {}
+// The VMID range Proxmox accepts.
+const (
+	vmidLowest  = 100
+	vmidHighest = 999_999_999
+)
+
+func (h *Handler) registerVMIDRoutes(g *echo.Group) {
+	g.POST("/containers/vmid", h.vmidStatus)
+}
+
+// vmidStatus answers the wizard's VMID field with the status fragment only,
+// always 200 so htmx swaps it; the node must be the user's own.
+func (h *Handler) vmidStatus(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	n, err := h.Nodes.Node(ctx, u.ID, c.FormValue("node_id"))
+	if err != nil {
+		return err
+	}
+	_, status, err := h.vmidVerdict(ctx, n, c.FormValue("vmid"))
+	if err != nil {
+		return err
+	}
+	return vmidFragment(c, http.StatusOK, views.VMIDStatus(status))
+}
+
+// vmidVerdict judges what the user typed as a VMID for node n: the parsed id
+// (0 when invalid) and the status to show. The wizard may reuse it to show a
+// status after a plain post (views.VMIDInputModel.Status).
+func (h *Handler) vmidVerdict(ctx context.Context, n store.Node, raw string) (int, views.VMIDStatusModel, error) {
+	vmid, problem := readVMID(raw)
+	if problem != "" {
+		return 0, views.VMIDStatusModel{State: views.VMIDInvalid, Message: problem}, nil
+	}
+	var chk VMIDCheck
+	if h.VMIDs != nil {
+		var err error
+		if chk, err = h.VMIDs.Check(ctx, n, vmid); err != nil {
+			return 0, views.VMIDStatusModel{}, err
+		}
+	}
+	return vmid, vmidStatusModel(vmid, chk), nil
+}
+
+// readVMID reads a VMID as typed; problem names the rule it breaks.
+func readVMID(raw string) (vmid int, problem string) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return 0, fmt.Sprintf("Enter a VMID from %d to %d", vmidLowest, vmidHighest)
+	}
+	v, err := strconv.Atoi(s)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"):
+		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+	case err != nil:
+		return 0, "VMID must be a whole number"
+	case v < vmidLowest:
+		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
+	case v > vmidHighest:
+		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+	}
+	return v, ""
+}
+
+func vmidStatusModel(vmid int, chk VMIDCheck) views.VMIDStatusModel {
+	id := "VMID " + strconv.Itoa(vmid)
+	switch {
+	case !chk.Known:
+		return views.VMIDStatusModel{State: views.VMIDUnknown,
+			Message: id + ": could not check; Proxmox will refuse a taken id when you create"}
+	case chk.Free:
+		return views.VMIDStatusModel{State: views.VMIDFree, Message: id + " is free"}
+	}
+	by := chk.Holder.Label()
+	if chk.Holder.Name != "" {
+		by += " " + chk.Holder.Name
+	}
+	if chk.Holder.Node != "" {
+		by += " on " + chk.Holder.Node
+	}
+	return views.VMIDStatusModel{State: views.VMIDTaken, Message: id + " is taken by " + by}
+}
+
+// fragment writes a component alone, never inside the layout, whatever the
+// request: the caller swaps it into a page.
+func vmidFragment(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return fmt.Errorf("render %s: %w", c.Path(), err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

@@ -35,9 +35,9 @@ type VMIDLookup struct {
 }
 
 // VMIDStore caches, per cluster key (see ClusterKey), every guest id of the
-// cluster with its holder. Lookup and Note* return ErrVMIDMiss when the
-// cluster has no fresh entry; Note* never create an entry, because a partial
-// list would make every other id look free.
+// cluster with its holder. Lookup and Age return ErrVMIDMiss when the cluster
+// has no fresh entry. Note* leave a missing entry missing, because a partial
+// list would make every other id look free; the next read refreshes it.
 type VMIDStore interface {
 	// Put replaces the cluster's whole list, stamped now.
 	Put(ctx context.Context, key string, guests map[int]VMIDHolder) error

@@ -8,3 +8,21 @@ import (
 func statusText(code int) string {
 	return strconv.Itoa(code) + " " + http.StatusText(code)
 }
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// gatewayExamples are the ssh command lines shown on the SSH keys page.
+func gatewayExamples(m SSHKeysModel) string {
+	target := m.Username + "@" + m.Host
+	plus := m.Username + "+105@" + m.Host
+	p := "ssh -p " + m.GatewayPort + " "
+	return p + target + "                  # pick a container from a menu\n" +
+		p + plus + "              # straight to CT 105\n" +
+		p + target + " 105 -- uptime    # run one command\n" +
+		p + target + " ls               # list your containers"
+}

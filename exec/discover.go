@@ -1,0 +1,198 @@
+package exec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// CredentialDir is where template scripts leave credentials inside a
+// container, one file per service named exactly like its systemd unit
+// without ".service" (save_credential SERVICE KEY VALUE writes KEY=VALUE
+// lines there). Discovery, Reveal and the provisioning helpers share it.
+const CredentialDir = "/etc/infrahaus/credentials"
+
+// ErrBadServiceName is returned for a service name that could smuggle
+// options or paths into a command.
+var ErrBadServiceName = errors.New("invalid service name")
+
+// CommandError is a command inside a container that exited non-zero.
+type CommandError struct {
+	VMID   int
+	What   string // what Corral was doing, e.g. "read the journal"
+	Code   int
+	Stderr string // trimmed, at most a few hundred bytes
+}
+
+func (e *CommandError) Error() string {
+	msg := fmt.Sprintf("could not %s in CT %d (exit %d)", e.What, e.VMID, e.Code)
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}
+
+// Service is one service found in a container.
+type Service struct {
+	Name   string // unit name without ".service", or a credential file's name
+	Unit   string // full unit name; "" for credentials without a running unit
+	Status string // running, or stopped for credentials without a running unit
+	Ports  []int  // listening TCP ports (IPv4 or IPv6, not loopback), ascending
+	System bool   // part of the OS rather than an application
+	// CredentialKeys names the keys of the service's credential file; the
+	// values are only read on demand (Credentials), never kept.
+	CredentialKeys []string
+}
+
+// Credential is one KEY=VALUE line of a credential file.
+type Credential struct {
+	Key, Value string
+}
+
+// Pcter runs pct commands in containers; *Host is one.
+type Pcter interface {
+	Pct(ctx context.Context, req PctRequest) (int, error)
+}
+
+// Discovery markers separate the sections of the probe's output. A line
+// of a credential file that starts with one is ignored, never trusted.
+const (
+	markUnits = "@@corral:units"
+	markSS    = "@@corral:ss"
+	markPIDs  = "@@corral:pids"
+	markCreds = "@@corral:creds"
+	markFile  = "@@corral:file "
+)
+
+// discoverScript gathers everything in one pct exec: running units, TCP
+// listeners, each unit's main PID with its children (a wrapper such as
+// code-server's keeps the port on a child), and the credential files.
+const discoverScript = `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
+units=$(systemctl list-units --type=service --state=running --no-pager --no-legend --plain 2>/dev/null)
+echo '` + markUnits + `'
+echo "$units"
+echo '` + markSS + `'
+ss -tlnp 2>/dev/null
+echo '` + markPIDs + `'
+for u in $(echo "$units" | cut -d' ' -f1); do
+  p=$(systemctl show -p MainPID --value "$u" 2>/dev/null)
+  kids=""
+  if [ -n "$p" ] && [ "$p" != 0 ]; then kids=$(pgrep -P "$p" 2>/dev/null | tr '\n' ' '); fi
+  echo "$u $p $kids"
+done
+echo '` + markCreds + `'
+if [ -d ` + CredentialDir + ` ]; then
+  for f in ` + CredentialDir + `/*; do
+    [ -f "$f" ] || continue
+    echo "` + markFile + `$(basename "$f")"
+    cat "$f" 2>/dev/null
+    echo
+  done
+fi
+`
+
+// Discover finds a running container's services through pct exec:
+// application services first, then system ones, each sorted by name.
+func Discover(ctx context.Context, h Pcter, vmid int) ([]Service, error) {
+	out, err := pctOutput(ctx, h, vmid, "discover services", []string{"bash", "-c", discoverScript})
+	if err != nil {
+		return nil, err
+	}
+	return parseDiscovery(out), nil
+}
+
+// ServiceLogs returns the last lines (1-200) of a service's journal.
+func ServiceLogs(ctx context.Context, h Pcter, vmid int, service string, lines int) ([]string, error) {
+	if err := ValidServiceName(service); err != nil {
+		return nil, err
+	}
+	lines = min(max(lines, 1), 200)
+	unit := service
+	if !strings.HasSuffix(unit, ".service") {
+		unit += ".service"
+	}
+	argv := []string{"journalctl", "-u", unit, "-n", fmt.Sprint(lines), "--no-pager", "--output=short"}
+	out, err := pctOutput(ctx, h, vmid, "read the journal of "+service, argv)
+	if err != nil {
+		return nil, err
+	}
+	var logs []string
+	for l := range strings.Lines(out) {
+		l = strings.TrimRight(l, "\r\n")
+		if strings.TrimSpace(l) != "" && l != "-- No entries --" {
+			logs = append(logs, l)
+		}
+	}
+	return logs, nil
+}
+
+// Credentials reads a service's credential file (see CredentialDir).
+func Credentials(ctx context.Context, h Pcter, vmid int, service string) ([]Credential, error) {
+	if err := ValidServiceName(service); err != nil {
+		return nil, err
+	}
+	out, err := pctOutput(ctx, h, vmid, "read the credentials of "+service, []string{"cat", CredentialDir + "/" + service})
+	if err != nil {
+		return nil, err
+	}
+	return ParseCredentials(out), nil
+}
+
+var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@-]*$`)
+
+// ValidServiceName checks a service or unit name: letters, digits and
+// ._@- only, not starting with a dash or a dot, at most 128 bytes.
+func ValidServiceName(s string) error {
+	if len(s) > 128 || !serviceNameRE.MatchString(s) || strings.Contains(s, "..") {
+		return fmt.Errorf("%w: %q", ErrBadServiceName, s)
+	}
+	return nil
+}
+
+func pctOutput(ctx context.Context, h Pcter, vmid int, what string, argv []string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	code, err := h.Pct(ctx, PctRequest{VMID: vmid, Argv: argv, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		return "", fmt.Errorf("exec: %s in CT %d: %w", what, vmid, err)
+	}
+	if code != 0 {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = strings.TrimSpace(stdout.String())
+		}
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		return "", &CommandError{VMID: vmid, What: what, Code: code, Stderr: msg}
+	}
+	return stdout.String(), nil
+}
+
+// The last discovery of a container is kept as an event of type
+// ServicesEvent whose Data holds the services (EncodeServices) under
+// ServicesDataKey and the container's address under ServicesIPKey. The
+// dashboard reads it, so showing services never needs SSH.
+const (
+	ServicesEvent   = "services"
+	ServicesDataKey = "services"
+	ServicesIPKey   = "ip"
+)
+
+// EncodeServices serialises services for an event's Data.
+func EncodeServices(svcs []Service) string {
+	b, _ := json.Marshal(svcs) // plain structs of strings and ints
+	return string(b)
+}
+
+// DecodeServices reads what EncodeServices wrote.
+func DecodeServices(s string) ([]Service, error) {
+	var svcs []Service
+	if err := json.Unmarshal([]byte(s), &svcs); err != nil {
+		return nil, fmt.Errorf("exec: decode services: %w", err)
+	}
+	return svcs, nil
+}

@@ -1,0 +1,276 @@
+package exec
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// systemUnits are services of the OS itself; the UI folds them away.
+var systemUnits = []string{
+	"console-getty", "cron", "dbus", "networking", "postfix", "ssh", "sshd", "containerd", "docker",
+	"rsyslog", "systemd-journald", "systemd-logind", "systemd-networkd", "systemd-resolved",
+}
+
+var systemPrefixes = []string{"systemd-", "container-getty@", "getty@", "serial-getty@", "user@", "postfix@"}
+
+// IsSystemService reports whether name (without ".service") is part of the
+// OS rather than an application.
+func IsSystemService(name string) bool {
+	if slices.Contains(systemUnits, name) {
+		return true
+	}
+	for _, p := range systemPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDiscovery merges the sections of discoverScript's output.
+func parseDiscovery(out string) []Service {
+	sec := splitSections(out)
+	units := ParseUnits(sec[markUnits])
+	ports := ParseListeners(sec[markSS])
+	pids := parsePIDs(sec[markPIDs])
+	creds := parseCredentialFiles(sec[markCreds])
+
+	var svcs []Service
+	for _, unit := range units {
+		name := strings.TrimSuffix(unit, ".service")
+		s := Service{Name: name, Unit: unit, Status: "running", System: IsSystemService(name)}
+		// The first PID of the unit's tree that listens wins: the main
+		// process, else a child (a wrapper's server).
+		for _, pid := range pids[unit] {
+			if p := ports[pid]; len(p) > 0 {
+				s.Ports = p
+				break
+			}
+		}
+		key := name
+		if _, ok := creds[key]; !ok {
+			key, _, _ = strings.Cut(name, "@") // code-server file for code-server@coder
+		}
+		if keys, ok := creds[key]; ok {
+			s.CredentialKeys = keys
+			delete(creds, key)
+		}
+		svcs = append(svcs, s)
+	}
+	for name, keys := range creds {
+		svcs = append(svcs, Service{Name: name, Status: "stopped", CredentialKeys: keys})
+	}
+	SortServices(svcs)
+	return svcs
+}
+
+// SortServices orders application services before system ones, by name.
+func SortServices(svcs []Service) {
+	slices.SortFunc(svcs, func(a, b Service) int {
+		if a.System != b.System {
+			if a.System {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}
+
+func splitSections(out string) map[string]string {
+	sec := map[string]string{}
+	cur := ""
+	var b strings.Builder
+	flush := func() {
+		if cur != "" {
+			sec[cur] = b.String()
+		}
+		b.Reset()
+	}
+	for line := range strings.Lines(out) {
+		switch t := strings.TrimRight(line, "\r\n"); t {
+		case markUnits, markSS, markPIDs, markCreds:
+			flush()
+			cur = t
+			continue
+		}
+		b.WriteString(line)
+	}
+	flush()
+	return sec
+}
+
+// ParseUnits reads `systemctl list-units --no-legend` output (with or
+// without --plain) and returns the service unit names in order.
+func ParseUnits(out string) []string {
+	var units []string
+	for line := range strings.Lines(out) {
+		// A failed unit is marked with a bullet; --plain drops it.
+		line = strings.TrimLeft(line, " \t●*")
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasSuffix(f[0], ".service") {
+			continue
+		}
+		if ValidServiceName(f[0]) != nil || slices.Contains(units, f[0]) {
+			continue
+		}
+		units = append(units, f[0])
+	}
+	return units
+}
+
+// ParseListeners reads `ss -tlnp` output and maps each listening process id
+// to its TCP ports, ascending and without duplicates. Listeners bound only to
+// loopback are left out: nobody outside the container can open them. Local
+// addresses may be 0.0.0.0:P, *:P, [::]:P, :::P, [addr]:P or addr%dev:P.
+func ParseListeners(out string) map[int][]int {
+	m := map[int][]int{}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] == "State" || f[0] == "Netid" {
+			continue
+		}
+		local := f[3]
+		if f[0] == "tcp" && len(f) >= 6 { // ss -a prints Netid first
+			local = f[4]
+		}
+		port, ok := listenPort(local)
+		if !ok {
+			continue
+		}
+		for _, pid := range processPIDs(line) {
+			if !slices.Contains(m[pid], port) {
+				m[pid] = append(m[pid], port)
+				slices.Sort(m[pid])
+			}
+		}
+	}
+	return m
+}
+
+// listenPort returns the port of a non-loopback local address.
+func listenPort(addr string) (int, bool) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return 0, false
+	}
+	host, ps := addr[:i], addr[i+1:]
+	port, err := strconv.Atoi(ps)
+	if err != nil || port <= 0 || port > 65535 {
+		return 0, false
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if j := strings.IndexByte(host, '%'); j >= 0 {
+		host = host[:j] // 127.0.0.53%lo, fe80::1%eth0
+	}
+	switch host {
+	case "", "*", "0.0.0.0", "::":
+		return port, true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return 0, false
+	}
+	if ip.Unmap().IsLoopback() {
+		return 0, false
+	}
+	return port, true
+}
+
+// processPIDs returns the pid=N values of ss's users:((...)) column.
+func processPIDs(line string) []int {
+	var pids []int
+	for {
+		i := strings.Index(line, "pid=")
+		if i < 0 {
+			return pids
+		}
+		line = line[i+4:]
+		j := 0
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if n, err := strconv.Atoi(line[:j]); err == nil && n > 0 && !slices.Contains(pids, n) {
+			pids = append(pids, n)
+		}
+		line = line[j:]
+	}
+}
+
+// parsePIDs reads "UNIT MAINPID CHILD..." lines.
+func parsePIDs(out string) map[string][]int {
+	m := map[string][]int{}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		for _, s := range f[1:] {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				m[f[0]] = append(m[f[0]], n)
+			}
+		}
+	}
+	return m
+}
+
+// parseCredentialFiles reads the credentials section: each file's name
+// marker followed by its text. Only the keys are kept.
+func parseCredentialFiles(out string) map[string][]string {
+	m := map[string][]string{}
+	name := ""
+	var body strings.Builder
+	flush := func() {
+		if name == "" {
+			return
+		}
+		var keys []string
+		for _, c := range ParseCredentials(body.String()) {
+			keys = append(keys, c.Key)
+		}
+		if len(keys) > 0 {
+			m[name] = keys
+		}
+		body.Reset()
+	}
+	for line := range strings.Lines(out) {
+		if rest, ok := strings.CutPrefix(line, markFile); ok {
+			flush()
+			name = strings.TrimSpace(rest)
+			if ValidServiceName(name) != nil {
+				name = ""
+			}
+			continue
+		}
+		body.WriteString(line)
+	}
+	flush()
+	return m
+}
+
+// ParseCredentials reads KEY=VALUE lines: split at the first '=', both
+// sides trimmed; lines without '=', with an empty key or starting with '#'
+// are ignored. A repeated key keeps its last value, in first position.
+func ParseCredentials(text string) []Credential {
+	var out []Credential
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || strings.HasPrefix(line, "@@corral:") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(c Credential) bool { return c.Key == k }); i >= 0 {
+			out[i].Value = v
+			continue
+		}
+		out = append(out, Credential{Key: k, Value: v})
+	}
+	return out
+}

@@ -1,0 +1,238 @@
+package exec
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const ssSample = `State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process
+LISTEN 0      128          0.0.0.0:22         0.0.0.0:*     users:(("sshd",pid=101,fd=3))
+LISTEN 0      128             [::]:22            [::]:*     users:(("sshd",pid=101,fd=4))
+LISTEN 0      511          0.0.0.0:80         0.0.0.0:*     users:(("nginx",pid=200,fd=6),("nginx",pid=201,fd=6))
+LISTEN 0      511             [::]:443           [::]:*     users:(("nginx",pid=200,fd=7))
+LISTEN 0      4096               *:8080             *:*     users:(("code-server",pid=300,fd=20))
+LISTEN 0      100        127.0.0.1:25         0.0.0.0:*     users:(("master",pid=400,fd=13))
+LISTEN 0      100            [::1]:25            [::]:*     users:(("master",pid=400,fd=14))
+LISTEN 0      4096   127.0.0.53%lo:53         0.0.0.0:*     users:(("systemd-resolve",pid=500,fd=14))
+LISTEN 0      128              :::3000            :::*      users:(("node",pid=600,fd=18))
+LISTEN 0      128  [::ffff:127.0.0.1]:9000       [::]:*     users:(("php",pid=700,fd=5))
+LISTEN 0      128      10.0.0.5:5432          0.0.0.0:*     users:(("postgres",pid=800,fd=5))
+LISTEN 0      128      [fe80::1%eth0]:7000      [::]:*
+`
+
+func TestParseListeners(t *testing.T) {
+	got := ParseListeners(ssSample)
+	want := map[int][]int{101: {22}, 200: {80, 443}, 201: {80}, 300: {8080}, 600: {3000}, 800: {5432}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseListeners:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestListenPort(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		port int
+		ok   bool
+	}{
+		{"[::]:8443", 8443, true},
+		{":::22", 22, true},
+		{"*:80", 80, true},
+		{"0.0.0.0:1", 1, true},
+		{"192.168.1.5:8006", 8006, true},
+		{"127.0.0.1:25", 0, false},
+		{"[::1]:25", 0, false},
+		{"0.0.0.0:*", 0, false},
+		{"0.0.0.0:70000", 0, false},
+		{"garbage", 0, false},
+	} {
+		port, ok := listenPort(tc.in)
+		if port != tc.port || ok != tc.ok {
+			t.Errorf("listenPort(%q) = %d, %v; want %d, %v", tc.in, port, ok, tc.port, tc.ok)
+		}
+	}
+}
+
+func TestParseUnits(t *testing.T) {
+	out := "  cron.service        loaded active running Regular background program processing daemon\n" +
+		"● broken.service      loaded failed failed  Broken\n" +
+		"nginx.service loaded active running A high performance web server\n" +
+		"code-server@coder.service loaded active running code-server\n" +
+		"systemd-journald.socket loaded active running Journal Socket\n" +
+		"--evil.service loaded active running x\n" +
+		"nginx.service loaded active running duplicate\n\n"
+	got := ParseUnits(out)
+	want := []string{"cron.service", "broken.service", "nginx.service", "code-server@coder.service"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseUnits = %q, want %q", got, want)
+	}
+}
+
+func TestParseCredentials(t *testing.T) {
+	got := ParseCredentials("# saved by save_credential\nUSER = admin\nPASSWORD=s3cr=et\nnoequals\n=novalue\n\nUSER=root\n")
+	want := []Credential{{"USER", "root"}, {"PASSWORD", "s3cr=et"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseCredentials = %v, want %v", got, want)
+	}
+}
+
+func TestParseDiscovery(t *testing.T) {
+	out := markUnits + "\n" +
+		"cron.service loaded active running cron\n" +
+		"ssh.service loaded active running OpenBSD Secure Shell server\n" +
+		"nginx.service loaded active running nginx\n" +
+		"code-server@coder.service loaded active running code-server\n" +
+		markSS + "\n" + ssSample +
+		markPIDs + "\n" +
+		"cron.service 90 \n" +
+		"ssh.service 101 \n" +
+		"nginx.service 200 201 \n" +
+		"code-server@coder.service 299 300 \n" +
+		markCreds + "\n" +
+		markFile + "code-server\nPASSWORD=abc\n\n" +
+		markFile + "grafana\nUSER=admin\nPASSWORD=x\n\n" +
+		markFile + "empty\n# nothing\n\n" +
+		markFile + "../etc/passwd\nroot=x\n\n"
+	got := parseDiscovery(out)
+	want := []Service{
+		{Name: "code-server@coder", Unit: "code-server@coder.service", Status: "running", Ports: []int{8080}, CredentialKeys: []string{"PASSWORD"}},
+		{Name: "grafana", Status: "stopped", CredentialKeys: []string{"USER", "PASSWORD"}},
+		{Name: "nginx", Unit: "nginx.service", Status: "running", Ports: []int{80, 443}},
+		{Name: "cron", Unit: "cron.service", Status: "running", System: true},
+		{Name: "ssh", Unit: "ssh.service", Status: "running", Ports: []int{22}, System: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseDiscovery:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestValidServiceName(t *testing.T) {
+	for _, ok := range []string{"nginx", "code-server@coder", "php8.2-fpm", "a_b", "x.service"} {
+		if err := ValidServiceName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "-u", ".hidden", "a b", "a;b", "../x", "x/y", "a..b", "$(id)", strings.Repeat("a", 129)} {
+		if err := ValidServiceName(bad); !errors.Is(err, ErrBadServiceName) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestDiscoverInSim runs the real probe in a simulated container: nginx from
+// apt (IPv4 and [::] listeners), ssh as a system service, and a credential
+// file written the way save_credential does.
+func TestDiscoverInSim(t *testing.T) {
+	sim := startSim(t)
+	node := sim.Node("pve1")
+	h, err := Dial(t.Context(), target(t, node))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var out strings.Builder
+	code, err := h.Pct(t.Context(), PctRequest{VMID: 105, Argv: []string{"bash", "-c", "apt-get install -y nginx openssh-server"}, Stdout: &out, Stderr: &out})
+	if err != nil || code != 0 {
+		t.Fatalf("install: %d %v\n%s", code, err, out.String())
+	}
+	dir := filepath.Join(node.ContainerDir(105), CredentialDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nginx"), []byte("USER=admin\nPASSWORD=hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	svcs, err := Discover(t.Context(), h, 105)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Service{}
+	for _, s := range svcs {
+		byName[s.Name] = s
+	}
+	ng, ok := byName["nginx"]
+	if !ok || ng.System || !reflect.DeepEqual(ng.Ports, []int{80}) || !reflect.DeepEqual(ng.CredentialKeys, []string{"USER", "PASSWORD"}) {
+		t.Fatalf("nginx = %+v (all: %+v)", ng, svcs)
+	}
+	if s, ok := byName["ssh"]; !ok || !s.System || !reflect.DeepEqual(s.Ports, []int{22}) {
+		t.Fatalf("ssh = %+v (all: %+v)", s, svcs)
+	}
+	if svcs[0].System {
+		t.Fatalf("system service listed first: %+v", svcs)
+	}
+
+	creds, err := Credentials(t.Context(), h, 105, "nginx")
+	if err != nil || !reflect.DeepEqual(creds, []Credential{{"USER", "admin"}, {"PASSWORD", "hunter2"}}) {
+		t.Fatalf("Credentials = %v, %v", creds, err)
+	}
+	logs, err := ServiceLogs(t.Context(), h, 105, "nginx", 500)
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("ServiceLogs = %q, %v", logs, err)
+	}
+	if _, err := ServiceLogs(t.Context(), h, 105, "-all", 10); !errors.Is(err, ErrBadServiceName) {
+		t.Fatalf("bad name: %v", err)
+	}
+	// A stopped container: pct refuses, and the error says why.
+	_, err = Discover(t.Context(), h, 106)
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.Code == 0 || ce.Stderr == "" {
+		t.Fatalf("discover in stopped CT: %v", err)
+	}
+}
+
+func FuzzParseListeners(f *testing.F) {
+	f.Add(ssSample)
+	f.Add("LISTEN 0 1 [::]:1 [::]:* users:((\"x\",pid=1,fd=1))")
+	f.Add("LISTEN 0 1 :::: x pid=")
+	f.Fuzz(func(t *testing.T, s string) {
+		for pid, ports := range ParseListeners(s) {
+			if pid <= 0 || len(ports) == 0 {
+				t.Fatalf("pid %d ports %v", pid, ports)
+			}
+			for i, p := range ports {
+				if p <= 0 || p > 65535 || i > 0 && ports[i-1] >= p {
+					t.Fatalf("ports %v", ports)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseUnits(f *testing.F) {
+	f.Add("  cron.service loaded active running x\n● a@b.service loaded failed failed y\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, u := range ParseUnits(s) {
+			if !strings.HasSuffix(u, ".service") || ValidServiceName(u) != nil {
+				t.Fatalf("unit %q", u)
+			}
+		}
+	})
+}
+
+func FuzzParseCredentials(f *testing.F) {
+	f.Add("USER=admin\nPASSWORD = a=b\n#c\n=x\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		seen := map[string]bool{}
+		for _, c := range ParseCredentials(s) {
+			if c.Key == "" || seen[c.Key] || strings.ContainsAny(c.Key+c.Value, "\n") {
+				t.Fatalf("credential %+v", c)
+			}
+			seen[c.Key] = true
+		}
+	})
+}
+
+func FuzzParseDiscovery(f *testing.F) {
+	f.Add(markUnits + "\nx.service a b c\n" + markSS + "\n" + ssSample + markPIDs + "\nx.service 101\n" + markCreds + "\n" + markFile + "x\nA=b\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, svc := range parseDiscovery(s) {
+			if svc.Name == "" || ValidServiceName(svc.Name) != nil {
+				t.Fatalf("service %+v", svc)
+			}
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package exec
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// shellSession is a lazily dialled SSH connection to a node's host that
+// reconnects and retries a command once when the connection drops (package
+// installs restart networking, which can take the session with it).
+type shellSession struct {
+	conn           Connector
+	userID, nodeID string
+	sh             Shell
+	onReconnect    func(error)
+}
+
+// Pct runs req, retrying once on a dropped connection. A retried request's
+// Stdin must be an io.Seeker (it is rewound) or nil.
+func (s *shellSession) Pct(ctx context.Context, req PctRequest) (int, error) {
+	for attempt := 0; ; attempt++ {
+		if s.sh == nil {
+			sh, err := s.conn.Shell(ctx, s.userID, s.nodeID)
+			if err != nil {
+				return 255, err
+			}
+			s.sh = sh
+		}
+		code, err := s.sh.Pct(ctx, req)
+		_, seekable := req.Stdin.(io.Seeker)
+		if attempt > 0 || ctx.Err() != nil || !droppedSSH(err) || (req.Stdin != nil && !seekable) {
+			return code, err
+		}
+		s.Close()
+		if s.onReconnect != nil {
+			s.onReconnect(err)
+		}
+		if seekable {
+			if _, err := req.Stdin.(io.Seeker).Seek(0, io.SeekStart); err != nil {
+				return code, err
+			}
+		}
+	}
+}
+
+// Close ends the connection; the next Pct dials again.
+func (s *shellSession) Close() {
+	if s.sh != nil {
+		s.sh.Close()
+		s.sh = nil
+	}
+}
+
+// tailLines is how many output lines a failed command's error keeps.
+const tailLines = 20
+
+// lineWriter turns a command's output into log lines and keeps the last
+// few for the error message. stdout and stderr share one, hence the lock.
+type lineWriter struct {
+	mu   sync.Mutex
+	emit func(string)
+	buf  []byte
+	tail []string
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+// flush emits a last line without a newline.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (w *lineWriter) line(s string) {
+	// A progress bar redraws with \r: keep what it shows last.
+	if i := strings.LastIndexByte(strings.TrimRight(s, "\r"), '\r'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.TrimRight(s, "\r ")
+	if s == "" {
+		return
+	}
+	w.emit(s)
+	w.tail = append(w.tail, s)
+	if len(w.tail) > tailLines {
+		w.tail = w.tail[len(w.tail)-tailLines:]
+	}
+}
+
+// command runs argv in the container, streaming its output as log lines of
+// step st. A non-zero exit becomes a *StepError naming display (the command
+// as a user would read it), the exit code and the last output lines.
+func (p *pipeline) command(ctx context.Context, st Step, display string, argv []string, stdin []byte) error {
+	w := &lineWriter{emit: func(s string) { p.emit(st, EntryLog, s) }}
+	sh := p.shell()
+	sh.onReconnect = func(err error) {
+		p.emit(st, EntryLog, fmt.Sprintf("Connection to the host dropped (%v); reconnecting and retrying once", err))
+	}
+	req := PctRequest{VMID: p.job.Plan.VMID, Argv: argv, Stdout: w, Stderr: w}
+	if stdin != nil {
+		req.Stdin = bytes.NewReader(stdin)
+	}
+	code, err := sh.Pct(ctx, req)
+	w.flush()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && code == 0 {
+		code = 255
+	}
+	switch {
+	case err != nil:
+		return &StepError{Step: st.Key, Message: fmt.Sprintf("%s: %v", display, err), Command: display, ExitCode: code, Output: w.tail}
+	case code != 0:
+		return &StepError{Step: st.Key, Message: display + " failed", Command: display, ExitCode: code, Output: w.tail}
+	}
+	return nil
+}
+
+// upload writes content to path inside the container (mode 0600: helper
+// and script files are private until removed).
+func (p *pipeline) upload(ctx context.Context, st Step, path string, content []byte) error {
+	script := `umask 077; mkdir -p "$(dirname "$1")" && cat > "$1"`
+	return p.command(ctx, st, "upload "+path, []string{"sh", "-c", script, "sh", path}, content)
+}

@@ -1,0 +1,161 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/ssh"
+
+	"corral/handlers"
+	"corral/proxmox"
+	"corral/proxmox/pvesim"
+	"corral/store"
+)
+
+// BenchmarkContainersDashboard measures the server time of /containers for
+// three clusters holding 1,000 containers, each cluster with a simulated
+// latency, and reports how far above the slowest node's latency the page is
+// and how many Proxmox requests one refresh makes (the goal: one per
+// cluster, and no SSH at all; TestContainersDashboardNoSSH checks the latter).
+func BenchmarkContainersDashboard(b *testing.B) {
+	opts := pvesim.DemoOptions()
+	opts.TaskDuration = -1
+	opts.Dir = b.TempDir()
+	opts.Clusters = []pvesim.ClusterSpec{
+		{Name: "alpha", Nodes: []string{"a1", "a2", "a3"}},
+		{Name: "beta", Nodes: []string{"b1", "b2"}},
+		{Name: "gamma", Nodes: []string{"c1", "c2"}},
+	}
+	opts.Standalone, opts.Guests = nil, nil
+	sim, err := pvesim.New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	names := sim.Nodes()
+	for i := range 1000 {
+		node := names[i%len(names)]
+		if err := sim.AddGuest(pvesim.GuestSpec{Node: node, VMID: 1000 + i, Name: fmt.Sprintf("ct-%d", i), Running: i%3 != 0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	latency := map[string]time.Duration{"a1": 40 * time.Millisecond, "b1": 80 * time.Millisecond, "c1": 120 * time.Millisecond}
+	slowest := 120 * time.Millisecond
+	for _, n := range names {
+		sim.Node(n).Faults().Set(pvesim.Fault{Path: "/cluster/resources", Kind: pvesim.FaultLatency, Delay: latency[n]})
+	}
+
+	db, err := store.Open(filepath.Join(b.TempDir(), "corral.db"), store.Options{Key: make([]byte, 32)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.CreateUser(context.Background(), "alice", "correct horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range names {
+		if _, err := db.CreateNode(context.Background(), containersBenchNode(b, sim, u.ID, n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h := handlers.New(handlers.Deps{
+		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+	})
+	e := echo.New()
+	h.Register(e)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	hc := containersBenchLogin(b, srv.URL)
+
+	get := func() {
+		res, err := hc.Get(srv.URL + "/containers")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || strings.Contains(string(body), `data-testid="node-problem"`) {
+			b.Fatalf("status %d or a node problem", res.StatusCode)
+		}
+	}
+	get() // warm up: connections, bbolt pages
+	hits := func() int {
+		total := 0
+		for _, n := range names {
+			total += sim.Node(n).Faults().Hits("/cluster/resources")
+		}
+		return total
+	}
+	before := hits()
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		get()
+	}
+	per := time.Since(start) / time.Duration(b.N)
+	b.StopTimer()
+	reqs := float64(hits()-before) / float64(b.N)
+	b.ReportMetric(float64(per-slowest)/float64(time.Millisecond), "ms-over-slowest")
+	b.ReportMetric(reqs, "proxmox-req/refresh")
+	b.Logf("/containers with 1000 containers in 3 clusters: %v per page, slowest node %v, difference %v; %.1f Proxmox requests per refresh (3 clusters)",
+		per, slowest, per-slowest, reqs)
+}
+
+// containersBenchNode is simNode for a benchmark.
+func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) store.Node {
+	n := sim.Node(name)
+	_, port, _ := strings.Cut(n.SSHAddr(), ":")
+	var sshPort int
+	fmt.Sscan(port, &sshPort)
+	rec := store.Node{UserID: userID, Name: name, Host: n.Host(), Port: n.Port(), PVENodeName: name,
+		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
+		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(), TLSFingerprint: n.Fingerprint(),
+		SSHHostKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(n.SSHHostKey())))}
+	c, err := proxmox.New(handlers.ProxmoxConfig(rec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.ClusterStatus(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec.ClusterName, rec.ClusterKey = st.Name, proxmox.ClusterKey(st, rec.TLSFingerprint)
+	return rec
+}
+
+// containersBenchLogin signs alice in through the real form.
+func containersBenchLogin(b *testing.B, base string) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := hc.Get(base + "/login")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(res.Body)
+	res.Body.Close()
+	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
+	res, err = hc.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "_csrf": {tok}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		b.Fatalf("login: %d", res.StatusCode)
+	}
+	return hc
+}

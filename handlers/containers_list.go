@@ -1,0 +1,198 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/exec"
+	"corral/store"
+	"corral/views"
+)
+
+// maxCardServices is how many application services a card lists.
+const maxCardServices = 3
+
+func (h *Handler) containerList(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	nodes, err := h.Nodes.Nodes(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	v := views.ContainersView{CSRF: csrfToken(c), NoNodes: len(nodes) == 0,
+		NodeID: c.QueryParam("node"), Status: c.QueryParam("status")}
+	if !v.NoNodes {
+		if v, err = h.dashboard(ctx, u, nodes, v); err != nil {
+			return err
+		}
+	}
+	if isHTMX(c) && c.Request().Header.Get("HX-Target") == views.ContainersGridID {
+		return h.render(c, http.StatusOK, views.Page{}, views.ContainersGrid(v))
+	}
+	return h.render(c, http.StatusOK, h.page(c, "Containers", "containers"), views.ContainersPage(v))
+}
+
+// dashboard reads every cluster once and merges what Proxmox reports with
+// what Corral recorded. It opens no SSH connection: services come from the
+// last recorded discovery.
+func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Node, v views.ContainersView) (views.ContainersView, error) {
+	records, err := h.Containers.Containers(ctx, u.ID)
+	if err != nil {
+		return v, err
+	}
+	est := h.readEstate(ctx, nodes)
+	for _, p := range est.Problems {
+		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
+	}
+	byID := map[string]store.Node{}
+	for _, n := range nodes {
+		byID[n.ID] = n
+		v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.NodeID})
+	}
+	type key struct {
+		node string
+		vmid int
+	}
+	rec := map[key]store.Container{}
+	for _, r := range records {
+		rec[key{r.NodeID, r.VMID}] = r
+	}
+
+	var cards []views.ContainerCard
+	seen := map[key]bool{}
+	for _, row := range est.Rows {
+		k := key{row.Node.ID, int(row.Res.VMID)}
+		seen[k] = true
+		r, ok := rec[k]
+		card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: k.vmid,
+			Name: cmp.Or(row.Res.Name, r.Hostname, "CT "+strconv.Itoa(k.vmid))}
+		card.Status = mergedStatus(r.Lifecycle, ok, row.Res.Status)
+		if ok {
+			card.Template = r.TemplateName
+		}
+		if row.Res.Lock != "" {
+			card.Note = "Locked by Proxmox (" + row.Res.Lock + ")."
+		}
+		if row.Res.Status == "running" {
+			card.CPU = fmt.Sprintf("%.0f%%", float64(row.Res.CPU)*100)
+			card.Mem = bytesText(int64(row.Res.Mem)) + " / " + bytesText(int64(row.Res.MaxMem))
+		}
+		cards = append(cards, card)
+	}
+	// Corral's own records that Proxmox did not list: stale when their node
+	// could not be read, otherwise missing (or still being created).
+	for _, r := range records {
+		k := key{r.NodeID, r.VMID}
+		n, ok := byID[r.NodeID]
+		if seen[k] || !ok {
+			continue
+		}
+		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: r.VMID,
+			Name: cmp.Or(r.Hostname, "CT "+strconv.Itoa(r.VMID)), Template: r.TemplateName}
+		card.Status = mergedStatus(r.Lifecycle, true, "")
+		switch {
+		case !est.Answered[n.ID]:
+			card.Stale = true
+			card.Note = "Node " + n.Name + " did not answer: this is what Corral last knew."
+		case r.Lifecycle != store.LifecycleCreating:
+			card.Note = "Not found on Proxmox: it may have been deleted outside Corral."
+		}
+		cards = append(cards, card)
+	}
+	slices.SortFunc(cards, func(a, b views.ContainerCard) int {
+		return cmp.Or(cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
+	})
+
+	for _, card := range cards {
+		v.Summary.Total++
+		switch card.Status {
+		case "running":
+			v.Summary.Running++
+		case "stopped":
+			v.Summary.Stopped++
+		case "error":
+			v.Summary.Error++
+		case "creating":
+			v.Summary.Creating++
+		}
+	}
+	v.Total = len(cards)
+	for _, card := range cards {
+		if v.NodeID != "" && card.NodeID != v.NodeID || v.Status != "" && card.Status != v.Status {
+			continue
+		}
+		card.CSRF = v.CSRF
+		h.addCardServices(ctx, u.ID, &card)
+		v.Cards = append(v.Cards, card)
+	}
+	return v, nil
+}
+
+// addCardServices lists up to three application services from the last
+// discovery.
+func (h *Handler) addCardServices(ctx context.Context, userID string, card *views.ContainerCard) {
+	svcs, ip, ok := h.lastServices(ctx, userID, card.NodeID, card.VMID)
+	if !ok {
+		return
+	}
+	for _, s := range svcs {
+		if s.System {
+			continue
+		}
+		if len(card.Services) == maxCardServices {
+			card.MoreServices++
+			continue
+		}
+		card.Services = append(card.Services, views.ServiceLink{Name: s.Name, Status: s.Status, URL: serviceURL(ip, s)})
+	}
+}
+
+// serviceURL links a service's first port when the address is known.
+func serviceURL(ip string, s exec.Service) string {
+	if ip == "" || len(s.Ports) == 0 {
+		return ""
+	}
+	return portURL(ip, s.Ports[0])
+}
+
+func portURL(ip string, port int) string {
+	return "http://" + ip + ":" + strconv.Itoa(port)
+}
+
+// mergedStatus is what a card shows: Corral's lifecycle while creating or
+// failed, otherwise Proxmox's state.
+func mergedStatus(lifecycle string, known bool, live string) string {
+	if known {
+		switch lifecycle {
+		case store.LifecycleCreating:
+			return "creating"
+		case store.LifecycleError:
+			return "error"
+		}
+	}
+	switch live {
+	case "running", "stopped":
+		return live
+	}
+	return "unknown"
+}
+
+// bytesText formats a size with binary units: "256.0 MiB".
+func bytesText(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return strconv.FormatInt(b, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit && exp < 4; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTP"[exp])
+}

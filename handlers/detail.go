@@ -1,0 +1,281 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/exec"
+	"corral/proxmox"
+	"corral/store"
+	"corral/views"
+)
+
+// detailDeadline bounds the live reads of the detail page.
+const detailDeadline = 6 * time.Second
+
+// liveDetail is what Proxmox said about one container.
+type liveDetail struct {
+	status    *proxmox.ContainerStatus
+	statusErr error
+	config    proxmox.LXCConfig
+	rrd       []proxmox.RRDPoint
+	ip        string
+}
+
+func (h *Handler) containerDetail(c echo.Context) error {
+	u, n, vmid, err := h.containerTarget(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	rec, hasRec, err := h.corralRecord(ctx, u.ID, n.ID, vmid)
+	if err != nil {
+		return err
+	}
+	live := h.readLive(ctx, n, vmid)
+	gone := errors.Is(live.statusErr, proxmox.ErrNotFound)
+	if gone && !hasRec {
+		return &userError{status: http.StatusNotFound, msg: fmt.Sprintf("There is no CT %d on %s.", vmid, n.Name)}
+	}
+
+	v := views.DetailView{Tab: c.QueryParam("tab")}
+	if v.Tab != "services" && v.Tab != "events" {
+		v.Tab = "overview"
+	}
+	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid,
+		Name: cmp.Or(rec.Hostname, live.config.Hostname(), "CT "+strconv.Itoa(vmid))}
+	switch {
+	case gone:
+		v.Header.Status = mergedStatus(rec.Lifecycle, true, "")
+		v.Problem = fmt.Sprintf("CT %d no longer exists on %s: it was deleted or moved outside Corral. Below is what Corral last knew; Delete removes Corral's record.", vmid, n.Name)
+	case live.statusErr != nil:
+		v.Header.Status, v.Header.Stale = "unknown", true
+		v.Problem = fmt.Sprintf("Node %s did not answer (%s). Below is what Corral last knew; actions may fail until it is back.", n.Name, problemText(live.statusErr))
+	default:
+		v.Header.Status = mergedStatus(rec.Lifecycle, hasRec, live.status.Status)
+		v.Header.Name = cmp.Or(live.status.Name, v.Header.Name)
+	}
+
+	svcs, ip, known := h.lastServices(ctx, u.ID, n.ID, vmid)
+	v.IP = cmp.Or(live.ip, ip)
+	v.Services = h.servicesView(c, n, vmid, live.status != nil && live.status.Status == "running", svcs, v.IP, known)
+	if known {
+		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{exec.ServicesEvent}, 1); err == nil && len(evs) > 0 {
+			v.Services.Discovered = agoText(h.Now(), evs[0].Time)
+		}
+	}
+	switch v.Tab {
+	case "events":
+		if v.Events, err = h.eventsView(ctx, u, n, vmid, c.QueryParam("type")); err != nil {
+			return err
+		}
+	case "overview":
+		fillOverview(&v, n, rec, hasRec, live)
+	}
+	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
+}
+
+// readLive reads status, configuration and the last hour of samples in
+// parallel, then the runtime address when the config has no static one.
+func (h *Handler) readLive(ctx context.Context, n store.Node, vmid int) liveDetail {
+	var live liveDetail
+	api, err := h.Proxmox(n)
+	if err != nil {
+		live.statusErr = err
+		return live
+	}
+	defer closeAPI(api)
+	ctx, cancel := context.WithTimeout(ctx, detailDeadline)
+	defer cancel()
+	node := pveName(n)
+	var wg sync.WaitGroup
+	wg.Go(func() { live.status, live.statusErr = api.LXCStatus(ctx, node, vmid) })
+	wg.Go(func() {
+		if cfg, err := api.LXCConfig(ctx, node, vmid); err == nil {
+			live.config = cfg
+		}
+	})
+	wg.Go(func() {
+		if rrd, err := api.LXCRRDData(ctx, node, vmid, "hour"); err == nil {
+			live.rrd = rrd
+		}
+	})
+	wg.Wait()
+	if live.statusErr != nil {
+		return live
+	}
+	if nc, ok := live.config.Net(0); ok {
+		live.ip = nc.StaticIPv4()
+	}
+	if live.ip == "" && live.status.Status == "running" {
+		if ifs, err := api.LXCInterfaces(ctx, node, vmid); err == nil {
+			live.ip = proxmox.PrimaryIPv4(ifs)
+		}
+	}
+	return live
+}
+
+// fillOverview turns configuration and live data into facts, bars and charts.
+func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec bool, live liveDetail) {
+	cfg := live.config
+	if len(cfg) > 0 {
+		mib := func(x int) string { return strconv.Itoa(x) + " MiB" }
+		cores := "all host cores"
+		if cfg.Cores() > 0 {
+			cores = strconv.Itoa(cfg.Cores())
+		}
+		v.Config = []views.Fact{
+			{Label: "Hostname", Value: cfg.Hostname()},
+			{Label: "OS", Value: cmp.Or(cfg["ostype"], "—")},
+			{Label: "Architecture", Value: cmp.Or(cfg["arch"], "amd64")},
+			{Label: "Cores", Value: cores},
+			{Label: "Memory", Value: mib(cfg.Memory())},
+			{Label: "Swap", Value: mib(cfg.Swap())},
+			{Label: "Root disk", Value: cmp.Or(cfg["rootfs"], "—")},
+		}
+		for _, i := range cfg.NetIndexes() {
+			nc, _ := cfg.Net(i)
+			v.Config = append(v.Config, views.Fact{Label: "net" + strconv.Itoa(i),
+				Value: fmt.Sprintf("bridge %s · IP %s · gateway %s · MAC %s", ctDash(nc.Bridge), ctDash(nc.IP), ctDash(nc.GW), ctDash(nc.HWAddr))})
+		}
+		if len(cfg.NetIndexes()) == 0 {
+			v.Config = append(v.Config, views.Fact{Label: "Network", Value: "No network configured"})
+		}
+		v.Features = append(v.Features, map[bool]string{true: "Unprivileged", false: "Privileged"}[cfg.Unprivileged()])
+		f := cfg.Features()
+		for _, x := range []struct {
+			on   bool
+			name string
+		}{{f.Nesting, "Nesting"}, {f.Keyctl, "Keyctl"}, {f.Fuse, "FUSE"}, {cfg.OnBoot(), "Start on boot"}} {
+			if x.on {
+				v.Features = append(v.Features, x.name)
+			}
+		}
+		v.Tags = cfg.Tags()
+	}
+	facts := []views.Fact{{Label: "Node", Value: n.Name}, {Label: "Template", Value: "—"}}
+	if hasRec {
+		facts[1].Value = cmp.Or(rec.TemplateName, "—")
+		facts = append(facts, views.Fact{Label: "Created", Value: rec.Created.Local().Format("2006-01-02 15:04")})
+	}
+	if len(v.Config) > 0 {
+		v.Config = append(v.Config, facts...)
+	}
+
+	v.Uptime = "—"
+	if st := live.status; st != nil && st.Status == "running" {
+		v.Uptime = uptimeText(int64(st.Uptime))
+		v.Usage = []views.UsageBar{
+			{Label: "CPU", Percent: clampPct(float64(st.CPU) * 100), Text: fmt.Sprintf("%.0f%% of %g cores", float64(st.CPU)*100, float64(st.CPUs))},
+			usageBar("Memory", int64(st.Mem), int64(st.MaxMem)),
+			usageBar("Disk", int64(st.Disk), int64(st.MaxDisk)),
+		}
+	}
+	if len(live.rrd) > 0 {
+		cpu := views.Chart{Title: "CPU", Max: 100, Scale: "100%"}
+		mem := views.Chart{Title: "Memory"}
+		for _, p := range live.rrd {
+			cpu.Values = append(cpu.Values, float64(p.CPU)*100)
+			mem.Values = append(mem.Values, float64(p.Mem))
+			mem.Max = max(mem.Max, float64(p.MaxMem))
+		}
+		last := live.rrd[len(live.rrd)-1]
+		cpu.Latest = fmt.Sprintf("%.1f%%", float64(last.CPU)*100)
+		mem.Latest = bytesText(int64(last.Mem))
+		mem.Scale = bytesText(int64(mem.Max))
+		v.Charts = []views.Chart{cpu, mem}
+	}
+}
+
+func usageBar(label string, used, total int64) views.UsageBar {
+	b := views.UsageBar{Label: label, Text: bytesText(used) + " of " + bytesText(total)}
+	if total > 0 {
+		b.Percent = clampPct(float64(used) / float64(total) * 100)
+	}
+	return b
+}
+
+func clampPct(p float64) int { return int(min(max(p, 0), 100) + 0.5) }
+
+func ctDash(s string) string { return cmp.Or(s, "—") }
+
+// uptimeText formats seconds as "3d 4h 5m", "< 1m" under a minute.
+func uptimeText(s int64) string {
+	if s <= 0 {
+		return "—"
+	}
+	if s < 60 {
+		return "< 1m"
+	}
+	d, h, m := s/86400, s%86400/3600, s%3600/60
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%dd %dh %dm", d, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// agoText says how long ago t was, coarsely.
+func agoText(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	case d < 30*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+	return t.Local().Format("2006-01-02")
+}
+
+// eventsView is the timeline, newest first, with a count per type.
+func (h *Handler) eventsView(ctx context.Context, u store.User, n store.Node, vmid int, filter string) (views.EventsView, error) {
+	v := views.EventsView{NodeID: n.ID, VMID: vmid, Filter: filter}
+	all, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, nil, 500)
+	if err != nil {
+		return v, err
+	}
+	counts := map[string]int{}
+	for _, e := range all {
+		counts[e.Type]++
+	}
+	for t, k := range counts {
+		v.Types = append(v.Types, views.TypeCount{Type: t, Count: k, Selected: t == filter})
+	}
+	slices.SortFunc(v.Types, func(a, b views.TypeCount) int { return cmp.Compare(a.Type, b.Type) })
+	now := h.Now()
+	for _, e := range all {
+		if filter != "" && e.Type != filter {
+			continue
+		}
+		it := views.EventItem{Type: e.Type, Message: e.Message, Time: e.Time.Format(time.RFC3339), Ago: agoText(now, e.Time)}
+		for k, val := range e.Data {
+			if k == exec.ServicesDataKey {
+				if svcs, err := exec.DecodeServices(val); err == nil {
+					val = strconv.Itoa(len(svcs)) + " service(s)"
+				}
+			}
+			it.Data = append(it.Data, views.Fact{Label: k, Value: val})
+		}
+		slices.SortFunc(it.Data, func(a, b views.Fact) int { return cmp.Compare(a.Label, b.Label) })
+		if e.Type == exec.ServicesEvent && it.Message == "" {
+			it.Message = "Services discovered"
+		}
+		v.Items = append(v.Items, it)
+	}
+	return v, nil
+}

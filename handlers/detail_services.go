@@ -1,0 +1,169 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/exec"
+	"corral/proxmox"
+	"corral/store"
+	"corral/views"
+)
+
+// sshWait bounds discovery, logs and reveals, connection included.
+const sshWait = 60 * time.Second
+
+// servicesView splits services into applications and system ones.
+func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []exec.Service, ip string, known bool) views.ServicesView {
+	v := views.ServicesView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Running: running, Known: known}
+	for _, s := range svcs {
+		it := views.ServiceItem{Name: s.Name, Status: s.Status, CredKeys: s.CredentialKeys}
+		for _, p := range s.Ports {
+			pl := views.PortLink{Port: p}
+			if ip != "" {
+				pl.URL = portURL(ip, p)
+			}
+			it.Ports = append(it.Ports, pl)
+		}
+		if s.System {
+			v.System = append(v.System, it)
+		} else {
+			v.Apps = append(v.Apps, it)
+		}
+	}
+	return v
+}
+
+// serviceRefresh runs discovery again and records it as the newest
+// services event. An error is shown inside the panel (200), so htmx swaps it.
+func (h *Handler) serviceRefresh(c echo.Context) error {
+	u, n, vmid, err := h.containerTarget(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
+	defer cancel()
+	live := h.readLive(ctx, n, vmid)
+	running := live.status != nil && live.status.Status == "running"
+	old, oldIP, known := h.lastServices(ctx, u.ID, n.ID, vmid)
+	render := func(v views.ServicesView) error {
+		if !isHTMX(c) {
+			if v.Error != "" {
+				setFlash(c, "bad", v.Error)
+			} else {
+				setFlash(c, "ok", "Services refreshed.")
+			}
+			return seeOther(c, views.DetailURL(n.ID, vmid)+"?tab=services")
+		}
+		return h.render(c, http.StatusOK, views.Page{}, views.ServicesPanel(v))
+	}
+	fail := func(msg string) error {
+		toast(c, "bad", msg)
+		v := h.servicesView(c, n, vmid, running, old, oldIP, known)
+		v.Error = msg
+		return render(v)
+	}
+	switch {
+	case errors.Is(live.statusErr, proxmox.ErrNotFound):
+		return fail(fmt.Sprintf("CT %d no longer exists on %s.", vmid, n.Name))
+	case live.statusErr != nil:
+		return fail(fmt.Sprintf("Node %s did not answer: %s", n.Name, problemText(live.statusErr)))
+	case !running:
+		return fail(fmt.Sprintf("CT %d is not running. Start it, then refresh.", vmid))
+	}
+	svcs, err := h.Services.Discover(ctx, n, vmid)
+	if err != nil {
+		h.Logger.Info("discovery failed", "node", n.Name, "vmid", vmid, "err", err)
+		return fail(sshErrorText(n, "discover services", err))
+	}
+	ip := cmp.Or(live.ip, oldIP)
+	rec, _, _ := h.corralRecord(ctx, u.ID, n.ID, vmid)
+	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: exec.ServicesEvent,
+		Message: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Data:    map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: ip}})
+	toast(c, "ok", "Services refreshed.")
+	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
+	v.Discovered = "just now"
+	return render(v)
+}
+
+// serviceLogs shows the last lines of a service's journal, on demand and
+// never cached.
+func (h *Handler) serviceLogs(c echo.Context) error {
+	_, n, vmid, err := h.containerTarget(c)
+	if err != nil {
+		return err
+	}
+	svc := c.Param("service")
+	if exec.ValidServiceName(svc) != nil {
+		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
+	}
+	lines := 200
+	if s := c.QueryParam("lines"); s != "" {
+		if k, err := strconv.Atoi(s); err == nil {
+			lines = min(max(k, 1), 200)
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
+	defer cancel()
+	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, lines)
+	if err != nil {
+		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the logs of "+svc, err), err: err}
+	}
+	return h.render(c, http.StatusOK, h.page(c, svc+" logs", "containers"), views.ServiceLogs(svc, out))
+}
+
+// serviceCredentials reveals a service's credentials, read live from the
+// container (Corral keeps only their names) and audited each time.
+func (h *Handler) serviceCredentials(c echo.Context) error {
+	u, n, vmid, err := h.containerTarget(c)
+	if err != nil {
+		return err
+	}
+	svc := c.Param("service")
+	if exec.ValidServiceName(svc) != nil {
+		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
+	}
+	h.audit(c, store.AuditEntry{Kind: "container.credentials.reveal", UserID: u.ID, Username: u.Username,
+		Target: fmt.Sprintf("%s/%d", n.Name, vmid), Detail: svc})
+	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
+	defer cancel()
+	creds, err := h.Services.Credentials(ctx, n, vmid, svc)
+	if err != nil {
+		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the credentials of "+svc, err), err: err}
+	}
+	facts := make([]views.Fact, 0, len(creds))
+	for _, cr := range creds {
+		facts = append(facts, views.Fact{Label: cr.Key, Value: cr.Value})
+	}
+	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(svc, facts))
+}
+
+// sshErrorText explains a failure of a pct exec on node n.
+func sshErrorText(n store.Node, what string, err error) string {
+	var ce *exec.CommandError
+	switch {
+	case errors.As(err, &ce):
+		return "Could not " + what + ": " + ce.Error() + "."
+	case errors.Is(err, exec.ErrHostKeyChanged):
+		return fmt.Sprintf("Could not %s: the SSH host key of %s changed. Check the node in Settings.", what, n.Name)
+	case errors.Is(err, exec.ErrAuthFailed), errors.Is(err, exec.ErrUnreachable), errors.Is(err, exec.ErrNoHostKey):
+		var msg string
+		for _, e := range []error{exec.ErrAuthFailed, exec.ErrUnreachable, exec.ErrNoHostKey} {
+			if errors.Is(err, e) {
+				msg = e.Error()
+			}
+		}
+		return fmt.Sprintf("Could not %s: %s (%s).", what, msg, n.Name)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("Could not %s: %s did not answer in time.", what, n.Name)
+	}
+	return fmt.Sprintf("Could not %s on %s.", what, n.Name)
+}

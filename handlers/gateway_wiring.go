@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"corral/exec"
+	"corral/store"
+)
+
+// The SSH gateway (package exec) declares what it needs; these adapters give
+// it Corral's users, keys, audit log and login limiter. main and tests share them.
+
+// GatewayAccounts is the part of the store the gateway's logins use.
+type GatewayAccounts interface {
+	Authenticate(ctx context.Context, username, password string) (store.User, error)
+	UserForSSHKey(ctx context.Context, username string, key []byte) (store.User, error)
+}
+
+// GatewayAuth checks gateway logins against Corral's accounts.
+type GatewayAuth struct{ Accounts GatewayAccounts }
+
+// PasswordLogin accepts the user's Corral password.
+func (a GatewayAuth) PasswordLogin(ctx context.Context, user, password string, _ net.Addr) (exec.UserRef, error) {
+	u, err := a.Accounts.Authenticate(ctx, user, password)
+	if err != nil {
+		return exec.UserRef{}, err
+	}
+	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
+}
+
+// PublicKeyLogin accepts a key the user registered at /settings/ssh-keys.
+func (a GatewayAuth) PublicKeyLogin(ctx context.Context, user string, key ssh.PublicKey, _ net.Addr) (exec.UserRef, error) {
+	u, err := a.Accounts.UserForSSHKey(ctx, user, key.Marshal())
+	if err != nil {
+		return exec.UserRef{}, err
+	}
+	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
+}
+
+// GatewayAuditor writes gateway events into Corral's audit log.
+type GatewayAuditor struct{ Log Auditor }
+
+// Audit records one gateway event.
+func (a GatewayAuditor) Audit(ctx context.Context, e exec.Event) error {
+	target := ""
+	if e.VMID != 0 {
+		target = e.Node + "/" + strconv.Itoa(e.VMID)
+	}
+	detail := e.Method
+	for _, s := range []string{e.Fingerprint, e.Command, e.Reason} {
+		if s != "" {
+			detail = strings.TrimSpace(detail + " " + s)
+		}
+	}
+	return a.Log.Audit(ctx, store.AuditEntry{
+		Time: e.Time, Kind: e.Kind, UserID: e.UserID, Username: e.User, Remote: e.Remote,
+		Target: target, Detail: detail,
+	})
+}
+
+// GatewayLimiter lets the gateway share the web login's limiter, so a guesser
+// cannot get more tries by switching between the browser and ssh.
+type GatewayLimiter struct{ L *LoginLimiter }
+
+// limiterKey maps the gateway's "ip:ADDR" and "user:NAME" keys onto the web
+// login's "addr:ADDR" and "user:name".
+func limiterKey(k string) string {
+	if a, ok := strings.CutPrefix(k, "ip:"); ok {
+		return "addr:" + a
+	}
+	return strings.ToLower(k)
+}
+
+// Allow reports whether a login attempt under key may proceed.
+func (g GatewayLimiter) Allow(key string) bool {
+	blocked, _ := g.L.Blocked(limiterKey(key))
+	return !blocked
+}
+
+// Failure counts a failed attempt.
+func (g GatewayLimiter) Failure(key string) { g.L.Fail(limiterKey(key)) }
+
+// Success forgets the account's failures (not the address's).
+func (g GatewayLimiter) Success(key string) {
+	if strings.HasPrefix(key, "user:") {
+		g.L.Reset(limiterKey(key))
+	}
+}

@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"corral/exec"
+	"corral/views"
+)
+
+const (
+	// sseHeartbeat keeps proxies from closing a quiet stream.
+	sseHeartbeat = 15 * time.Second
+	// sseSettle is how long a stream of a finished job waits for the entry
+	// announcing the end, which is logged just after the state is saved.
+	sseSettle = 2 * time.Second
+)
+
+// jobEvents streams a job's log as server-sent events: "log" events (id =
+// the entry's Seq, data = a rendered log line), "status" events (the
+// re-rendered status panel) after each step marker, and a final "done".
+//
+// It subscribes before reading the history, then sends live entries with a
+// Seq above the last one sent: entries are broadcast only after they are
+// saved, so nothing falls between history and live and nothing comes
+// twice. Last-Event-ID resumes after the given Seq.
+func (h *Handler) jobEvents(c echo.Context) error {
+	u, j, n, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	filter := c.QueryParam("script")
+	last := lastEventID(c.Request())
+	live, cancel := h.Provisioner.Subscribe(j.ID)
+	defer cancel()
+	hist, err := h.Provisioner.Log(ctx, u.ID, j.ID, last)
+	if err != nil {
+		return err
+	}
+
+	hd := c.Response().Header()
+	hd.Set(echo.HeaderContentType, "text/event-stream")
+	hd.Set("Cache-Control", "no-cache, no-transform")
+	hd.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	s := &sseStream{ctx: ctx, w: c.Response(), flush: c.Response().Flush, filter: filter}
+
+	for _, e := range hist {
+		s.entry(e)
+		last = e.Seq
+	}
+	status := func() bool {
+		cur, err := h.Provisioner.Job(ctx, u.ID, j.ID)
+		if err != nil {
+			h.Logger.Warn("job vanished during its stream", "job", j.ID, "err", err)
+			return false
+		}
+		j = cur
+		s.component("status", views.JobStatus(jobView(j, n, csrfToken(c), filter)))
+		return true
+	}
+	if !status() || endsRun(hist) {
+		s.event("done", "", "end")
+		return s.err
+	}
+	var settle <-chan time.Time
+	if j.Finished() {
+		settle = time.After(sseSettle)
+	}
+	hb := time.NewTicker(sseHeartbeat)
+	defer hb.Stop()
+	for s.err == nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-settle:
+			s.event("done", "", "end")
+			return s.err
+		case <-hb.C:
+			s.write(": heartbeat\n\n")
+		case batch, ok := <-live:
+			if !ok {
+				return nil // lagged behind: the client resumes from its Last-Event-ID
+			}
+			marker, terminal := false, false
+			for _, e := range batch {
+				if e.Seq <= last {
+					continue
+				}
+				last = e.Seq
+				s.entry(e)
+				marker = marker || e.Kind != exec.EntryLog
+				terminal = terminal || e.Terminal()
+			}
+			if marker && !status() {
+				terminal = true
+			}
+			if terminal {
+				s.event("done", "", "end")
+				return s.err
+			}
+		}
+	}
+	return nil
+}
+
+// lastEventID is the Seq a reconnecting client saw last (0: none).
+func lastEventID(r *http.Request) uint64 {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("last_event_id")
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// sseStream writes events and remembers the first write error (the client
+// went away), after which it writes nothing more.
+type sseStream struct {
+	ctx    context.Context
+	w      io.Writer
+	flush  func()
+	filter string
+	err    error
+}
+
+func (s *sseStream) entry(e exec.LogEntry) {
+	if !matchesFilter(e, s.filter) {
+		return
+	}
+	var buf bytes.Buffer
+	if err := views.JobLogLine(logLineView(e)).Render(s.ctx, &buf); err != nil {
+		s.err = err
+		return
+	}
+	s.event("log", strconv.FormatUint(e.Seq, 10), buf.String())
+}
+
+func (s *sseStream) component(name string, comp templ.Component) {
+	var buf bytes.Buffer
+	if err := comp.Render(s.ctx, &buf); err != nil {
+		s.err = err
+		return
+	}
+	s.event(name, "", buf.String())
+}
+
+func (s *sseStream) event(name, id, data string) {
+	var b strings.Builder
+	if id != "" {
+		fmt.Fprintf(&b, "id: %s\n", id)
+	}
+	fmt.Fprintf(&b, "event: %s\n", name)
+	for line := range strings.SplitSeq(data, "\n") {
+		fmt.Fprintf(&b, "data: %s\n", strings.TrimSuffix(line, "\r"))
+	}
+	b.WriteString("\n")
+	s.write(b.String())
+}
+
+func (s *sseStream) write(text string) {
+	if s.err != nil {
+		return
+	}
+	if _, err := io.WriteString(s.w, text); err != nil {
+		s.err = err
+		return
+	}
+	s.flush()
+}
+

@@ -1,0 +1,85 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"corral/exec"
+	"corral/store"
+	"corral/views"
+)
+
+func jobPage(v views.JobView) templ.Component { return views.JobPage(v) }
+
+// jobView builds the progress page's model from the job record alone; the
+// log lines are added by the caller.
+func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
+	v := views.JobView{
+		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname, NodeName: n.Name,
+		State: j.State, LogFilter: filter,
+		ContainerURL: fmt.Sprintf("/containers/%s/%d", n.ID, j.Plan.VMID),
+	}
+	steps := j.Plan.StepList()
+	done := 0
+	for _, s := range steps {
+		state := "pending"
+		switch {
+		case j.IsDone(s.Key):
+			state = "done"
+			done++
+		case s.Key == j.Step && (j.State == exec.JobFailed || j.State == exec.JobInterrupted):
+			state = "failed"
+		case s.Key == j.Step && j.State == exec.JobRunning:
+			state = "running"
+		}
+		v.Steps = append(v.Steps, views.JobStepView{Key: s.Key, Label: s.Label, State: state})
+		if s.Script != "" {
+			v.Scripts = append(v.Scripts, views.JobScriptView{Name: s.Script, State: state})
+		}
+	}
+	if len(steps) > 0 {
+		v.Percent = done * 100 / len(steps)
+	}
+	if j.State == exec.JobDone {
+		v.Percent = 100
+	}
+	if e := j.Error; e != nil && (j.State == exec.JobFailed || j.State == exec.JobInterrupted) {
+		v.Error = &views.JobErrorView{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
+	}
+	for _, s := range j.Services {
+		if s.System {
+			continue
+		}
+		var ports []string
+		for _, p := range s.Ports {
+			ports = append(ports, fmt.Sprint(p))
+		}
+		v.Services = append(v.Services, views.JobServiceView{
+			Name: s.Name, Ports: strings.Join(ports, ", "), Status: s.Status, CredentialKeys: s.CredentialKeys,
+		})
+	}
+	return v
+}
+
+func logLineView(e exec.LogEntry) views.JobLogView {
+	return views.JobLogView{Seq: e.Seq, Time: e.Time.Local().Format("15:04:05"), Kind: e.Kind, Script: e.Script, Text: e.Text}
+}
+
+// matchesFilter keeps every line without a filter, and with one the
+// lines of that script only.
+func matchesFilter(e exec.LogEntry, script string) bool {
+	return script == "" || e.Script == script
+}
+
+// endsRun reports whether the last marker among entries ends a run of the
+// job (a retry afterwards starts a new one).
+func endsRun(entries []exec.LogEntry) bool {
+	for i := len(entries) - 1; i >= 0; i-- {
+		if e := entries[i]; e.Kind != exec.EntryLog {
+			return e.Terminal()
+		}
+	}
+	return false
+}

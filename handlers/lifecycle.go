@@ -1,0 +1,272 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"corral/proxmox"
+	"corral/store"
+	"corral/views"
+)
+
+// lifecycleActions are the POST /containers/{node}/{vmid}/{action} routes.
+var lifecycleActions = []string{"start", "stop", "shutdown", "reboot", "delete"}
+
+// How long each action waits for its Proxmox task. The task keeps running
+// on the node when Corral stops waiting.
+const (
+	startWait         = 60 * time.Second
+	stopWait          = 60 * time.Second
+	shutdownGrace     = 30 * time.Second // what the container is given to stop cleanly
+	shutdownWait      = 45 * time.Second
+	rebootWait        = 90 * time.Second
+	deleteWait        = 120 * time.Second
+	statusCheckWait   = 8 * time.Second
+	actionOverallWait = 5 * time.Minute
+)
+
+// ContainerLocks lets one lifecycle action at a time run per container.
+type ContainerLocks struct {
+	mu   sync.Mutex
+	busy map[string]string // node id + vmid → action
+}
+
+// NewContainerLocks returns an empty lock table.
+func NewContainerLocks() *ContainerLocks { return &ContainerLocks{busy: map[string]string{}} }
+
+// TryLock takes the container's lock, or reports the running action.
+func (l *ContainerLocks) TryLock(nodeID string, vmid int, action string) (unlock func(), running string, ok bool) {
+	k := nodeID + "/" + strconv.Itoa(vmid)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a, busy := l.busy[k]; busy {
+		return nil, a, false
+	}
+	l.busy[k] = action
+	return func() { l.mu.Lock(); delete(l.busy, k); l.mu.Unlock() }, "", true
+}
+
+// actionResult is what an action did, for the event and the toast.
+type actionResult struct {
+	eventType string
+	message   string // "CT 105 started."
+	status    string // the container's state afterwards
+	gone      bool   // deleted (or already absent)
+}
+
+func (h *Handler) lifecycle(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, n, vmid, err := h.containerTarget(c)
+		if err != nil {
+			return err
+		}
+		if action == "delete" && strings.TrimSpace(c.FormValue("confirm_vmid")) != strconv.Itoa(vmid) {
+			return &userError{status: http.StatusUnprocessableEntity,
+				msg: fmt.Sprintf("Type %d to confirm the deletion of CT %d.", vmid, vmid)}
+		}
+		unlock, running, ok := h.Locks.TryLock(n.ID, vmid, action)
+		if !ok {
+			return &userError{status: http.StatusConflict,
+				msg: fmt.Sprintf("Another action (%s) is running on CT %d. Wait for it to finish.", running, vmid)}
+		}
+		defer unlock()
+		// The action outlives a closed tab: Proxmox runs it anyway, and its
+		// outcome must still be recorded.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), actionOverallWait)
+		defer cancel()
+		rec, hasRec, err := h.corralRecord(ctx, u.ID, n.ID, vmid)
+		if err != nil {
+			return err
+		}
+		if hasRec && rec.Lifecycle == store.LifecycleCreating {
+			return &userError{status: http.StatusConflict, msg: fmt.Sprintf("CT %d is still being created. Wait for its job to finish.", vmid)}
+		}
+		res, err := h.runAction(ctx, n, vmid, action)
+		ev := store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID}
+		if err != nil {
+			ev.Type, ev.Message = store.EventError, fmt.Sprintf("%s failed: %s", action, actionErrorText(err))
+			h.recordEvent(ctx, ev)
+			return err
+		}
+		ev.Type, ev.Message = res.eventType, res.message
+		h.recordEvent(ctx, ev)
+		if res.gone {
+			if hasRec {
+				if err := h.Containers.DeleteContainer(ctx, u.ID, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			if h.VMIDs != nil {
+				h.VMIDs.NoteDeleted(ctx, n, vmid)
+			}
+			h.audit(c, store.AuditEntry{Kind: "container.delete", UserID: u.ID, Username: u.Username,
+				Target: fmt.Sprintf("%s/%d", n.Name, vmid), Detail: res.message})
+		}
+		return h.actionAnswer(c, u, n, vmid, rec, hasRec, res)
+	}
+}
+
+// runAction checks the container's state, then starts the action and
+// waits for its task.
+func (h *Handler) runAction(ctx context.Context, n store.Node, vmid int, action string) (actionResult, error) {
+	api, err := h.Proxmox(n)
+	if err != nil {
+		return actionResult{}, err
+	}
+	defer closeAPI(api)
+	node := pveName(n)
+	sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
+	st, err := api.LXCStatus(sctx, node, vmid)
+	cancel()
+	ct := fmt.Sprintf("CT %d", vmid)
+	if err != nil {
+		if action == "delete" && errors.Is(err, proxmox.ErrNotFound) {
+			return actionResult{eventType: store.EventDeleted, message: ct + " was already gone from Proxmox; Corral forgot it.", gone: true}, nil
+		}
+		return actionResult{}, err
+	}
+	refuse := func(msg string) (actionResult, error) {
+		return actionResult{}, &userError{status: http.StatusConflict, msg: msg}
+	}
+	wait := func(d time.Duration, upid string, err error) error {
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return api.WaitTask(wctx, node, upid, nil)
+	}
+	switch action {
+	case "start":
+		if st.Status == "running" {
+			return refuse(ct + " is already running.")
+		}
+		upid, err := api.Start(ctx, node, vmid)
+		if err := wait(startWait, upid, err); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{eventType: store.EventStarted, message: ct + " started.", status: "running"}, nil
+	case "stop":
+		if st.Status == "stopped" {
+			return refuse(ct + " is already stopped.")
+		}
+		upid, err := api.Stop(ctx, node, vmid)
+		if err := wait(stopWait, upid, err); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{eventType: store.EventStopped, message: ct + " stopped.", status: "stopped"}, nil
+	case "shutdown":
+		if st.Status == "stopped" {
+			return refuse(ct + " is already stopped.")
+		}
+		upid, err := api.Shutdown(ctx, node, vmid, shutdownGrace, false)
+		if err := wait(shutdownWait, upid, err); err == nil {
+			return actionResult{eventType: store.EventShutdown, message: ct + " shut down cleanly.", status: "stopped"}, nil
+		} else {
+			h.Logger.Info("graceful shutdown failed, stopping", "node", node, "vmid", vmid, "err", err)
+		}
+		upid, err = api.Stop(ctx, node, vmid)
+		if err := wait(stopWait, upid, err); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{eventType: store.EventShutdown,
+			message: ct + " did not shut down within 30 seconds and was stopped (forced).", status: "stopped"}, nil
+	case "reboot":
+		if st.Status != "running" {
+			return refuse(ct + " is not running; start it instead.")
+		}
+		upid, err := api.Reboot(ctx, node, vmid)
+		if err := wait(rebootWait, upid, err); err != nil {
+			return actionResult{}, err
+		}
+		return actionResult{eventType: store.EventRebooted, message: ct + " rebooted.", status: "running"}, nil
+	case "delete":
+		if st.Status == "running" {
+			upid, err := api.Stop(ctx, node, vmid)
+			if err := wait(stopWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
+				return actionResult{}, err
+			}
+		}
+		upid, err := api.Delete(ctx, node, vmid, proxmox.DeleteOptions{Purge: true, DestroyUnreferencedDisks: true})
+		if err := wait(deleteWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
+			return actionResult{}, err
+		}
+		return actionResult{eventType: store.EventDeleted, message: ct + " deleted with its disks.", gone: true}, nil
+	}
+	return actionResult{}, store.ErrNotFound
+}
+
+// actionAnswer swaps the card or the detail header (htmx) or redirects
+// (plain form), with the outcome as a toast or flash.
+func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, res actionResult) error {
+	from := c.FormValue("from")
+	if !isHTMX(c) {
+		setFlash(c, "ok", res.message)
+		if res.gone {
+			return seeOther(c, "/containers")
+		}
+		if from == "card" {
+			return seeOther(c, "/containers")
+		}
+		return seeOther(c, views.DetailURL(n.ID, vmid))
+	}
+	toast(c, "ok", res.message)
+	if res.gone {
+		if from == "detail" {
+			setFlash(c, "ok", res.message)
+			return seeOther(c, "/containers")
+		}
+		return c.HTML(http.StatusOK, "") // the card disappears
+	}
+	name := "CT " + strconv.Itoa(vmid)
+	if hasRec && rec.Hostname != "" {
+		name = rec.Hostname
+	}
+	if from == "detail" {
+		return h.render(c, http.StatusOK, views.Page{}, views.DetailHeaderView(views.DetailHeader{
+			CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Name: name, Status: res.status, Note: res.message,
+		}))
+	}
+	card := h.liveCard(c.Request().Context(), u, n, vmid, rec, hasRec, name, res.status)
+	card.CSRF = csrfToken(c)
+	return h.render(c, http.StatusOK, views.Page{}, views.ContainerCardView(card))
+}
+
+// liveCard rebuilds one card from the container's current status.
+func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, name, status string) views.ContainerCard {
+	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid, Name: name, Status: status}
+	if hasRec {
+		card.Template = rec.TemplateName
+	}
+	if api, err := h.Proxmox(n); err == nil {
+		sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
+		if st, err := api.LXCStatus(sctx, pveName(n), vmid); err == nil {
+			card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
+			if st.Name != "" {
+				card.Name = st.Name
+			}
+			if st.Status == "running" {
+				card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
+				card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
+			}
+		}
+		cancel()
+		closeAPI(api)
+	}
+	h.addCardServices(ctx, u.ID, &card)
+	return card
+}
+
+// actionErrorText is an error in words for the timeline.
+func actionErrorText(err error) string {
+	_, msg := classify(err)
+	return msg
+}

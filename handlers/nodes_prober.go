@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"corral/exec"
+	"corral/proxmox"
+	"corral/store"
+)
+
+// probeBudget bounds each probe (TLS and API, privileges and cluster, SSH)
+// on its own, so a dead host answers within seconds, not minutes.
+const probeBudget = 5 * time.Second
+
+// NodeProber tests Proxmox nodes, and keeps what a probe of a candidate found
+// until the user confirms it: the confirm form carries only an id, never a
+// secret. NewNodeProber is the real one.
+type NodeProber interface {
+	// Probe tests a candidate node trusting nothing: TLS certificate,
+	// /version with the token, the token's privileges, the cluster, then SSH
+	// login and `pct list`. A failure is a *ProbeError.
+	Probe(ctx context.Context, n store.Node) (NodeProbe, error)
+	// Check is the live status of a stored node over its pinned trust.
+	Check(ctx context.Context, n store.Node) NodeHealth
+	// Hold keeps p for userID and returns its id; Take returns it once.
+	Hold(now time.Time, userID string, p PendingNode) string
+	Take(now time.Time, userID, id string) (PendingNode, bool)
+}
+
+// NodeProbe is what probing a candidate node found.
+type NodeProbe struct {
+	TLS         proxmox.ProbeResult // certificate details; Version set
+	Version     string              // e.g. 9.1.2
+	ClusterName string              // "" for a standalone node
+	ClusterKey  string              // proxmox.ClusterKey
+	PVENodeName string              // the node's own name inside Proxmox
+	Missing     []string            // privileges Corral lacks, "Priv on /path"
+	SSH         exec.ProbeResult
+}
+
+// apply copies what the probe learnt onto the node record to be stored:
+// exactly the fingerprints the user is shown.
+func (p NodeProbe) apply(n *store.Node) {
+	n.TLSFingerprint, n.TLSUseCA = p.TLS.Fingerprint, false
+	n.SSHHostKey = p.SSH.AuthorizedKey
+	n.PVEVersion, n.ClusterName, n.ClusterKey = p.Version, p.ClusterName, p.ClusterKey
+	if p.PVENodeName != "" {
+		n.PVENodeName = p.PVENodeName
+	}
+}
+
+// Health states of a stored node, as the list shows them.
+const (
+	HealthOK             = "reachable"
+	HealthUnreachable    = "unreachable"
+	HealthTLSChanged     = "certificate changed"
+	HealthTokenRejected  = "token rejected"
+	HealthForbidden      = "token lacks privileges"
+	HealthHostKeyChanged = "host key changed"
+	HealthSSHFailed      = "ssh login refused"
+	HealthSSHUnreachable = "ssh unreachable"
+	HealthPctMissing     = "pct missing"
+	HealthError          = "error"
+)
+
+// NodeHealth is the live status of a stored node.
+type NodeHealth struct {
+	State   string // one of the Health constants
+	Message string // plain words, naming the host
+	Version string // PVE version when the API answered
+}
+
+// NewNodeProber returns the real prober; opts go to every Proxmox client it
+// builds (tests pass a resolver or root CAs).
+func NewNodeProber(log *slog.Logger, opts ...proxmox.Option) NodeProber {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &nodeProber{log: log, opts: opts, PendingNodes: NewPendingNodes()}
+}
+
+type nodeProber struct {
+	log  *slog.Logger
+	opts []proxmox.Option
+	*PendingNodes
+}
+
+func (p *nodeProber) clientOpts() []proxmox.Option {
+	// One attempt: a probe reports what happened rather than retrying.
+	return append([]proxmox.Option{proxmox.WithLogger(p.log), proxmox.WithRetry(proxmox.Retry{Attempts: 1})}, p.opts...)
+}
+
+func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error) {
+	var out NodeProbe
+	tlsRes, err := p.probeTLS(ctx, n)
+	if err != nil {
+		p.log.Info("node probe failed", "step", "api", "host", n.Host, "err", err)
+		return out, apiProblem(n, err)
+	}
+	out.TLS, out.Version = *tlsRes, tlsRes.Version.Version
+
+	if err := p.probeAccess(ctx, n, tlsRes.Fingerprint, &out); err != nil {
+		p.log.Info("node probe failed", "step", "access", "host", n.Host, "err", err)
+		return out, err
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, probeBudget)
+	defer cancel()
+	target := HostTargetFor(n)
+	target.HostKey = "" // trust on first use: report, the user confirms
+	out.SSH, err = exec.ProbeHost(sctx, target)
+	if err != nil {
+		p.log.Info("node probe failed", "step", "ssh", "host", n.Host, "err", err)
+		return out, sshProblem(n, err)
+	}
+	return out, nil
+}
+
+func (p *nodeProber) probeTLS(ctx context.Context, n store.Node) (*proxmox.ProbeResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeBudget)
+	defer cancel()
+	res, err := proxmox.Probe(ctx, n.Host, n.Port, n.TokenID, n.TokenSecret, p.clientOpts()...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Version == nil {
+		return nil, &proxmox.Error{Kind: proxmox.KindBadResponse, Host: res.Addr, Message: "no version"}
+	}
+	return res, nil
+}
+
+// probeAccess reads the token's privileges and the cluster over a client
+// pinned to the certificate just seen.
+func (p *nodeProber) probeAccess(ctx context.Context, n store.Node, fingerprint string, out *NodeProbe) error {
+	ctx, cancel := context.WithTimeout(ctx, probeBudget)
+	defer cancel()
+	cfg := ProxmoxConfig(n)
+	cfg.Fingerprint, cfg.UseCA, cfg.Timeout = fingerprint, false, probeBudget
+	c, err := proxmox.New(cfg, p.clientOpts()...)
+	if err != nil {
+		return apiProblem(n, err)
+	}
+	defer c.Close()
+	perms, err := c.Permissions(ctx, "")
+	if err != nil {
+		return apiProblem(n, err)
+	}
+	out.Missing = perms.MissingForCorral()
+	if len(perms) == 0 || len(out.Missing) == len(corralRequirements()) {
+		return noPrivilegesProblem(n, out.Missing)
+	}
+	st, err := c.ClusterStatus(ctx)
+	if err != nil {
+		return apiProblem(n, err)
+	}
+	out.ClusterName = st.Name
+	out.ClusterKey = proxmox.ClusterKey(st, fingerprint)
+	for _, m := range st.Nodes {
+		if m.Local {
+			out.PVENodeName = m.Name
+		}
+	}
+	if out.PVENodeName == "" && len(st.Nodes) == 1 {
+		out.PVENodeName = st.Nodes[0].Name
+	}
+	return nil
+}
+
+// corralRequirements is everything MissingForCorral can report: what an
+// empty permission set lacks.
+func corralRequirements() []string { return proxmox.Permissions{}.MissingForCorral() }
+
+func (p *nodeProber) Check(ctx context.Context, n store.Node) NodeHealth {
+	api := make(chan NodeHealth, 1)
+	go func() { api <- p.checkAPI(ctx, n) }()
+	sshH := p.checkSSH(ctx, n)
+	apiH := <-api
+	if apiH.State != HealthOK {
+		return apiH
+	}
+	if sshH.State != HealthOK {
+		sshH.Version = apiH.Version
+		return sshH
+	}
+	return apiH
+}
+
+func (p *nodeProber) checkAPI(ctx context.Context, n store.Node) NodeHealth {
+	ctx, cancel := context.WithTimeout(ctx, probeBudget)
+	defer cancel()
+	cfg := ProxmoxConfig(n)
+	cfg.Timeout = probeBudget
+	c, err := proxmox.New(cfg, p.clientOpts()...)
+	if err != nil {
+		return NodeHealth{State: HealthError, Message: err.Error()}
+	}
+	defer c.Close()
+	v, err := c.Version(ctx)
+	if err != nil {
+		h := NodeHealth{State: HealthError, Message: apiProblem(n, err).Message}
+		var pe *proxmox.Error
+		if asProxmoxError(err, &pe) {
+			switch pe.Kind {
+			case proxmox.KindTLSMismatch:
+				h.State = HealthTLSChanged
+			case proxmox.KindUnauthorized:
+				h.State = HealthTokenRejected
+			case proxmox.KindForbidden:
+				h.State = HealthForbidden
+			case proxmox.KindUnreachable, proxmox.KindTimeout:
+				h.State = HealthUnreachable
+			}
+		}
+		return h
+	}
+	return NodeHealth{State: HealthOK, Message: "The API of " + addrOf(n) + " answers.", Version: v.Version}
+}
+
+func (p *nodeProber) checkSSH(ctx context.Context, n store.Node) NodeHealth {
+	if strings.TrimSpace(n.SSHHostKey) == "" {
+		return NodeHealth{State: HealthError, Message: "No SSH host key is pinned for " + n.Host + ": edit the node to test and pin it."}
+	}
+	_, err := exec.ProbeHost(ctx, HostTargetFor(n)) // ProbeHost has its own 5 s budget
+	if err == nil {
+		return NodeHealth{State: HealthOK}
+	}
+	prob := sshProblem(n, err)
+	h := NodeHealth{State: HealthError, Message: prob.Message}
+	switch {
+	case isHostKeyChanged(err):
+		h.State = HealthHostKeyChanged
+	case isAuthFailed(err):
+		h.State = HealthSSHFailed
+	case isPctMissing(err):
+		h.State = HealthPctMissing
+	case isSSHUnreachable(err):
+		h.State = HealthSSHUnreachable
+	}
+	return h
+}
+
+// sshKeyFingerprint turns a pinned authorized_keys line into the SHA256
+// fingerprint ssh shows, or "" when there is none.
+func sshKeyFingerprint(authorized string) string {
+	if strings.TrimSpace(authorized) == "" {
+		return ""
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorized))
+	if err != nil {
+		return ""
+	}
+	return ssh.FingerprintSHA256(k)
+}

@@ -1,0 +1,305 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"corral/exec"
+	"corral/proxmox"
+	"corral/store"
+)
+
+// ProvisionStore is what the provisioning pipeline keeps in the database;
+// *store.DB satisfies it.
+type ProvisionStore interface {
+	CreateJob(ctx context.Context, j store.Job) (store.Job, store.Container, error)
+	Job(ctx context.Context, userID, id string) (store.Job, error)
+	SaveJob(ctx context.Context, j store.Job) error
+	ActiveJobs(ctx context.Context) ([]store.Job, error)
+	AppendJobLog(ctx context.Context, userID, jobID string, lines []store.JobLogLine) ([]store.JobLogLine, error)
+	JobLog(ctx context.Context, userID, jobID string, after uint64) ([]store.JobLogLine, error)
+	AppendEvent(ctx context.Context, e store.Event) (store.Event, error)
+	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
+}
+
+// ProvisionerConfig wires the pipeline to the store, Proxmox and SSH.
+type ProvisionerConfig struct {
+	Store   ProvisionStore
+	Proxmox ProxmoxFactory
+	VMIDs   VMIDCache // may be nil
+	Logger  *slog.Logger
+	// Dial opens an SSH connection to a node's host; nil means exec.Dial.
+	Dial func(ctx context.Context, t exec.HostTarget) (exec.Shell, error)
+	// Workers, FlushInterval and WaitInterval tune the runner (see
+	// exec.RunnerConfig); zero takes its defaults.
+	Workers       int
+	FlushInterval time.Duration
+	WaitInterval  time.Duration
+}
+
+// NewProvisioner builds the creation job runner. main calls Recover once,
+// then runs Run in the background; the runner is Deps.Provisioner.
+func NewProvisioner(cfg ProvisionerConfig) (*exec.Runner, error) {
+	if cfg.Dial == nil {
+		cfg.Dial = func(ctx context.Context, t exec.HostTarget) (exec.Shell, error) { return exec.Dial(ctx, t) }
+	}
+	nodeFor := func(ctx context.Context, j exec.Job) (store.Node, bool) {
+		n, err := cfg.Store.Node(ctx, j.UserID, j.Plan.NodeID)
+		return n, err == nil
+	}
+	rc := exec.RunnerConfig{
+		Store:         provisionStore{db: cfg.Store},
+		Connector:     connector{db: cfg.Store, factory: cfg.Proxmox, dial: cfg.Dial},
+		Logger:        cfg.Logger,
+		Workers:       cfg.Workers,
+		FlushInterval: cfg.FlushInterval,
+		WaitInterval:  cfg.WaitInterval,
+	}
+	if cfg.VMIDs != nil {
+		rc.OnCreated = func(ctx context.Context, j exec.Job) {
+			if n, ok := nodeFor(ctx, j); ok {
+				cfg.VMIDs.NoteCreated(ctx, n, j.Plan.VMID, j.Plan.Hostname)
+			}
+		}
+		rc.OnDeleted = func(ctx context.Context, j exec.Job) {
+			if n, ok := nodeFor(ctx, j); ok {
+				cfg.VMIDs.NoteDeleted(ctx, n, j.Plan.VMID)
+			}
+		}
+	}
+	return exec.NewRunner(rc)
+}
+
+// provisionStore adapts the store to exec.JobStore.
+type provisionStore struct{ db ProvisionStore }
+
+func (s provisionStore) CreateJob(ctx context.Context, p exec.Plan) (exec.Job, error) {
+	plan, err := json.Marshal(p)
+	if err != nil {
+		return exec.Job{}, fmt.Errorf("encode plan: %w", err)
+	}
+	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname, Plan: plan})
+	if err != nil {
+		return exec.Job{}, err
+	}
+	return toExecJob(j)
+}
+
+func (s provisionStore) Job(ctx context.Context, userID, jobID string) (exec.Job, error) {
+	j, err := s.db.Job(ctx, userID, jobID)
+	if err != nil {
+		return exec.Job{}, err
+	}
+	return toExecJob(j)
+}
+
+func (s provisionStore) SaveJob(ctx context.Context, j exec.Job) error {
+	sj := store.Job{
+		ID: j.ID, UserID: j.UserID, State: j.State, Step: j.Step, Done: j.Done,
+		Attempts: j.Attempts, CreateUPID: j.CreateUPID,
+	}
+	if e := j.Error; e != nil {
+		sj.Error = &store.JobError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
+	}
+	for _, sv := range j.Services {
+		sj.Services = append(sj.Services, store.JobService{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
+			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
+	}
+	return s.db.SaveJob(ctx, sj)
+}
+
+func (s provisionStore) ActiveJobs(ctx context.Context) ([]exec.Job, error) {
+	js, err := s.db.ActiveJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []exec.Job
+	for _, j := range js {
+		ej, err := toExecJob(j)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ej)
+	}
+	return out, nil
+}
+
+// AppendLog saves entries in the job log and each marker (every kind but
+// "log") also as a typed event of the container.
+func (s provisionStore) AppendLog(ctx context.Context, j exec.Job, entries []exec.LogEntry) ([]exec.LogEntry, error) {
+	lines := make([]store.JobLogLine, len(entries))
+	for i, e := range entries {
+		lines[i] = store.JobLogLine{Time: e.Time, Kind: e.Kind, Step: e.Step, Script: e.Script, Text: e.Text}
+	}
+	saved, err := s.db.AppendJobLog(ctx, j.UserID, j.ID, lines)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exec.LogEntry, len(saved))
+	var errs []error
+	for i, l := range saved {
+		out[i] = fromLogLine(l)
+		if l.Kind == exec.EntryLog {
+			continue
+		}
+		data := map[string]string{"step": l.Step, "log_seq": fmt.Sprint(l.Seq)}
+		if l.Script != "" {
+			data["script"] = l.Script
+		}
+		_, err := s.db.AppendEvent(ctx, store.Event{
+			UserID: j.UserID, NodeID: j.Plan.NodeID, VMID: j.Plan.VMID, ContainerID: j.ContainerID,
+			JobID: j.ID, Type: l.Kind, Message: l.Text, Time: l.Time, Data: data,
+		})
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+func (s provisionStore) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]exec.LogEntry, error) {
+	lines, err := s.db.JobLog(ctx, userID, jobID, after)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exec.LogEntry, len(lines))
+	for i, l := range lines {
+		out[i] = fromLogLine(l)
+	}
+	return out, nil
+}
+
+func fromLogLine(l store.JobLogLine) exec.LogEntry {
+	return exec.LogEntry{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Step: l.Step, Script: l.Script, Text: l.Text}
+}
+
+func toExecJob(j store.Job) (exec.Job, error) {
+	ej := exec.Job{
+		ID: j.ID, UserID: j.UserID, ContainerID: j.ContainerID, State: j.State, Step: j.Step,
+		Done: j.Done, Attempts: j.Attempts, CreateUPID: j.CreateUPID, Created: j.Created, Updated: j.Updated,
+	}
+	if err := json.Unmarshal(j.Plan, &ej.Plan); err != nil {
+		return exec.Job{}, fmt.Errorf("job %s: decode plan: %w", j.ID, err)
+	}
+	if e := j.Error; e != nil {
+		ej.Error = &exec.StepError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
+	}
+	for _, sv := range j.Services {
+		ej.Services = append(ej.Services, exec.Service{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
+			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
+	}
+	return ej, nil
+}
+
+// connector opens a user's node for the pipeline.
+type connector struct {
+	db      ProvisionStore
+	factory ProxmoxFactory
+	dial    func(ctx context.Context, t exec.HostTarget) (exec.Shell, error)
+}
+
+func (c connector) Proxmox(ctx context.Context, userID, nodeID string) (exec.ProxmoxOps, error) {
+	n, err := c.db.Node(ctx, userID, nodeID)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	api, err := c.factory(n)
+	if err != nil {
+		return nil, err
+	}
+	return proxmoxOps{api: api}, nil
+}
+
+func (c connector) Shell(ctx context.Context, userID, nodeID string) (exec.Shell, error) {
+	n, err := c.db.Node(ctx, userID, nodeID)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return c.dial(ctx, HostTargetFor(n))
+}
+
+// proxmoxOps adapts the API client to exec.ProxmoxOps and its errors to
+// exec's sentinels.
+type proxmoxOps struct{ api ProxmoxAPI }
+
+func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan) (string, error) {
+	upid, err := o.api.CreateLXC(ctx, p.PVENode, createParams(p))
+	return upid, mapProxmoxErr(err)
+}
+
+func (o proxmoxOps) Start(ctx context.Context, node string, vmid int) (string, error) {
+	upid, err := o.api.Start(ctx, node, vmid)
+	return upid, mapProxmoxErr(err)
+}
+
+func (o proxmoxOps) Status(ctx context.Context, node string, vmid int) (string, error) {
+	st, err := o.api.LXCStatus(ctx, node, vmid)
+	if err != nil {
+		return "", mapProxmoxErr(err)
+	}
+	return st.Status, nil
+}
+
+func (o proxmoxOps) Delete(ctx context.Context, node string, vmid int) (string, error) {
+	upid, err := o.api.Delete(ctx, node, vmid, proxmox.DeleteOptions{Purge: true, Force: true, DestroyUnreferencedDisks: true})
+	return upid, mapProxmoxErr(err)
+}
+
+func (o proxmoxOps) WaitTask(ctx context.Context, node, upid string, onLog func(string)) error {
+	return mapProxmoxErr(o.api.WaitTask(ctx, node, upid, onLog))
+}
+
+func mapProxmoxErr(err error) error {
+	var pe *proxmox.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Kind {
+	case proxmox.KindNotFound:
+		return fmt.Errorf("%w: %w", exec.ErrGuestMissing, err)
+	case proxmox.KindUnreachable:
+		return fmt.Errorf("%w: %w", exec.ErrDropped, err)
+	}
+	return err
+}
+
+// createParams maps a plan to the create request. The root password is
+// random and never kept: access is by SSH key, pct and the gateway.
+func createParams(p exec.Plan) proxmox.CreateLXCParams {
+	c := p.Create
+	swap := c.SwapMB
+	unpriv := c.Unprivileged
+	params := proxmox.CreateLXCParams{
+		VMID: p.VMID, OSTemplate: c.OSTemplate, Hostname: p.Hostname, Storage: c.Storage,
+		Cores: c.Cores, Memory: c.MemoryMB, Swap: &swap, Password: rand.Text(),
+		SSHPublicKeys: c.SSHPublicKeys, Unprivileged: &unpriv, OnBoot: c.OnBoot,
+		Tags: c.Tags, Nameserver: c.Nameserver,
+	}
+	if c.DiskGB > 0 {
+		params.RootFS = fmt.Sprintf("%s:%d", c.Storage, c.DiskGB)
+		if c.Storage == "" {
+			params.RootFS = fmt.Sprint(c.DiskGB)
+		}
+	}
+	if c.Bridge != "" {
+		ip := c.IPv4
+		if ip == "" {
+			ip = "dhcp"
+		}
+		params.Net = map[int]proxmox.NetConfig{0: {Name: "eth0", Bridge: c.Bridge, IP: ip, GW: c.Gateway}}
+	}
+	if c.Nesting || c.Keyctl || c.Fuse {
+		params.Features = &proxmox.Features{Nesting: c.Nesting, Keyctl: c.Keyctl, Fuse: c.Fuse}
+	}
+	return params
+}
+
+// Close releases the client's idle connections.
+func (o proxmoxOps) Close() {
+	if c, ok := o.api.(interface{ Close() }); ok {
+		c.Close()
+	}
+}

@@ -1,0 +1,192 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"corral/exec"
+	"corral/proxmox"
+	"corral/store"
+	"corral/views"
+)
+
+// buildPlan checks the whole wizard and returns the Plan it describes, or
+// messages keyed by field. The VMID is asked of the VMID cache here, and
+// Proxmox refuses a taken one again at create time.
+func (h *Handler) buildPlan(ctx context.Context, userID string, s wizardState, t *store.Template, nd *nodeData) (exec.Plan, map[string]string) {
+	errs := map[string]string{}
+	if s.Template == "" {
+		errs["template"] = "Choose a template, or start from scratch."
+	}
+	spec, vmid, cerrs := validateConfig(s, nd)
+	for k, v := range cerrs {
+		errs[k] = v
+	}
+	if _, bad := errs["vmid"]; !bad && vmid > 0 {
+		if msg := h.vmidTaken(ctx, nd.Node, vmid); msg != "" {
+			errs["vmid"] = msg
+		}
+	}
+	pkgs, msg := s.packages(t)
+	if msg != "" {
+		errs["extra_apt"] = msg
+	}
+	p := exec.Plan{
+		UserID: userID, NodeID: nd.Node.ID, PVENode: nd.Node.PVENodeName,
+		VMID: vmid, Hostname: s.Hostname, Create: spec, Packages: pkgs,
+	}
+	if t != nil {
+		p.TemplateID, p.TemplateName = t.ID, t.Name
+		for _, f := range t.Files {
+			p.Files = append(p.Files, exec.File{Name: f.Name, TargetDir: f.TargetDir, Policy: string(f.Policy),
+				Mode: f.Mode, Owner: f.Owner, Content: []byte(f.Content)})
+		}
+		for _, sc := range s.orderedScripts(t) {
+			if slices.Contains(s.ScriptsOn, sc.Name) {
+				p.Scripts = append(p.Scripts, exec.Script{Name: sc.Name, Content: sc.Content})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return exec.Plan{}, errs
+	}
+	return p, nil
+}
+
+// vmidTaken asks the VMID cache about vmid and explains a conflict, or
+// returns "" (also when the cluster cannot be read: Proxmox decides then).
+func (h *Handler) vmidTaken(ctx context.Context, n store.Node, vmid int) string {
+	if h.VMIDs == nil {
+		return ""
+	}
+	chk, err := h.VMIDs.Check(ctx, n, vmid)
+	if err != nil || !chk.Known || chk.Free {
+		return ""
+	}
+	who := chk.Holder.Label()
+	if chk.Holder.Name != "" {
+		who += " " + chk.Holder.Name
+	}
+	if chk.Holder.Node != "" {
+		who += " on " + chk.Holder.Node
+	}
+	return fmt.Sprintf("VMID %d is already used by %s. Choose another.", vmid, who)
+}
+
+// packages lists the packages to install: the template's packages whose
+// group and own switch are on, then the extra apt packages, grouped by
+// manager in install order without duplicates.
+func (s wizardState) packages(t *store.Template) ([]exec.Package, string) {
+	var chosen []store.Package
+	if t != nil {
+		for _, p := range t.Packages {
+			if slices.Contains(s.PkgGroups, string(p.Manager)) && slices.Contains(s.Pkgs, packageKey(p)) {
+				chosen = append(chosen, p)
+			}
+		}
+	}
+	extra, problems := store.ParsePackageList(store.ManagerApt, s.ExtraApt)
+	chosen = store.MergePackages(chosen, extra...)
+	var out []exec.Package
+	for _, m := range store.PackageManagers {
+		for _, p := range chosen {
+			if p.Manager == m {
+				out = append(out, exec.Package{Manager: string(p.Manager), Name: p.Name, Check: p.Check, Install: p.Install})
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return out, "Extra packages, " + strings.Join(problems, "; ") + "."
+	}
+	return out, ""
+}
+
+// planDigest fingerprints a plan, so creating refuses a plan that differs
+// from the one the Review showed (a template edited meanwhile, say).
+func planDigest(p exec.Plan) string {
+	b, _ := json.Marshal(p) // a Plan is plain data; Marshal cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// CreateLXCParams is the Proxmox create request for a plan, without the
+// root password (the pipeline adds a random one it discards). The Review
+// step shows exactly these parameters; main should build the pipeline's
+// request with this function so the two cannot drift apart.
+func CreateLXCParams(p exec.Plan) proxmox.CreateLXCParams {
+	c := p.Create
+	unpriv := c.Unprivileged
+	swap := c.SwapMB
+	out := proxmox.CreateLXCParams{
+		VMID: p.VMID, OSTemplate: c.OSTemplate, Hostname: p.Hostname,
+		RootFS: fmt.Sprintf("%s:%d", c.Storage, c.DiskGB),
+		Cores:  c.Cores, Memory: c.MemoryMB, Swap: &swap,
+		Net: map[int]proxmox.NetConfig{0: {
+			Name: "eth0", Bridge: c.Bridge, IP: c.IPv4, GW: c.Gateway, Type: "veth",
+		}},
+		SSHPublicKeys: c.SSHPublicKeys,
+		Unprivileged:  &unpriv,
+		OnBoot:        c.OnBoot,
+		Tags:          c.Tags,
+		Nameserver:    c.Nameserver,
+	}
+	if f := (proxmox.Features{Nesting: c.Nesting, Keyctl: c.Keyctl, Fuse: c.Fuse}); f != (proxmox.Features{}) {
+		out.Features = &f
+	}
+	return out
+}
+
+// createParamLines lists the form parameters of p in the order and
+// encoding the proxmox client sends them.
+func createParamLines(p proxmox.CreateLXCParams) []views.WizardParam {
+	var out []views.WizardParam
+	add := func(k, v string) {
+		if v != "" {
+			out = append(out, views.WizardParam{Name: k, Value: v})
+		}
+	}
+	num := func(k string, n int) {
+		if n != 0 {
+			add(k, strconv.Itoa(n))
+		}
+	}
+	add("vmid", strconv.Itoa(p.VMID))
+	add("ostemplate", p.OSTemplate)
+	add("hostname", p.Hostname)
+	add("storage", p.Storage)
+	add("rootfs", p.RootFS)
+	num("cores", p.Cores)
+	num("memory", p.Memory)
+	if p.Swap != nil {
+		add("swap", strconv.Itoa(*p.Swap))
+	}
+	for i := 0; i < len(p.Net); i++ {
+		add("net"+strconv.Itoa(i), p.Net[i].String())
+	}
+	add("ssh-public-keys", p.SSHPublicKeys)
+	if p.Unprivileged != nil {
+		add("unprivileged", boolParam(*p.Unprivileged))
+	}
+	if p.Features != nil {
+		add("features", p.Features.String())
+	}
+	if p.OnBoot {
+		add("onboot", "1")
+	}
+	add("tags", strings.Join(p.Tags, ";"))
+	add("nameserver", p.Nameserver)
+	return out
+}
+
+func boolParam(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

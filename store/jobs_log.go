@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// MaxJobLogLines bounds each job's log: older lines are dropped first.
+const MaxJobLogLines = 2000
+
+// JobLogLine is one entry of a job's log: an output line (Kind "log") or a
+// step marker. Seq numbers a job's lines from 1 without gaps, so a reader
+// can resume after the last one it saw.
+type JobLogLine struct {
+	Seq    uint64    `json:"-"`
+	Time   time.Time `json:"t"`
+	Kind   string    `json:"k"`
+	Step   string    `json:"s,omitempty"`
+	Script string    `json:"sc,omitempty"`
+	Text   string    `json:"x"`
+}
+
+// AppendJobLog appends lines to the user's job log, numbering them, and
+// trims the log to MaxJobLogLines. It returns the lines with Seq (and a
+// zero Time) set.
+func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []JobLogLine) ([]JobLogLine, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	now := db.now().UTC()
+	out := make([]JobLogLine, len(lines))
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if _, err := jobRecordByID(tx, userID, jobID); err != nil {
+			return err
+		}
+		b, err := tx.Bucket([]byte(bucketJobLogs)).CreateBucketIfNotExists([]byte(jobID))
+		if err != nil {
+			return err
+		}
+		var last uint64
+		for i, l := range lines {
+			if last, err = b.NextSequence(); err != nil {
+				return err
+			}
+			if l.Time.IsZero() {
+				l.Time = now
+			}
+			l.Seq = last
+			if err := put(b, u64(last), l); err != nil {
+				return err
+			}
+			out[i] = l
+		}
+		return trimLog(b, last)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: append job %q log: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// trimLog deletes lines numbered last-MaxJobLogLines and below.
+func trimLog(b *bolt.Bucket, last uint64) error {
+	if last <= MaxJobLogLines {
+		return nil
+	}
+	keep := last - MaxJobLogLines + 1
+	// Collect first: deleting under a cursor can make it skip keys.
+	var old [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) < keep; k, _ = c.Next() {
+		old = append(old, k)
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// JobLog returns the user's job log lines with Seq > after, oldest first.
+func (db *DB) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]JobLogLine, error) {
+	var out []JobLogLine
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if _, err := jobRecordByID(tx, userID, jobID); err != nil {
+			return err
+		}
+		b := tx.Bucket([]byte(bucketJobLogs)).Bucket([]byte(jobID))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+			var l JobLogLine
+			if err := decode(v, &l); err != nil {
+				return err
+			}
+			l.Seq = binary.BigEndian.Uint64(k)
+			out = append(out, l)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: job %q log: %w", jobID, err)
+	}
+	return out, nil
+}

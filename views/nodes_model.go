@@ -1,0 +1,114 @@
+package views
+
+import "time"
+
+// NodeList is the /settings/nodes page: the user's nodes and the add form.
+type NodeList struct {
+	CSRF    string
+	Rows    []NodeRow
+	Form    NodeForm
+	Problem *NodeProblem // e.g. a refused delete, shown above the list
+}
+
+// NodeRow is one node in the list. The live status is loaded separately.
+type NodeRow struct {
+	ID         string
+	Name       string
+	Addr       string // host:port
+	Cluster    string // "homelab (2 of your nodes)", "standalone"
+	Version    string
+	IsDefault  bool
+	Containers int
+}
+
+// NodeForm is the add or edit form. Secrets are never part of it: only
+// whether one is stored.
+type NodeForm struct {
+	CSRF    string
+	Action  string // where the form posts
+	Editing bool
+	ID      string
+
+	Name, Host, Port, TokenID, SSHUser, SSHPort string
+
+	HasTokenSecret, HasSSHPassword, HasSSHKey bool
+
+	Errors  map[string]string // by field name
+	Problem *NodeProblem      // a failed connection test
+}
+
+// NodeProblem is a failure explained: title, what happened, what to check,
+// and commands that fix it.
+type NodeProblem struct {
+	Title    string
+	Message  string
+	Hint     string
+	Commands []string
+}
+
+// NodeConfirm is the page where the user checks what a probe found before
+// Corral pins it.
+type NodeConfirm struct {
+	CSRF      string
+	PendingID string
+	Mode      string // add, edit, retrust
+	Name      string
+	Addr      string // API host:port
+	SSHAddr   string
+	SSHUser   string
+	TokenID   string
+
+	Version     string
+	ClusterName string // "" for a standalone node
+	PVENodeName string
+
+	TLS CertFacts
+	SSH HostKeyFacts
+
+	Peers     []string // the user's other nodes in the same cluster
+	Duplicate string   // the user's node that already is this Proxmox node
+	Missing   []string // privileges Corral lacks: a warning, not a failure
+	Commands  []string // pveum commands granting Missing
+}
+
+// CertFacts describe the TLS certificate a node presents.
+type CertFacts struct {
+	Fingerprint string
+	Subject     string
+	Issuer      string
+	NotBefore   time.Time
+	NotAfter    time.Time
+	Old         string // the pinned fingerprint when editing
+	Changed     bool
+}
+
+// HostKeyFacts describe the SSH host key a node presents.
+type HostKeyFacts struct {
+	KeyType     string
+	Fingerprint string
+	Old         string
+	Changed     bool
+}
+
+// NodeStatus is the live status cell of one node.
+type NodeStatus struct {
+	ID      string
+	Label   string // reachable, unreachable, certificate changed, ...
+	Level   string // ok, warn, bad
+	Message string
+	Version string
+	Retrust bool // the certificate or host key changed: offer to review
+}
+
+// NodeStatusID is the element id of a node's status cell.
+func NodeStatusID(nodeID string) string { return "node-status-" + nodeID }
+
+func (c NodeConfirm) title() string {
+	switch c.Mode {
+	case "retrust":
+		return "Review the new keys of " + c.Name
+	case "edit":
+		return "Confirm the changes to " + c.Name
+	}
+	return "Check and trust " + c.Name
+}
