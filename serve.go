@@ -16,9 +16,12 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/sync/errgroup"
 
+	"corral/exec"
 	"corral/handlers"
+	"corral/proxmox"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -56,8 +59,24 @@ func openStore(cfg Config, log *slog.Logger) (*store.DB, error) {
 	})
 }
 
-// serve runs Corral until ctx ends, then shuts down in reverse order of
-// start-up: HTTP (finishing in-flight requests), scheduler, database.
+// newVMIDStore is the VMID cache's storage: in memory, or Redis with an
+// in-memory fallback while Redis is away.
+func newVMIDStore(cfg Config, log *slog.Logger) (proxmox.VMIDStore, func(), error) {
+	mem := proxmox.NewMemVMIDStore(nil)
+	if cfg.RedisURL == "" {
+		return mem, func() {}, nil
+	}
+	rdb, err := proxmox.NewRedisClient(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis: %w", err)
+	}
+	vs := proxmox.NewFallbackVMIDStore(proxmox.NewRedisVMIDStore(rdb, nil), mem, log.With("component", "vmid"), nil)
+	return vs, func() { rdb.Close() }, nil
+}
+
+// serve runs Corral until ctx ends. Start-up goes store → caches → handlers
+// → job runner → listeners → scheduler; shutdown runs in reverse: listeners
+// (finishing in-flight requests), scheduler, runner, caches, database.
 func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listening)) error {
 	log := newLogger(cfg, logOut)
 	db, err := openStore(cfg, log)
@@ -69,71 +88,180 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 			log.Error("close database", "err", err)
 		}
 	}()
-
 	if err := db.SeedTemplates(ctx); err != nil {
 		return fmt.Errorf("seed built-in templates: %w", err)
 	}
 
+	vstore, closeVStore, err := newVMIDStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeVStore()
+	vmids := handlers.NewVMIDService(vstore, db, log.With("component", "vmid"), handlers.WithVMIDRefreshInterval(cfg.RefreshInterval))
+	defer vmids.Close()
+
+	// The SSH gateway's host key exists before the pages that show its fingerprint.
+	var gatewayInfo handlers.SSHGatewayInfo
+	var hostKey ssh.Signer
+	if cfg.SSHAddr != "" {
+		if hostKey, err = exec.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
+			return fmt.Errorf("ssh gateway host key: %w", err)
+		}
+		_, port, _ := net.SplitHostPort(cfg.SSHAddr)
+		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: exec.Fingerprint(hostKey.PublicKey()), Port: port}
+	}
+	// One limiter for web and SSH sign-ins, so switching doors gives no extra tries.
+	limiter := handlers.NewLoginLimiter(5, time.Minute, time.Now)
+	pve := handlers.NewProxmoxFactory(log.With("component", "proxmox"))
+
+	runner, err := handlers.NewProvisioner(handlers.ProvisionerConfig{
+		Store: db, Proxmox: pve, VMIDs: vmids, Logger: log.With("component", "jobs"),
+	})
+	if err != nil {
+		return fmt.Errorf("job runner: %w", err)
+	}
+	// Jobs a previous run left unfinished resume or are marked interrupted
+	// before anything new is queued.
+	if err := runner.Recover(ctx); err != nil {
+		log.Warn("recovering unfinished jobs", "err", err)
+	}
+
 	h := handlers.New(handlers.Deps{
-		Accounts:   db,
-		Sessions:   db.Sessions("corral_session", cfg.SessionTTL),
-		Audit:      db,
-		Templates:  tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
-		Nodes:      db,
-		Containers: db,
-		SSHKeys:    db,
-		Proxmox:    handlers.NewProxmoxFactory(log.With("component", "proxmox")),
-		Prober:     handlers.NewNodeProber(log.With("component", "probe")),
-		Logger:     log.With("component", "http"),
-		Version:    version,
+		Accounts:    db,
+		Sessions:    db.Sessions("corral_session", cfg.SessionTTL),
+		Audit:       db,
+		Limiter:     limiter,
+		Templates:   tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
+		Proxmox:     pve,
+		Nodes:       db,
+		Prober:      handlers.NewNodeProber(log.With("component", "probe")),
+		Containers:  db,
+		VMIDs:       vmids,
+		Provisioner: runner,
+		SSHKeys:     db,
+		Events:      db,
+		Services:    handlers.NewSSHInspector(),
+		Locks:       handlers.NewContainerLocks(),
+		SSHGateway:  gatewayInfo,
+		Logger:      log.With("component", "http"),
+		Version:     version,
 	})
 	e := newEcho(cfg, log)
 	h.Register(e)
 
-	sched, err := gocron.NewScheduler(gocron.WithLogger(gocronLogger{log.With("component", "cron")}))
+	sched, err := newScheduler(db, vmids, cfg, log)
 	if err != nil {
-		return fmt.Errorf("scheduler: %w", err)
-	}
-	if _, err := sched.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(func(ctx context.Context) {
-		if n, err := db.PurgeExpiredSessions(ctx); err != nil {
-			log.Error("purge expired sessions", "err", err)
-		} else if n > 0 {
-			log.Info("purged expired sessions", "count", n)
-		}
-	}), gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
-		return fmt.Errorf("schedule session purge: %w", err)
+		return err
 	}
 
 	httpLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	defer httpLn.Close()
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	sched.Start()
-	log.Info("corral started", "version", version, "http", httpLn.Addr().String(), "data", cfg.DataDir)
-	if ready != nil {
-		ready(listening{HTTP: httpLn.Addr().String()})
+
+	var gateway *exec.Server
+	var sshLn net.Listener
+	if cfg.SSHAddr != "" {
+		gateway, err = exec.NewServer(exec.Config{
+			Addr: cfg.SSHAddr, HostKey: hostKey, IdleTimeout: cfg.SSHIdleTimeout,
+			MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh"),
+		}, exec.Deps{
+			Auth:      handlers.GatewayAuth{Accounts: db},
+			Directory: h.GatewayDirectory(),
+			Audit:     handlers.GatewayAuditor{Log: db},
+			Limiter:   handlers.GatewayLimiter{L: limiter},
+		})
+		if err != nil {
+			return fmt.Errorf("ssh gateway: %w", err)
+		}
+		if sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
+		}
+		defer sshLn.Close()
 	}
 
+	up := listening{HTTP: httpLn.Addr().String()}
+	if sshLn != nil {
+		up.SSH = sshLn.Addr().String()
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRunner := context.WithCancel(context.Background())
+	runnerDone := make(chan struct{})
+	go func() { defer close(runnerDone); runner.Run(runCtx) }()
+	sched.Start()
+	log.Info("corral started", "version", version, "http", up.HTTP, "ssh", up.SSH, "data", cfg.DataDir, "redis", cfg.RedisURL != "")
+	if ready != nil {
+		ready(up)
+	}
+
 	g.Go(func() error {
 		if err := srv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
 	})
+	if gateway != nil {
+		g.Go(func() error {
+			if err := gateway.Serve(sshLn); !errors.Is(err, exec.ErrServerClosed) && gctx.Err() == nil {
+				return fmt.Errorf("ssh gateway: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := srv.Shutdown(sctx)
+		if gateway != nil {
+			if serr := gateway.Shutdown(sctx); serr != nil && !errors.Is(serr, exec.ErrServerClosed) {
+				log.Error("ssh gateway shutdown", "err", serr)
+			}
+			// Shutdown only closes listeners Serve has registered; if Serve
+			// had not started yet, closing ours makes it return at once.
+			sshLn.Close()
+		}
 		if serr := sched.Shutdown(); serr != nil {
 			log.Error("scheduler shutdown", "err", serr)
 		}
+		// A job cut off here is left "running", exactly as after a crash:
+		// the next start's Recover resumes it or marks it interrupted.
+		stopRunner()
+		<-runnerDone
 		return err
 	})
 	return g.Wait()
+}
+
+// newScheduler registers the periodic jobs, each in singleton mode so a slow
+// run is never overlapped by the next.
+func newScheduler(db *store.DB, vmids *handlers.VMIDService, cfg Config, log *slog.Logger) (gocron.Scheduler, error) {
+	sched, err := gocron.NewScheduler(gocron.WithLogger(gocronLogger{log.With("component", "cron")}))
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	single := gocron.WithSingletonMode(gocron.LimitModeReschedule)
+	if _, err := sched.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(func(ctx context.Context) {
+		if n, err := db.PurgeExpiredSessions(ctx); err != nil {
+			log.Error("purge expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("purged expired sessions", "count", n)
+		}
+	}), single, gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+		return nil, fmt.Errorf("schedule session purge: %w", err)
+	}
+	if _, err := sched.NewJob(gocron.DurationJob(cfg.RefreshInterval), gocron.NewTask(func(ctx context.Context) {
+		// Unreachable clusters are reported on the pages; here they would repeat every minute.
+		if err := vmids.RefreshAll(ctx); err != nil {
+			log.Debug("vmid refresh", "err", err)
+		}
+	}), single, gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+		return nil, fmt.Errorf("schedule vmid refresh: %w", err)
+	}
+	return sched, nil
 }
 
 func newEcho(cfg Config, log *slog.Logger) *echo.Echo {

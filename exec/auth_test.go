@@ -15,9 +15,11 @@ type identSession struct {
 	key   gliderssh.PublicKey
 }
 
-func (s identSession) User() string                       { return s.user }
-func (s identSession) PublicKey() gliderssh.PublicKey     { return s.key }
-func (s identSession) Permissions() gliderssh.Permissions { return gliderssh.Permissions{Permissions: s.perms} }
+func (s identSession) User() string                   { return s.user }
+func (s identSession) PublicKey() gliderssh.PublicKey { return s.key }
+func (s identSession) Permissions() gliderssh.Permissions {
+	return gliderssh.Permissions{Permissions: s.perms}
+}
 
 func TestIdentity(t *testing.T) {
 	alice := UserRef{ID: "u-alice", Name: "alice"}

@@ -72,8 +72,7 @@ func (p *pipeline) deployFiles(ctx context.Context, st Step) error {
 		if err := checkFile(f); err != nil {
 			return &StepError{Step: st.Key, Message: fmt.Sprintf("cannot deploy %s: %v", target, err)}
 		}
-		sum := sha256.Sum256(f.Content)
-		argv := []string{"sh", "-c", deployFileScript, "sh", f.TargetDir, f.Name, f.Policy, f.Mode, f.Owner, hex.EncodeToString(sum[:]), ts}
+		argv := deployArgv(f, ts)
 		content := f.Content
 		if content == nil {
 			content = []byte{}
@@ -83,4 +82,10 @@ func (p *pipeline) deployFiles(ctx context.Context, st Step) error {
 		}
 	}
 	return nil
+}
+
+// deployArgv is the command placing f, whose content goes to its stdin.
+func deployArgv(f File, ts string) []string {
+	sum := sha256.Sum256(f.Content)
+	return []string{"sh", "-c", deployFileScript, "sh", f.TargetDir, f.Name, f.Policy, f.Mode, f.Owner, hex.EncodeToString(sum[:]), ts}
 }

@@ -141,6 +141,8 @@ func (p *pipeline) command(ctx context.Context, st Step, display string, argv []
 // upload writes content to path inside the container (mode 0600: helper
 // and script files are private until removed).
 func (p *pipeline) upload(ctx context.Context, st Step, path string, content []byte) error {
-	script := `umask 077; mkdir -p "$(dirname "$1")" && cat > "$1"`
+	// Created empty and private first, then filled (no umask: minimal
+	// shells may lack it).
+	script := `mkdir -p "$(dirname "$1")" && : > "$1" && chmod 600 "$1" && cat > "$1"`
 	return p.command(ctx, st, "upload "+path, []string{"sh", "-c", script, "sh", path}, content)
 }

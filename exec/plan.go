@@ -103,7 +103,7 @@ func (p Plan) StepList() []Step {
 	s := []Step{
 		{Key: StepCreate, Label: fmt.Sprintf("Create container %d (%s) on %s", p.VMID, p.Hostname, p.PVENode)},
 		{Key: StepStart, Label: "Start the container"},
-		{Key: StepWait, Label: "Wait for the network"},
+		{Key: StepWait, Label: "Wait until the container is up"},
 	}
 	if len(p.Files) > 0 {
 		s = append(s, Step{Key: StepFiles, Label: fmt.Sprintf("Deploy %d file(s)", len(p.Files))})

@@ -202,6 +202,12 @@ func (r *Runner) enqueue(j Job) error {
 	}
 }
 
+func (r *Runner) isQueued(jobID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.queued[jobID]
+}
+
 func (r *Runner) release(jobID string) {
 	r.mu.Lock()
 	delete(r.queued, jobID)

@@ -76,7 +76,7 @@ type StepError struct {
 
 func (e *StepError) Error() string {
 	msg := e.Message
-	if e.Command != "" && e.ExitCode != 0 {
+	if e.Command != "" && e.ExitCode != 0 && !strings.Contains(msg, "exit code") {
 		msg += fmt.Sprintf(" (%s exited with code %d)", e.Command, e.ExitCode)
 	}
 	if n := len(e.Output); n > 0 {

@@ -20,6 +20,9 @@ func (r *Runner) Recover(ctx context.Context) error {
 	}
 	var errs []error
 	for _, j := range jobs {
+		if r.isQueued(j.ID) {
+			continue // already in this process's hands
+		}
 		reason := r.recoverReason(ctx, j)
 		if reason != "" {
 			r.log.Info("job interrupted by restart", "job", j.ID, "step", j.Step, "reason", reason)

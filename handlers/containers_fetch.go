@@ -118,8 +118,12 @@ func (h *Handler) readCluster(ctx context.Context, nodes []store.Node) estate {
 		}
 		// A member that is down still has its guests listed by the others,
 		// all in state unknown: say so rather than show a silent grid.
+		named := map[string]bool{}
+		for _, p := range out.Problems {
+			named[p.Node.ID] = true
+		}
 		for _, m := range nodes {
-			if m.ID != n.ID && total[m.ID] > 0 && unknown[m.ID] == total[m.ID] {
+			if !named[m.ID] && total[m.ID] > 0 && unknown[m.ID] == total[m.ID] {
 				out.Problems = append(out.Problems, nodeProblem{Node: m,
 					Message: "the cluster reports the state of all its containers as unknown; the node is probably offline"})
 			}

@@ -180,16 +180,27 @@ func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec
 			usageBar("Disk", int64(st.Disk), int64(st.MaxDisk)),
 		}
 	}
-	if len(live.rrd) > 0 {
-		cpu := views.Chart{Title: "CPU", Max: 100, Scale: "100%"}
+	// A sample without maxima is a gap (the interval still open, or the
+	// node was down): leave it out rather than draw it as zero.
+	var samples []proxmox.RRDPoint
+	for _, p := range live.rrd {
+		if p.MaxCPU > 0 || p.MaxMem > 0 {
+			samples = append(samples, p)
+		}
+	}
+	if len(samples) > 0 {
+		cpu := views.Chart{Title: "CPU", Max: 5}
 		mem := views.Chart{Title: "Memory"}
-		for _, p := range live.rrd {
+		for _, p := range samples {
 			cpu.Values = append(cpu.Values, float64(p.CPU)*100)
+			cpu.Max = max(cpu.Max, float64(p.CPU)*100)
 			mem.Values = append(mem.Values, float64(p.Mem))
 			mem.Max = max(mem.Max, float64(p.MaxMem))
 		}
-		last := live.rrd[len(live.rrd)-1]
+		cpu.Max = min(cpu.Max*1.2, 100)
+		last := samples[len(samples)-1]
 		cpu.Latest = fmt.Sprintf("%.1f%%", float64(last.CPU)*100)
+		cpu.Scale = fmt.Sprintf("%.0f%%", cpu.Max)
 		mem.Latest = bytesText(int64(last.Mem))
 		mem.Scale = bytesText(int64(mem.Max))
 		v.Charts = []views.Chart{cpu, mem}
@@ -245,6 +256,9 @@ func agoText(now, t time.Time) string {
 // eventsView is the timeline, newest first, with a count per type.
 func (h *Handler) eventsView(ctx context.Context, u store.User, n store.Node, vmid int, filter string) (views.EventsView, error) {
 	v := views.EventsView{NodeID: n.ID, VMID: vmid, Filter: filter}
+	if h.Events == nil {
+		return v, nil
+	}
 	all, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, nil, 500)
 	if err != nil {
 		return v, err

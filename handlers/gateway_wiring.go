@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -90,4 +91,31 @@ func (g GatewayLimiter) Success(key string) {
 	if strings.HasPrefix(key, "user:") {
 		g.L.Reset(limiterKey(key))
 	}
+}
+
+// GatewayDirectory lists a user's containers for the SSH gateway with the
+// same one-call-per-cluster read as the dashboard, each with the pinned SSH
+// target of the node that holds it. Only nodes the user added are reachable.
+func (h *Handler) GatewayDirectory() exec.Directory { return gatewayDirectory{h} }
+
+type gatewayDirectory struct{ h *Handler }
+
+func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]exec.Guest, error) {
+	nodes, err := d.h.Nodes.Nodes(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	est := d.h.readEstate(ctx, nodes)
+	if len(est.Rows) == 0 && len(est.Problems) > 0 {
+		p := est.Problems[0]
+		return nil, fmt.Errorf("node %s could not be read: %s", p.Node.Name, p.Message)
+	}
+	out := make([]exec.Guest, 0, len(est.Rows))
+	for _, r := range est.Rows {
+		out = append(out, exec.Guest{
+			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: pveName(r.Node), NodeID: r.Node.ID,
+			Status: r.Res.Status, Host: HostTargetFor(r.Node),
+		})
+	}
+	return out, nil
 }

@@ -69,6 +69,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 	}
 	v := jobView(j, n, csrfToken(c), filter)
 	for _, e := range entries {
+		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {
 			v.Log = append(v.Log, logLineView(e))
 		}

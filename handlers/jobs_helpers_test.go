@@ -46,7 +46,7 @@ func (c *jobsTestCache) NoteDeleted(ctx context.Context, n store.Node, vmid int)
 
 // jobsTestRunner builds a provisioner on db and runs it until the test
 // ends (or until the returned stop is called, which waits for it).
-func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache) (*exec.Runner, func()) {
+func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*handlers.ProvisionerConfig)) (*exec.Runner, func()) {
 	t.Helper()
 	cfg := handlers.ProvisionerConfig{
 		Store: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
@@ -54,6 +54,9 @@ func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache) (*exec
 	}
 	if cache != nil {
 		cfg.VMIDs = cache
+	}
+	for _, m := range mods {
+		m(&cfg)
 	}
 	r, err := handlers.NewProvisioner(cfg)
 	if err != nil {

@@ -181,4 +181,3 @@ func (s *sseStream) write(text string) {
 	}
 	s.flush()
 }
-

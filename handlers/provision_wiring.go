@@ -27,6 +27,9 @@ type ProvisionStore interface {
 	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
 }
 
+// *exec.Runner is the Provisioner main wires in.
+var _ Provisioner = (*exec.Runner)(nil)
+
 // ProvisionerConfig wires the pipeline to the store, Proxmox and SSH.
 type ProvisionerConfig struct {
 	Store   ProvisionStore

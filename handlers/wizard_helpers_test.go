@@ -63,34 +63,6 @@ func (r *wizardRecorder) last(t *testing.T) exec.Plan {
 	return r.plans[len(r.plans)-1]
 }
 
-// wizardVMIDs answers VMID questions straight from the cluster's
-// /cluster/resources, the way the cache does when its entry is stale.
-type wizardVMIDs struct {
-	factory handlers.ProxmoxFactory
-	mu      sync.Mutex
-	created []int
-}
-
-func (v *wizardVMIDs) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
-	api, err := v.factory(n)
-	if err != nil {
-		return handlers.VMIDCheck{}, err
-	}
-	rows, err := api.ClusterResources(ctx)
-	if err != nil {
-		return handlers.VMIDCheck{}, err
-	}
-	h, taken := proxmox.GuestsFromResources(rows)[vmid]
-	return handlers.VMIDCheck{Free: !taken, Known: true, Holder: h}, nil
-}
-func (v *wizardVMIDs) RefreshIfStale(context.Context, store.Node) {}
-func (v *wizardVMIDs) NoteCreated(_ context.Context, _ store.Node, vmid int, _ string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.created = append(v.created, vmid)
-}
-func (v *wizardVMIDs) NoteDeleted(context.Context, store.Node, int) {}
-
 // wizardEnv is a signed-in user with the pve1 node of the demo estate and
 // a template with packages of every manager, three scripts and a file.
 type wizardEnv struct {
@@ -114,7 +86,9 @@ func newWizardEnvWith(t *testing.T, sim *pvesim.Sim, opts ...testDeps) *wizardEn
 	rec := &wizardRecorder{}
 	base := func(d *handlers.Deps) {
 		d.Provisioner = rec
-		d.VMIDs = &wizardVMIDs{factory: d.Proxmox}
+		svc := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), d.Nodes.(handlers.AllNodeLister), nil)
+		t.Cleanup(svc.Close)
+		d.VMIDs = svc
 	}
 	s := newTestServer(t, append([]testDeps{base}, opts...)...)
 	u := s.withUser(t, "alice", "correct horse")

@@ -115,31 +115,13 @@ func planDigest(p exec.Plan) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// CreateLXCParams is the Proxmox create request for a plan, without the
-// root password (the pipeline adds a random one it discards). The Review
-// step shows exactly these parameters; main should build the pipeline's
-// request with this function so the two cannot drift apart.
-func CreateLXCParams(p exec.Plan) proxmox.CreateLXCParams {
-	c := p.Create
-	unpriv := c.Unprivileged
-	swap := c.SwapMB
-	out := proxmox.CreateLXCParams{
-		VMID: p.VMID, OSTemplate: c.OSTemplate, Hostname: p.Hostname,
-		RootFS: fmt.Sprintf("%s:%d", c.Storage, c.DiskGB),
-		Cores:  c.Cores, Memory: c.MemoryMB, Swap: &swap,
-		Net: map[int]proxmox.NetConfig{0: {
-			Name: "eth0", Bridge: c.Bridge, IP: c.IPv4, GW: c.Gateway, Type: "veth",
-		}},
-		SSHPublicKeys: c.SSHPublicKeys,
-		Unprivileged:  &unpriv,
-		OnBoot:        c.OnBoot,
-		Tags:          c.Tags,
-		Nameserver:    c.Nameserver,
-	}
-	if f := (proxmox.Features{Nesting: c.Nesting, Keyctl: c.Keyctl, Fuse: c.Fuse}); f != (proxmox.Features{}) {
-		out.Features = &f
-	}
-	return out
+// reviewParams are the create request the pipeline sends for plan (its
+// createParams), as form parameters in the order and encoding the proxmox
+// client uses, without the random root password.
+func reviewParams(plan exec.Plan) []views.WizardParam {
+	p := createParams(plan)
+	p.Password = ""
+	return createParamLines(p)
 }
 
 // createParamLines lists the form parameters of p in the order and

@@ -13,7 +13,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 
-	"corral/handlers"
 	"corral/store"
 )
 
@@ -79,7 +78,7 @@ func TestWizard_WalkThrough(t *testing.T) {
 	})
 	wizardAt(t, res, "packages")
 	for _, m := range []string{"apt", "npm", "pip", "custom"} {
-		if res.Doc.Find(`[data-testid="pkg-group-` + m + `"]`).Length() != 1 {
+		if res.Doc.Find(`[data-testid="pkg-group-`+m+`"]`).Length() != 1 {
 			t.Errorf("no %s group", m)
 		}
 	}
@@ -114,8 +113,8 @@ func TestWizard_WalkThrough(t *testing.T) {
 	})
 	wantParams := map[string]string{
 		"vmid": "104", "ostemplate": "local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst", "hostname": "web1",
-		"rootfs": "local-lvm:10", "cores": "2", "memory": "1024", "swap": "256",
-		"net0":            "name=eth0,bridge=vmbr0,gw=192.168.1.1,ip=192.168.1.50/24,type=veth",
+		"storage": "local-lvm", "rootfs": "local-lvm:10", "cores": "2", "memory": "1024", "swap": "256",
+		"net0":            "name=eth0,bridge=vmbr0,gw=192.168.1.1,ip=192.168.1.50/24",
 		"ssh-public-keys": pub, "unprivileged": "1", "features": "nesting=1", "tags": "web;home",
 		"nameserver": "1.1.1.1 9.9.9.9",
 	}
@@ -150,10 +149,6 @@ func TestWizard_WalkThrough(t *testing.T) {
 	}
 	if !reflect.DeepEqual(pkgs, shownPkgs) || !reflect.DeepEqual(pkgs, []string{"curl", "htop", "jq", "typescript", "tool"}) {
 		t.Errorf("plan packages %q, review showed %q", pkgs, shownPkgs)
-	}
-	lines := handlers.CreateLXCParams(p)
-	if lines.VMID != 104 || lines.Hostname != "web1" || lines.Net[0].GW != "192.168.1.1" || lines.Password != "" {
-		t.Errorf("create params of the plan: %+v", lines)
 	}
 	if p.UserID != e.user.ID || p.NodeID != e.node.ID || p.PVENode != "pve1" || p.TemplateID != e.tmpl.ID ||
 		len(p.Files) != 1 || p.Files[0].Policy != "backup" || string(p.Files[0].Content) != "hello\n" {

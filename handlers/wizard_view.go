@@ -84,6 +84,9 @@ func (h *Handler) wizardRender(c echo.Context, status int, r *wizardReq, step st
 	}
 	w.Hidden = hiddenFields(r.s, step)
 	page := h.page(c, "Create a container", "containers")
+	if isHTMX(c) {
+		return h.render(c, status, page, views.WizardBody(w))
+	}
 	return h.render(c, status, page, views.WizardPage(w))
 }
 
@@ -206,7 +209,7 @@ func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
 	r := &views.WizardReview{
 		Digest: planDigest(p), Template: templateLabel(p.TemplateName), Node: n.Name, PVENode: p.PVENode,
 		OSTemplate: c.OSTemplate, Hostname: p.Hostname, VMID: strconv.Itoa(p.VMID), Tags: c.Tags,
-		Params: createParamLines(CreateLXCParams(p)), Steps: p.Steps(),
+		Params: reviewParams(p), Steps: p.Steps(),
 	}
 	r.Resources = []views.WizardFact{
 		{Label: "CPU cores", Value: strconv.Itoa(c.Cores)},

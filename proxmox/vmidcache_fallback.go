@@ -11,10 +11,16 @@ import (
 // VMIDRedisRetry is how often the cache tries Redis again while it is away.
 const VMIDRedisRetry = 5 * time.Second
 
-// FallbackVMIDStore uses Redis while it answers and the in-memory store while
-// it does not. Every write goes to both, so the memory copy is complete when
-// Redis goes away; when Redis returns, what was learned meanwhile is copied
-// back before Redis is read again. One warning is logged per outage.
+// FallbackVMIDStore is the cache when Redis is configured: memory in front,
+// Redis behind. Every write goes to both; reads are answered from memory and
+// go to Redis only for a cluster memory lacks (after a restart, or one that
+// another Corral refreshed), whose whole entry is then copied into memory.
+// Memory holds everything this process wrote, so reading it first is as
+// fresh as the refresh interval allows anyway (guests made outside Corral
+// only show up at the next refresh too), and it keeps a Redis round trip off
+// every keystroke. While Redis is away, memory and live reads keep answering;
+// when it returns, what was learned meanwhile is copied back before Redis is
+// used again. One warning is logged per outage.
 type FallbackVMIDStore struct {
 	redis *RedisVMIDStore
 	mem   *MemVMIDStore
@@ -100,24 +106,42 @@ func (f *FallbackVMIDStore) Put(ctx context.Context, key string, guests map[int]
 
 // Lookup implements VMIDStore.
 func (f *FallbackVMIDStore) Lookup(ctx context.Context, key string, vmid int) (VMIDLookup, error) {
-	if f.useRedis(ctx) {
-		l, err := f.redis.Lookup(ctx, key, vmid)
-		if !f.failed(ctx, err) {
-			return l, err
-		}
+	if l, err := f.mem.Lookup(ctx, key, vmid); err == nil {
+		return l, nil
+	}
+	if err := f.warm(ctx, key); err != nil {
+		return VMIDLookup{}, err
 	}
 	return f.mem.Lookup(ctx, key, vmid)
 }
 
 // Age implements VMIDStore.
 func (f *FallbackVMIDStore) Age(ctx context.Context, key string) (time.Duration, error) {
-	if f.useRedis(ctx) {
-		a, err := f.redis.Age(ctx, key)
-		if !f.failed(ctx, err) {
-			return a, err
-		}
+	if a, err := f.mem.Age(ctx, key); err == nil {
+		return a, nil
+	}
+	if err := f.warm(ctx, key); err != nil {
+		return 0, err
 	}
 	return f.mem.Age(ctx, key)
+}
+
+// warm copies a cluster's fresh Redis entry into memory. It returns
+// ErrVMIDMiss when Redis has none or cannot be asked, and only the caller's
+// own cancellation otherwise.
+func (f *FallbackVMIDStore) warm(ctx context.Context, key string) error {
+	if !f.useRedis(ctx) {
+		return ErrVMIDMiss
+	}
+	at, guests, err := f.redis.load(ctx, key)
+	if err != nil {
+		if errors.Is(err, ErrVMIDMiss) || f.failed(ctx, err) {
+			return ErrVMIDMiss
+		}
+		return err
+	}
+	f.mem.putAt(key, at, guests)
+	return nil
 }
 
 // NoteCreated implements VMIDStore.

@@ -162,3 +162,31 @@ func (r *RedisVMIDStore) NoteDeleted(ctx context.Context, key string, vmid int) 
 	}
 	return nil
 }
+
+// load reads a cluster's whole fresh entry (to warm a memory copy).
+func (r *RedisVMIDStore) load(ctx context.Context, key string) (time.Time, map[int]VMIDHolder, error) {
+	all, err := r.rdb.HGetAll(ctx, vmidKey(key)).Result()
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("proxmox: vmid cache: load %s: %w", key, err)
+	}
+	at, ok := r.fresh(all[vmidAtField])
+	if !ok {
+		return time.Time{}, nil, ErrVMIDMiss
+	}
+	guests := make(map[int]VMIDHolder, len(all)-1)
+	for f, v := range all {
+		if f == vmidAtField {
+			continue
+		}
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			continue // not ours
+		}
+		var h VMIDHolder
+		if err := json.Unmarshal([]byte(v), &h); err != nil {
+			return time.Time{}, nil, fmt.Errorf("proxmox: vmid cache: holder of %d in %s: %w", id, key, err)
+		}
+		guests[id] = h
+	}
+	return at, guests, nil
+}

@@ -221,6 +221,7 @@ func (s *syncBuffer) count(sub string) int {
 func TestVMIDCache_RedisGoesAway(t *testing.T) {
 	sim := vmidSim(t)
 	pve1 := vmidTarget(t, sim, "pve1")
+	reads := countResources(sim, "pve1")
 	srv := redistest.Start(t)
 	rdb := vmidRedis(t, srv)
 	logs := &syncBuffer{}
@@ -244,13 +245,22 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 1 {
 		t.Fatalf("redis holds no entry for the cluster: %d, %v", n, err)
 	}
+	// Another Corral (or this one after a restart) starts warm from Redis.
+	other := proxmox.NewFallbackVMIDStore(proxmox.NewRedisVMIDStore(rdb, clk.Now), proxmox.NewMemVMIDStore(clk.Now), nil, clk.Now)
+	if l, err := other.Lookup(ctx, pve1.Key, 200); err != nil || !l.Taken || l.Holder.Name != "homeassistant" {
+		t.Fatalf("a second store on the same redis: %+v, %v", l, err)
+	}
 
 	srv.Stop()
 	web := proxmox.VMIDHolder{Kind: "lxc", Name: "web", Node: "pve1"}
+	before := reads()
 	for i := range 30 {
+		if i == 15 {
+			clk.Add(proxmox.VMIDTTL) // memory expires too: only a live read can answer
+		}
 		check(101, true)
 		check(200, true)
-		check(150, i >= 10)
+		check(150, i >= 10 && i < 15) // noted at 9; the live read at 15 knows better
 		if i == 9 {
 			if err := st.NoteCreated(ctx, pve1.Key, 150, web); err != nil {
 				t.Fatal(err)
@@ -258,16 +268,24 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 		}
 		clk.Add(time.Second) // lets the cache try Redis again every few rounds
 	}
+	if n := reads() - before; n != 1 {
+		t.Fatalf("%d live reads during the outage, want 1 (when the memory copy expired)", n)
+	}
 	if n := logs.count("level=WARN"); n != 1 {
 		t.Fatalf("%d warnings during one outage, want 1:\n%s", n, logs.b.String())
 	}
 
 	srv.Restart(t)
 	clk.Add(proxmox.VMIDRedisRetry)
-	check(150, true)
-	check(151, false)
-	if ok, err := rdb.HExists(ctx, key, "150").Result(); err != nil || !ok {
-		t.Fatalf("redis is not used again after it returned: %v, %v", ok, err)
+	if err := st.NoteCreated(ctx, pve1.Key, 151, web); err != nil {
+		t.Fatal(err)
+	}
+	check(151, true)
+	check(150, false)
+	for _, field := range []string{"101", "151"} {
+		if ok, err := rdb.HExists(ctx, key, field).Result(); err != nil || !ok {
+			t.Fatalf("redis is not used again after it returned (field %s): %v, %v", field, ok, err)
+		}
 	}
 	if n := logs.count("redis is back"); n != 1 {
 		t.Fatalf("%d recovery notes, want 1:\n%s", n, logs.b.String())
@@ -275,9 +293,12 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 
 	// A second outage warns again, once.
 	srv.Stop()
-	for range 5 {
-		check(150, true)
-		clk.Add(time.Second)
+	for i := range 5 {
+		if err := st.NoteCreated(ctx, pve1.Key, 152+i, web); err != nil {
+			t.Fatal(err)
+		}
+		check(152+i, true)
+		clk.Add(2 * time.Second)
 	}
 	if n := logs.count("level=WARN"); n != 2 {
 		t.Fatalf("%d warnings after two outages, want 2:\n%s", n, logs.b.String())

@@ -18,6 +18,9 @@ const (
 	VMIDRefreshParallel = 8
 )
 
+// errVMIDNoList is an answer without a guest list.
+var errVMIDNoList = errors.New("the answer held no guest list")
+
 // VMIDTarget is one way to read a cluster's guests: one of its nodes as
 // some user registered it. Callers outside this package build it from their
 // node records.
@@ -153,6 +156,11 @@ func (r *VMIDRefresher) readOne(ctx context.Context, t VMIDTarget, d time.Durati
 	rows, err := c.ClusterResources(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// An empty cluster answers {"data":[]}; no data at all (an empty body)
+	// must not become a list that makes every id look free.
+	if rows == nil {
+		return nil, errVMIDNoList
 	}
 	return GuestsFromResources(rows), nil
 }

@@ -148,7 +148,7 @@ func TestVMIDRefresher_DeadClusterDelaysNobody(t *testing.T) {
 
 	t.Run("each cluster has its own timeout", func(t *testing.T) {
 		st := proxmox.NewMemVMIDStore(nil)
-		r := proxmox.NewVMIDRefresher(st, nil, proxmox.WithRefreshTimeout(300*time.Millisecond), proxmox.WithRefreshParallel(1))
+		r := proxmox.NewVMIDRefresher(st, nil, proxmox.WithRefreshTimeout(2*time.Second), proxmox.WithRefreshParallel(1))
 		t.Cleanup(r.Close)
 		res := r.RefreshAll(t.Context(), []proxmox.VMIDTarget{dead1, solo, dead2})
 		if len(res) != 2 || res[0].Err == nil || res[1].Err != nil {
@@ -157,8 +157,9 @@ func TestVMIDRefresher_DeadClusterDelaysNobody(t *testing.T) {
 		if _, err := st.Age(t.Context(), solo.Key); err != nil {
 			t.Fatalf("solo not stored: %v", err)
 		}
-		if _, err := r.Check(t.Context(), 150, dead1); err == nil {
-			t.Fatal("Check on a dead cluster with no entry gave an answer")
+		if l, err := r.Check(t.Context(), 150, dead1); err == nil {
+			age, aerr := st.Age(t.Context(), dead1.Key)
+			t.Fatalf("Check on a dead cluster with no entry gave an answer: %+v (entry age %v, %v)", l, age, aerr)
 		}
 	})
 }
@@ -177,5 +178,34 @@ func TestVMIDRefresher_NextNodeWhenOneIsDown(t *testing.T) {
 	g, err := r.Refresh(t.Context(), pve1, pve2)
 	if err != nil || g[102].Name != "nextcloud" {
 		t.Fatalf("refresh via the second node: %v, %v", g, err)
+	}
+}
+
+// listerFunc adapts a function to GuestLister.
+type listerFunc func(ctx context.Context) ([]proxmox.Resource, error)
+
+func (f listerFunc) ClusterResources(ctx context.Context) ([]proxmox.Resource, error) { return f(ctx) }
+
+func TestVMIDRefresher_AnswerWithoutListIsNoList(t *testing.T) {
+	st := proxmox.NewMemVMIDStore(nil)
+	answers := [][]proxmox.Resource{nil, {}}
+	r := proxmox.NewVMIDRefresher(st, nil, proxmox.WithRefreshOpener(func(proxmox.Config) (proxmox.GuestLister, error) {
+		return listerFunc(func(context.Context) ([]proxmox.Resource, error) {
+			a := answers[0]
+			answers = answers[1:]
+			return a, nil
+		}), nil
+	}))
+	t.Cleanup(r.Close)
+	target := proxmox.VMIDTarget{Key: "node:AA", Node: "pve"}
+	if _, err := r.Refresh(t.Context(), target); err == nil {
+		t.Fatal("an answer without data was taken for an empty cluster")
+	}
+	if _, err := st.Age(t.Context(), target.Key); err == nil {
+		t.Fatal("an answer without data was stored")
+	}
+	// A real empty cluster ({"data":[]}) is a list: every id is free.
+	if l, err := r.Check(t.Context(), 100, target); err != nil || l.Taken {
+		t.Fatalf("empty cluster: %+v, %v", l, err)
 	}
 }
