@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,11 +14,12 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/ssh"
 )
 
 // demoSession starts `corral demo` in-process on free ports and signs in
 // with the printed credentials.
-func demoSession(t *testing.T) (base string, hc *http.Client) {
+func demoSession(t *testing.T) (base string, hc *http.Client, sshAddr, password string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
@@ -44,10 +48,11 @@ func demoSession(t *testing.T) (base string, hc *http.Client) {
 		m = re.FindStringSubmatch(out.String())
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "ssh -p ") {
-		t.Errorf("demo did not print the ssh command:\n%s", out.String())
+	sm := regexp.MustCompile(`ssh -p (\d+) demo@(\S+)`).FindStringSubmatch(out.String())
+	if sm == nil {
+		t.Fatalf("demo did not print the ssh command:\n%s", out.String())
 	}
-	base, password := m[1], m[2]
+	base, password, sshAddr = m[1], m[2], net.JoinHostPort(sm[2], sm[1])
 	jar, _ := cookiejar.New(nil)
 	hc = &http.Client{Jar: jar}
 	res, err := hc.Get(base + "/login")
@@ -65,11 +70,11 @@ func demoSession(t *testing.T) (base string, hc *http.Client) {
 	if res.StatusCode != http.StatusOK || !strings.HasSuffix(res.Request.URL.Path, "/containers") {
 		t.Fatalf("demo login ended at %s with %d", res.Request.URL, res.StatusCode)
 	}
-	return base, hc
+	return base, hc, sshAddr, password
 }
 
 func TestDemoSignsInWithPrintedCredentials(t *testing.T) {
-	base, hc := demoSession(t)
+	base, hc, _, _ := demoSession(t)
 	res, err := hc.Get(base + "/settings/nodes")
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +89,59 @@ func TestDemoSignsInWithPrintedCredentials(t *testing.T) {
 		if !strings.Contains(text, n) {
 			t.Errorf("demo nodes page lacks %s:\n%s", n, text)
 		}
+	}
+}
+
+// TestDemoSSHGateway reaches the demo's containers through the wired SSH
+// gateway with a real SSH client: the list, then one command in a container.
+func TestDemoSSHGateway(t *testing.T) {
+	_, _, addr, password := demoSession(t)
+	cfg := &ssh.ClientConfig{
+		User:            "demo",
+		Auth:            []ssh.AuthMethod{ssh.Password(password)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), // the test reads the key from nowhere else
+		Timeout:         10 * time.Second,
+	}
+	client, err := ssh.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatalf("ssh to the demo gateway: %v", err)
+	}
+	defer client.Close()
+	run := func(cmd string) (string, error) {
+		s, err := client.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var stdout, stderr bytes.Buffer
+		s.Stdout, s.Stderr = &stdout, &stderr
+		err = s.Run(cmd)
+		return stdout.String() + stderr.String(), err
+	}
+	list, err := run("ls")
+	if err != nil {
+		t.Fatalf("ls: %v\n%s", err, list)
+	}
+	for _, want := range []string{"pve1", "running"} {
+		if !strings.Contains(list, want) {
+			t.Fatalf("container list lacks %q:\n%q", want, list)
+		}
+	}
+	// The first running container in the list answers a command.
+	var vmid string
+	for _, line := range strings.Split(list, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.Contains(line, "running") && f[0] != "" && f[0][0] >= '1' && f[0][0] <= '9' {
+			vmid = f[0]
+			break
+		}
+	}
+	if vmid == "" {
+		t.Fatalf("no running container with a VMID in:\n%s", list)
+	}
+	out, err := run(vmid + " -- sh -c 'echo hello-from-$(hostname); exit 3'")
+	var exitErr *ssh.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 3 || !strings.Contains(out, "hello-from-") {
+		t.Fatalf("command in CT %s: err=%v out=%q", vmid, err, out)
 	}
 }

@@ -170,7 +170,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		}, exec.Deps{
 			Auth:      handlers.GatewayAuth{Accounts: db},
 			Directory: h.GatewayDirectory(),
-			Audit:     handlers.GatewayAuditor{Log: db},
+			Audit:     handlers.GatewayAuditor{Log: db, Keys: db},
 			Limiter:   handlers.GatewayLimiter{L: limiter},
 		})
 		if err != nil {

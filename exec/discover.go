@@ -14,7 +14,7 @@ import (
 // container, one file per service named exactly like its systemd unit
 // without ".service" (save_credential SERVICE KEY VALUE writes KEY=VALUE
 // lines there). Discovery, Reveal and the provisioning helpers share it.
-const CredentialDir = "/etc/infrahaus/credentials"
+const CredentialDir = "/etc/corral/credentials"
 
 // ErrBadServiceName is returned for a service name that could smuggle
 // options or paths into a command.

@@ -132,7 +132,7 @@ is_installed nosuchtool || echo "nosuchtool missing"
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
-	cred, err := os.ReadFile(filepath.Join(root, "etc/infrahaus/credentials/app"))
+	cred, err := os.ReadFile(filepath.Join(root, "etc/corral/credentials/app"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func TestPagesFullOrFragment(t *testing.T) {
 	if strings.Contains(frag.Body, "<html") || frag.Doc.Find("nav.nav").Length() != 0 {
 		t.Fatal("HTMX request got the whole layout")
 	}
-	if frag.Doc.Find(`[data-testid="placeholder"]`).Length() != 1 {
+	if frag.Doc.Find(`[data-testid="no-nodes-banner"]`).Length() != 1 {
 		t.Fatalf("fragment lacks the page body: %s", frag.Body)
 	}
 	boosted := c.get("/containers", "HX-Request", "true", "HX-Boosted", "true")

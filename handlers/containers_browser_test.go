@@ -58,13 +58,13 @@ func TestBrowserContainers(t *testing.T) {
 	)
 	b.Screenshot("confirm-stop")
 	b.Run(chromedp.Click(`#confirm-dialog [data-testid="confirm-ok"]`))
-	browsertest.Get(b, chromedp.Poll[bool](`document.querySelector('`+card+` [data-testid="ct-status"]')?.textContent === "stopped"`))
+	b.WaitTrue(`document.querySelector('` + card + ` [data-testid="ct-status"]')?.textContent === "stopped"`)
 	b.Screenshot("stopped")
 	if s, _ := sim.Node("pve1").GuestStatus(101); s != "stopped" {
 		t.Fatalf("Proxmox says %s after stop", s)
 	}
 	b.Run(chromedp.Click(card + ` [data-testid="action-start"]`))
-	browsertest.Get(b, chromedp.Poll[bool](`document.querySelector('`+card+` [data-testid="ct-status"]')?.textContent === "running"`))
+	b.WaitTrue(`document.querySelector('` + card + ` [data-testid="ct-status"]')?.textContent === "running"`)
 
 	// The detail page: overview, then services.
 	b.Run(

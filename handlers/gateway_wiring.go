@@ -43,11 +43,22 @@ func (a GatewayAuth) PublicKeyLogin(ctx context.Context, user string, key ssh.Pu
 	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
 }
 
-// GatewayAuditor writes gateway events into Corral's audit log.
-type GatewayAuditor struct{ Log Auditor }
+// GatewayAuditor writes gateway events into Corral's audit log, and marks a
+// key as used when a login with it completed.
+type GatewayAuditor struct {
+	Log  Auditor
+	Keys interface {
+		TouchSSHKey(ctx context.Context, userID, fingerprint string) error
+	}
+}
 
 // Audit records one gateway event.
 func (a GatewayAuditor) Audit(ctx context.Context, e exec.Event) error {
+	if e.Kind == exec.EventAuthOK && e.Fingerprint != "" && e.UserID != "" && a.Keys != nil {
+		if err := a.Keys.TouchSSHKey(ctx, e.UserID, e.Fingerprint); err != nil {
+			return err
+		}
+	}
 	target := ""
 	if e.VMID != 0 {
 		target = e.Node + "/" + strconv.Itoa(e.VMID)

@@ -125,11 +125,11 @@ func TestJobs_EndToEnd(t *testing.T) {
 	}
 
 	// Scripts: helpers, credentials, services; temporary files gone.
-	cred := read("etc/infrahaus/credentials/myapp")
+	cred := read("etc/corral/credentials/myapp")
 	if strings.Count(cred, "MYAPP_USER=") != 1 || !strings.Contains(cred, "MYAPP_USER=admin2\n") || !strings.Contains(cred, "MYAPP_PASSWORD=") {
 		t.Errorf("credential file:\n%s", cred)
 	}
-	if st, err := os.Stat(filepath.Join(env.sim.Node("pve1").ContainerDir(vmid), "etc/infrahaus/credentials/myapp")); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(filepath.Join(env.sim.Node("pve1").ContainerDir(vmid), "etc/corral/credentials/myapp")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("credential file mode %v %v", st.Mode(), err)
 	}
 	for _, tmp := range []string{"tmp/.corral-helpers.sh", "tmp/.corral-script-0.sh", "tmp/.corral-script-1.sh"} {

@@ -52,7 +52,7 @@ func TestBrowserTemplates(t *testing.T) {
 
 	// Move the second script up: the swapped form shows the new order.
 	b.Run(chromedp.Click(`button[value="script-up:1"]`))
-	browsertest.Get(b, chromedp.Poll[bool](`document.querySelector('[name="scripts.0.name"]').value === "20-second.sh"`))
+	b.WaitTrue(`document.querySelector('[name="scripts.0.name"]')?.value === "20-second.sh"`)
 	if got := browsertest.Get(b, chromedp.Value(`[name="scripts.1.name"]`)); got != "10-first.sh" {
 		t.Fatalf("after moving up, script 2 is %q", got)
 	}
@@ -90,7 +90,7 @@ func TestBrowserTemplates(t *testing.T) {
 		t.Fatalf("%d cards before filtering", n)
 	}
 	b.Run(chromedp.Click(`[data-testid="tag-demo"]`))
-	browsertest.Get(b, chromedp.Poll[bool](`document.querySelectorAll('[data-testid="template-card"]').length === 1`))
+	b.WaitTrue(`document.querySelectorAll('[data-testid="template-card"]').length === 1`)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="template-card"] h3`)); got != "Browser made" {
 		t.Fatalf("filtered card %q", got)
 	}

@@ -112,7 +112,7 @@ func TestBrowserWizard(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="step-scripts"]`),
 		chromedp.Click(`button[value="script-down:0"]`),
 	)
-	browsertest.Get(b, chromedp.Poll[bool](`document.querySelector('[data-testid="script-item"]').dataset.name === "20-world.sh"`))
+	b.WaitTrue(`document.querySelector('[data-testid="script-item"]')?.dataset.name === "20-world.sh"`)
 	b.Screenshot("scripts")
 	b.Run(
 		chromedp.Click(`[data-testid="wizard-next"]`),

@@ -123,8 +123,9 @@ func (db *DB) DeleteSSHKey(ctx context.Context, userID, fingerprint string) erro
 }
 
 // UserForSSHKey returns the user named username if key (the wire form,
-// ssh.PublicKey.Marshal()) is one of their registered keys, and records the
-// use. Any mismatch gives ErrBadCredentials.
+// ssh.PublicKey.Marshal()) is one of their registered keys. Any mismatch
+// gives ErrBadCredentials. It records nothing: an SSH client may merely
+// offer a key it cannot sign with; TouchSSHKey records a completed login.
 func (db *DB) UserForSSHKey(ctx context.Context, username string, key []byte) (User, error) {
 	pub, err := ssh.ParsePublicKey(key)
 	if err != nil {
@@ -132,7 +133,7 @@ func (db *DB) UserForSSHKey(ctx context.Context, username string, key []byte) (U
 	}
 	fp := []byte(ssh.FingerprintSHA256(pub))
 	var user User
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		u, err := userByName(tx, username)
 		if err != nil {
 			return ErrBadCredentials
@@ -153,12 +154,35 @@ func (db *DB) UserForSSHKey(ctx context.Context, username string, key []byte) (U
 		if err != nil || !bytes.Equal(stored.Marshal(), key) {
 			return ErrBadCredentials
 		}
-		rec.LastUsed = db.now().UTC()
 		user = u.user()
-		return put(b, fp, rec)
+		return nil
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("store: ssh key login %q: %w", username, err)
 	}
 	return user, nil
+}
+
+// TouchSSHKey records that the user signed in with the key (its "last used").
+func (db *DB) TouchSSHKey(ctx context.Context, userID, fingerprint string) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := userBucket(tx, bucketSSHKeys, userID)
+		if b == nil {
+			return ErrNotFound
+		}
+		v := b.Get([]byte(fingerprint))
+		if v == nil {
+			return ErrNotFound
+		}
+		var rec sshKeyRecord
+		if err := decode(v, &rec); err != nil {
+			return err
+		}
+		rec.LastUsed = db.now().UTC()
+		return put(b, []byte(fingerprint), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("store: touch ssh key %s: %w", fingerprint, err)
+	}
+	return nil
 }

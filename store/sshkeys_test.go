@@ -75,6 +75,16 @@ func TestDB_SSHKeys(t *testing.T) {
 			t.Fatalf("UserForSSHKey = %+v, %v", u, err)
 		}
 		keys, _ := db.SSHKeys(ctx, alice.ID)
+		if !keys[0].LastUsed.IsZero() {
+			t.Fatal("a key lookup (which a mere offer triggers) recorded a use")
+		}
+		if err := db.TouchSSHKey(ctx, alice.ID, keys[0].Fingerprint); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.TouchSSHKey(ctx, bob.ID, keys[0].Fingerprint); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("bob touched alice's key: %v", err)
+		}
+		keys, _ = db.SSHKeys(ctx, alice.ID)
 		if !keys[0].LastUsed.Equal(clock.Now()) || !keys[1].LastUsed.IsZero() {
 			t.Fatalf("LastUsed = %v / %v", keys[0].LastUsed, keys[1].LastUsed)
 		}
