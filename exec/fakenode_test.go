@@ -15,9 +15,45 @@ import (
 // fakeNode is a minimal SSH host on 127.0.0.1:0 whose handler plays the
 // Proxmox side, for what the simulator cannot show (window sizes as the host
 // sees them, a host without pct). It records every exec command it gets.
+// Handlers get a session whose Pty is race-free (see ptySession).
 type fakeNode struct {
 	mu       sync.Mutex
 	commands []string
+	ptys     map[gliderssh.Session]ptySession
+}
+
+// ptySession answers Pty with what the session had when its command
+// started. gliderlabs' own Pty reads fields its request goroutine writes on
+// every window-change, without a lock, so calling it from the handler
+// races; the capture happens in SessionRequestCallback, which runs on that
+// request goroutine before the handler starts.
+type ptySession struct {
+	gliderssh.Session
+	pty   gliderssh.Pty
+	winCh <-chan gliderssh.Window
+	ok    bool
+}
+
+func (s ptySession) Pty() (gliderssh.Pty, <-chan gliderssh.Window, bool) { return s.pty, s.winCh, s.ok }
+
+func (f *fakeNode) capturePty(s gliderssh.Session, _ string) bool {
+	pty, winCh, ok := s.Pty()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ptys[s] = ptySession{Session: s, pty: pty, winCh: winCh, ok: ok}
+	return true
+}
+
+// session takes the captured view of s out of the map.
+func (f *fakeNode) session(s gliderssh.Session) ptySession {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ps, ok := f.ptys[s]
+	if !ok {
+		panic("fake node: session started without SessionRequestCallback")
+	}
+	delete(f.ptys, s)
+	return ps
 }
 
 func (f *fakeNode) recorded() []string {
@@ -28,15 +64,17 @@ func (f *fakeNode) recorded() []string {
 
 func startFakeNode(t testing.TB, handler gliderssh.Handler) (*fakeNode, HostTarget) {
 	t.Helper()
-	f := &fakeNode{}
+	f := &fakeNode{ptys: map[gliderssh.Session]ptySession{}}
 	signer := newSigner(t)
 	srv := &gliderssh.Server{
-		HostSigners: []gliderssh.Signer{signer},
+		HostSigners:            []gliderssh.Signer{signer},
+		SessionRequestCallback: f.capturePty,
 		Handler: func(s gliderssh.Session) {
+			ps := f.session(s)
 			f.mu.Lock()
 			f.commands = append(f.commands, s.RawCommand())
 			f.mu.Unlock()
-			handler(s)
+			handler(ps)
 		},
 		PasswordHandler: func(ctx gliderssh.Context, pw string) bool { return ctx.User() == "root" && pw == "node-pw" },
 	}

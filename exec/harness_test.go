@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -175,7 +176,9 @@ func startGateway(t testing.TB, tweak func(*Config, *Deps)) *gwEnv {
 	}
 	hostKey := newSigner(t)
 	env.hostKey = hostKey.PublicKey()
-	cfg := Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}
+	// A lost keystroke or message then ends the session (status 255) within
+	// waitLimit instead of the default 15 minutes, so a test cannot hang.
+	cfg := Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler), IdleTimeout: waitLimit}
 	deps := Deps{Auth: users, Directory: dir, Audit: env.audit}
 	if tweak != nil {
 		tweak(&cfg, &deps)
@@ -253,19 +256,57 @@ func exitCode(t testing.TB, err error, out, errOut *strings.Builder) int {
 	}
 }
 
-// readUntil reads r until the output contains want, and returns it all.
+// waitLimit bounds every wait for the other side. It guards against hangs
+// (a lost keystroke would otherwise wait for the gateway's 15-minute idle
+// timeout); it is not a speed expectation, so it is generous.
+const waitLimit = time.Minute
+
+// readUntil reads r until the output contains want, and returns it all. It
+// fails the test with what arrived if want has not come within waitLimit.
 func readUntil(t testing.TB, r io.Reader, want string) string {
 	t.Helper()
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	timer := time.NewTimer(waitLimit)
+	defer timer.Stop()
 	var b []byte
-	buf := make([]byte, 4096)
 	for !strings.Contains(string(b), want) {
-		n, err := r.Read(buf)
-		b = append(b, buf[:n]...)
-		if err != nil {
-			t.Fatalf("waiting for %q: %v; got %q", want, err, b)
+		// One read at a time, started only while we still want bytes, so
+		// nothing is consumed after we return.
+		ch := make(chan chunk, 1)
+		go func() {
+			buf := make([]byte, 4096)
+			n, err := r.Read(buf)
+			ch <- chunk{buf[:n], err}
+		}()
+		select {
+		case c := <-ch:
+			b = append(b, c.b...)
+			if c.err != nil && !strings.Contains(string(b), want) {
+				t.Fatalf("waiting for %q: %v; got %q", want, c.err, b)
+			}
+		case <-timer.C:
+			t.Fatalf("waiting for %q: nothing after %v; got %q", want, waitLimit, b)
 		}
 	}
 	return string(b)
+}
+
+// receive returns the next value from ch, failing the test if none comes
+// within waitLimit.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(waitLimit)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("waiting for %s: nothing after %v", what, waitLimit)
+		panic("unreachable")
+	}
 }
 
 // syncBuffer is a goroutine-safe buffer that can wait for content.
@@ -294,23 +335,32 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// waitFor blocks until the buffer contains want or the test's deadline.
+// state returns the content and a channel that receives after the next
+// write (or already holds a token for one not yet waited on).
+func (b *syncBuffer) state() (string, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sig == nil {
+		b.sig = make(chan struct{}, 1)
+	}
+	return b.b.String(), b.sig
+}
+
+// waitFor blocks until the buffer contains want, failing the test after
+// waitLimit.
 func (b *syncBuffer) waitFor(t testing.TB, want string) {
 	t.Helper()
+	timer := time.NewTimer(waitLimit)
+	defer timer.Stop()
 	for {
-		b.mu.Lock()
-		if b.sig == nil {
-			b.sig = make(chan struct{}, 1)
-		}
-		sig, got := b.sig, b.b.String()
-		b.mu.Unlock()
+		got, sig := b.state()
 		if strings.Contains(got, want) {
 			return
 		}
 		select {
 		case <-sig:
-		case <-t.Context().Done():
-			t.Fatalf("waiting for %q; have %q", want, got)
+		case <-timer.C:
+			t.Fatalf("waiting for %q: nothing after %v; have %q", want, waitLimit, got)
 		}
 	}
 }

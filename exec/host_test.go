@@ -229,7 +229,7 @@ func TestHost_Pct(t *testing.T) {
 		}()
 		out.waitFor(t, "ready")
 		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
+		if err := receive(t, done, "Pct to return"); !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
 	})
@@ -252,22 +252,7 @@ func TestHost_Pct(t *testing.T) {
 // TestHost_PtyWindow checks the size, TERM and window changes as the host
 // sees them, on a fake host that reports its pty.
 func TestHost_PtyWindow(t *testing.T) {
-	node, tgt := startFakeNode(t, func(s gliderssh.Session) {
-		pty, winCh, ok := s.Pty()
-		if !ok {
-			fmt.Fprintln(s, "no pty")
-			s.Exit(1)
-			return
-		}
-		fmt.Fprintf(s, "term=%s\n", pty.Term)
-		for w := range winCh {
-			fmt.Fprintf(s, "size=%dx%d\n", w.Width, w.Height)
-			if w.Width == 132 {
-				s.Exit(0)
-				return
-			}
-		}
-	})
+	node, tgt := startFakeNode(t, reportPty)
 	h, err := Dial(t.Context(), tgt)
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +268,7 @@ func TestHost_PtyWindow(t *testing.T) {
 	}()
 	out.waitFor(t, "size=120x40\r\n") // gliderlabs adds CRs with a pty
 	resize <- Window{Cols: 132, Rows: 50}
-	if err := <-done; err != nil {
+	if err := receive(t, done, "Pct to return"); err != nil {
 		t.Fatal(err)
 	}
 	if want := "term=vt100\r\nsize=120x40\r\nsize=132x50\r\n"; out.String() != want {

@@ -47,6 +47,8 @@ func (p *pipeline) step(ctx context.Context, st Step) error {
 	switch {
 	case st.Key == StepCreate:
 		return p.create(ctx, st)
+	case st.Key == StepFeatures:
+		return p.setFeatures(ctx, st)
 	case st.Key == StepStart:
 		return p.start(ctx, st)
 	case st.Key == StepWait:

@@ -23,12 +23,8 @@ type shellSession struct {
 // Stdin must be an io.Seeker (it is rewound) or nil.
 func (s *shellSession) Pct(ctx context.Context, req PctRequest) (int, error) {
 	for attempt := 0; ; attempt++ {
-		if s.sh == nil {
-			sh, err := s.conn.Shell(ctx, s.userID, s.nodeID)
-			if err != nil {
-				return 255, err
-			}
-			s.sh = sh
+		if err := s.dial(ctx); err != nil {
+			return 255, err
 		}
 		code, err := s.sh.Pct(ctx, req)
 		_, seekable := req.Stdin.(io.Seeker)
@@ -45,6 +41,40 @@ func (s *shellSession) Pct(ctx context.Context, req PctRequest) (int, error) {
 			}
 		}
 	}
+}
+
+// SetFeatures runs pct set on the host, retrying once on a dropped
+// connection: setting the same flags twice is harmless.
+func (s *shellSession) SetFeatures(ctx context.Context, vmid int, f Features, out io.Writer) (int, error) {
+	for attempt := 0; ; attempt++ {
+		if err := s.dial(ctx); err != nil {
+			return 255, err
+		}
+		fs, ok := s.sh.(FeatureSetter)
+		if !ok {
+			return 255, ErrNoFeatureSetter
+		}
+		code, err := fs.SetFeatures(ctx, vmid, f, out, out)
+		if attempt > 0 || ctx.Err() != nil || !droppedSSH(err) {
+			return code, err
+		}
+		s.Close()
+		if s.onReconnect != nil {
+			s.onReconnect(err)
+		}
+	}
+}
+
+func (s *shellSession) dial(ctx context.Context) error {
+	if s.sh != nil {
+		return nil
+	}
+	sh, err := s.conn.Shell(ctx, s.userID, s.nodeID)
+	if err != nil {
+		return err
+	}
+	s.sh = sh
+	return nil
 }
 
 // Close ends the connection; the next Pct dials again.
@@ -123,6 +153,11 @@ func (p *pipeline) command(ctx context.Context, st Step, display string, argv []
 	}
 	code, err := sh.Pct(ctx, req)
 	w.flush()
+	return commandResult(ctx, st, display, code, err, w.tail)
+}
+
+// commandResult turns a command's outcome into the step's error, if any.
+func commandResult(ctx context.Context, st Step, display string, code int, err error, tail []string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -131,9 +166,9 @@ func (p *pipeline) command(ctx context.Context, st Step, display string, argv []
 	}
 	switch {
 	case err != nil:
-		return &StepError{Step: st.Key, Message: fmt.Sprintf("%s: %v", display, err), Command: display, ExitCode: code, Output: w.tail}
+		return &StepError{Step: st.Key, Message: fmt.Sprintf("%s: %v", display, err), Command: display, ExitCode: code, Output: tail}
 	case code != 0:
-		return &StepError{Step: st.Key, Message: display + " failed", Command: display, ExitCode: code, Output: w.tail}
+		return &StepError{Step: st.Key, Message: display + " failed", Command: display, ExitCode: code, Output: tail}
 	}
 	return nil
 }

@@ -188,3 +188,45 @@ func TestDeployFileScript(t *testing.T) {
 		t.Errorf("temporary files left: %v", m)
 	}
 }
+
+// TestPlanFeatures: a token may set only nesting, on unprivileged
+// containers; everything else becomes a pct set step before the start.
+func TestPlanFeatures(t *testing.T) {
+	keys := func(p Plan) []string {
+		var out []string
+		for _, s := range p.StepList() {
+			out = append(out, s.Key)
+		}
+		return out
+	}
+	docker := Plan{VMID: 120, Hostname: "d", PVENode: "pve1", Create: CreateSpec{Unprivileged: true, Nesting: true, Keyctl: true}}
+	if got := docker.Create.APIFeatures(); got != (Features{Nesting: true}) {
+		t.Errorf("API features %+v", got)
+	}
+	if got := docker.FeaturesCommand(); got != "pct set 120 --features nesting=1,keyctl=1" {
+		t.Errorf("command %q", got)
+	}
+	if got, want := keys(docker), []string{"create", "features", "start", "wait", "discover"}; !slices.Equal(got, want) {
+		t.Errorf("steps %v, want %v", got, want)
+	}
+	if got := docker.Steps()[1]; !strings.HasSuffix(got, "pct set 120 --features nesting=1,keyctl=1") {
+		t.Errorf("features step label %q", got)
+	}
+
+	nesting := Plan{VMID: 121, Create: CreateSpec{Unprivileged: true, Nesting: true}}
+	if nesting.FeaturesCommand() != "" || slices.Contains(keys(nesting), StepFeatures) {
+		t.Errorf("nesting alone needs no root step: %v", keys(nesting))
+	}
+	privileged := Plan{VMID: 122, Create: CreateSpec{Nesting: true, Fuse: true}}
+	if privileged.Create.APIFeatures() != (Features{}) || privileged.FeaturesCommand() != "pct set 122 --features nesting=1,fuse=1" {
+		t.Errorf("privileged: API %+v, command %q", privileged.Create.APIFeatures(), privileged.FeaturesCommand())
+	}
+	for _, bad := range []struct {
+		vmid int
+		f    Features
+	}{{99, Features{Keyctl: true}}, {1000000000, Features{Keyctl: true}}, {120, Features{}}} {
+		if _, err := pctSetFeaturesCommand(bad.vmid, bad.f); err == nil {
+			t.Errorf("pct set command for %d %+v accepted", bad.vmid, bad.f)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package exec
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Plan is everything one container creation will do, fixed when the user
 // confirms the wizard's Review step: the pipeline honours exactly this, and
@@ -37,8 +40,8 @@ type CreateSpec struct {
 	SSHPublicKeys string // optional, authorized_keys lines
 	Unprivileged  bool
 	Nesting       bool
-	Keyctl        bool
-	Fuse          bool
+	Keyctl        bool // set as root by the features step, never by the API
+	Fuse          bool // set as root by the features step, never by the API
 	Tags          []string
 	OnBoot        bool
 }
@@ -80,7 +83,7 @@ func (p Plan) Steps() []string {
 // Step is one step of a plan: a stable key the pipeline records as done,
 // and the label the user sees.
 type Step struct {
-	Key    string // "create", "start", "wait", "files", "pkg:apt", "script:0", "discover", ...
+	Key    string // "create", "features", "start", "wait", "files", "pkg:apt", "script:0", "discover", ...
 	Label  string
 	Script string // the script's name, for script steps
 }
@@ -89,6 +92,7 @@ type Step struct {
 // steps "script:"+index.
 const (
 	StepCreate   = "create"
+	StepFeatures = "features"
 	StepStart    = "start"
 	StepWait     = "wait"
 	StepFiles    = "files"
@@ -102,9 +106,14 @@ var PackageManagers = []string{"apt", "npm", "pip", "custom"}
 func (p Plan) StepList() []Step {
 	s := []Step{
 		{Key: StepCreate, Label: fmt.Sprintf("Create container %d (%s) on %s", p.VMID, p.Hostname, p.PVENode)},
-		{Key: StepStart, Label: "Start the container"},
-		{Key: StepWait, Label: "Wait until the container is up"},
 	}
+	if cmd := p.FeaturesCommand(); cmd != "" {
+		s = append(s, Step{Key: StepFeatures, Label: "Set feature flags as root: " + cmd})
+	}
+	s = append(s,
+		Step{Key: StepStart, Label: "Start the container"},
+		Step{Key: StepWait, Label: "Wait until the container is up"},
+	)
 	if len(p.Files) > 0 {
 		s = append(s, Step{Key: StepFiles, Label: fmt.Sprintf("Deploy %d file(s)", len(p.Files))})
 	}
@@ -127,4 +136,55 @@ func (p Plan) packagesOf(manager string) []Package {
 		}
 	}
 	return out
+}
+
+// Features are LXC feature flags, the ones Corral offers; their names are
+// fixed, so a property string built from them needs no quoting.
+type Features struct {
+	Nesting, Keyctl, Fuse bool
+}
+
+// String is the features property string, e.g. "nesting=1,keyctl=1"; ""
+// when no flag is set.
+func (f Features) String() string {
+	var parts []string
+	for _, flag := range []struct {
+		name string
+		on   bool
+	}{{"nesting", f.Nesting}, {"keyctl", f.Keyctl}, {"fuse", f.Fuse}} {
+		if flag.on {
+			parts = append(parts, flag.name+"=1")
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// APIFeatures are the flags the create request itself may carry: an API
+// token may set only nesting, and only on an unprivileged container
+// (Proxmox answers 403 to anything else from anyone but root@pam).
+func (c CreateSpec) APIFeatures() Features {
+	return Features{Nesting: c.Nesting && c.Unprivileged}
+}
+
+// RootFeatures are the flags the features step sets as root with `pct set`
+// before the first start, or the zero value when the create request sets
+// every wanted flag. pct set replaces the whole property, so nesting is
+// repeated there.
+func (c CreateSpec) RootFeatures() Features {
+	want := Features{Nesting: c.Nesting, Keyctl: c.Keyctl, Fuse: c.Fuse}
+	if want == c.APIFeatures() {
+		return Features{}
+	}
+	return want
+}
+
+// FeaturesCommand is the host command of the features step as the user
+// reads it, e.g. "pct set 120 --features nesting=1,keyctl=1"; "" when the
+// plan has no such step.
+func (p Plan) FeaturesCommand() string {
+	cmd, err := pctSetFeaturesCommand(p.VMID, p.Create.RootFeatures())
+	if err != nil {
+		return ""
+	}
+	return cmd
 }

@@ -9,7 +9,9 @@ import (
 
 // Recover finds the jobs a stopped Corral left queued or running and, for
 // each, reads the container's real state from Proxmox: a job whose next
-// step is safe to repeat is queued again; one stopped in the middle of a
+// step is safe to repeat (create waits for its saved task; features re-runs
+// pct set, which writes the same flags again; start skips a running
+// container) is queued again; one stopped in the middle of a
 // script (which may have half-run), or whose container vanished, or whose
 // node does not answer, is marked interrupted for the user to retry or
 // delete. Call it once at start-up, before or after Run.

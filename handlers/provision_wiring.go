@@ -294,8 +294,10 @@ func createParams(p exec.Plan) proxmox.CreateLXCParams {
 		}
 		params.Net = map[int]proxmox.NetConfig{0: {Name: "eth0", Bridge: c.Bridge, IP: ip, GW: c.Gateway}}
 	}
-	if c.Nesting || c.Keyctl || c.Fuse {
-		params.Features = &proxmox.Features{Nesting: c.Nesting, Keyctl: c.Keyctl, Fuse: c.Fuse}
+	// Only what a token may set; keyctl and fuse follow as root (pct set)
+	// in the pipeline's features step.
+	if f := c.APIFeatures(); f.Nesting {
+		params.Features = &proxmox.Features{Nesting: true}
 	}
 	return params
 }

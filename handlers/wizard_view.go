@@ -209,7 +209,7 @@ func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
 	r := &views.WizardReview{
 		Digest: planDigest(p), Template: templateLabel(p.TemplateName), Node: n.Name, PVENode: p.PVENode,
 		OSTemplate: c.OSTemplate, Hostname: p.Hostname, VMID: strconv.Itoa(p.VMID), Tags: c.Tags,
-		Params: reviewParams(p), Steps: p.Steps(),
+		Params: reviewParams(p), RootCommand: p.FeaturesCommand(), Steps: p.Steps(),
 	}
 	r.Resources = []views.WizardFact{
 		{Label: "CPU cores", Value: strconv.Itoa(c.Cores)},

@@ -108,6 +108,16 @@ func retryable(err *Error) bool {
 }
 
 func (c *Client) attempt(parent context.Context, method, path string, query, form url.Values) (*envelope, *Error) {
+	// A caller that already gave up is not an unreachable node: without this,
+	// the failed dial would read as "timed out while connecting".
+	if err := parent.Err(); err != nil {
+		e := &Error{Kind: KindTimeout, Host: c.addr, Method: method, Path: path,
+			Message: "no answer before the deadline", Err: err}
+		if errCanceled(parent) {
+			e.Kind, e.Message = KindCanceled, "canceled"
+		}
+		return nil, e
+	}
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	// Whether a connection was established tells a connect timeout

@@ -140,6 +140,25 @@ func (n *Node) applyFault(w http.ResponseWriter, r *http.Request, apiPath string
 	case FaultStatus:
 		writeError(w, errStatus(f.Status, "%s", f.Message))
 	case FaultHang:
+		// Take the connection away from net/http so nothing (not even an
+		// implicit empty 200 when this handler returns) is ever written,
+		// and hold it until the client hangs up or the simulator stops.
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				stop := make(chan struct{})
+				go func() {
+					select {
+					case <-n.sim.ctx.Done():
+						conn.Close()
+					case <-stop:
+					}
+				}()
+				_, _ = io.Copy(io.Discard, conn)
+				close(stop)
+				conn.Close()
+				return false
+			}
+		}
 		select {
 		case <-r.Context().Done():
 		case <-n.sim.ctx.Done():

@@ -81,7 +81,7 @@ func getLXCConfig(rq *request) (any, error) {
 	if rq.p["snapshot"] != "" {
 		return nil, errStatus(http.StatusInternalServerError, "snapshot '%s' does not exist", rq.p["snapshot"])
 	}
-	return g.configMap(), nil
+	return g.configMap(rq.p.boolParam("current")), nil
 }
 
 func getLXCInterfaces(rq *request) (any, error) {

@@ -14,6 +14,9 @@ func (s *Sim) setRunning(g *guest, running bool) {
 	if running {
 		g.status = "running"
 		g.startedAt = s.now()
+		if g.pendingFeatures != nil {
+			g.features, g.pendingFeatures = *g.pendingFeatures, nil
+		}
 		g.runCtx, g.runCancel = context.WithCancel(s.ctx)
 		return
 	}

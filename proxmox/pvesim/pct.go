@@ -31,6 +31,7 @@ const pctUsage = `USAGE: pct <COMMAND> [ARGS] [OPTIONS]
        pct exec <vmid> [<extra-args>] [OPTIONS]
        pct push <vmid> <file> <destination> [OPTIONS]
        pct pull <vmid> <path> <destination> [OPTIONS]
+       pct set <vmid> [OPTIONS]
 `
 
 // cmdUsage is the one-line synopsis pct prints after an argument error.
@@ -54,6 +55,9 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 		return die("ERROR: no command specified\n%s", strings.TrimRight(pctUsage, "\n"))
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "set" {
+		return n.pctSet(pio, rest)
+	}
 	want, known := nargs[cmd]
 	if !known {
 		return die("ERROR: unknown command 'pct %s'\n%s", cmd, strings.TrimRight(pctUsage, "\n"))

@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -11,7 +12,7 @@ type propString map[string]string
 
 // propKey describes one key of a property-string format.
 type propKey struct {
-	kind     string // "string", "bool", "int"
+	kind     string // "string", "bool", "int", or an address format (see addrFormats)
 	required bool
 	min, max int
 }
@@ -60,6 +61,13 @@ func parsePropString(param, s, defaultKey string, format map[string]propKey) (pr
 			if spec.max > 0 && (n < int64(spec.min) || n > int64(spec.max)) {
 				problems = append(problems, fmt.Sprintf("%s.%s: value must have a minimum value of %d", param, k, spec.min))
 				continue
+			}
+		default:
+			if check, ok := addrFormats[spec.kind]; ok {
+				if msg := check(v); msg != "" {
+					problems = append(problems, fmt.Sprintf("%s.%s: %s", param, k, msg))
+					continue
+				}
 			}
 		}
 		out[k] = v
@@ -117,8 +125,8 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 // netFormat is the net[n] property string format of pve-container.
 var netFormat = map[string]propKey{
 	"name": {kind: "string", required: true}, "bridge": {kind: "string"}, "firewall": {kind: "bool"},
-	"gw": {kind: "string"}, "gw6": {kind: "string"}, "hwaddr": {kind: "string"}, "ip": {kind: "string"},
-	"ip6": {kind: "string"}, "link_down": {kind: "bool"}, "mtu": {kind: "int", min: 64, max: 65535},
+	"gw": {kind: "ipv4"}, "gw6": {kind: "ipv6"}, "hwaddr": {kind: "string"}, "ip": {kind: "ipv4-config"},
+	"ip6": {kind: "ipv6-config"}, "link_down": {kind: "bool"}, "mtu": {kind: "int", min: 64, max: 65535},
 	"rate": {kind: "string"}, "tag": {kind: "int", min: 1, max: 4094}, "trunks": {kind: "string"},
 	"type": {kind: "string"}, "host-managed": {kind: "bool"},
 }
@@ -134,4 +142,45 @@ var rootfsFormat = map[string]propKey{
 var featuresFormat = map[string]propKey{
 	"force_rw_sys": {kind: "bool"}, "fuse": {kind: "bool"}, "keyctl": {kind: "bool"},
 	"mknod": {kind: "bool"}, "mount": {kind: "string"}, "nesting": {kind: "bool"},
+}
+
+// addrFormats are PVE's address formats (pve-ipv4-config, ipv4, ...): each
+// returns PVE's complaint about v, or "" when v is valid.
+var addrFormats = map[string]func(v string) string{
+	"ipv4":        func(v string) string { return addrProblem(v, true, false, "IPv4 address") },
+	"ipv6":        func(v string) string { return addrProblem(v, false, false, "IPv6 address") },
+	"ipv4-config": func(v string) string { return ipConfigProblem(v, true, "dhcp", "manual") },
+	"ipv6-config": func(v string) string { return ipConfigProblem(v, false, "dhcp", "manual", "auto") },
+}
+
+func addrProblem(v string, v4, cidr bool, what string) string {
+	var addr netip.Addr
+	if cidr {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return "value does not look like a valid " + what
+		}
+		addr = p.Addr()
+	} else {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return "value does not look like a valid " + what
+		}
+		addr = a
+	}
+	if addr.Is4() != v4 {
+		return "value does not look like a valid " + what
+	}
+	return ""
+}
+
+func ipConfigProblem(v string, v4 bool, keywords ...string) string {
+	family := "ipv6"
+	if v4 {
+		family = "ipv4"
+	}
+	if slices.Contains(keywords, v) || addrProblem(v, v4, true, "") == "" {
+		return ""
+	}
+	return "value does not look like a valid " + family + " network configuration"
 }

@@ -78,6 +78,10 @@ type guest struct {
 	protection   bool
 	template     bool
 
+	// pendingFeatures is a features change made while running (nil: none);
+	// it applies at the next start.
+	pendingFeatures *string
+
 	ignoreShutdown bool
 
 	dir       string          // private data directory, the root the guest sandbox runs in
@@ -105,8 +109,9 @@ func (g *guest) kindWord() string {
 	return "CT"
 }
 
-// configMap is GET …/lxc/{vmid}/config, with PVE's types.
-func (g *guest) configMap() map[string]any {
+// configMap is GET …/lxc/{vmid}/config, with PVE's types: pending changes
+// applied unless current.
+func (g *guest) configMap(current bool) map[string]any {
 	if g.lock == "create" {
 		// vzcreate writes the real config only at its end; until then the
 		// file holds little more than the lock.
@@ -130,8 +135,12 @@ func (g *guest) configMap() map[string]any {
 	for k, v := range g.nets {
 		c[k] = v
 	}
+	features := g.features
+	if g.pendingFeatures != nil && !current {
+		features = *g.pendingFeatures
+	}
 	optStr := map[string]string{
-		"features": g.features, "tags": g.tags, "nameserver": g.nameserver,
+		"features": features, "tags": g.tags, "nameserver": g.nameserver,
 		"searchdomain": g.searchdomain, "description": g.description, "lock": g.lock,
 	}
 	for k, v := range optStr {

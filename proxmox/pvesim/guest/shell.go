@@ -124,7 +124,7 @@ func (sh *shell) loopLines(input <-chan []byte) (int, error) {
 	defer pr.Close()
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
-		if done, code, err := sh.line(sc.Text(), nil); done || err != nil {
+		if done, code, _, err := sh.line(sc.Text(), nil); done || err != nil {
 			return code, err
 		}
 		if sh.ctx.Err() != nil {
@@ -139,18 +139,38 @@ func (sh *shell) loopLines(input <-chan []byte) (int, error) {
 func (sh *shell) loopTty(input <-chan []byte) (int, error) {
 	var line []byte
 	escape := 0 // bytes of an escape sequence still to skip
+	// queue holds input to handle before reading more: type-ahead a command
+	// left unread (already echoed when typed, so quiet) and the rest of a
+	// chunk that followed an Enter.
+	type pending struct {
+		b     []byte
+		quiet bool
+	}
+	var queue []pending
 	sh.prompt()
 	for {
 		var chunk []byte
-		var ok bool
-		select {
-		case <-sh.ctx.Done():
-			return exitCode(sh.ctx, 0, nil)
-		case chunk, ok = <-input:
-			if !ok {
-				return sh.last, nil
+		quiet := false
+		if len(queue) > 0 {
+			chunk, quiet = queue[0].b, queue[0].quiet
+			queue = queue[1:]
+		} else {
+			var ok bool
+			select {
+			case <-sh.ctx.Done():
+				return exitCode(sh.ctx, 0, nil)
+			case chunk, ok = <-input:
+				if !ok {
+					return sh.last, nil
+				}
 			}
 		}
+		echo := func(b string) {
+			if !quiet {
+				fmt.Fprint(sh.out, b)
+			}
+		}
+	chunkLoop:
 		for i := 0; i < len(chunk); i++ {
 			c := chunk[i]
 			switch {
@@ -176,28 +196,39 @@ func (sh *shell) loopTty(input <-chan []byte) (int, error) {
 				if len(line) > 0 {
 					_, size := utf8.DecodeLastRune(line)
 					line = line[:len(line)-size]
-					fmt.Fprint(sh.out, "\b \b")
+					echo("\b \b")
 				}
 			case c == keyCtrlU:
-				fmt.Fprint(sh.out, strings.Repeat("\b \b", utf8.RuneCount(line)))
+				echo(strings.Repeat("\b \b", utf8.RuneCount(line)))
 				line = nil
 			case c == '\r' || c == '\n':
 				if c == '\r' && i+1 < len(chunk) && chunk[i+1] == '\n' {
 					i++
 				}
-				fmt.Fprint(sh.out, "\n")
+				echo("\n")
 				text := string(line)
 				line = nil
-				done, code, err := sh.line(text, input)
+				done, code, left, err := sh.line(text, input)
 				if done || err != nil {
 					return code, err
 				}
 				sh.prompt()
+				// What the command did not read comes first, then the
+				// rest of this chunk, as a terminal's input queue would.
+				var next []pending
+				if len(left) > 0 {
+					next = append(next, pending{left, true})
+				}
+				if rest := chunk[i+1:]; len(rest) > 0 {
+					next = append(next, pending{append([]byte(nil), rest...), quiet})
+				}
+				queue = append(next, queue...)
+				break chunkLoop
 			case c < 0x20 && c != '\t':
 				// Other control characters are ignored.
 			default:
 				line = append(line, c)
-				sh.out.Write([]byte{c})
+				echo(string(c))
 			}
 		}
 	}
@@ -206,28 +237,29 @@ func (sh *shell) loopTty(input <-chan []byte) (int, error) {
 // line runs one input line, or keeps it when the command is incomplete.
 // While a command runs on a tty, further input is its stdin and Ctrl-C
 // interrupts it.
-func (sh *shell) line(text string, input <-chan []byte) (done bool, code int, err error) {
+// left is type-ahead the command did not read, for the shell to handle next.
+func (sh *shell) line(text string, input <-chan []byte) (done bool, code int, left []byte, err error) {
 	src := sh.src + text + "\n"
 	file, perr := syntax.NewParser().Parse(strings.NewReader(src), "bash")
 	if perr != nil {
 		if syntax.IsIncomplete(perr) {
 			sh.src = src
-			return false, 0, nil
+			return false, 0, left, nil
 		}
 		sh.src = ""
 		fmt.Fprintf(sh.out, "bash: %v\n", perr)
 		sh.last = 2
-		return false, 0, nil
+		return false, 0, left, nil
 	}
 	sh.src = ""
 	if len(file.Stmts) == 0 {
-		return false, 0, nil
+		return false, 0, left, nil
 	}
 	cmdCtx, cancel := context.WithCancelCause(sh.ctx)
 	defer cancel(nil)
 	stdin, stopInput, err := sh.commandInput(cmdCtx, cancel, input)
 	if err != nil {
-		return true, 255, err
+		return true, 255, nil, err
 	}
 	interp.StdIO(stdin, sh.out, sh.errw)(sh.r)
 	var runErr error
@@ -237,15 +269,15 @@ func (sh *shell) line(text string, input <-chan []byte) (done bool, code int, er
 			break
 		}
 	}
-	stopInput()
+	left = stopInput()
 	if sh.ctx.Err() != nil {
 		c, _ := exitCode(sh.ctx, 0, nil)
-		return true, c, nil
+		return true, c, left, nil
 	}
 	if cmdCtx.Err() != nil {
 		fmt.Fprintln(sh.out)
 		sh.setStatus(130)
-		return false, 0, nil
+		return false, 0, left, nil
 	}
 	c, err := runResult(cmdCtx, runErr)
 	sh.last = c
@@ -253,29 +285,33 @@ func (sh *shell) line(text string, input <-chan []byte) (done bool, code int, er
 		fmt.Fprintf(sh.out, "bash: %v\n", err)
 	}
 	if sh.r.Exited() {
-		return true, c, nil
+		return true, c, left, nil
 	}
-	return false, 0, nil
+	return false, 0, left, nil
 }
 
 // commandInput gives a command run from a tty its stdin: typed bytes are
 // echoed and passed on, Ctrl-C cancels the command and Ctrl-D ends its
 // input. Without a tty commands get no input.
-func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFunc, input <-chan []byte) (*os.File, func(), error) {
+//
+// The returned stop function ends the input and gives back what was typed
+// but not read by the command (whole lines still in the pipe and a line not
+// yet ended), which a terminal would leave for the shell.
+func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFunc, input <-chan []byte) (*os.File, func() []byte, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("guest: stdin pipe: %w", err)
 	}
 	if input == nil {
 		pw.Close()
-		return pr, func() { pr.Close() }, nil
+		return pr, func() []byte { pr.Close(); return nil }, nil
 	}
 	stop := make(chan struct{})
 	finished := make(chan struct{})
+	var line []byte // the line being typed; read only after finished
 	go func() {
 		defer close(finished)
 		defer pw.Close()
-		var line []byte
 		for {
 			select {
 			case <-stop:
@@ -317,10 +353,14 @@ func (sh *shell) commandInput(ctx context.Context, cancel context.CancelCauseFun
 			}
 		}
 	}()
-	return pr, func() {
+	return pr, func() []byte {
 		close(stop)
 		<-finished
+		// The writer is closed: whatever the command left in the pipe
+		// reads out now, then EOF.
+		left, _ := io.ReadAll(pr)
 		pr.Close()
+		return append(left, line...)
 	}, nil
 }
 

@@ -204,3 +204,26 @@ func TestExecInteractiveBash(t *testing.T) {
 	}
 	pw.Close()
 }
+
+// TestShellTTYTypeAhead types the next command while one runs and never
+// reads its input: like a terminal, the shell runs it afterwards instead of
+// losing it (an interactive client that types ahead would otherwise hang).
+func TestShellTTYTypeAhead(t *testing.T) {
+	g := newGuest(t)
+	r := startShell(t, g, &Tty{Term: "xterm", Cols: 80, Rows: 24})
+	at := r.out.waitFor(t, 0, "# ")
+	r.send(t, "while [ ! -f /tmp/go ]; do sleep 0.01; done; echo first\r")
+	at = r.out.waitFor(t, at, "echo first\r\n")
+	r.send(t, "echo ahead-$((1+1))\r")
+	// Echoed while the loop still runs, so it sits in the command's input.
+	at = r.out.waitFor(t, at, "echo ahead-$((1+1))")
+	if _, _, code := sh(t, g, "touch /tmp/go"); code != 0 {
+		t.Fatal("could not release the loop")
+	}
+	at = r.out.waitFor(t, at, "first")
+	r.out.waitFor(t, at, "ahead-2")
+	r.send(t, "exit 4\r")
+	if code := r.exitCode(t); code != 4 {
+		t.Fatalf("exit code %d", code)
+	}
+}
