@@ -171,7 +171,11 @@ func (c *Client) attempt(parent context.Context, method, path string, query, for
 // unwrap strips the {"data": ...} envelope, tolerating an unwrapped body.
 func (c *Client) unwrap(method, path string, raw []byte) (*envelope, *Error) {
 	if len(strings.TrimSpace(string(raw))) == 0 {
-		return &envelope{}, nil
+		// pveproxy always answers a success with a JSON envelope; an empty
+		// body means something in between cut the answer short, and taking
+		// it as "no data" would read as, say, "no guests: every VMID free".
+		return nil, &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
+			Message: "Proxmox sent an empty answer"}
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil || keys["data"] == nil {
