@@ -19,26 +19,30 @@ type shellSession struct {
 	onReconnect    func(error)
 }
 
-// Pct runs req, retrying once on a dropped connection. A retried request's
-// Stdin must be an io.Seeker (it is rewound) or nil.
+// Pct runs req, retrying once on a dropped connection when it has no input.
 func (s *shellSession) Pct(ctx context.Context, req PctRequest) (int, error) {
+	return s.pctWithInput(ctx, req, nil)
+}
+
+// pctWithInput runs req with stdin as its input, retrying once on a dropped
+// connection. Each attempt reads a fresh reader over stdin: the SSH client
+// may still be copying the old one when the connection drops, so rewinding
+// it would race with that copy.
+func (s *shellSession) pctWithInput(ctx context.Context, req PctRequest, stdin []byte) (int, error) {
 	for attempt := 0; ; attempt++ {
 		if err := s.dial(ctx); err != nil {
 			return 255, err
 		}
+		if stdin != nil {
+			req.Stdin = bytes.NewReader(stdin)
+		}
 		code, err := s.sh.Pct(ctx, req)
-		_, seekable := req.Stdin.(io.Seeker)
-		if attempt > 0 || ctx.Err() != nil || !droppedSSH(err) || (req.Stdin != nil && !seekable) {
+		if attempt > 0 || ctx.Err() != nil || !droppedSSH(err) || (req.Stdin != nil && stdin == nil) {
 			return code, err
 		}
 		s.Close()
 		if s.onReconnect != nil {
 			s.onReconnect(err)
-		}
-		if seekable {
-			if _, err := req.Stdin.(io.Seeker).Seek(0, io.SeekStart); err != nil {
-				return code, err
-			}
 		}
 	}
 }
@@ -148,10 +152,7 @@ func (p *pipeline) command(ctx context.Context, st Step, display string, argv []
 		p.emit(st, EntryLog, fmt.Sprintf("Connection to the host dropped (%v); reconnecting and retrying once", err))
 	}
 	req := PctRequest{VMID: p.job.Plan.VMID, Argv: argv, Stdout: w, Stderr: w}
-	if stdin != nil {
-		req.Stdin = bytes.NewReader(stdin)
-	}
-	code, err := sh.Pct(ctx, req)
+	code, err := sh.pctWithInput(ctx, req, stdin)
 	w.flush()
 	return commandResult(ctx, st, display, code, err, w.tail)
 }
