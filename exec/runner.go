@@ -25,6 +25,11 @@ type RunnerConfig struct {
 	// in a cache); OnDeleted once the container was destroyed. Both may be nil.
 	OnCreated func(ctx context.Context, j Job)
 	OnDeleted func(ctx context.Context, j Job)
+
+	// Scripts, when set, lets Retry run the current version of a script
+	// the user fixed in the job's template (nil: retries run the plan as
+	// saved).
+	Scripts ScriptSource
 }
 
 // Runner executes creation jobs, a few at a time, durably: each job and
@@ -120,7 +125,9 @@ func (r *Runner) Subscribe(jobID string) (<-chan []LogEntry, func()) {
 }
 
 // Retry queues a failed or interrupted job again; it resumes at the step
-// that did not complete.
+// that did not complete. Scripts not yet completed take the current
+// content of the template's script of the same name (see
+// RunnerConfig.Scripts), and the plan is saved so a restart runs the same.
 func (r *Runner) Retry(ctx context.Context, userID, jobID string) error {
 	j, err := r.cfg.Store.Job(ctx, userID, jobID)
 	if err != nil {
@@ -129,12 +136,24 @@ func (r *Runner) Retry(ctx context.Context, userID, jobID string) error {
 	if j.State != JobFailed && j.State != JobInterrupted {
 		return fmt.Errorf("exec: retry job: %w (it is %s)", ErrJobState, j.State)
 	}
+	refreshed, err := r.refreshScripts(ctx, &j)
+	if err != nil {
+		return err
+	}
+	if len(refreshed) > 0 {
+		// Saved while the job is still stopped: the store refuses to
+		// change the plan of a job that runs or has finished.
+		if err := r.cfg.Store.SavePlan(ctx, j); err != nil {
+			return err
+		}
+	}
 	j.State, j.Error = JobQueued, nil
 	j.Attempts++
 	if err := r.cfg.Store.SaveJob(ctx, j); err != nil {
 		return err
 	}
-	r.emit(j, LogEntry{Kind: EntryRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q", j.Attempts, stepLabel(j.Plan, r.nextStep(j)))})
+	r.emit(j, LogEntry{Kind: EntryRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q%s", j.Attempts, stepLabel(j.Plan, r.nextStep(j)), refreshedNote(refreshed))})
+	r.noteRefreshed(j, refreshed)
 	if err := r.enqueue(j); err != nil {
 		return r.interrupt(ctx, j, err.Error())
 	}

@@ -112,6 +112,9 @@ type JobStore interface {
 	CreateJob(ctx context.Context, p Plan) (Job, error)
 	Job(ctx context.Context, userID, jobID string) (Job, error)
 	SaveJob(ctx context.Context, j Job) error
+	// SavePlan replaces the saved plan of a failed or interrupted job with
+	// j.Plan (a retry's refreshed scripts); any other state is refused.
+	SavePlan(ctx context.Context, j Job) error
 	ActiveJobs(ctx context.Context) ([]Job, error)
 	AppendLog(ctx context.Context, j Job, entries []LogEntry) ([]LogEntry, error)
 	JobLog(ctx context.Context, userID, jobID string, after uint64) ([]LogEntry, error)

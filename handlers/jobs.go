@@ -68,6 +68,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 		return err
 	}
 	v := jobView(j, n, csrfToken(c), filter)
+	v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
 	for _, e := range entries {
 		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {
@@ -77,6 +78,21 @@ func (h *Handler) jobShow(c echo.Context) error {
 	v.Live = !j.Finished() || !endsRun(entries)
 	title := fmt.Sprintf("Creating %s", j.Plan.Hostname)
 	return h.render(c, http.StatusOK, h.page(c, title, "containers"), jobPage(v))
+}
+
+// templateChanges names the scripts a retry of the stopped job j would
+// take from its template's current version. A template that cannot be read
+// only costs the note: the retry reads it again.
+func (h *Handler) templateChanges(ctx context.Context, j exec.Job) []string {
+	if (j.State != exec.JobFailed && j.State != exec.JobInterrupted) || j.Plan.TemplateID == "" || h.Templates == nil {
+		return nil
+	}
+	current, err := templateScripts{db: h.Templates}.TemplateScripts(ctx, j.Plan.TemplateID)
+	if err != nil {
+		h.Logger.Warn("template of a stopped job not read", "job", j.ID, "template", j.Plan.TemplateID, "err", err)
+		return nil
+	}
+	return j.PendingScriptChanges(current)
 }
 
 func (h *Handler) jobRetry(c echo.Context) error {

@@ -66,7 +66,9 @@ func (h *Handler) jobEvents(c echo.Context) error {
 			return false
 		}
 		j = cur
-		s.component("status", views.JobStatus(jobView(j, n, csrfToken(c), filter)))
+		v := jobView(j, n, csrfToken(c), filter)
+		v.TemplateChanges = h.templateChanges(ctx, j)
+		s.component("status", views.JobStatus(v))
 		return true
 	}
 	if !status() || endsRun(hist) {

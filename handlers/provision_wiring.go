@@ -25,6 +25,9 @@ type ProvisionStore interface {
 	JobLog(ctx context.Context, userID, jobID string, after uint64) ([]store.JobLogLine, error)
 	AppendEvent(ctx context.Context, e store.Event) (store.Event, error)
 	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
+	SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error
+	// Template gives a retry the current scripts of the job's template.
+	Template(ctx context.Context, id string) (store.Template, error)
 }
 
 // *exec.Runner is the Provisioner main wires in.
@@ -62,6 +65,7 @@ func NewProvisioner(cfg ProvisionerConfig) (*exec.Runner, error) {
 		Workers:       cfg.Workers,
 		FlushInterval: cfg.FlushInterval,
 		WaitInterval:  cfg.WaitInterval,
+		Scripts:       templateScripts{db: cfg.Store},
 	}
 	if cfg.VMIDs != nil {
 		rc.OnCreated = func(ctx context.Context, j exec.Job) {
@@ -114,6 +118,14 @@ func (s provisionStore) SaveJob(ctx context.Context, j exec.Job) error {
 			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
 	}
 	return s.db.SaveJob(ctx, sj)
+}
+
+func (s provisionStore) SavePlan(ctx context.Context, j exec.Job) error {
+	plan, err := json.Marshal(j.Plan)
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	return s.db.SaveJobPlan(ctx, j.UserID, j.ID, plan)
 }
 
 func (s provisionStore) ActiveJobs(ctx context.Context) ([]exec.Job, error) {
@@ -307,4 +319,35 @@ func (o proxmoxOps) Close() {
 	if c, ok := o.api.(interface{ Close() }); ok {
 		c.Close()
 	}
+}
+
+// TemplateReader reads one template; *store.DB is one.
+type TemplateReader interface {
+	Template(ctx context.Context, id string) (store.Template, error)
+}
+
+// templateScripts adapts the template store to exec.ScriptSource.
+type templateScripts struct{ db TemplateReader }
+
+func (s templateScripts) TemplateScripts(ctx context.Context, templateID string) (map[string]string, error) {
+	t, err := s.db.Template(ctx, templateID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return scriptsByName(t), nil
+}
+
+// scriptsByName maps a template's scripts, enabled or not, to their
+// content: the job keeps the enabled set the wizard chose.
+func scriptsByName(t store.Template) map[string]string {
+	m := make(map[string]string, len(t.Scripts))
+	for _, sc := range t.Scripts {
+		if _, dup := m[sc.Name]; !dup {
+			m[sc.Name] = sc.Content
+		}
+	}
+	return m
 }

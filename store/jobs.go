@@ -199,6 +199,31 @@ func (db *DB) SaveJob(ctx context.Context, j Job) error {
 	return nil
 }
 
+// SaveJobPlan replaces the plan of the user's job, which must be failed or
+// interrupted: only a retry the user asked for may change what a stopped
+// job will still run, and a job that runs or has finished keeps its plan.
+// Another state gives ErrConflict.
+func (db *DB) SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error {
+	if len(plan) == 0 {
+		return fmt.Errorf("store: save plan of job %q: %w: plan is required", id, ErrInvalid)
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		rec, err := jobRecordByID(tx, userID, id)
+		if err != nil {
+			return err
+		}
+		if rec.State != JobFailed && rec.State != JobInterrupted {
+			return fmt.Errorf("%w: the job is %s", ErrConflict, rec.State)
+		}
+		rec.Plan, rec.Updated = plan, db.now().UTC()
+		return put(userBucket(tx, bucketJobs, userID), []byte(rec.ID), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("store: save plan of job %q: %w", id, err)
+	}
+	return nil
+}
+
 // syncContainer applies a job's state to its container record. A container
 // record the user already removed stays removed.
 func syncContainer(tx *bolt.Tx, userID string, rec jobRecord, now time.Time) error {
