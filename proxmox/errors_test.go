@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -176,7 +177,7 @@ func TestClient_TransportErrors(t *testing.T) {
 	// client can open (and keep) its connection before the deadline matters.
 	hang := func(t *testing.T) *fakePVE {
 		f := newFakePVE(t)
-		f.handle("GET", "/version", func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		f.handle("GET", "/version", func(w http.ResponseWriter, r *http.Request) { holdConnection(w, r) })
 		f.fixture("GET", "/nodes", "nodes.json")
 		return f
 	}
@@ -219,9 +220,9 @@ func TestClient_TransportErrors(t *testing.T) {
 	t.Run("Canceled", func(t *testing.T) {
 		f := hang(t)
 		ctx, cancel := context.WithCancel(t.Context())
-		f.handle("GET", "/version", func(_ http.ResponseWriter, r *http.Request) {
+		f.handle("GET", "/version", func(w http.ResponseWriter, r *http.Request) {
 			cancel()
-			<-r.Context().Done()
+			holdConnection(w, r)
 		})
 		_, err := f.client().Version(ctx)
 		wantKind(t, err, ErrCanceled, KindCanceled)
@@ -347,4 +348,17 @@ func nxdomainResolver(t *testing.T) *net.Resolver {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
 	}}
+}
+
+// holdConnection never answers: it takes the connection from net/http (so
+// not even an implicit empty 200 goes out when the handler returns) and
+// keeps it until the client hangs up.
+func holdConnection(w http.ResponseWriter, r *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		<-r.Context().Done()
+		return
+	}
+	defer conn.Close()
+	_, _ = io.Copy(io.Discard, conn)
 }
