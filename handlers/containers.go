@@ -62,20 +62,7 @@ func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, s
 	return out, err
 }
 
-// registerContainerRoutes also fills in the area's defaults, before any
-// request is served.
 func (h *Handler) registerContainerRoutes(g *echo.Group) {
-	if h.Events == nil {
-		if es, ok := h.Containers.(EventStore); ok {
-			h.Events = es
-		}
-	}
-	if h.Services == nil {
-		h.Services = NewSSHInspector()
-	}
-	if h.Locks == nil {
-		h.Locks = NewContainerLocks()
-	}
 	g.GET("/containers", h.containerList)
 	g.GET("/containers/:node/:vmid", h.containerDetail)
 	g.POST("/containers/:node/:vmid/services/refresh", h.serviceRefresh)

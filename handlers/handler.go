@@ -74,5 +74,16 @@ func New(d Deps) *Handler {
 	if d.Limiter == nil {
 		d.Limiter = NewLoginLimiter(5, time.Minute, d.Now)
 	}
+	if d.Events == nil {
+		if es, ok := d.Containers.(EventStore); ok {
+			d.Events = es
+		}
+	}
+	if d.Services == nil {
+		d.Services = NewSSHInspector()
+	}
+	if d.Locks == nil {
+		d.Locks = NewContainerLocks()
+	}
 	return &Handler{Deps: d}
 }
