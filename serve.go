@@ -202,8 +202,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		}
 		return nil
 	})
+	gatewayDone := make(chan struct{})
 	if gateway != nil {
 		g.Go(func() error {
+			defer close(gatewayDone)
 			if err := gateway.Serve(sshLn); !errors.Is(err, exec.ErrServerClosed) && gctx.Err() == nil {
 				return fmt.Errorf("ssh gateway: %w", err)
 			}
@@ -217,12 +219,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		defer cancel()
 		err := srv.Shutdown(sctx)
 		if gateway != nil {
-			if serr := gateway.Shutdown(sctx); serr != nil && !errors.Is(serr, exec.ErrServerClosed) {
-				log.Error("ssh gateway shutdown", "err", serr)
-			}
-			// Shutdown only closes listeners Serve has registered; if Serve
-			// had not started yet, closing ours makes it return at once.
+			// Close our listener and let Serve return before Shutdown waits
+			// for open sessions: gliderlabs' Shutdown races with a Serve
+			// that is still starting, and misses a listener it has not seen.
 			sshLn.Close()
+			<-gatewayDone
+			if serr := gateway.Shutdown(sctx); serr != nil && !errors.Is(serr, exec.ErrServerClosed) {
+				// Sessions still open after the grace period are cut.
+				log.Warn("ssh gateway shutdown: closing remaining sessions", "err", serr)
+				gateway.Close()
+			}
 		}
 		if serr := sched.Shutdown(); serr != nil {
 			log.Error("scheduler shutdown", "err", serr)
