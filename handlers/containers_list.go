@@ -75,6 +75,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		card.Status = mergedStatus(r.Lifecycle, ok, row.Res.Status)
 		if ok {
 			card.Template = r.TemplateName
+			card.JobURL = jobURL(r)
 		}
 		if row.Res.Lock != "" {
 			card.Note = "Locked by Proxmox (" + row.Res.Lock + ")."
@@ -94,7 +95,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 			continue
 		}
 		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: r.VMID,
-			Name: cmp.Or(r.Hostname, "CT "+strconv.Itoa(r.VMID)), Template: r.TemplateName}
+			Name: cmp.Or(r.Hostname, "CT "+strconv.Itoa(r.VMID)), Template: r.TemplateName, JobURL: jobURL(r)}
 		card.Status = mergedStatus(r.Lifecycle, true, "")
 		switch {
 		case !est.Answered[n.ID]:
@@ -195,4 +196,13 @@ func bytesText(b int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTP"[exp])
+}
+
+// jobURL links a container that is being created, or whose creation failed,
+// to its job's progress page; other containers have none.
+func jobURL(r store.Container) string {
+	if r.JobID == "" || (r.Lifecycle != store.LifecycleCreating && r.Lifecycle != store.LifecycleError) {
+		return ""
+	}
+	return "/jobs/" + r.JobID
 }

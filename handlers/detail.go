@@ -52,7 +52,7 @@ func (h *Handler) containerDetail(c echo.Context) error {
 		v.Tab = "overview"
 	}
 	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid,
-		Name: cmp.Or(rec.Hostname, live.config.Hostname(), "CT "+strconv.Itoa(vmid))}
+		Name: cmp.Or(rec.Hostname, live.config.Hostname(), "CT "+strconv.Itoa(vmid)), JobURL: jobURL(rec)}
 	switch {
 	case gone:
 		v.Header.Status = mergedStatus(rec.Lifecycle, true, "")

@@ -26,3 +26,11 @@ func gatewayExamples(m SSHKeysModel) string {
 		p + target + " 105 -- uptime    # run one command\n" +
 		p + target + " ls               # list your containers"
 }
+
+// jobLinkText names the link from a container to its creation job.
+func jobLinkText(status string) string {
+	if status == "error" {
+		return "See what failed during creation"
+	}
+	return "Follow its creation"
+}
