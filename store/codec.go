@@ -71,6 +71,21 @@ func createUserBucket(tx *bolt.Tx, parent, userID string) (*bolt.Bucket, error) 
 }
 
 // put encodes v and stores it under key.
+// ownedRecord reads record id from the user's sub-bucket of parent; a
+// missing bucket or key is ErrNotFound, so another user's id finds nothing.
+func ownedRecord[T any](tx *bolt.Tx, parent, userID, id string) (T, error) {
+	var rec T
+	b := userBucket(tx, parent, userID)
+	if b == nil || id == "" {
+		return rec, ErrNotFound
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return rec, ErrNotFound
+	}
+	return rec, decode(v, &rec)
+}
+
 func put(b *bolt.Bucket, key []byte, v any) error {
 	data, err := encode(v)
 	if err != nil {

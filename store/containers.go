@@ -204,14 +204,5 @@ func containerRecords(tx *bolt.Tx, userID string) ([]containerRecord, error) {
 }
 
 func containerRecordByID(tx *bolt.Tx, userID, id string) (containerRecord, error) {
-	var rec containerRecord
-	b := userBucket(tx, bucketContainers, userID)
-	if b == nil || id == "" {
-		return rec, ErrNotFound
-	}
-	v := b.Get([]byte(id))
-	if v == nil {
-		return rec, ErrNotFound
-	}
-	return rec, decode(v, &rec)
+	return ownedRecord[containerRecord](tx, bucketContainers, userID, id)
 }

@@ -271,14 +271,5 @@ func (db *DB) ActiveJobs(ctx context.Context) ([]Job, error) {
 }
 
 func jobRecordByID(tx *bolt.Tx, userID, id string) (jobRecord, error) {
-	var rec jobRecord
-	b := userBucket(tx, bucketJobs, userID)
-	if b == nil || id == "" {
-		return rec, ErrNotFound
-	}
-	v := b.Get([]byte(id))
-	if v == nil {
-		return rec, ErrNotFound
-	}
-	return rec, decode(v, &rec)
+	return ownedRecord[jobRecord](tx, bucketJobs, userID, id)
 }

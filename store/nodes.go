@@ -368,16 +368,7 @@ func nodeRecords(b *bolt.Bucket) ([]nodeRecord, error) {
 }
 
 func nodeRecordByID(tx *bolt.Tx, userID, nodeID string) (nodeRecord, error) {
-	var rec nodeRecord
-	b := userBucket(tx, bucketNodes, userID)
-	if b == nil || nodeID == "" {
-		return rec, ErrNotFound
-	}
-	v := b.Get([]byte(nodeID))
-	if v == nil {
-		return rec, ErrNotFound
-	}
-	return rec, decode(v, &rec)
+	return ownedRecord[nodeRecord](tx, bucketNodes, userID, nodeID)
 }
 
 func checkNodeName(recs []nodeRecord, selfID, name string) error {
