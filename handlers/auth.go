@@ -14,19 +14,29 @@ import (
 	"corral/views"
 )
 
-// home sends people where they can start: setup, sign-in, or containers.
-func (h *Handler) home(c echo.Context) error {
+// elsewhere says where a visitor belongs instead of the sign-in page:
+// the containers when signed in, setup while no account exists, else "".
+func (h *Handler) elsewhere(c echo.Context) (string, error) {
 	if _, ok := currentUser(c); ok {
-		return c.Redirect(http.StatusSeeOther, "/containers")
+		return "/containers", nil
 	}
 	n, err := h.Accounts.CountUsers(c.Request().Context())
+	if err != nil || n > 0 {
+		return "", err
+	}
+	return "/setup", nil
+}
+
+// home sends people where they can start: setup, sign-in, or containers.
+func (h *Handler) home(c echo.Context) error {
+	to, err := h.elsewhere(c)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return c.Redirect(http.StatusSeeOther, "/setup")
+	if to == "" {
+		to = "/login"
 	}
-	return c.Redirect(http.StatusSeeOther, "/login")
+	return c.Redirect(http.StatusSeeOther, to)
 }
 
 // setupAvailable reports whether /setup may still create the first account.
@@ -77,15 +87,12 @@ func (h *Handler) setupCreate(c echo.Context) error {
 }
 
 func (h *Handler) loginShow(c echo.Context) error {
-	if _, ok := currentUser(c); ok {
-		return c.Redirect(http.StatusSeeOther, "/containers")
-	}
-	n, err := h.Accounts.CountUsers(c.Request().Context())
+	to, err := h.elsewhere(c)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return c.Redirect(http.StatusSeeOther, "/setup")
+	if to != "" {
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	f := views.AuthForm{CSRF: csrfToken(c), Next: safeNext(c.QueryParam("next"))}
 	return h.render(c, http.StatusOK, h.page(c, "Sign in", ""), views.Login(f))
