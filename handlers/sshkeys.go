@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 
@@ -39,11 +40,15 @@ func (h *Handler) sshKeyPage(c echo.Context, status int, form views.SSHKeyForm) 
 		return err
 	}
 	host := c.Request().Host
-	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	rows := make([]views.SSHKeyRow, len(keys))
+	for i, k := range keys {
+		rows[i] = views.SSHKeyRow{Fingerprint: k.Fingerprint, Label: k.Label, Type: k.Type, Created: k.Created, LastUsed: k.LastUsed}
 	}
 	m := views.SSHKeysModel{
-		CSRF: csrfToken(c), Username: u.Username, Host: host, Keys: keys, Form: form,
+		CSRF: csrfToken(c), Username: u.Username, Host: host, Keys: rows, Form: form,
 		GatewayFingerprint: h.SSHGateway.Fingerprint, GatewayPort: h.SSHGateway.Port,
 	}
 	return h.render(c, status, h.page(c, "SSH keys", "settings"), views.SSHKeys(m))
