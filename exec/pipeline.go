@@ -101,7 +101,4 @@ func (p *pipeline) close() {
 	if p.sh != nil {
 		p.sh.Close()
 	}
-	if c, ok := p.api.(interface{ Close() }); ok {
-		c.Close()
-	}
 }

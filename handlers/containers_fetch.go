@@ -144,15 +144,7 @@ func (h *Handler) clusterResources(ctx context.Context, n store.Node) ([]proxmox
 	if err != nil {
 		return nil, err
 	}
-	defer closeAPI(api)
 	return api.ClusterResources(ctx)
-}
-
-// closeAPI releases a client's idle connections when it can.
-func closeAPI(api ProxmoxAPI) {
-	if c, ok := api.(interface{ Close() }); ok {
-		c.Close()
-	}
 }
 
 // pveName is the node's name inside Proxmox.

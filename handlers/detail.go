@@ -93,7 +93,6 @@ func (h *Handler) readLive(ctx context.Context, n store.Node, vmid int) liveDeta
 		live.statusErr = err
 		return live
 	}
-	defer closeAPI(api)
 	ctx, cancel := context.WithTimeout(ctx, detailDeadline)
 	defer cancel()
 	node := pveName(n)

@@ -121,7 +121,6 @@ func (h *Handler) runAction(ctx context.Context, n store.Node, vmid int, action 
 	if err != nil {
 		return actionResult{}, err
 	}
-	defer closeAPI(api)
 	node := pveName(n)
 	sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
 	st, err := api.LXCStatus(sctx, node, vmid)
@@ -259,7 +258,6 @@ func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid
 			}
 		}
 		cancel()
-		closeAPI(api)
 	}
 	h.addCardServices(ctx, u.ID, &card)
 	return card

@@ -314,13 +314,6 @@ func createParams(p exec.Plan) proxmox.CreateLXCParams {
 	return params
 }
 
-// Close releases the client's idle connections.
-func (o proxmoxOps) Close() {
-	if c, ok := o.api.(interface{ Close() }); ok {
-		c.Close()
-	}
-}
-
 // TemplateReader reads one template; *store.DB is one.
 type TemplateReader interface {
 	Template(ctx context.Context, id string) (store.Template, error)

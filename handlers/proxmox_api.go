@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"corral/proxmox"
@@ -31,6 +32,8 @@ type ProxmoxAPI interface {
 	Reboot(ctx context.Context, node string, vmid int) (string, error)
 	Delete(ctx context.Context, node string, vmid int, o proxmox.DeleteOptions) (string, error)
 	WaitTask(ctx context.Context, node, upid string, onLog func(line string)) error
+	TaskStatus(ctx context.Context, node, upid string) (*proxmox.TaskStatus, error)
+	TaskLog(ctx context.Context, node, upid string, start, limit int) ([]proxmox.LogLine, int, error)
 	Storages(ctx context.Context, node, content string) ([]proxmox.Storage, error)
 	StorageContent(ctx context.Context, node, storage, content string) ([]proxmox.Volume, error)
 	Bridges(ctx context.Context, node string) ([]proxmox.NetworkInterface, error)
@@ -41,13 +44,41 @@ type ProxmoxAPI interface {
 // ProxmoxFactory opens the API of a stored node with its pinned trust.
 type ProxmoxFactory func(n store.Node) (ProxmoxAPI, error)
 
-// NewProxmoxFactory builds clients from node records; main and tests share it.
+// maxCachedClients bounds the factory's clients; past it the cache starts over.
+const maxCachedClients = 64
+
+// NewProxmoxFactory builds clients from node records; main and tests share
+// it. A client is kept per node settings and reused, so a page does not pay
+// a TLS handshake per node per request; new settings (a re-pinned
+// certificate, a new secret) get a new client.
 func NewProxmoxFactory(log *slog.Logger, opts ...proxmox.Option) ProxmoxFactory {
+	o := append([]proxmox.Option{proxmox.WithLogger(log)}, opts...)
+	var mu sync.Mutex
+	clients := map[proxmox.Config]*proxmox.Client{}
 	return func(n store.Node) (ProxmoxAPI, error) {
-		o := append([]proxmox.Option{proxmox.WithLogger(log)}, opts...)
-		return proxmox.New(ProxmoxConfig(n), o...)
+		cfg := ProxmoxConfig(n)
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[cfg]; ok {
+			return sharedClient{c}, nil
+		}
+		c, err := proxmox.New(cfg, o...)
+		if err != nil {
+			return nil, err
+		}
+		if len(clients) >= maxCachedClients {
+			for k, old := range clients {
+				old.Close()
+				delete(clients, k)
+			}
+		}
+		clients[cfg] = c
+		return sharedClient{c}, nil
 	}
 }
+
+// sharedClient hides Close: a cached client outlives the request using it.
+type sharedClient struct{ ProxmoxAPI }
 
 // ProxmoxConfig is a node record as client settings.
 func ProxmoxConfig(n store.Node) proxmox.Config {

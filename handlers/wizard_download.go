@@ -14,14 +14,6 @@ import (
 	"corral/views"
 )
 
-// taskReader reads a task's state; *proxmox.Client has it. The wizard
-// follows catalogue downloads with it, one status read per poll, so nothing
-// runs in the background between requests.
-type taskReader interface {
-	TaskStatus(ctx context.Context, node, upid string) (*proxmox.TaskStatus, error)
-	TaskLog(ctx context.Context, node, upid string, start, limit int) ([]proxmox.LogLine, int, error)
-}
-
 // wizardStartDownload asks the node to download a catalogue template and
 // keeps the task in the form; it returns a message for the user on failure.
 func (h *Handler) wizardStartDownload(ctx context.Context, r *wizardReq, pick string) string {
@@ -40,7 +32,6 @@ func (h *Handler) wizardStartDownload(ctx context.Context, r *wizardReq, pick st
 	if err != nil {
 		return errorText(err)
 	}
-	defer closeWizardAPI(api)
 	upid, err := api.DownloadAppliance(ctx, r.node.PVENodeName, storage, pick)
 	if err != nil {
 		return errorText(err)
@@ -88,7 +79,6 @@ func (h *Handler) downloadState(ctx context.Context, n store.Node, upid, file st
 		d.Failed = errorText(err)
 		return d
 	}
-	defer closeWizardAPI(api)
 	return readTask(ctx, api, n.PVENodeName, d)
 }
 
@@ -107,11 +97,7 @@ func (h *Handler) wizardDownloadStatus(c echo.Context) error {
 // readTask fills in whether the task still runs, how it ended, and its
 // latest log line.
 func readTask(ctx context.Context, api ProxmoxAPI, pveNode string, d views.WizardDownload) views.WizardDownload {
-	tr, ok := api.(taskReader)
-	if !ok {
-		return d // cannot follow it: treat it as done, the template list tells
-	}
-	st, err := tr.TaskStatus(ctx, pveNode, d.UPID)
+	st, err := api.TaskStatus(ctx, pveNode, d.UPID)
 	if err != nil {
 		var pe *proxmox.Error
 		if errors.As(err, &pe) {
@@ -125,7 +111,7 @@ func readTask(ctx context.Context, api ProxmoxAPI, pveNode string, d views.Wizar
 	if !d.Running && !st.Succeeded() {
 		d.Failed = st.ExitStatus
 	}
-	if lines, _, err := tr.TaskLog(ctx, pveNode, d.UPID, 0, 500); err == nil && len(lines) > 0 {
+	if lines, _, err := api.TaskLog(ctx, pveNode, d.UPID, 0, 500); err == nil && len(lines) > 0 {
 		d.LastLine = lines[len(lines)-1].T
 	}
 	return d

@@ -33,13 +33,6 @@ func (nd *nodeData) hasVolume(volid string) bool {
 	return slices.ContainsFunc(nd.Volumes, func(v proxmox.Volume) bool { return v.VolID == volid })
 }
 
-// closeWizardAPI releases a client's idle connections when it has such a method.
-func closeWizardAPI(api ProxmoxAPI) {
-	if c, ok := api.(interface{ Close() }); ok {
-		c.Close()
-	}
-}
-
 // loadNodeData reads storages, bridges, templates, the catalogue and the
 // next free VMID of n in parallel. A failure is kept in Err for the page
 // to explain; the wizard then shows free-text fields.
@@ -50,7 +43,6 @@ func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
 		nd.Err = err
 		return nd
 	}
-	defer closeWizardAPI(api)
 	pve := n.PVENodeName
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
