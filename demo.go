@@ -6,14 +6,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/ssh"
-
-	"corral/proxmox"
+	"corral/handlers"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -130,6 +129,9 @@ func seedDemo(ctx context.Context, cfg Config, sim *pvesim.Sim) (string, error) 
 	return password, nil
 }
 
+// demoNode registers a simulated node through the same checks as the
+// add-node page, pinning what they saw; the simulator's own fingerprint
+// confirms nothing came in between.
 func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, error) {
 	_, portStr, err := net.SplitHostPort(n.SSHAddr())
 	if err != nil {
@@ -140,24 +142,15 @@ func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, e
 		UserID: userID, Name: n.Name(), Host: n.Host(), Port: n.Port(),
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(),
-		TLSFingerprint: n.Fingerprint(),
-		SSHHostKey:     strings.TrimSpace(string(ssh.MarshalAuthorizedKey(n.SSHHostKey()))),
-		PVENodeName:    n.Name(),
 	}
-	c, err := proxmox.New(proxmox.Config{Host: rec.Host, Port: rec.Port, TokenID: rec.TokenID, TokenSecret: rec.TokenSecret, Fingerprint: rec.TLSFingerprint})
+	probe, err := handlers.NewNodeProber(slog.New(slog.DiscardHandler)).Probe(ctx, rec)
 	if err != nil {
 		return rec, err
 	}
-	defer c.Close()
-	st, err := c.ClusterStatus(ctx)
-	if err != nil {
-		return rec, err
+	probe.Apply(&rec)
+	if rec.TLSFingerprint != n.Fingerprint() {
+		return rec, fmt.Errorf("node %s presented certificate %s, not the simulator's %s", n.Name(), rec.TLSFingerprint, n.Fingerprint())
 	}
-	v, err := c.Version(ctx)
-	if err != nil {
-		return rec, err
-	}
-	rec.ClusterName, rec.ClusterKey, rec.PVEVersion = st.Name, proxmox.ClusterKey(st, rec.TLSFingerprint), v.Version
 	return rec, nil
 }
 

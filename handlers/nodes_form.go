@@ -162,7 +162,7 @@ func (h *Handler) probeCandidate(ctx context.Context, cand, old store.Node, mode
 	if err != nil {
 		return PendingNode{}, nil, err
 	}
-	probe.apply(&cand)
+	probe.Apply(&cand)
 	return PendingNode{Node: cand, Probe: probe, Old: old, Mode: mode}, nil, nil
 }
 

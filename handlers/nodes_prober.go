@@ -43,9 +43,9 @@ type NodeProbe struct {
 	SSH         exec.ProbeResult
 }
 
-// apply copies what the probe learnt onto the node record to be stored:
+// Apply copies what the probe learnt onto the node record to be stored:
 // exactly the fingerprints the user is shown.
-func (p NodeProbe) apply(n *store.Node) {
+func (p NodeProbe) Apply(n *store.Node) {
 	n.TLSFingerprint, n.TLSUseCA = p.TLS.Fingerprint, false
 	n.SSHHostKey = p.SSH.AuthorizedKey
 	n.PVEVersion, n.ClusterName, n.ClusterKey = p.Version, p.ClusterName, p.ClusterKey
