@@ -14,34 +14,38 @@ import (
 	"corral/store/tmplfs"
 )
 
-// userCommand handles `corral user add NAME` and `corral user passwd NAME`.
-func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 || (args[0] != "add" && args[0] != "passwd") {
-		fmt.Fprint(stderr, "Usage: corral user add NAME | corral user passwd NAME [--data DIR]\n")
-		return errUsage
-	}
-	action, name := args[0], args[1]
-	cfg, err := parseConfig("user "+action, args[2:], getenv, stderr)
-	if err != nil {
-		return flagErr(err)
-	}
-	pass, err := readPassword(stdin, stderr, action == "add")
+// userAdd creates an account: `corral user add NAME`.
+func userAdd(ctx context.Context, in invocation) error {
+	pass, err := readPassword(in.stdin, in.stderr, true)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cfg, newLogger(cfg, stderr))
+	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if action == "add" {
-		u, err := db.CreateUser(ctx, name, pass)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "created user %s\n", u.Username)
-		return nil
+	u, err := db.CreateUser(ctx, in.args[0], pass)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(in.stdout, "created user %s\n", u.Username)
+	return nil
+}
+
+// userPasswd changes a password and signs the account out everywhere:
+// `corral user passwd NAME`.
+func userPasswd(ctx context.Context, in invocation) error {
+	name := in.args[0]
+	pass, err := readPassword(in.stdin, in.stderr, false)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	u, err := db.UserByName(ctx, name)
 	if err != nil {
 		return fmt.Errorf("user %q: %w", name, err)
@@ -49,7 +53,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err := db.SetPassword(ctx, u.ID, pass); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "password changed for %s; all of their sessions were signed out\n", u.Username)
+	fmt.Fprintf(in.stdout, "password changed for %s; all of their sessions were signed out\n", u.Username)
 	return nil
 }
 
@@ -87,27 +91,18 @@ func readPassword(stdin io.Reader, stderr io.Writer, confirm bool) (string, erro
 	return line, nil
 }
 
-// templatesCommand handles `corral templates import DIR`.
-func templatesCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "import" {
-		fmt.Fprint(stderr, "Usage: corral templates import DIR [--data DIR]\n")
-		return errUsage
-	}
-	dir := args[1]
-	cfg, err := parseConfig("templates import", args[2:], getenv, stderr)
-	if err != nil {
-		return flagErr(err)
-	}
-	db, err := openStore(cfg, newLogger(cfg, stderr))
+// templatesImport imports filesystem templates: `corral templates import DIR`.
+func templatesImport(ctx context.Context, in invocation) error {
+	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	r, err := tmplfs.ImportDir(ctx, dir, db)
+	r, err := tmplfs.ImportDir(ctx, in.args[0], db)
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, r.String())
+	fmt.Fprint(in.stdout, r.String())
 	if len(r.Errors) > 0 {
 		return fmt.Errorf("%d template(s) could not be imported", len(r.Errors))
 	}

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"corral/handlers"
 	"corral/proxmox/pvesim"
@@ -23,26 +23,11 @@ const demoUser = "demo"
 // with a demo account whose nodes are already added and pinned, so a
 // newcomer sees a working product in one command. It listens on loopback
 // only, because the demo password is printed on the terminal.
-func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	demoEnv := func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		switch k {
-		case "CORRAL_ADDR":
-			return "127.0.0.1:8080"
-		case "CORRAL_SSH_ADDR":
-			return "127.0.0.1:2222"
-		}
-		return ""
-	}
-	cfg, err := parseConfig("demo", args, demoEnv, stderr)
-	if err != nil {
-		return flagErr(err)
-	}
-	if getenv("CORRAL_DATA") == "" && !hasFlag(args, "data") {
-		// A fresh temporary directory, unless the user asked for one.
-		dir, err := os.MkdirTemp("", "corral-demo-")
+func demo(ctx context.Context, in invocation) error {
+	cfg, stdout := in.cfg, in.stdout
+	if cfg.from["data"] == fromDefault {
+		// The default names a pattern: a fresh temporary directory.
+		dir, err := os.MkdirTemp(filepath.Split(cfg.DataDir))
 		if err != nil {
 			return err
 		}
@@ -67,7 +52,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, stderr, func(l listening) {
+	return serve(ctx, cfg, in.stderr, func(l listening) {
 		sshPort := ""
 		if _, p, err := net.SplitHostPort(l.SSH); err == nil {
 			sshPort = p
@@ -79,7 +64,7 @@ Corral demo is running against a simulated Proxmox estate:
   Open      http://%s
   Sign in   %s / %s
   SSH       ssh -p %s %s@127.0.0.1      (same password)
-  Data      %s (removed on exit unless you passed --data)
+  Data      %s (removed on exit unless you chose it)
 
 Press Ctrl-C to stop.
 `, l.HTTP, demoUser, password, sshPort, demoUser, cfg.DataDir)
@@ -158,15 +143,4 @@ func randomPassword() string {
 	b := make([]byte, 9)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hasFlag reports whether args set --name or -name.
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		a = strings.TrimLeft(a, "-")
-		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
-		}
-	}
-	return false
 }

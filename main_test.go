@@ -25,29 +25,48 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// env is an environment for run and parseConfig: a key present in m is
+// set, even to "".
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// serveConfig parses `corral serve` settings from args and environment.
+func serveConfig(t *testing.T, args []string, environ map[string]string) Config {
+	t.Helper()
+	cmd, _ := commandNamed("serve")
+	cfg, _, err := parseConfig(cmd, args, env(environ))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 // startServe runs `corral serve` in-process on a free port and waits until
 // it is listening.
 func startServe(t *testing.T, dataDir string) (addr string, stop func() error) {
 	t.Helper()
+	l, _, stop := startServeConfig(t, serveConfig(t, []string{"--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data", dataDir}, nil))
+	return l.HTTP, stop
+}
+
+// startServeConfig runs serve with cfg until stop, and returns what it
+// listens on and its log.
+func startServeConfig(t *testing.T, cfg Config) (l listening, logs *syncBuffer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg, err := parseConfig("serve", []string{"--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data", dataDir}, env(nil), os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ready := make(chan listening, 1)
 	done := make(chan error, 1)
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	go func() { done <- serve(ctx, cfg, logs, func(l listening) { ready <- l }) }()
 	select {
-	case l := <-ready:
-		return l.HTTP, func() error { cancel(); return <-done }
+	case l = <-ready:
+		return l, logs, func() error { cancel(); return <-done }
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve exited early: %v\n%s", err, logs.String())
 	}
-	return "", nil
+	return l, logs, nil
 }
 
 func TestServeHealthzAndGracefulStop(t *testing.T) {
@@ -82,7 +101,7 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	_, stop := startServe(t, dir)
 	defer stop()
-	cfg, _ := parseConfig("serve", []string{"--addr", "127.0.0.1:0", "--data", dir}, env(nil), os.Stderr)
+	cfg := serveConfig(t, []string{"--addr", "127.0.0.1:0", "--data", dir}, nil)
 	errc := make(chan error, 1)
 	go func() { errc <- serve(context.Background(), cfg, &syncBuffer{}, nil) }()
 	select {
@@ -121,31 +140,6 @@ func TestUserCommands(t *testing.T) {
 	}
 	if err := run(ctx, []string{"user", "add", "bob"}, e, strings.NewReader(""), &out, &errOut); err == nil {
 		t.Fatal("user add without a password succeeded")
-	}
-}
-
-func TestConfigFromEnvAndFlags(t *testing.T) {
-	cfg, err := parseConfig("serve", []string{"--addr", ":9000"}, env(map[string]string{
-		"CORRAL_ADDR": ":7000", "CORRAL_DATA": "/tmp/x", "REDIS_URL": "redis://127.0.0.1:1/0", "CORRAL_SSH_MAX_SESSIONS": "3",
-	}), &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Addr != ":9000" || cfg.DataDir != "/tmp/x" || cfg.RedisURL == "" || cfg.SSHMaxSessions != 3 {
-		t.Fatalf("config = %+v", cfg)
-	}
-	_, err = parseConfig("serve", nil, env(map[string]string{"CORRAL_SESSION_TTL": "banana", "CORRAL_LOG_FORMAT": "xml"}), &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "CORRAL_SESSION_TTL") || !strings.Contains(err.Error(), "log-format") {
-		t.Fatalf("bad config should report every problem, got %v", err)
-	}
-	var help bytes.Buffer
-	if err := run(context.Background(), []string{"serve", "--help"}, env(nil), nil, &help, &help); err != nil {
-		t.Fatalf("--help: %v", err)
-	}
-	for _, want := range []string{"CORRAL_ADDR", "CORRAL_DATA", "REDIS_URL", "CORRAL_SECRET_KEY"} {
-		if !strings.Contains(help.String(), want) {
-			t.Errorf("--help does not mention %s", want)
-		}
 	}
 }
 

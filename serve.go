@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,13 +32,6 @@ const shutdownGrace = 10 * time.Second
 type listening struct {
 	HTTP string
 	SSH  string
-}
-
-func flagErr(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
 }
 
 // openStore prepares the data directory and opens the database in it.
@@ -79,6 +71,7 @@ func newVMIDStore(cfg Config, log *slog.Logger) (proxmox.VMIDStore, func(), erro
 // (finishing in-flight requests), scheduler, runner, caches, database.
 func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listening)) error {
 	log := newLogger(cfg, logOut)
+	logSettings(log, cfg)
 	db, err := openStore(cfg, log)
 	if err != nil {
 		return err

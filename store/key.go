@@ -22,7 +22,7 @@ const KeyFileName = "secret.key"
 // hex, or exactly 32 raw bytes.
 func LoadKey(dataDir, envValue string) ([]byte, error) {
 	if envValue != "" {
-		key, err := parseKey(envValue)
+		key, err := ParseKey(envValue)
 		if err != nil {
 			return nil, fmt.Errorf("store: CORRAL_SECRET_KEY: %w", err)
 		}
@@ -40,15 +40,16 @@ func LoadKey(dataDir, envValue string) ([]byte, error) {
 		// Raw bytes: no text encoding of 32 bytes is 32 bytes long.
 		return data, nil
 	}
-	key, err := parseKey(string(data))
+	key, err := ParseKey(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("store: key file %s: %w", path, err)
 	}
 	return key, nil
 }
 
-// parseKey accepts 32 bytes as hex or standard base64.
-func parseKey(s string) ([]byte, error) {
+// ParseKey accepts 32 bytes as hex or standard base64. Configuration uses it
+// to refuse a malformed CORRAL_SECRET_KEY before anything is opened.
+func ParseKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	var key []byte
 	if len(s) == hex.EncodedLen(KeySize) {
