@@ -35,6 +35,7 @@ type Config struct {
 	SSHIdleTimeout  time.Duration
 	SSHMaxSessions  int
 	TrustProxy      bool
+	CookieSecure    bool
 	SecretKey       string // env only: a flag would show in `ps`
 
 	// from says where each setting the command reads got its value, by setting name.
@@ -108,8 +109,11 @@ var settings = []setting{
 		help:  "concurrent SSH gateway sessions allowed per user",
 		field: func(c *Config) any { return &c.SSHMaxSessions }, check: func(c *Config) error { return atLeastOne(c.SSHMaxSessions) }},
 	{flag: "trust-proxy", env: "CORRAL_TRUST_PROXY", def: "false", scope: forServer,
-		help:  "take the client address from X-Forwarded-For (only behind a reverse proxy you run)",
+		help:  "take the client address from X-Forwarded-For and the scheme from X-Forwarded-Proto (only behind a reverse proxy you run)",
 		field: func(c *Config) any { return &c.TrustProxy }},
+	{flag: "cookie-secure", env: "CORRAL_COOKIE_SECURE", def: "false", scope: forServer,
+		help:  "mark every cookie Secure, for HTTPS through a proxy; without it cookies are Secure only over TLS or, with --trust-proxy, when X-Forwarded-Proto is https",
+		field: func(c *Config) any { return &c.CookieSecure }},
 	{env: "CORRAL_SECRET_KEY", secret: true, scope: forServer | forData,
 		help:  "32-byte key (base64 or hex) sealing stored secrets; unset: DATA/secret.key, created on first run; never a flag, so it stays out of ps",
 		field: func(c *Config) any { return &c.SecretKey }, check: func(c *Config) error { return secretKey(c.SecretKey) }},

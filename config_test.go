@@ -54,6 +54,7 @@ func TestEverySetting(t *testing.T) {
 		"ssh-idle-timeout": {flagVal: "1h", flagWant: time.Hour, envVal: "30m", envWant: 30 * time.Minute, invalid: []string{"forever", "-1m", "0s"}},
 		"ssh-max-sessions": {flagVal: "3", flagWant: 3, envVal: "20", envWant: 20, invalid: []string{"many", "0"}},
 		"trust-proxy":      {flagVal: "true", flagWant: true, envVal: "1", envWant: true, invalid: []string{"maybe"}},
+		"cookie-secure":    {flagVal: "true", flagWant: true, envVal: "t", envWant: true, invalid: []string{"yes-please"}},
 		"CORRAL_SECRET_KEY": {envVal: key, envWant: key,
 			invalid: []string{"too-short", strings.Repeat("ab", 31)}},
 	}

@@ -136,6 +136,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Services:    handlers.NewSSHInspector(),
 		Locks:       handlers.NewContainerLocks(),
 		SSHGateway:  gatewayInfo,
+		Cookies:     handlers.CookiePolicy{AlwaysSecure: cfg.CookieSecure, TrustProxy: cfg.TrustProxy},
 		Logger:      log.With("component", "http"),
 		Version:     version,
 	})

@@ -53,6 +53,7 @@ type Deps struct {
 	Services    ServiceInspector
 	Locks       *ContainerLocks
 	SSHGateway  SSHGatewayInfo
+	Cookies     CookiePolicy // when cookies are Secure
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time

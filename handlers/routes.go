@@ -16,7 +16,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 	e.GET(assets.Prefix+"*", echo.WrapHandler(assets.Handler()))
 
-	web := e.Group("", h.securityHeaders, h.loadSession, h.checkCSRF)
+	web := e.Group("", h.securityHeaders, h.secureCookies, h.loadSession, h.checkCSRF)
 	web.GET("/", h.home)
 	web.GET("/setup", h.setupShow)
 	web.POST("/setup", h.setupCreate)
