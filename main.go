@@ -38,7 +38,9 @@ Usage:
   corral demo [flags]           run against a simulated Proxmox cluster with a demo account
   corral user add NAME          create an account (password from the terminal or stdin)
   corral user passwd NAME       change a password and sign the account out everywhere
-  corral templates import DIR   import filesystem templates (NAME/template.conf + container-configs/)
+  corral templates import DIR [--user NAME]
+                                import filesystem templates (NAME/template.conf + container-configs/)
+                                into an account's templates (default: the only account)
   corral version                print the version
 
 Run "corral serve --help" for the flags; each is also an environment variable.

@@ -196,7 +196,7 @@ func TestWizard_ReviewShowsRootFeatures(t *testing.T) {
 	e := newWizardEnv(t)
 	tmpl := wizardTemplate("Dockerish", "debian-12-standard")
 	tmpl.Features.Keyctl = true
-	tmpl, err := e.DB.CreateTemplate(context.Background(), tmpl)
+	tmpl, err := e.DB.CreateTemplate(context.Background(), e.user.ID, tmpl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,10 +236,7 @@ func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
 		d.Provisioner = runner
 	})
 	ctx := context.Background()
-	if err := e.DB.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
-	}
-	all, err := e.DB.Templates(ctx, store.TemplateFilter{})
+	all, err := e.DB.Templates(ctx, e.user.ID, store.TemplateFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
