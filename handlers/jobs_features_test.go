@@ -260,7 +260,11 @@ func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
 		t.Fatalf("features %q", cfg["features"])
 	}
 	cts, _ := e.DB.Containers(ctx, e.user.ID)
-	if len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady {
+	if len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady || cts[0].TemplateID != all[i].ID || cts[0].TemplateName != "Docker host" {
 		t.Fatalf("containers %+v", cts)
+	}
+	// Everyone sees the built-ins, so the detail page links it.
+	if text, link := detailTemplateFact(t, e.c, e.node, j.Plan.VMID); text != "Docker host" || link != "/templates/builtin-docker-host" {
+		t.Errorf("Template fact %q → %q", text, link)
 	}
 }

@@ -91,7 +91,8 @@ func (s provisionStore) CreateJob(ctx context.Context, p exec.Plan) (exec.Job, e
 	if err != nil {
 		return exec.Job{}, fmt.Errorf("encode plan: %w", err)
 	}
-	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname, Plan: plan})
+	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname,
+		TemplateID: p.TemplateID, TemplateName: p.TemplateName, Plan: plan})
 	if err != nil {
 		return exec.Job{}, err
 	}
