@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"corral/store"
 	"corral/store/tmplfs"
 )
 
@@ -91,20 +92,50 @@ func readPassword(stdin io.Reader, stderr io.Writer, confirm bool) (string, erro
 	return line, nil
 }
 
-// templatesImport imports filesystem templates: `corral templates import DIR`.
+// templatesImport imports filesystem templates into one account:
+// `corral templates import DIR [--user NAME]`, the named account or else the only one.
 func templatesImport(ctx context.Context, in invocation) error {
+	if _, err := os.Stat(in.args[0]); err != nil {
+		return fmt.Errorf("templates directory: %w", err)
+	}
 	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	r, err := tmplfs.ImportDir(ctx, in.args[0], db)
+	u, err := importOwner(ctx, db, in.cfg.option("user"))
 	if err != nil {
 		return err
 	}
+	r, err := tmplfs.ImportDir(ctx, in.args[0], u.ID, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(in.stdout, "importing into %s's templates\n", u.Username)
 	fmt.Fprint(in.stdout, r.String())
 	if len(r.Errors) > 0 {
 		return fmt.Errorf("%d template(s) could not be imported", len(r.Errors))
 	}
 	return nil
+}
+
+// importOwner is the account named by --user, or the only account.
+func importOwner(ctx context.Context, db *store.DB, username string) (store.User, error) {
+	if username != "" {
+		u, err := db.UserByName(ctx, username)
+		if err != nil {
+			return u, fmt.Errorf("user %q: %w", username, err)
+		}
+		return u, nil
+	}
+	u, n, err := db.SoleUser(ctx)
+	switch {
+	case err != nil:
+		return u, err
+	case n == 0:
+		return u, errors.New("templates belong to an account, and there is none yet: create one first (corral user add NAME, or the setup page)")
+	case n > 1:
+		return u, fmt.Errorf("templates belong to one account and there are %d: say whose with --user NAME", n)
+	}
+	return u, nil
 }

@@ -40,7 +40,18 @@ type Config struct {
 
 	// from says where each setting the command reads got its value, by setting name.
 	from map[string]source
+	// options holds the values of the running command's own flags, by name.
+	options map[string]string
 }
+
+// An option is a flag of one command alone (`templates import --user`):
+// not a setting, so it has no environment variable and is not logged.
+type option struct {
+	name, arg, help string
+}
+
+// option is the value of the running command's flag name ("" when absent).
+func (c Config) option(name string) string { return c.options[name] }
 
 // scope says which commands read a setting.
 type scope uint8
@@ -289,6 +300,10 @@ func parseConfig(cmd command, args []string, lookupEnv func(string) (string, boo
 			fs.Var(rawFlag{given[s.flag], s.isBool()}, s.flag, s.help)
 		}
 	}
+	options := map[string]*string{}
+	for _, o := range cmd.options {
+		options[o.name] = fs.String(o.name, "", o.help)
+	}
 	pos, err := parseMixed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return Config{}, nil, err
@@ -299,7 +314,10 @@ func parseConfig(cmd command, args []string, lookupEnv func(string) (string, boo
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	cfg := Config{from: map[string]source{}}
+	cfg := Config{from: map[string]source{}, options: map[string]string{}}
+	for name, v := range options {
+		cfg.options[name] = *v
+	}
 	var problems []string
 	for _, s := range own {
 		val, src := s.def, fromDefault
@@ -344,6 +362,12 @@ func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // writeSettingsHelp lists a command's settings as --help shows them.
 func writeSettingsHelp(w io.Writer, cmd command) {
+	if len(cmd.options) > 0 {
+		fmt.Fprint(w, "\nOptions:\n\n")
+		for _, o := range cmd.options {
+			fmt.Fprintf(w, "  --%s %s\n%s", o.name, o.arg, wrap(o.help, "      ", 80))
+		}
+	}
 	own := settingsFor(cmd.scope)
 	if len(own) == 0 {
 		return

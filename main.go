@@ -51,6 +51,7 @@ type command struct {
 	summary  string            // one line for the command list and the command's help
 	scope    scope             // the settings it reads
 	defaults map[string]string // this command's own defaults, by setting name
+	options  []option          // flags of this command alone, not settings (no environment variable)
 	run      func(ctx context.Context, in invocation) error
 }
 
@@ -74,8 +75,9 @@ func commands() []command {
 			scope: forData, run: userAdd},
 		{name: "user passwd", args: []string{"NAME"}, summary: "change a password and sign the account out everywhere",
 			scope: forData, run: userPasswd},
-		{name: "templates import", args: []string{"DIR"}, summary: "import filesystem templates (NAME/template.conf + container-configs/)",
-			scope: forData, run: templatesImport},
+		{name: "templates import", args: []string{"DIR"}, summary: "import filesystem templates (NAME/template.conf + container-configs/) into one account",
+			scope: forData, run: templatesImport,
+			options: []option{{name: "user", arg: "NAME", help: "the account that owns the imported templates; may be left out when there is only one"}}},
 		{name: "version", summary: "print the version", run: printVersion},
 		{name: "help", args: []string{"[COMMAND]..."}, summary: "list the commands, or show one command's help", run: showHelp},
 	}

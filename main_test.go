@@ -153,26 +153,52 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 }
 
+// TestTemplatesImportCommand: templates belong to an account, so the CLI
+// imports into the only account, or the one --user names, and refuses to
+// guess.
 func TestTemplatesImportCommand(t *testing.T) {
+	ctx := context.Background()
 	dir := t.TempDir()
 	e := env(map[string]string{"CORRAL_DATA": dir})
 	var out, errOut bytes.Buffer
+	src := filepath.Join("store", "tmplfs", "testdata", "templates")
+	if err := run(ctx, []string{"templates", "import", src}, e, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "create one first") {
+		t.Fatalf("import without any account: %v", err)
+	}
+	if err := run(ctx, []string{"user", "add", "alice"}, e, strings.NewReader("alice-password-1\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
 	// The testdata tree holds good templates and one broken one: the good
 	// ones land, the broken one is reported, and the exit status says so.
-	src := filepath.Join("store", "tmplfs", "testdata", "templates")
-	err := run(context.Background(), []string{"templates", "import", src}, e, nil, &out, &errOut)
+	out.Reset()
+	err := run(ctx, []string{"templates", "import", src}, e, nil, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "1 template(s) could not be imported") {
 		t.Fatalf("templates import: err=%v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "web3-dev: created") || !strings.Contains(out.String(), "broken") {
+	if !strings.Contains(out.String(), "into alice's templates") || !strings.Contains(out.String(), "web3-dev: created") || !strings.Contains(out.String(), "broken") {
 		t.Fatalf("import report:\n%s", out.String())
 	}
 	out.Reset()
-	_ = run(context.Background(), []string{"templates", "import", src}, e, nil, &out, &errOut)
+	_ = run(ctx, []string{"templates", "import", src}, e, nil, &out, &errOut)
 	if strings.Contains(out.String(), "web3-dev: created") {
 		t.Fatalf("re-import created the template again:\n%s", out.String())
 	}
-	if err := run(context.Background(), []string{"templates", "import", filepath.Join(dir, "missing")}, e, nil, &out, &errOut); err == nil {
+	if err := run(ctx, []string{"templates", "import", filepath.Join(dir, "missing")}, e, nil, &out, &errOut); err == nil {
 		t.Fatal("importing a missing directory succeeded")
+	}
+
+	if err := run(ctx, []string{"user", "add", "bob"}, e, strings.NewReader("bob-password-1\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"templates", "import", src}, e, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "say whose with --user NAME") {
+		t.Fatalf("import with two accounts and no --user: %v", err)
+	}
+	if err := run(ctx, []string{"templates", "import", src, "--user", "nobody"}, e, nil, &out, &errOut); err == nil {
+		t.Fatal("import for a missing account succeeded")
+	}
+	out.Reset()
+	_ = run(ctx, []string{"templates", "import", src, "--user=bob"}, e, nil, &out, &errOut)
+	if !strings.Contains(out.String(), "into bob's templates") || !strings.Contains(out.String(), "web3-dev: created") {
+		t.Fatalf("bob's import did not make his own templates:\n%s", out.String())
 	}
 }

@@ -81,9 +81,6 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 			log.Error("close database", "err", err)
 		}
 	}()
-	if err := db.SeedTemplates(ctx); err != nil {
-		return fmt.Errorf("seed built-in templates: %w", err)
-	}
 
 	vstore, closeVStore, err := newVMIDStore(cfg, log)
 	if err != nil {

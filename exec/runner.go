@@ -26,9 +26,9 @@ type RunnerConfig struct {
 	OnCreated func(ctx context.Context, j Job)
 	OnDeleted func(ctx context.Context, j Job)
 
-	// Scripts, when set, lets Retry run the current version of a script
-	// the user fixed in the job's template (nil: retries run the plan as
-	// saved).
+	// Scripts, when set, lets the owner of a job's template retry it with
+	// the template's current scripts (RetryWithTemplate); nil: every retry
+	// runs the plan as saved.
 	Scripts ScriptSource
 }
 
@@ -125,35 +125,39 @@ func (r *Runner) Subscribe(jobID string) (<-chan []LogEntry, func()) {
 }
 
 // Retry queues a failed or interrupted job again; it resumes at the step
-// that did not complete. Scripts not yet completed take the current
-// content of the template's script of the same name (see
-// RunnerConfig.Scripts), and the plan is saved so a restart runs the same.
+// that did not complete and runs the plan exactly as it was reviewed and
+// saved, whatever happened to its template since (see RetryWithTemplate).
 func (r *Runner) Retry(ctx context.Context, userID, jobID string) error {
+	j, err := r.stoppedJob(ctx, userID, jobID)
+	if err != nil {
+		return err
+	}
+	return r.requeue(ctx, j, nil, "")
+}
+
+// stoppedJob loads the user's job, which must be failed or interrupted.
+func (r *Runner) stoppedJob(ctx context.Context, userID, jobID string) (Job, error) {
 	j, err := r.cfg.Store.Job(ctx, userID, jobID)
 	if err != nil {
-		return err
+		return Job{}, err
 	}
 	if j.State != JobFailed && j.State != JobInterrupted {
-		return fmt.Errorf("exec: retry job: %w (it is %s)", ErrJobState, j.State)
+		return Job{}, fmt.Errorf("exec: retry job: %w (it is %s)", ErrJobState, j.State)
 	}
-	refreshed, err := r.refreshScripts(ctx, &j)
-	if err != nil {
-		return err
-	}
-	if len(refreshed) > 0 {
-		// Saved while the job is still stopped: the store refuses to
-		// change the plan of a job that runs or has finished.
-		if err := r.cfg.Store.SavePlan(ctx, j); err != nil {
-			return err
-		}
-	}
+	return j, nil
+}
+
+// requeue marks a stopped job queued for another attempt, logs the retry
+// (note ends its message; changes are the scripts it takes from the
+// template) and queues it.
+func (r *Runner) requeue(ctx context.Context, j Job, changes []ScriptChange, note string) error {
 	j.State, j.Error = JobQueued, nil
 	j.Attempts++
 	if err := r.cfg.Store.SaveJob(ctx, j); err != nil {
 		return err
 	}
-	r.emit(j, LogEntry{Kind: EntryRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q%s", j.Attempts, stepLabel(j.Plan, r.nextStep(j)), refreshedNote(refreshed))})
-	r.noteRefreshed(j, refreshed)
+	r.emit(j, LogEntry{Kind: EntryRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q%s", j.Attempts, stepLabel(j.Plan, r.nextStep(j)), note)})
+	r.noteRefreshed(j, changes)
 	if err := r.enqueue(j); err != nil {
 		return r.interrupt(ctx, j, err.Error())
 	}

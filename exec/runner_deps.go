@@ -113,7 +113,8 @@ type JobStore interface {
 	Job(ctx context.Context, userID, jobID string) (Job, error)
 	SaveJob(ctx context.Context, j Job) error
 	// SavePlan replaces the saved plan of a failed or interrupted job with
-	// j.Plan (a retry's refreshed scripts); any other state is refused.
+	// j.Plan (the scripts its owner chose to take from the template's
+	// current version); any other state is refused.
 	SavePlan(ctx context.Context, j Job) error
 	ActiveJobs(ctx context.Context) ([]Job, error)
 	AppendLog(ctx context.Context, j Job, entries []LogEntry) ([]LogEntry, error)

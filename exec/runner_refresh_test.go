@@ -1,7 +1,7 @@
 package exec
 
 import (
-	"slices"
+	"reflect"
 	"testing"
 )
 
@@ -22,10 +22,31 @@ func TestPendingScriptChanges(t *testing.T) {
 		// 40-d.sh is gone from the template: the plan's version stays
 		"50-e.sh": "e1", // not in the plan: the wizard's set stays
 	}
-	if got := j.PendingScriptChanges(current); !slices.Equal(got, []string{"20-b.sh"}) {
-		t.Errorf("changes = %v", got)
+	want := []ScriptChange{{Index: 1, Name: "20-b.sh", Planned: "b1", Current: "b2"}}
+	if got := j.PendingScriptChanges(current); !reflect.DeepEqual(got, want) {
+		t.Errorf("changes = %+v", got)
 	}
 	if got := j.PendingScriptChanges(nil); got != nil {
 		t.Errorf("changes without a template = %v", got)
+	}
+}
+
+func TestChangesDigest(t *testing.T) {
+	a := []ScriptChange{{Index: 1, Name: "20-b.sh", Planned: "b1", Current: "b2"}}
+	// Any difference in what would run, or where, gives another digest;
+	// the field boundaries cannot be shifted to fake one.
+	for _, b := range [][]ScriptChange{
+		nil,
+		{{Index: 2, Name: "20-b.sh", Planned: "b1", Current: "b2"}},
+		{{Index: 1, Name: "20-b.sh", Planned: "b1", Current: "b3"}},
+		{{Index: 1, Name: "20-b.sh", Planned: "b", Current: "1b2"}},
+		append(a, ScriptChange{Index: 2, Name: "30-c.sh", Planned: "c1", Current: "c2"}),
+	} {
+		if ChangesDigest(a) == ChangesDigest(b) {
+			t.Errorf("digest of %+v equals that of %+v", a, b)
+		}
+	}
+	if ChangesDigest(a) != ChangesDigest([]ScriptChange{{Index: 1, Name: "20-b.sh", Planned: "b1", Current: "b2"}}) {
+		t.Error("digest is not stable")
 	}
 }

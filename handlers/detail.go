@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -79,7 +80,7 @@ func (h *Handler) containerDetail(c echo.Context) error {
 			return err
 		}
 	case "overview":
-		fillOverview(&v, n, rec, hasRec, live)
+		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
 	}
 	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
 }
@@ -123,8 +124,21 @@ func (h *Handler) readLive(ctx context.Context, n store.Node, vmid int) liveDeta
 	return live
 }
 
-// fillOverview turns configuration and live data into facts, bars and charts.
-func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec bool, live liveDetail) {
+// templateLink is where the container's template can be seen, or "" when
+// it has none or the viewer can no longer see it (deleted, or unshared).
+func (h *Handler) templateLink(ctx context.Context, userID string, rec store.Container) string {
+	if rec.TemplateID == "" || h.Templates == nil {
+		return ""
+	}
+	if _, err := h.Templates.Template(ctx, userID, rec.TemplateID); err != nil {
+		return ""
+	}
+	return "/templates/" + url.PathEscape(rec.TemplateID)
+}
+
+// fillOverview turns configuration and live data into facts, bars and
+// charts; templateURL links the template's name ("" for no link).
+func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec bool, live liveDetail, templateURL string) {
 	cfg := live.config
 	if len(cfg) > 0 {
 		mib := func(x int) string { return strconv.Itoa(x) + " MiB" }
@@ -164,6 +178,9 @@ func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec
 	facts := []views.Fact{{Label: "Node", Value: n.Name}, {Label: "Template", Value: "—"}}
 	if hasRec {
 		facts[1].Value = cmp.Or(rec.TemplateName, "—")
+		if rec.TemplateName != "" {
+			facts[1].URL = templateURL
+		}
 		facts = append(facts, views.Fact{Label: "Created", Value: rec.Created.Local().Format("2006-01-02 15:04")})
 	}
 	if len(v.Config) > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"corral/exec"
 	"corral/store"
+	"corral/views"
 )
 
 // Provisioner starts and follows container creation jobs; *exec.Runner
@@ -25,8 +26,17 @@ type Provisioner interface {
 	// Subscribe streams entries saved from now on; cancel ends it. The
 	// channel closes early when the reader lags.
 	Subscribe(jobID string) (entries <-chan []exec.LogEntry, cancel func())
-	// Retry re-queues a failed or interrupted job at its failed step.
+	// Retry re-queues a failed or interrupted job at its failed step. It
+	// runs the plan as it was reviewed, whatever its template became.
 	Retry(ctx context.Context, userID, jobID string) error
+	// TemplateChanges lists the scripts still to run whose content in the
+	// job's template differs from the plan's; empty unless userID owns the
+	// template.
+	TemplateChanges(ctx context.Context, userID, jobID string) ([]exec.ScriptChange, error)
+	// RetryWithTemplate retries with those scripts' current content, only
+	// when reviewed is exec.ChangesDigest of the changes as they are now
+	// (exec.ErrChangesStale otherwise).
+	RetryWithTemplate(ctx context.Context, userID, jobID, reviewed string) error
 	// Delete destroys a failed or interrupted job's container.
 	Delete(ctx context.Context, userID, jobID string) error
 }
@@ -35,6 +45,8 @@ func (h *Handler) registerJobRoutes(g *echo.Group) {
 	g.GET("/jobs/:id", h.jobShow)
 	g.GET("/jobs/:id/events", h.jobEvents)
 	g.POST("/jobs/:id/retry", h.jobRetry)
+	g.GET("/jobs/:id/retry-template", h.jobTemplateChanges)
+	g.POST("/jobs/:id/retry-template", h.jobRetryTemplate)
 	g.POST("/jobs/:id/delete", h.jobDelete)
 }
 
@@ -80,19 +92,73 @@ func (h *Handler) jobShow(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, title, "containers"), jobPage(v))
 }
 
-// templateChanges names the scripts a retry of the stopped job j would
-// take from its template's current version. A template that cannot be read
-// only costs the note: the retry reads it again.
+// templateChanges names the scripts a retry of the stopped job j with its
+// template's current version would change (only ever for the template's
+// owner), for the note that offers that retry.
 func (h *Handler) templateChanges(ctx context.Context, j exec.Job) []string {
-	if (j.State != exec.JobFailed && j.State != exec.JobInterrupted) || j.Plan.TemplateID == "" || h.Templates == nil {
+	var names []string
+	for _, ch := range h.scriptChanges(ctx, j) {
+		names = append(names, ch.Name)
+	}
+	return names
+}
+
+// scriptChanges lists what a retry of the stopped job j with its
+// template's current version would change. A template that cannot be read
+// only costs the offer.
+func (h *Handler) scriptChanges(ctx context.Context, j exec.Job) []exec.ScriptChange {
+	if (j.State != exec.JobFailed && j.State != exec.JobInterrupted) || j.Plan.TemplateID == "" {
 		return nil
 	}
-	current, err := templateScripts{db: h.Templates}.TemplateScripts(ctx, j.Plan.TemplateID)
+	changes, err := h.Provisioner.TemplateChanges(ctx, j.UserID, j.ID)
 	if err != nil {
 		h.Logger.Warn("template of a stopped job not read", "job", j.ID, "template", j.Plan.TemplateID, "err", err)
 		return nil
 	}
-	return j.PendingScriptChanges(current)
+	return changes
+}
+
+// jobTemplateChanges shows, script by script, what a retry with the
+// template's current version would run instead of what was reviewed, and
+// asks to confirm exactly that.
+func (h *Handler) jobTemplateChanges(c echo.Context) error {
+	_, j, _, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	return h.showTemplateChanges(c, http.StatusOK, j, "")
+}
+
+func (h *Handler) showTemplateChanges(c echo.Context, status int, j exec.Job, notice string) error {
+	if j.State != exec.JobFailed && j.State != exec.JobInterrupted {
+		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
+		return seeOther(c, "/jobs/"+j.ID)
+	}
+	v := templateRetryView(j, h.scriptChanges(c.Request().Context(), j), csrfToken(c))
+	v.Notice = notice
+	return h.render(c, status, h.page(c, "Retry "+j.Plan.Hostname+" with the template's current version", "containers"), views.JobTemplateRetryPage(v))
+}
+
+// jobRetryTemplate retries with the template's current scripts, if they
+// are still exactly the ones the user reviewed.
+func (h *Handler) jobRetryTemplate(c echo.Context) error {
+	u, j, _, err := h.userJob(c)
+	if err != nil {
+		return err
+	}
+	err = h.Provisioner.RetryWithTemplate(c.Request().Context(), u.ID, j.ID, c.FormValue("changes"))
+	switch {
+	case errors.Is(err, exec.ErrChangesStale):
+		return h.showTemplateChanges(c, http.StatusConflict, j,
+			"The template changed since you reviewed it, so nothing ran. Below is what would run now; review it again.")
+	case errors.Is(err, exec.ErrJobState):
+		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
+		return seeOther(c, "/jobs/"+j.ID)
+	case err != nil:
+		return err
+	}
+	setFlash(c, "info", "Retrying from the step that failed, with the template's current version of the scripts you reviewed.")
+	return seeOther(c, "/jobs/"+j.ID)
 }
 
 func (h *Handler) jobRetry(c echo.Context) error {

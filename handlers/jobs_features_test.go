@@ -196,7 +196,7 @@ func TestWizard_ReviewShowsRootFeatures(t *testing.T) {
 	e := newWizardEnv(t)
 	tmpl := wizardTemplate("Dockerish", "debian-12-standard")
 	tmpl.Features.Keyctl = true
-	tmpl, err := e.DB.CreateTemplate(context.Background(), tmpl)
+	tmpl, err := e.DB.CreateTemplate(context.Background(), e.user.ID, tmpl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,10 +236,7 @@ func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
 		d.Provisioner = runner
 	})
 	ctx := context.Background()
-	if err := e.DB.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
-	}
-	all, err := e.DB.Templates(ctx, store.TemplateFilter{})
+	all, err := e.DB.Templates(ctx, e.user.ID, store.TemplateFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +260,11 @@ func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
 		t.Fatalf("features %q", cfg["features"])
 	}
 	cts, _ := e.DB.Containers(ctx, e.user.ID)
-	if len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady {
+	if len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady || cts[0].TemplateID != all[i].ID || cts[0].TemplateName != "Docker host" {
 		t.Fatalf("containers %+v", cts)
+	}
+	// Everyone sees the built-ins, so the detail page links it.
+	if text, link := detailTemplateFact(t, e.c, e.node, j.Plan.VMID); text != "Docker host" || link != "/templates/builtin-docker-host" {
+		t.Errorf("Template fact %q → %q", text, link)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,14 +12,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"corral/exec"
 	"corral/store"
 )
 
-// jobsRetryTemplate stores a template with the given scripts.
-func jobsRetryTemplate(t *testing.T, db *store.DB, name string, scripts ...store.Script) store.Template {
+// jobsRetryTemplate stores a template of the user's with the given scripts.
+func jobsRetryTemplate(t *testing.T, db *store.DB, userID, name string, scripts ...store.Script) store.Template {
 	t.Helper()
-	tmpl, err := db.CreateTemplate(context.Background(), store.Template{
+	tmpl, err := db.CreateTemplate(context.Background(), userID, store.Template{
 		Name: name, OSTemplate: "debian-12-standard", Features: store.Features{Unprivileged: true}, Scripts: scripts,
 	})
 	if err != nil {
@@ -70,17 +73,37 @@ func jobsRetryLogTexts(t *testing.T, r *exec.Runner, userID, jobID string) []str
 	return out
 }
 
-// TestJobs_RetryUsesFixedTemplateScript: a template's script fails with
-// exit code 3; the user fixes it in the template and retries; the retry
-// runs the new version of the failed script and of the later ones, keeps
-// the wizard's order and enabled set, never re-runs what completed, and
-// saves the refreshed plan with the job.
-func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
+// jobsRetryDiff reads the review page of a retry with the template's
+// current version: each script's diff lines as "OP TEXT", and the digest
+// its form would send.
+func jobsRetryDiff(t *testing.T, c *client, jobID string, status int) (map[string][]string, string) {
+	t.Helper()
+	res := c.get("/jobs/" + jobID + "/retry-template")
+	expectStatus(t, res, status)
+	diffs := map[string][]string{}
+	res.Doc.Find(`[data-testid="script-diff"]`).Each(func(_ int, s *goquery.Selection) {
+		name := s.AttrOr("data-script", "")
+		s.Find(`[data-testid="diff-line"]`).Each(func(_ int, l *goquery.Selection) {
+			diffs[name] = append(diffs[name], l.Text())
+		})
+	})
+	return diffs, res.Doc.Find(`input[name="changes"]`).AttrOr("value", "")
+}
+
+// TestJobs_RetryRunsReviewedSnapshot: a template's script fails with exit
+// code 3 and the user fixes it in the template. Retry still runs what was
+// reviewed (and fails again); the job page offers the template's current
+// version, whose review page shows a diff per script still to run; a
+// confirmation for changes that have changed again runs nothing; the
+// confirmed one runs the new versions of the failed and later scripts,
+// keeps the wizard's order and enabled set, never re-runs what completed,
+// and saves the refreshed plan with the job.
+func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 	env := jobsTestSetup(t)
 	ctx := context.Background()
 	db := env.srv.DB
 	const vmid = 190
-	tmpl := jobsRetryTemplate(t, db, "Flaky app",
+	tmpl := jobsRetryTemplate(t, db, env.user.ID, "Flaky app",
 		store.Script{Name: "10-base.sh", Enabled: true, Content: "echo base-v1 >> /root/runs\n"},
 		store.Script{Name: "30-after.sh", Enabled: true, Content: "echo after-v1 > /root/after\n"},
 		store.Script{Name: "20-app.sh", Enabled: true, Content: "echo 'preparing the app'\necho 'app config is missing' >&2\nexit 3\n"},
@@ -99,6 +122,7 @@ func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
 	if !strings.Contains(j.Error.Message, `"20-app.sh" failed with exit code 3`) || !strings.Contains(strings.Join(j.Error.Output, "\n"), "app config is missing") {
 		t.Fatalf("error = %+v", j.Error)
 	}
+	_, snapshot := jobsRetrySavedPlan(t, db, env.user.ID, jobID)
 
 	c := env.srv.client(t)
 	c.login("alice", "alice-password-1")
@@ -110,8 +134,8 @@ func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
 	if got := res.Doc.Find(`[data-testid="job-error-output"]`).Text(); !strings.Contains(got, "app config is missing") {
 		t.Errorf("output on page %q", got)
 	}
-	if res.Doc.Find(`[data-testid="job-template-changed"]`).Length() != 0 {
-		t.Error("template change noted before any edit")
+	if res.Doc.Find(`[data-testid="job-template-changed"]`).Length() != 0 || res.Doc.Find(`[data-testid="job-retry-template"]`).Length() != 0 {
+		t.Error("template change offered before any edit")
 	}
 
 	// Fix the failing script, change the later one and the completed one,
@@ -119,33 +143,72 @@ func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
 	tmpl.Scripts = []store.Script{
 		{Name: "10-base.sh", Enabled: true, Content: "echo base-v2 >> /root/runs\n"},
 		{Name: "30-after.sh", Enabled: true, Content: "echo after-v2 > /root/after\n"},
-		{Name: "20-app.sh", Enabled: true, Content: "log_info 'config written'\necho app-v2 > /root/app\n"},
+		{Name: "20-app.sh", Enabled: true, Content: "echo 'preparing the app'\nlog_info 'config written'\necho app-v2 > /root/app\n"},
 		{Name: "15-off.sh", Enabled: true, Content: "echo off > /root/off\n"},
 	}
-	if _, err := db.UpdateTemplate(ctx, tmpl); err != nil {
+	if _, err := db.UpdateTemplate(ctx, env.user.ID, tmpl); err != nil {
 		t.Fatal(err)
 	}
 	res = c.get("/jobs/" + jobID)
 	expectStatus(t, res, http.StatusOK)
-	want := "The template's 20-app.sh and 30-after.sh have changed since this job started; Retry uses the new versions."
+	want := "Your template's 20-app.sh and 30-after.sh have changed since this job started. Retry runs the job as it was reviewed."
 	if got := strings.TrimSpace(res.Doc.Find(`[data-testid="job-template-changed"]`).Text()); got != want {
 		t.Errorf("note next to Retry = %q, want %q", got, want)
 	}
-	if _, raw := jobsRetrySavedPlan(t, db, env.user.ID, jobID); !strings.Contains(string(raw), "exit 3") {
-		t.Error("viewing the page changed the saved plan")
+	if href := res.Doc.Find(`[data-testid="job-retry-template"]`).AttrOr("href", ""); href != "/jobs/"+jobID+"/retry-template" {
+		t.Errorf("review link %q", href)
 	}
 
-	res = c.post("/jobs/"+jobID+"/retry", nil)
-	expectStatus(t, res, http.StatusSeeOther)
+	// Plain Retry runs the snapshot: the reviewed 20-app.sh fails again.
+	expectStatus(t, c.post("/jobs/"+jobID+"/retry", nil), http.StatusSeeOther)
 	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone || j.Attempts != 1 || j.Error != nil {
+	if j.State != exec.JobFailed || j.Step != "script:1" || j.Attempts != 1 || j.Error == nil || j.Error.ExitCode != 3 {
+		t.Fatalf("plain retry: %s at %s, attempts %d, %+v", j.State, j.Step, j.Attempts, j.Error)
+	}
+	if _, raw := jobsRetrySavedPlan(t, db, env.user.ID, jobID); string(raw) != string(snapshot) {
+		t.Error("a plain retry changed the saved plan")
+	}
+	if texts := strings.Join(jobsRetryLogTexts(t, env.runner, env.user.ID, jobID), "\n"); strings.Contains(texts, "current version") {
+		t.Errorf("a plain retry mentions the template:\n%s", texts)
+	}
+
+	// The review page: one diff per changed script still to run.
+	diffs, digest := jobsRetryDiff(t, c, jobID, http.StatusOK)
+	wantDiffs := map[string][]string{
+		"20-app.sh":   {"  echo 'preparing the app'", "- echo 'app config is missing' >&2", "- exit 3", "+ log_info 'config written'", "+ echo app-v2 > /root/app"},
+		"30-after.sh": {"- echo after-v1 > /root/after", "+ echo after-v2 > /root/after"},
+	}
+	if !reflect.DeepEqual(diffs, wantDiffs) || digest == "" {
+		t.Fatalf("diffs %q (digest %q), want %q", diffs, digest, wantDiffs)
+	}
+
+	// The template changes again after the review: confirming the old
+	// review runs nothing and shows the new state.
+	tmpl.Scripts[1].Content = "echo after-v3 > /root/after\n"
+	if _, err := db.UpdateTemplate(ctx, env.user.ID, tmpl); err != nil {
+		t.Fatal(err)
+	}
+	res = c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {digest}})
+	expectStatus(t, res, http.StatusConflict)
+	if res.Doc.Find(`[data-testid="job-retry-template-notice"]`).Length() != 1 || !strings.Contains(res.Body, "after-v3") {
+		t.Errorf("stale confirmation page: %s", res.Doc.Find("main").Text())
+	}
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobFailed || j.Attempts != 1 {
+		t.Fatalf("a stale confirmation ran the job: %s attempts %d", j.State, j.Attempts)
+	}
+	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {""}}), http.StatusConflict)
+
+	_, digest = jobsRetryDiff(t, c, jobID, http.StatusOK)
+	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {digest}}), http.StatusSeeOther)
+	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
+	if j.State != exec.JobDone || j.Attempts != 2 || j.Error != nil {
 		t.Fatalf("after retry: %s %+v attempts %d", j.State, j.Error, j.Attempts)
 	}
 	// The new versions' effects, and only those of the planned scripts.
 	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/app"); got != "app-v2\n" {
 		t.Errorf("/root/app = %q", got)
 	}
-	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/after"); got != "after-v2\n" {
+	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/after"); got != "after-v3\n" {
 		t.Errorf("/root/after = %q", got)
 	}
 	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/runs"); got != "base-v1\n" {
@@ -183,7 +246,8 @@ func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
 		t.Error("log says the completed script was refreshed")
 	}
 	evs, _ := db.ContainerEvents(ctx, env.user.ID, env.node.ID, vmid, []string{store.EventRetried}, 0)
-	if len(evs) != 1 || !strings.Contains(evs[0].Message, "using the template's current version of 20-app.sh, 30-after.sh") {
+	// Newest first.
+	if len(evs) != 2 || strings.Contains(evs[1].Message, "current version") || !strings.Contains(evs[0].Message, "using the template's current version of 20-app.sh, 30-after.sh") {
 		t.Errorf("retried events %+v", evs)
 	}
 	// Completed steps did not run again.
@@ -197,7 +261,7 @@ func TestJobs_RetryUsesFixedTemplateScript(t *testing.T) {
 			t.Errorf("step %s started %d times", key, count[key])
 		}
 	}
-	if count["script:1"] != 2 || count["script:2"] != 1 {
+	if count["script:1"] != 3 || count["script:2"] != 1 {
 		t.Errorf("script steps started %v", count)
 	}
 	res = c.get("/jobs/" + jobID)
@@ -213,7 +277,7 @@ func TestJobs_TemplateEditLeavesDoneJob(t *testing.T) {
 	ctx := context.Background()
 	db := env.srv.DB
 	const vmid = 191
-	tmpl := jobsRetryTemplate(t, db, "Stable app",
+	tmpl := jobsRetryTemplate(t, db, env.user.ID, "Stable app",
 		store.Script{Name: "20-app.sh", Enabled: true, Content: "echo v1 > /root/version\n"})
 	jobID, err := env.runner.Start(ctx, jobsRetryPlan(env, tmpl, vmid, "stable", "20-app.sh"))
 	if err != nil {
@@ -225,7 +289,7 @@ func TestJobs_TemplateEditLeavesDoneJob(t *testing.T) {
 	_, before := jobsRetrySavedPlan(t, db, env.user.ID, jobID)
 
 	tmpl.Scripts[0].Content = "echo v2 > /root/version\n"
-	if _, err := db.UpdateTemplate(ctx, tmpl); err != nil {
+	if _, err := db.UpdateTemplate(ctx, env.user.ID, tmpl); err != nil {
 		t.Fatal(err)
 	}
 	c := env.srv.client(t)
@@ -239,6 +303,11 @@ func TestJobs_TemplateEditLeavesDoneJob(t *testing.T) {
 	if err := env.runner.Retry(ctx, env.user.ID, jobID); err == nil {
 		t.Error("a finished job was retried")
 	}
+	if loc := location(t, c.get("/jobs/"+jobID+"/retry-template")); loc != "/jobs/"+jobID {
+		t.Errorf("review of a finished job went to %s", loc)
+	}
+	changes, _ := env.runner.TemplateChanges(ctx, env.user.ID, jobID)
+	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {exec.ChangesDigest(changes)}}), http.StatusSeeOther)
 	j, err := env.runner.Job(ctx, env.user.ID, jobID)
 	if err != nil {
 		t.Fatal(err)
@@ -266,8 +335,8 @@ func TestJobs_RetryWithoutTemplateKeepsPlan(t *testing.T) {
 	db := env.srv.DB
 	const flagged = "if [ ! -f /etc/ready-flag ]; then echo 'the flag is missing' >&2; exit 5; fi\necho saved > /root/ran\n"
 	// A template with a script of the same name that must never be used.
-	jobsRetryTemplate(t, db, "Other", store.Script{Name: "20-app.sh", Enabled: true, Content: "echo hijacked > /root/ran\n"})
-	gone := jobsRetryTemplate(t, db, "Gone", store.Script{Name: "20-app.sh", Enabled: true, Content: flagged})
+	jobsRetryTemplate(t, db, env.user.ID, "Other", store.Script{Name: "20-app.sh", Enabled: true, Content: "echo hijacked > /root/ran\n"})
+	gone := jobsRetryTemplate(t, db, env.user.ID, "Gone", store.Script{Name: "20-app.sh", Enabled: true, Content: flagged})
 
 	scratch := jobsTestPlan(env.user, env.node, 192, "scratch")
 	scratch.Scripts = []exec.Script{{Name: "20-app.sh", Content: flagged}}
@@ -288,7 +357,7 @@ func TestJobs_RetryWithoutTemplateKeepsPlan(t *testing.T) {
 		_, raw := jobsRetrySavedPlan(t, db, env.user.ID, id)
 		before = append(before, raw)
 	}
-	if err := db.DeleteTemplate(ctx, gone.ID); err != nil {
+	if err := db.DeleteTemplate(ctx, env.user.ID, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	c := env.srv.client(t)

@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 
 	"corral/exec"
+	"corral/handlers/linediff"
 	"corral/store"
 	"corral/views"
 )
@@ -62,6 +63,27 @@ func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
 	}
 	return v
 }
+
+// templateRetryView shows each change as a diff from the reviewed script
+// to the template's current one, with a little context.
+func templateRetryView(j exec.Job, changes []exec.ScriptChange, csrf string) views.JobTemplateRetry {
+	v := views.JobTemplateRetry{
+		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname,
+		TemplateName: j.Plan.TemplateName, TemplateURL: "/templates/" + j.Plan.TemplateID,
+		Digest: exec.ChangesDigest(changes),
+	}
+	for _, ch := range changes {
+		d := views.ScriptDiff{Name: ch.Name}
+		for _, l := range linediff.Context(linediff.Diff(ch.Planned, ch.Current), diffContext) {
+			d.Lines = append(d.Lines, views.DiffLine{Op: string(l.Op), Text: l.Text, Skipped: l.Skipped})
+		}
+		v.Scripts = append(v.Scripts, d)
+	}
+	return v
+}
+
+// diffContext is how many unchanged lines a script diff shows around a change.
+const diffContext = 3
 
 func logLineView(e exec.LogEntry) views.JobLogView {
 	return views.JobLogView{Seq: e.Seq, Time: e.Time.Local().Format("15:04:05"), Kind: e.Kind, Script: e.Script, Text: e.Text}

@@ -26,8 +26,9 @@ type ProvisionStore interface {
 	AppendEvent(ctx context.Context, e store.Event) (store.Event, error)
 	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
 	SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error
-	// Template gives a retry the current scripts of the job's template.
-	Template(ctx context.Context, id string) (store.Template, error)
+	// Template lets the owner of a job's template retry it with the
+	// template's current scripts.
+	Template(ctx context.Context, userID, id string) (store.Template, error)
 }
 
 // *exec.Runner is the Provisioner main wires in.
@@ -90,7 +91,8 @@ func (s provisionStore) CreateJob(ctx context.Context, p exec.Plan) (exec.Job, e
 	if err != nil {
 		return exec.Job{}, fmt.Errorf("encode plan: %w", err)
 	}
-	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname, Plan: plan})
+	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname,
+		TemplateID: p.TemplateID, TemplateName: p.TemplateName, Plan: plan})
 	if err != nil {
 		return exec.Job{}, err
 	}
@@ -314,17 +316,19 @@ func createParams(p exec.Plan) proxmox.CreateLXCParams {
 	return params
 }
 
-// TemplateReader reads one template; *store.DB is one.
+// TemplateReader reads one template a user may see; *store.DB is one.
 type TemplateReader interface {
-	Template(ctx context.Context, id string) (store.Template, error)
+	Template(ctx context.Context, userID, id string) (store.Template, error)
 }
 
-// templateScripts adapts the template store to exec.ScriptSource.
+// templateScripts adapts the template store to exec.ScriptSource. It gives
+// a template's scripts only to its owner: a job never takes content from a
+// built-in or from another account's template, shared or not.
 type templateScripts struct{ db TemplateReader }
 
-func (s templateScripts) TemplateScripts(ctx context.Context, templateID string) (map[string]string, error) {
-	t, err := s.db.Template(ctx, templateID)
-	if errors.Is(err, store.ErrNotFound) {
+func (s templateScripts) TemplateScripts(ctx context.Context, userID, templateID string) (map[string]string, error) {
+	t, err := s.db.Template(ctx, userID, templateID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.EditableBy(userID)) {
 		return nil, nil
 	}
 	if err != nil {

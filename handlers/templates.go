@@ -17,32 +17,38 @@ import (
 )
 
 // TemplateStore is what the template and package bucket pages need;
-// *store.DB satisfies it. Templates are shared by every user of one Corral.
+// *store.DB satisfies it. Every method takes the signed-in user: templates
+// and buckets belong to one account. A user reads their own templates, the
+// built-ins and templates others share, and changes only their own; anything
+// else answers store.ErrNotFound.
 type TemplateStore interface {
-	Template(ctx context.Context, id string) (store.Template, error)
-	Templates(ctx context.Context, f store.TemplateFilter) ([]store.Template, error)
-	TemplateTags(ctx context.Context) ([]string, error)
-	CreateTemplate(ctx context.Context, t store.Template) (store.Template, error)
-	UpdateTemplate(ctx context.Context, t store.Template) (store.Template, error)
-	DeleteTemplate(ctx context.Context, id string) error
-	ExportTemplate(ctx context.Context, id string) (filename string, data []byte, err error)
-	ImportTemplate(ctx context.Context, data []byte) (store.Template, error)
+	Template(ctx context.Context, userID, id string) (store.Template, error)
+	Templates(ctx context.Context, userID string, f store.TemplateFilter) ([]store.Template, error)
+	TemplateTags(ctx context.Context, userID string) ([]string, error)
+	CreateTemplate(ctx context.Context, userID string, t store.Template) (store.Template, error)
+	UpdateTemplate(ctx context.Context, userID string, t store.Template) (store.Template, error)
+	DeleteTemplate(ctx context.Context, userID, id string) error
+	ShareTemplate(ctx context.Context, userID, id string, shared bool) (store.Template, error)
+	CopyTemplate(ctx context.Context, userID, id string) (store.Template, error)
+	ExportTemplate(ctx context.Context, userID, id string) (filename string, data []byte, err error)
+	ImportTemplate(ctx context.Context, userID string, data []byte) (store.Template, error)
 
-	PackageBuckets(ctx context.Context) ([]store.PackageBucket, error)
-	PackageBucket(ctx context.Context, id string) (store.PackageBucket, error)
-	CreatePackageBucket(ctx context.Context, name, description string) (store.PackageBucket, error)
-	RenamePackageBucket(ctx context.Context, id, name, description string) (store.PackageBucket, error)
-	DeletePackageBucket(ctx context.Context, id string) error
-	ImportBucketPackages(ctx context.Context, id string, m store.PackageManager, text string) (store.BulkResult, error)
-	RemoveBucketPackage(ctx context.Context, id string, m store.PackageManager, name string) error
+	PackageBuckets(ctx context.Context, userID string) ([]store.PackageBucket, error)
+	PackageBucket(ctx context.Context, userID, id string) (store.PackageBucket, error)
+	CreatePackageBucket(ctx context.Context, userID, name, description string) (store.PackageBucket, error)
+	RenamePackageBucket(ctx context.Context, userID, id, name, description string) (store.PackageBucket, error)
+	DeletePackageBucket(ctx context.Context, userID, id string) error
+	ImportBucketPackages(ctx context.Context, userID, id string, m store.PackageManager, text string) (store.BulkResult, error)
+	RemoveBucketPackage(ctx context.Context, userID, id string, m store.PackageManager, name string) error
 }
 
 // TemplateDirImporter is optionally implemented by the TemplateStore when a
 // templates directory is configured (--templates); tmplfs.Library does. It
-// adds the "Import from directory" button.
+// adds the "Import from directory" button, which imports into the signed-in
+// user's templates.
 type TemplateDirImporter interface {
 	TemplatesDir() string
-	ImportTemplatesDir(ctx context.Context) (tmplfs.Report, error)
+	ImportTemplatesDir(ctx context.Context, userID string) (tmplfs.Report, error)
 }
 
 // maxTemplateFile bounds an uploaded template file.
@@ -60,7 +66,28 @@ func (h *Handler) registerTemplateRoutes(g *echo.Group) {
 	g.GET("/templates/:id/export", h.templateExport)
 	g.GET("/templates/:id/delete", h.templateDeleteConfirm)
 	g.POST("/templates/:id/delete", h.templateDelete)
+	g.POST("/templates/:id/copy", h.templateCopy)
+	g.POST("/templates/:id/share", h.templateShare)
 	h.registerBucketRoutes(g)
+}
+
+// visibleTemplate loads a template the signed-in user may read: their own,
+// a built-in, or one shared with them.
+func (h *Handler) visibleTemplate(c echo.Context) (store.User, store.Template, error) {
+	u, _ := currentUser(c)
+	t, err := h.Templates.Template(c.Request().Context(), u.ID, c.Param("id"))
+	return u, t, err
+}
+
+// ownTemplate loads a template the signed-in user may change. A built-in or
+// another account's template, shared or not, is not found: only the owner
+// edits, deletes or shares.
+func (h *Handler) ownTemplate(c echo.Context) (store.User, store.Template, error) {
+	u, t, err := h.visibleTemplate(c)
+	if err == nil && !t.EditableBy(u.ID) {
+		err = fmt.Errorf("template %s is not %s's to change: %w", t.ID, u.Username, store.ErrNotFound)
+	}
+	return u, t, err
 }
 
 // dirImporter returns the directory importer, if one is configured.
@@ -97,11 +124,12 @@ func (h *Handler) templateList(c echo.Context) error {
 // templateListView builds the list page for filter f.
 func (h *Handler) templateListView(c echo.Context, f store.TemplateFilter) (views.TemplateList, error) {
 	ctx := c.Request().Context()
-	list, err := h.Templates.Templates(ctx, f)
+	u, _ := currentUser(c)
+	list, err := h.Templates.Templates(ctx, u.ID, f)
 	if err != nil {
 		return views.TemplateList{}, err
 	}
-	tags, err := h.Templates.TemplateTags(ctx)
+	tags, err := h.Templates.TemplateTags(ctx, u.ID)
 	if err != nil {
 		return views.TemplateList{}, err
 	}
@@ -110,7 +138,7 @@ func (h *Handler) templateListView(c echo.Context, f store.TemplateFilter) (view
 		v.Tags = append(v.Tags, views.TagOption{Name: t, Selected: containsString(f.Tags, t)})
 	}
 	for _, t := range list {
-		v.Cards = append(v.Cards, templateCard(t))
+		v.Cards = append(v.Cards, templateCard(t, u.ID))
 	}
 	if imp, ok := h.dirImporter(); ok {
 		v.ImportDir = imp.TemplatesDir()
@@ -119,15 +147,16 @@ func (h *Handler) templateListView(c echo.Context, f store.TemplateFilter) (view
 }
 
 func (h *Handler) templateDetail(c echo.Context) error {
-	t, err := h.Templates.Template(c.Request().Context(), c.Param("id"))
+	u, t, err := h.visibleTemplate(c)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, h.page(c, t.Name, "templates"), views.TemplateDetailPage(templateDetail(csrfToken(c), t)))
+	return h.render(c, http.StatusOK, h.page(c, t.Name, "templates"), views.TemplateDetailPage(templateDetail(csrfToken(c), t, u.ID)))
 }
 
 func (h *Handler) templateExport(c echo.Context) error {
-	name, data, err := h.Templates.ExportTemplate(c.Request().Context(), c.Param("id"))
+	u, _ := currentUser(c)
+	name, data, err := h.Templates.ExportTemplate(c.Request().Context(), u.ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -136,7 +165,7 @@ func (h *Handler) templateExport(c echo.Context) error {
 }
 
 func (h *Handler) templateDeleteConfirm(c echo.Context) error {
-	t, err := h.Templates.Template(c.Request().Context(), c.Param("id"))
+	_, t, err := h.ownTemplate(c)
 	if err != nil {
 		return err
 	}
@@ -151,16 +180,49 @@ func (h *Handler) templateDeleteConfirm(c echo.Context) error {
 }
 
 func (h *Handler) templateDelete(c echo.Context) error {
-	ctx := c.Request().Context()
-	t, err := h.Templates.Template(ctx, c.Param("id"))
+	u, t, err := h.ownTemplate(c)
 	if err != nil {
 		return err
 	}
-	if err := h.Templates.DeleteTemplate(ctx, t.ID); err != nil {
+	if err := h.Templates.DeleteTemplate(c.Request().Context(), u.ID, t.ID); err != nil {
 		return err
 	}
 	setFlash(c, "ok", fmt.Sprintf("Template %q deleted.", t.Name))
 	return seeOther(c, "/templates")
+}
+
+// templateCopy makes the signed-in user their own editable copy of a
+// template they may read: a built-in, a shared one, or one of theirs.
+func (h *Handler) templateCopy(c echo.Context) error {
+	u, t, err := h.visibleTemplate(c)
+	if err != nil {
+		return err
+	}
+	cp, err := h.Templates.CopyTemplate(c.Request().Context(), u.ID, t.ID)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", fmt.Sprintf("Copied %q to your templates as %q. This copy is yours to edit.", t.Name, cp.Name))
+	return seeOther(c, "/templates/"+cp.ID)
+}
+
+// templateShare shares one of the user's templates with every account
+// (shared=1) or makes it private again (shared=0).
+func (h *Handler) templateShare(c echo.Context) error {
+	u, t, err := h.ownTemplate(c)
+	if err != nil {
+		return err
+	}
+	shared := c.FormValue("shared") == "1"
+	if _, err := h.Templates.ShareTemplate(c.Request().Context(), u.ID, t.ID, shared); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Template %q is private again: only you see it. Copies others made stay theirs.", t.Name)
+	if shared {
+		msg = fmt.Sprintf("Template %q is shared: everyone on this Corral can see and copy it; only you can change it.", t.Name)
+	}
+	setFlash(c, "ok", msg)
+	return seeOther(c, "/templates/"+t.ID)
 }
 
 // templateImportFile creates a template from an uploaded export file.
@@ -182,7 +244,8 @@ func (h *Handler) templateImportFile(c echo.Context) error {
 	if len(data) > maxTemplateFile {
 		return h.importFailed(c, "The template file is larger than 8 MiB.")
 	}
-	t, err := h.Templates.ImportTemplate(c.Request().Context(), data)
+	u, _ := currentUser(c)
+	t, err := h.Templates.ImportTemplate(c.Request().Context(), u.ID, data)
 	var verr *store.ValidationError
 	switch {
 	case errors.As(err, &verr):
@@ -213,11 +276,12 @@ func (h *Handler) templateImportDir(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No templates directory is configured (start corral with --templates DIR).")
 	}
-	r, err := imp.ImportTemplatesDir(c.Request().Context())
+	u, _ := currentUser(c)
+	r, err := imp.ImportTemplatesDir(c.Request().Context(), u.ID)
 	if err != nil {
 		return &userError{status: http.StatusInternalServerError, msg: "Could not read the templates directory", err: err}
 	}
-	h.Logger.Info("templates imported", "dir", imp.TemplatesDir(), "imported", len(r.Imported), "failed", len(r.Errors))
+	h.Logger.Info("templates imported", "dir", imp.TemplatesDir(), "user", u.Username, "imported", len(r.Imported), "failed", len(r.Errors))
 	sum := views.ImportSummary{}
 	for _, im := range r.Imported {
 		verb := "updated"

@@ -16,8 +16,8 @@ import (
 // real Chromium, reorders the scripts, then finds it by tag in the list.
 func TestBrowserTemplates(t *testing.T) {
 	s := newTestServer(t)
-	s.withUser(t, "alice", "correct horse")
-	if _, err := s.DB.CreateTemplate(context.Background(), store.Template{Name: "Other", Tags: []string{"web"}}); err != nil {
+	u := s.withUser(t, "alice", "correct horse")
+	if _, err := s.DB.CreateTemplate(context.Background(), u.ID, store.Template{Name: "Other", Tags: []string{"web"}}); err != nil {
 		t.Fatal(err)
 	}
 	b := browsertest.New(t)
@@ -69,7 +69,7 @@ func TestBrowserTemplates(t *testing.T) {
 		t.Fatalf("detail page of %q", got)
 	}
 	b.Screenshot("detail")
-	list, _ := s.DB.Templates(context.Background(), store.TemplateFilter{Query: "browser"})
+	list, _ := s.DB.Templates(context.Background(), u.ID, store.TemplateFilter{Query: "browser"})
 	if len(list) != 1 {
 		t.Fatalf("stored %d templates", len(list))
 	}
@@ -81,13 +81,15 @@ func TestBrowserTemplates(t *testing.T) {
 		t.Fatalf("stored scripts %q, files %+v, packages %+v", names, list[0].Files, list[0].Packages)
 	}
 
-	// Both templates are listed; ticking "demo" leaves only the new one.
+	// Both of alice's templates are listed, next to the built-ins; ticking
+	// "demo" leaves only the new one.
 	b.Run(
 		chromedp.Navigate(s.URL+"/templates"),
 		chromedp.WaitVisible(`[data-testid="template-results"]`),
 	)
-	if n := browsertest.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="template-card"]').length`)); n != 2 {
-		t.Fatalf("%d cards before filtering", n)
+	own := `[...document.querySelectorAll('[data-testid="template-card"]')].filter(c => !c.querySelector('[data-testid="template-origin"]')).length`
+	if n := browsertest.Get(b, chromedp.Evaluate[int](own)); n != 2 {
+		t.Fatalf("%d own cards before filtering", n)
 	}
 	b.Run(chromedp.Click(`[data-testid="tag-demo"]`))
 	b.WaitTrue(`document.querySelectorAll('[data-testid="template-card"]').length === 1`)

@@ -31,7 +31,8 @@ func (h *Handler) bucketList(c echo.Context) error {
 // showBuckets renders the page; failedID's forms show form (input and
 // errors), and create shows the create form's.
 func (h *Handler) showBuckets(c echo.Context, status int, failedID string, form, create views.BucketForm) error {
-	buckets, err := h.Templates.PackageBuckets(c.Request().Context())
+	u, _ := currentUser(c)
+	buckets, err := h.Templates.PackageBuckets(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -58,8 +59,9 @@ func (h *Handler) showBuckets(c echo.Context, status int, failedID string, form,
 }
 
 func (h *Handler) bucketCreate(c echo.Context) error {
+	u, _ := currentUser(c)
 	in := views.BucketForm{Name: c.FormValue("name"), Description: c.FormValue("description")}
-	b, err := h.Templates.CreatePackageBucket(c.Request().Context(), in.Name, in.Description)
+	b, err := h.Templates.CreatePackageBucket(c.Request().Context(), u.ID, in.Name, in.Description)
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		in.Errors = verr.Fields
@@ -73,9 +75,10 @@ func (h *Handler) bucketCreate(c echo.Context) error {
 }
 
 func (h *Handler) bucketRename(c echo.Context) error {
+	u, _ := currentUser(c)
 	id := c.Param("id")
 	in := views.BucketForm{Name: c.FormValue("name"), Description: c.FormValue("description"), Manager: string(store.ManagerApt)}
-	b, err := h.Templates.RenamePackageBucket(c.Request().Context(), id, in.Name, in.Description)
+	b, err := h.Templates.RenamePackageBucket(c.Request().Context(), u.ID, id, in.Name, in.Description)
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		in.Errors = verr.Fields
@@ -92,8 +95,9 @@ func (h *Handler) bucketRename(c echo.Context) error {
 // says what was added, what was already there and which lines were wrong.
 func (h *Handler) bucketImport(c echo.Context) error {
 	ctx := c.Request().Context()
+	u, _ := currentUser(c)
 	id := c.Param("id")
-	b, err := h.Templates.PackageBucket(ctx, id)
+	b, err := h.Templates.PackageBucket(ctx, u.ID, id)
 	if err != nil {
 		return err
 	}
@@ -104,7 +108,7 @@ func (h *Handler) bucketImport(c echo.Context) error {
 		in.Errors = map[string]string{"packages": "Pick a package manager: apt, npm, pip or custom."}
 		return h.showBuckets(c, formStatus(c), id, in, views.BucketForm{})
 	}
-	res, err := h.Templates.ImportBucketPackages(ctx, id, m, paste)
+	res, err := h.Templates.ImportBucketPackages(ctx, u.ID, id, m, paste)
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		in.Errors = verr.Fields
@@ -126,9 +130,10 @@ func (h *Handler) bucketImport(c echo.Context) error {
 }
 
 func (h *Handler) bucketRemovePackage(c echo.Context) error {
+	u, _ := currentUser(c)
 	id := c.Param("id")
 	name := c.FormValue("name")
-	err := h.Templates.RemoveBucketPackage(c.Request().Context(), id, store.PackageManager(c.FormValue("manager")), name)
+	err := h.Templates.RemoveBucketPackage(c.Request().Context(), u.ID, id, store.PackageManager(c.FormValue("manager")), name)
 	if err != nil {
 		return err
 	}
@@ -137,7 +142,8 @@ func (h *Handler) bucketRemovePackage(c echo.Context) error {
 }
 
 func (h *Handler) bucketDeleteConfirm(c echo.Context) error {
-	b, err := h.Templates.PackageBucket(c.Request().Context(), c.Param("id"))
+	u, _ := currentUser(c)
+	b, err := h.Templates.PackageBucket(c.Request().Context(), u.ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -153,11 +159,12 @@ func (h *Handler) bucketDeleteConfirm(c echo.Context) error {
 
 func (h *Handler) bucketDelete(c echo.Context) error {
 	ctx := c.Request().Context()
-	b, err := h.Templates.PackageBucket(ctx, c.Param("id"))
+	u, _ := currentUser(c)
+	b, err := h.Templates.PackageBucket(ctx, u.ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := h.Templates.DeletePackageBucket(ctx, b.ID); err != nil {
+	if err := h.Templates.DeletePackageBucket(ctx, u.ID, b.ID); err != nil {
 		return err
 	}
 	setFlash(c, "ok", fmt.Sprintf("Bucket %q deleted.", b.Name))

@@ -29,7 +29,7 @@ func (h *Handler) templateNew(c echo.Context) error {
 }
 
 func (h *Handler) templateEdit(c echo.Context) error {
-	t, err := h.Templates.Template(c.Request().Context(), c.Param("id"))
+	_, t, err := h.ownTemplate(c)
 	if err != nil {
 		return err
 	}
@@ -41,8 +41,9 @@ func (h *Handler) templateNewSubmit(c echo.Context) error {
 }
 
 func (h *Handler) templateEditSubmit(c echo.Context) error {
-	// Load first: a missing template is a 404, not a form error.
-	t, err := h.Templates.Template(c.Request().Context(), c.Param("id"))
+	// Load first: a missing template, or one that is not the user's, is a
+	// 404, not a form error.
+	_, t, err := h.ownTemplate(c)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,8 @@ func (h *Handler) templateEditSubmit(c echo.Context) error {
 // showTemplateForm renders the form with the bucket list; htmx requests
 // get only the form, which replaces itself.
 func (h *Handler) showTemplateForm(c echo.Context, status int, f views.TemplateForm) error {
-	buckets, err := h.Templates.PackageBuckets(c.Request().Context())
+	u, _ := currentUser(c)
+	buckets, err := h.Templates.PackageBuckets(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -116,12 +118,13 @@ func (h *Handler) submitTemplateForm(c echo.Context, base views.TemplateForm) er
 		return h.showTemplateForm(c, formStatus(c), f)
 	}
 
+	u, _ := currentUser(c)
 	var saved store.Template
 	if f.New {
-		saved, err = h.Templates.CreateTemplate(ctx, t)
+		saved, err = h.Templates.CreateTemplate(ctx, u.ID, t)
 	} else {
 		t.ID = f.ID
-		saved, err = h.Templates.UpdateTemplate(ctx, t)
+		saved, err = h.Templates.UpdateTemplate(ctx, u.ID, t)
 	}
 	if errors.As(err, &verr) {
 		f.Errors = verr.Fields
@@ -138,18 +141,20 @@ func (h *Handler) submitTemplateForm(c echo.Context, base views.TemplateForm) er
 	return seeOther(c, "/templates/"+saved.ID)
 }
 
-// copyBuckets merges the packages of the ticked buckets into the form's
-// package lists (a copy: later bucket edits do not reach the template).
+// copyBuckets merges the packages of the ticked buckets, the user's own,
+// into the form's package lists (a copy: later bucket edits do not reach
+// the template).
 func (h *Handler) copyBuckets(c echo.Context, f *views.TemplateForm, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	u, _ := currentUser(c)
 	pkgs, _ := formPackages(f)
 	before := len(pkgs)
 	for _, id := range ids {
-		b, err := h.Templates.PackageBucket(c.Request().Context(), id)
+		b, err := h.Templates.PackageBucket(c.Request().Context(), u.ID, id)
 		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted meanwhile: nothing to copy
+			continue // deleted meanwhile, or not the user's: nothing to copy
 		}
 		if err != nil {
 			return err

@@ -27,21 +27,69 @@ func signedIn(t *testing.T, opts ...testDeps) (*testServer, *client) {
 	return s, c
 }
 
+// userNamed is the account called name.
+func userNamed(t *testing.T, s *testServer, name string) store.User {
+	t.Helper()
+	u, err := s.DB.UserByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// mustCreate stores a template of alice's, the user signedIn signs in.
 func mustCreate(t *testing.T, s *testServer, tmpl store.Template) store.Template {
 	t.Helper()
-	out, err := s.DB.CreateTemplate(context.Background(), tmpl)
+	out, err := s.DB.CreateTemplate(context.Background(), userNamed(t, s, "alice").ID, tmpl)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
+// ownTemplates lists the user's own templates, without the built-ins and
+// what others share.
+func ownTemplates(t *testing.T, s *testServer, userID string, f store.TemplateFilter) []store.Template {
+	t.Helper()
+	all, err := s.DB.Templates(context.Background(), userID, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Template
+	for _, tm := range all {
+		if tm.Owner == userID {
+			out = append(out, tm)
+		}
+	}
+	return out
+}
+
+// ownCards are the cards of the viewer's own templates (no origin badge).
+func ownCards(doc *goquery.Document) *goquery.Selection {
+	return doc.Find(`[data-testid="template-card"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.Find(`[data-testid="template-origin"]`).Length() == 0
+	})
+}
+
+// cardNames names the cards of the viewer's own templates.
 func cardNames(doc *goquery.Document) []string {
 	var names []string
-	doc.Find(`[data-testid="template-card"]`).Each(func(_ int, s *goquery.Selection) {
+	ownCards(doc).Each(func(_ int, s *goquery.Selection) {
 		names = append(names, s.AttrOr("data-name", ""))
 	})
 	return names
+}
+
+// originOf maps each card's name to its origin badge ("" for own ones).
+func originOf(doc *goquery.Document) map[string]string {
+	out := map[string]string{}
+	doc.Find(`[data-testid="template-card"]`).Each(func(_ int, s *goquery.Selection) {
+		name := s.AttrOr("data-name", "")
+		if o := s.Find(`[data-testid="template-origin"]`).Text(); o != "" || out[name] == "" {
+			out[name] = o
+		}
+	})
+	return out
 }
 
 // fieldErrors maps data-field to message for every error shown in the form.
@@ -87,6 +135,15 @@ func TestTemplates_List(t *testing.T) {
 			if len(tt.want) == 0 && res.Doc.Find(`[data-testid="template-empty"]`).Length() != 1 {
 				t.Error("no empty-result message")
 			}
+			// The built-ins are listed for everyone, marked as such.
+			if tt.query == "" {
+				origins := originOf(res.Doc)
+				for _, name := range []string{"Debian base", "Static web server"} {
+					if origins[name] != "built-in" {
+						t.Errorf("built-in %s listed as %q", name, origins[name])
+					}
+				}
+			}
 		})
 	}
 
@@ -101,7 +158,7 @@ func TestTemplates_List(t *testing.T) {
 		t.Error("no clear link while filtering")
 	}
 	all := c.get("/templates")
-	card := all.Doc.Find(`[data-name="Docker host"]`)
+	card := ownCards(all.Doc).Filter(`[data-name="Docker host"]`)
 	if got := strings.Join(strings.Fields(card.Find(`[data-testid="template-counts"]`).Text()), " "); got != "2 scripts · 0 files · 0 packages" {
 		t.Errorf("counts = %q", got)
 	}
@@ -162,9 +219,10 @@ func TestTemplates_Create(t *testing.T) {
 	}
 
 	loc := location(t, c.post("/templates/new", validForm("My web")))
-	got, err := s.DB.Templates(context.Background(), store.TemplateFilter{})
-	if err != nil || len(got) != 1 {
-		t.Fatalf("templates = %v, %v", got, err)
+	alice := userNamed(t, s, "alice")
+	got := ownTemplates(t, s, alice.ID, store.TemplateFilter{})
+	if len(got) != 1 {
+		t.Fatalf("templates = %v", got)
 	}
 	tm := got[0]
 	if loc != "/templates/"+tm.ID {
@@ -172,7 +230,7 @@ func TestTemplates_Create(t *testing.T) {
 	}
 	swap := 0
 	want := store.Template{
-		ID: tm.ID, Name: "My web", Description: "A test", Tags: []string{"web", "test"}, Source: store.SourceCustom,
+		ID: tm.ID, Owner: alice.ID, OwnerName: "alice", Name: "My web", Description: "A test", Tags: []string{"web", "test"}, Source: store.SourceCustom,
 		OSTemplate: "debian-12-standard", Cores: 2, Memory: 1024, Swap: &swap, Disk: 8, Storage: "local-lvm", Bridge: "vmbr0",
 		Features: store.Features{Unprivileged: true, Nesting: true},
 		Scripts:  []store.Script{{Name: "10-first.sh", Content: "echo one", Enabled: true}, {Name: "20-second.sh", Content: "echo two"}},
@@ -284,7 +342,7 @@ func TestTemplates_Validation(t *testing.T) {
 			}
 		})
 	}
-	if list, _ := s.DB.Templates(context.Background(), store.TemplateFilter{}); len(list) != 1 {
+	if list := ownTemplates(t, s, userNamed(t, s, "alice").ID, store.TemplateFilter{}); len(list) != 1 {
 		t.Errorf("invalid forms stored templates: %d", len(list))
 	}
 
@@ -378,7 +436,7 @@ func TestTemplates_FormRows(t *testing.T) {
 	form.Set("scripts.2.content", "echo new")
 	form.Set("action", "save")
 	location(t, c.post("/templates/new", form))
-	list, _ := s.DB.Templates(context.Background(), store.TemplateFilter{})
+	list := ownTemplates(t, s, userNamed(t, s, "alice").ID, store.TemplateFilter{})
 	if len(list) != 1 {
 		t.Fatalf("%d templates", len(list))
 	}
@@ -396,9 +454,10 @@ func TestTemplates_FormRows(t *testing.T) {
 func TestTemplates_EditBucketsDelete(t *testing.T) {
 	s, c := signedIn(t)
 	ctx := context.Background()
+	uid := userNamed(t, s, "alice").ID
 	tm := mustCreate(t, s, store.Template{Name: "Editable", Tags: []string{"a"}, Packages: []store.Package{{Manager: store.ManagerApt, Name: "vim"}}})
-	b, _ := s.DB.CreatePackageBucket(ctx, "base", "")
-	if _, err := s.DB.ImportBucketPackages(ctx, b.ID, store.ManagerApt, "curl\nvim"); err != nil {
+	b, _ := s.DB.CreatePackageBucket(ctx, uid, "base", "")
+	if _, err := s.DB.ImportBucketPackages(ctx, uid, b.ID, store.ManagerApt, "curl\nvim"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -418,13 +477,13 @@ func TestTemplates_EditBucketsDelete(t *testing.T) {
 	if loc := location(t, c.post("/templates/"+tm.ID+"/edit", form)); loc != "/templates/"+tm.ID {
 		t.Errorf("redirect %s", loc)
 	}
-	got, _ := s.DB.Template(ctx, tm.ID)
+	got, _ := s.DB.Template(ctx, uid, tm.ID)
 	if got.Name != "Edited" || !reflect.DeepEqual(got.Tags, []string{"a", "b"}) || len(got.Packages) != 2 {
 		t.Errorf("after edit %+v", got)
 	}
 	// The copy does not follow later bucket edits.
-	_ = s.DB.RemoveBucketPackage(ctx, b.ID, store.ManagerApt, "curl")
-	if again, _ := s.DB.Template(ctx, tm.ID); len(again.Packages) != 2 {
+	_ = s.DB.RemoveBucketPackage(ctx, uid, b.ID, store.ManagerApt, "curl")
+	if again, _ := s.DB.Template(ctx, uid, tm.ID); len(again.Packages) != 2 {
 		t.Error("bucket edit changed the template")
 	}
 
@@ -437,13 +496,13 @@ func TestTemplates_EditBucketsDelete(t *testing.T) {
 	if action := confirm.Doc.Find(`[data-testid="confirm-delete"] form`).AttrOr("action", ""); action != "/templates/"+tm.ID+"/delete" {
 		t.Errorf("confirm form posts to %q", action)
 	}
-	if _, err := s.DB.Template(ctx, tm.ID); err != nil {
+	if _, err := s.DB.Template(ctx, uid, tm.ID); err != nil {
 		t.Fatal("GET of the confirm page deleted the template")
 	}
 	if loc := location(t, c.post("/templates/"+tm.ID+"/delete", nil)); loc != "/templates" {
 		t.Errorf("redirect %s", loc)
 	}
-	if _, err := s.DB.Template(ctx, tm.ID); err == nil {
+	if _, err := s.DB.Template(ctx, uid, tm.ID); err == nil {
 		t.Error("template still there")
 	}
 	expectStatus(t, c.post("/templates/"+tm.ID+"/delete", nil), http.StatusNotFound)
@@ -465,13 +524,23 @@ func (c *client) postFile(path, field, filename string, data []byte) *response {
 func TestTemplates_ExportImport(t *testing.T) {
 	s, c := signedIn(t)
 	ctx := context.Background()
-	if err := s.DB.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
+	uid := userNamed(t, s, "alice").ID
+	// A built-in exports like any template; importing it makes alice's own.
+	list, _ := s.DB.Templates(ctx, uid, store.TemplateFilter{Tags: []string{"docker"}})
+	if len(list) != 1 || list[0].Source != store.SourceBuiltin {
+		t.Fatalf("docker templates %+v", list)
 	}
-	list, _ := s.DB.Templates(ctx, store.TemplateFilter{Tags: []string{"docker"}})
-	orig := list[0]
+	builtin := list[0]
+	res := c.get("/templates/" + builtin.ID + "/export")
+	expectStatus(t, res, http.StatusOK)
+	c.get("/templates")
+	loc := location(t, c.postFile("/templates/import", "file", "x.json", []byte(res.Body)))
+	orig, err := s.DB.Template(ctx, uid, strings.TrimPrefix(loc, "/templates/"))
+	if err != nil || !orig.EditableBy(uid) || orig.Name != "Docker host" {
+		t.Fatalf("imported built-in %+v %v", orig, err)
+	}
 
-	res := c.get("/templates/" + orig.ID + "/export")
+	res = c.get("/templates/" + orig.ID + "/export")
 	expectStatus(t, res, http.StatusOK)
 	if cd := res.Header.Get("Content-Disposition"); cd != `attachment; filename="docker-host.corral-template.json"` {
 		t.Errorf("Content-Disposition %q", cd)
@@ -490,11 +559,11 @@ func TestTemplates_ExportImport(t *testing.T) {
 		t.Errorf("garbage message %q", got)
 	}
 
-	if err := s.DB.DeleteTemplate(ctx, orig.ID); err != nil {
+	if err := s.DB.DeleteTemplate(ctx, uid, orig.ID); err != nil {
 		t.Fatal(err)
 	}
-	loc := location(t, c.postFile("/templates/import", "file", "docker.json", data))
-	back, err := s.DB.Template(ctx, strings.TrimPrefix(loc, "/templates/"))
+	loc = location(t, c.postFile("/templates/import", "file", "docker.json", data))
+	back, err := s.DB.Template(ctx, uid, strings.TrimPrefix(loc, "/templates/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,8 +614,9 @@ func TestBuckets(t *testing.T) {
 		t.Error("no empty state")
 	}
 
+	uid := userNamed(t, s, "alice").ID
 	loc := location(t, c.post("/templates/buckets", url.Values{"name": {"base"}, "description": {"everyday"}}))
-	list, _ := s.DB.PackageBuckets(ctx)
+	list, _ := s.DB.PackageBuckets(ctx, uid)
 	if len(list) != 1 || loc != "/templates/buckets#bucket-"+list[0].ID {
 		t.Fatalf("buckets %+v, redirect %s", list, loc)
 	}
@@ -591,17 +661,17 @@ func TestBuckets(t *testing.T) {
 	expectStatus(t, res, http.StatusUnprocessableEntity)
 
 	location(t, c.post("/templates/buckets/"+id+"/remove", url.Values{"manager": {"apt"}, "name": {"wget"}}))
-	b, _ := s.DB.PackageBucket(ctx, id)
+	b, _ := s.DB.PackageBucket(ctx, uid, id)
 	if len(b.Packages) != 2 {
 		t.Errorf("after remove %+v", b.Packages)
 	}
 	expectStatus(t, c.post("/templates/buckets/"+id+"/remove", url.Values{"manager": {"apt"}, "name": {"wget"}}), http.StatusNotFound)
 
 	location(t, c.post("/templates/buckets/"+id, url.Values{"name": {"Base tools"}, "description": {"renamed"}}))
-	if b, _ := s.DB.PackageBucket(ctx, id); b.Name != "Base tools" {
+	if b, _ := s.DB.PackageBucket(ctx, uid, id); b.Name != "Base tools" {
 		t.Errorf("rename: %+v", b)
 	}
-	s.DB.CreatePackageBucket(ctx, "other", "")
+	s.DB.CreatePackageBucket(ctx, uid, "other", "")
 	res = c.post("/templates/buckets/"+id, url.Values{"name": {"OTHER"}})
 	expectStatus(t, res, http.StatusUnprocessableEntity)
 	if got := res.Doc.Find(`[data-testid="bucket-rename-form"] [data-field="name"]`).Text(); got != `A bucket named "OTHER" already exists` {
@@ -614,7 +684,64 @@ func TestBuckets(t *testing.T) {
 		t.Errorf("confirm page: %s", confirm.Doc.Find(`[data-testid="confirm-delete"]`).Text())
 	}
 	location(t, c.post("/templates/buckets/"+id+"/delete", nil))
-	if _, err := s.DB.PackageBucket(ctx, id); err == nil {
+	if _, err := s.DB.PackageBucket(ctx, uid, id); err == nil {
 		t.Error("bucket still there")
+	}
+}
+
+// TestTemplates_BuiltinsShareCopy: the built-ins are read-only for
+// everyone and copy into the user's own templates; the owner shares and
+// unshares a template of theirs from its page.
+func TestTemplates_BuiltinsShareCopy(t *testing.T) {
+	s, c := signedIn(t)
+	ctx := context.Background()
+	uid := userNamed(t, s, "alice").ID
+	const builtin = "/templates/builtin-docker-host"
+	res := c.get(builtin)
+	expectStatus(t, res, http.StatusOK)
+	if res.Doc.Find(`[data-testid="template-edit"], [data-testid="template-delete"], [data-testid="template-share-form"]`).Length() != 0 {
+		t.Error("a built-in offers to be changed")
+	}
+	if !strings.Contains(res.Doc.Find(`[data-testid="template-readonly"]`).Text(), "nobody can change it") {
+		t.Error("no read-only note on a built-in")
+	}
+	for _, path := range []string{"/edit", "/delete"} {
+		expectStatus(t, c.get(builtin+path), http.StatusNotFound)
+	}
+	expectStatus(t, c.post(builtin+"/edit", validForm("Docker host")), http.StatusNotFound)
+	expectStatus(t, c.post(builtin+"/delete", nil), http.StatusNotFound)
+	expectStatus(t, c.post(builtin+"/share", url.Values{"shared": {"1"}}), http.StatusNotFound)
+
+	// Like every state change, copy and share need the CSRF token.
+	for _, path := range []string{builtin + "/copy", builtin + "/share"} {
+		expectStatus(t, c.post(path, url.Values{"_csrf": {"forged"}}), http.StatusForbidden)
+	}
+	loc := location(t, c.post(builtin+"/copy", nil))
+	mine, err := s.DB.Template(ctx, uid, strings.TrimPrefix(loc, "/templates/"))
+	if err != nil || mine.Name != "Docker host" || !mine.EditableBy(uid) || mine.Source != store.SourceCustom || !mine.Features.Keyctl {
+		t.Fatalf("copy of the built-in: %+v %v", mine, err)
+	}
+	res = c.get(loc)
+	if !strings.Contains(res.Doc.Find(`[data-testid="flash"]`).Text(), `Copied "Docker host" to your templates`) ||
+		res.Doc.Find(`[data-testid="template-edit"]`).Length() != 1 || res.Doc.Find(`[data-testid="template-share"]`).Length() != 1 {
+		t.Errorf("own copy's page: %s", res.Doc.Find("main").Text())
+	}
+	// Duplicating one's own template gives "(copy)".
+	dup := location(t, c.post(loc+"/copy", nil))
+	if d, _ := s.DB.Template(ctx, uid, strings.TrimPrefix(dup, "/templates/")); d.Name != "Docker host (copy)" {
+		t.Errorf("duplicate named %q", d.Name)
+	}
+
+	location(t, c.post(loc+"/share", url.Values{"shared": {"1"}}))
+	if got, _ := s.DB.Template(ctx, uid, mine.ID); !got.Shared {
+		t.Fatal("not shared")
+	}
+	res = c.get(loc)
+	if res.Doc.Find(`[data-testid="template-unshare"]`).Length() != 1 || strings.TrimSpace(res.Doc.Find(`[data-testid="template-origin"]`).Text()) != "shared" {
+		t.Error("a shared template's page does not say so")
+	}
+	location(t, c.post(loc+"/share", url.Values{"shared": {"0"}}))
+	if got, _ := s.DB.Template(ctx, uid, mine.ID); got.Shared {
+		t.Fatal("still shared")
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strconv"
@@ -28,9 +29,25 @@ var managerHints = map[store.PackageManager]string{
 	store.ManagerCustom: "name|check command|install command — install runs when the check fails.",
 }
 
-func templateCard(t store.Template) views.TemplateCard {
+// templateOrigin says whose a template is, as userID sees it: "" for their
+// own private one, "shared" for their own shared one, "shared by NAME" for
+// another account's, "built-in" for a starter.
+func templateOrigin(t store.Template, userID string) string {
+	switch {
+	case t.Owner == "":
+		return "built-in"
+	case t.Owner != userID:
+		return "shared by " + cmp.Or(t.OwnerName, "another account")
+	case t.Shared:
+		return "shared"
+	}
+	return ""
+}
+
+func templateCard(t store.Template, userID string) views.TemplateCard {
 	return views.TemplateCard{
 		ID: t.ID, Name: t.Name, Description: t.Description, Source: string(t.Source), Tags: t.Tags,
+		Origin:    templateOrigin(t, userID),
 		Resources: fmt.Sprintf("%s · %s RAM · %s disk", coresText(t.Cores), mibText(t.Memory), gibText(t.Disk)),
 		Scripts:   len(t.Scripts), Files: len(t.Files), Packages: len(t.Packages),
 	}
@@ -71,7 +88,7 @@ func orDefault(s string) string {
 	return s
 }
 
-func templateDetail(csrf string, t store.Template) views.TemplateDetail {
+func templateDetail(csrf string, t store.Template, userID string) views.TemplateDetail {
 	swap := "default"
 	if t.Swap != nil {
 		swap = mibText(*t.Swap)
@@ -81,6 +98,7 @@ func templateDetail(csrf string, t store.Template) views.TemplateDetail {
 	}
 	v := views.TemplateDetail{
 		CSRF: csrf, ID: t.ID, Name: t.Name, Description: t.Description, Source: string(t.Source), Path: t.Path, Tags: t.Tags,
+		Origin: templateOrigin(t, userID), Editable: t.EditableBy(userID), Shared: t.Shared,
 		Config: []views.KeyValue{
 			{Key: "OS template", Value: orDefault(t.OSTemplate)},
 			{Key: "CPU", Value: coresText(t.Cores)},

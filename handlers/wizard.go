@@ -77,7 +77,7 @@ func (h *Handler) wizardResolve(c echo.Context, s wizardState) (*wizardReq, erro
 	}
 	s.NodeID = r.node.ID
 	if s.Template != "" && s.Template != scratchTemplate {
-		t, err := h.Templates.Template(ctx, s.Template)
+		t, err := h.Templates.Template(ctx, u.ID, s.Template)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.Template, s.Filled = "", ""

@@ -39,7 +39,7 @@ func TestBrowserWizard(t *testing.T) {
 	go func() { defer close(done); runner.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	tm, err := e.DB.CreateTemplate(context.Background(), store.Template{
+	tm, err := e.DB.CreateTemplate(context.Background(), e.user.ID, store.Template{
 		Name: "Hello", Description: "Two scripts and a file", OSTemplate: "debian-12-standard",
 		Cores: 1, Memory: 512, Disk: 4, Features: store.Features{Unprivileged: true},
 		Packages: []store.Package{{Manager: store.ManagerApt, Name: "curl"}, {Manager: store.ManagerApt, Name: "vim"}},

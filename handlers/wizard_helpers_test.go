@@ -46,6 +46,12 @@ func (r *wizardRecorder) Subscribe(string) (<-chan []exec.LogEntry, func()) {
 }
 func (r *wizardRecorder) Retry(context.Context, string, string) error  { return store.ErrNotFound }
 func (r *wizardRecorder) Delete(context.Context, string, string) error { return store.ErrNotFound }
+func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]exec.ScriptChange, error) {
+	return nil, store.ErrNotFound
+}
+func (r *wizardRecorder) RetryWithTemplate(context.Context, string, string, string) error {
+	return store.ErrNotFound
+}
 
 func (r *wizardRecorder) count() int {
 	r.mu.Lock()
@@ -93,7 +99,7 @@ func newWizardEnvWith(t *testing.T, sim *pvesim.Sim, opts ...testDeps) *wizardEn
 	s := newTestServer(t, append([]testDeps{base}, opts...)...)
 	u := s.withUser(t, "alice", "correct horse")
 	n := s.addSimNode(t, sim, u.ID, "pve1", "pve1")
-	tmpl, err := s.DB.CreateTemplate(context.Background(), wizardTemplate("Web stack", "debian-12-standard"))
+	tmpl, err := s.DB.CreateTemplate(context.Background(), u.ID, wizardTemplate("Web stack", "debian-12-standard"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,12 @@ func TestWizard_WalkThrough(t *testing.T) {
 	e := newWizardEnv(t)
 	res := e.c.get("/containers/new")
 	wizardAt(t, res, "template")
-	if n := res.Doc.Find(`[data-testid="template-choice"]`).Length(); n != 2 {
-		t.Fatalf("%d template choices, want scratch + 1", n)
+	// Scratch, the user's own template and the three built-ins.
+	if n := res.Doc.Find(`[data-testid="template-choice"]`).Length(); n != 5 {
+		t.Fatalf("%d template choices, want scratch + 1 + 3 built-ins", n)
+	}
+	if n := res.Doc.Find(`[data-testid="template-origin"]:contains("built-in")`).Length(); n != 3 {
+		t.Fatalf("%d choices marked built-in", n)
 	}
 	res = e.step(t, res, wizardGo("configure"))
 	expectStatus(t, res, http.StatusUnprocessableEntity)
@@ -163,7 +167,7 @@ func TestWizard_WalkThrough(t *testing.T) {
 // choosing another template fills the later steps from it again.
 func TestWizard_BackKeepsAndTemplateRefills(t *testing.T) {
 	e := newWizardEnv(t)
-	other, err := e.DB.CreateTemplate(context.Background(), store.Template{Name: "Tiny", OSTemplate: "ubuntu-24.04-standard", Cores: 4, Memory: 256})
+	other, err := e.DB.CreateTemplate(context.Background(), e.user.ID, store.Template{Name: "Tiny", OSTemplate: "ubuntu-24.04-standard", Cores: 4, Memory: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +338,7 @@ func TestWizard_PlanChangedSinceReview(t *testing.T) {
 	wizardAt(t, res, "review")
 	tm := e.tmpl
 	tm.Files[0].Content = "changed\n"
-	if _, err := e.DB.UpdateTemplate(context.Background(), tm); err != nil {
+	if _, err := e.DB.UpdateTemplate(context.Background(), e.user.ID, tm); err != nil {
 		t.Fatal(err)
 	}
 	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
@@ -375,7 +379,7 @@ func TestWizard_HTMX(t *testing.T) {
 // offers the catalogue, follows the download and then chooses it.
 func TestWizard_DownloadOSTemplate(t *testing.T) {
 	e := newWizardEnvWith(t, slowSim(t))
-	tm, err := e.DB.CreateTemplate(context.Background(), wizardTemplate("Trixie", "debian-13-standard"))
+	tm, err := e.DB.CreateTemplate(context.Background(), e.user.ID, wizardTemplate("Trixie", "debian-13-standard"))
 	if err != nil {
 		t.Fatal(err)
 	}

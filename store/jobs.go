@@ -23,22 +23,26 @@ const (
 // Job is a container creation job. Plan is the creation plan as the
 // pipeline encoded it (opaque here, so the store does not depend on exec).
 type Job struct {
-	ID          string
-	UserID      string
-	NodeID      string
-	VMID        int
-	Hostname    string
-	ContainerID string
-	State       string
-	Step        string   // key of the step running or last run
-	Done        []string // keys of completed steps, in order
-	Attempts    int
-	CreateUPID  string // the create task, so a restart waits for it instead of creating twice
-	Error       *JobError
-	Services    []JobService
-	Plan        []byte
-	Created     time.Time
-	Updated     time.Time
+	ID       string
+	UserID   string
+	NodeID   string
+	VMID     int
+	Hostname string
+	// TemplateID and TemplateName name the template the plan was made
+	// from ("" from scratch); CreateJob records them on the container too.
+	TemplateID   string
+	TemplateName string
+	ContainerID  string
+	State        string
+	Step         string   // key of the step running or last run
+	Done         []string // keys of completed steps, in order
+	Attempts     int
+	CreateUPID   string // the create task, so a restart waits for it instead of creating twice
+	Error        *JobError
+	Services     []JobService
+	Plan         []byte
+	Created      time.Time
+	Updated      time.Time
 }
 
 // JobError is why a job stopped: the step, the command and its exit code,
@@ -63,28 +67,30 @@ type JobService struct {
 }
 
 type jobRecord struct {
-	V           int          `json:"v"`
-	ID          string       `json:"id"`
-	NodeID      string       `json:"node_id"`
-	VMID        int          `json:"vmid"`
-	Hostname    string       `json:"hostname"`
-	ContainerID string       `json:"ct_id,omitempty"`
-	State       string       `json:"state"`
-	Step        string       `json:"step,omitempty"`
-	Done        []string     `json:"done,omitempty"`
-	Attempts    int          `json:"attempts"`
-	CreateUPID  string       `json:"create_upid,omitempty"`
-	Error       *JobError    `json:"error,omitempty"`
-	Services    []JobService `json:"services,omitempty"`
-	Plan        []byte       `json:"plan"`
-	Created     time.Time    `json:"created"`
-	Updated     time.Time    `json:"updated"`
+	V            int          `json:"v"`
+	ID           string       `json:"id"`
+	NodeID       string       `json:"node_id"`
+	VMID         int          `json:"vmid"`
+	Hostname     string       `json:"hostname"`
+	TemplateID   string       `json:"template_id,omitempty"`
+	TemplateName string       `json:"template_name,omitempty"`
+	ContainerID  string       `json:"ct_id,omitempty"`
+	State        string       `json:"state"`
+	Step         string       `json:"step,omitempty"`
+	Done         []string     `json:"done,omitempty"`
+	Attempts     int          `json:"attempts"`
+	CreateUPID   string       `json:"create_upid,omitempty"`
+	Error        *JobError    `json:"error,omitempty"`
+	Services     []JobService `json:"services,omitempty"`
+	Plan         []byte       `json:"plan"`
+	Created      time.Time    `json:"created"`
+	Updated      time.Time    `json:"updated"`
 }
 
 func (r jobRecord) job(userID string) Job {
 	return Job{
 		ID: r.ID, UserID: userID, NodeID: r.NodeID, VMID: r.VMID, Hostname: r.Hostname,
-		ContainerID: r.ContainerID, State: r.State, Step: r.Step, Done: r.Done, Attempts: r.Attempts,
+		TemplateID: r.TemplateID, TemplateName: r.TemplateName, ContainerID: r.ContainerID, State: r.State, Step: r.Step, Done: r.Done, Attempts: r.Attempts,
 		CreateUPID: r.CreateUPID, Error: r.Error, Services: r.Services, Plan: r.Plan,
 		Created: r.Created, Updated: r.Updated,
 	}
@@ -112,13 +118,15 @@ func lifecycleFor(state string) string {
 }
 
 // CreateJob stores a new queued job together with its container record
-// (lifecycle creating), linked both ways, in one transaction. j needs
-// UserID, NodeID (one of the user's nodes), VMID and Plan.
+// (lifecycle creating, with the job's template id and name), linked both
+// ways, in one transaction. j needs UserID, NodeID (one of the user's
+// nodes), VMID and Plan.
 func (db *DB) CreateJob(ctx context.Context, j Job) (Job, Container, error) {
 	now := db.now().UTC()
 	j.ID, j.State, j.Created, j.Updated = newID(), JobQueued, now, now
 	c := Container{
 		UserID: j.UserID, NodeID: j.NodeID, VMID: j.VMID, Hostname: j.Hostname,
+		TemplateID: j.TemplateID, TemplateName: j.TemplateName,
 		Lifecycle: LifecycleCreating, JobID: j.ID,
 	}
 	if err := validateContainer(&c); err != nil {
@@ -131,6 +139,7 @@ func (db *DB) CreateJob(ctx context.Context, j Job) (Job, Container, error) {
 	crec.fill(c)
 	j.ContainerID = crec.ID
 	rec := jobRecord{V: recordVersion, ID: j.ID, NodeID: j.NodeID, VMID: j.VMID, Hostname: j.Hostname,
+		TemplateID: j.TemplateID, TemplateName: j.TemplateName,
 		ContainerID: j.ContainerID, Plan: j.Plan, Created: now, Updated: now}
 	rec.fill(j)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {

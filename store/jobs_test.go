@@ -11,12 +11,20 @@ func TestDB_Jobs(t *testing.T) {
 	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
 	n := mustNode(t, db, alice.ID, "n1")
 
-	j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 120, Hostname: "web", Plan: []byte(`{"x":1}`)})
+	j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 120, Hostname: "web", Plan: []byte(`{"x":1}`),
+		TemplateID: "tmpl-1", TemplateName: "Web server"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if j.ID == "" || j.State != JobQueued || j.ContainerID != c.ID || c.JobID != j.ID || c.Lifecycle != LifecycleCreating {
 		t.Fatalf("job %+v container %+v", j, c)
+	}
+	// The container records the template it is made from (issue 14, bug 5).
+	if cs, _ := db.Containers(ctx, alice.ID); len(cs) != 1 || cs[0].TemplateID != "tmpl-1" || cs[0].TemplateName != "Web server" {
+		t.Fatalf("container's template: %+v", cs)
+	}
+	if got, _ := db.Job(ctx, alice.ID, j.ID); got.TemplateID != "tmpl-1" || got.TemplateName != "Web server" {
+		t.Fatalf("job's template: %+v", got)
 	}
 	if _, _, err := db.CreateJob(ctx, Job{UserID: bob.ID, NodeID: n.ID, VMID: 121, Plan: []byte("{}")}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("job on another user's node: %v", err)

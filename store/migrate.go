@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the schema this binary writes. It is stored in the meta
 // bucket under metaSchema; a file with a higher number is refused.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	metaSchema   = []byte("schema")
@@ -29,6 +29,8 @@ func migrations() []func(tx *bolt.Tx) error {
 	return []func(tx *bolt.Tx) error{
 		// 0 → 1: the initial layout; buckets alone are enough.
 		func(*bolt.Tx) error { return nil },
+		// 1 → 2: templates and package buckets belong to one account.
+		migrateOwnTemplates,
 	}
 }
 

@@ -7,8 +7,19 @@ import "time"
 //
 // Containers copy what they need from a template when they are created, so
 // editing or deleting a template never changes containers built from it.
+//
+// A template belongs to one account (Owner). Its owner may mark it Shared:
+// every account then reads and copies it, and only the owner changes it.
+// The built-in starters belong to nobody and are read-only for everyone.
 type Template struct {
-	ID          string         `json:"id"`
+	ID string `json:"id"`
+	// Owner is the id of the account the template belongs to; "" for a
+	// built-in. Not stored in the record: the user's bucket says it.
+	Owner string `json:"-"`
+	// OwnerName is the owner's username, filled in when read.
+	OwnerName string `json:"-"`
+	// Shared lets every account read and copy the template.
+	Shared      bool           `json:"shared,omitempty"`
 	Name        string         `json:"name"`
 	Description string         `json:"description,omitempty"`
 	Tags        []string       `json:"tags,omitempty"`
@@ -116,6 +127,12 @@ type Package struct {
 
 // Key identifies a package for de-duplication.
 func (p Package) Key() string { return string(p.Manager) + "\x00" + p.Name }
+
+// EditableBy reports whether userID may change or delete the template: only
+// its owner, and nobody a built-in.
+func (t Template) EditableBy(userID string) bool {
+	return userID != "" && t.Owner == userID
+}
 
 // HasTag reports whether the template carries tag as a whole tag.
 func (t Template) HasTag(tag string) bool {

@@ -1,49 +1,40 @@
 package store
 
-import (
-	"context"
-	"fmt"
+import "strings"
 
-	bolt "go.etcd.io/bbolt"
-)
+// The built-in starters are not stored: every account reads them from here,
+// and nobody can change or delete them. "Copy to my templates" gives an
+// account its own editable copy (CopyTemplate).
 
-// metaTemplatesSeeded marks, in the meta bucket, that the built-in
-// templates were created once; a user who deletes them keeps them deleted.
-var metaTemplatesSeeded = []byte("templates_seeded")
+// builtinIDPrefix starts every built-in's id. Stored ids are 22 random
+// characters, so no stored id equals a built-in's.
+const builtinIDPrefix = "builtin-"
 
-// SeedTemplates creates the built-in templates the first time it runs on a
-// database, so the wizard is useful from the start. Later calls do nothing,
-// even if the user has since deleted or renamed the built-ins. A user
-// template that already holds a built-in's name is left alone.
-func (db *DB) SeedTemplates(ctx context.Context) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket([]byte(bucketMeta))
-		if meta.Get(metaTemplatesSeeded) != nil {
-			return nil
-		}
-		for _, t := range BuiltinTemplates() {
-			id, err := templateIDByName(tx, t.Name, "")
-			if err != nil {
-				return err
-			}
-			if id != "" {
-				continue
-			}
-			if _, err := db.createTemplate(tx, t); err != nil {
-				return fmt.Errorf("built-in %q: %w", t.Name, err)
-			}
-		}
-		return meta.Put(metaTemplatesSeeded, []byte(db.now().UTC().Format("2006-01-02T15:04:05Z")))
-	})
-	if err != nil {
-		return fmt.Errorf("store: seed templates: %w", err)
+// builtinTemplate returns the built-in whose id is id.
+func builtinTemplate(id string) (Template, bool) {
+	if !strings.HasPrefix(id, builtinIDPrefix) {
+		return Template{}, false
 	}
-	return nil
+	for _, t := range BuiltinTemplates() {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Template{}, false
 }
 
-// BuiltinTemplates returns the templates Corral ships with, freshly built so
-// callers may change them.
+// BuiltinTemplates returns the templates Corral ships with, normalized and
+// with their fixed ids, freshly built so callers may change them.
 func BuiltinTemplates() []Template {
+	list := builtinRecipes()
+	for i := range list {
+		list[i].Normalize()
+		list[i].ID = builtinIDPrefix + fileSlug(list[i].Name)
+	}
+	return list
+}
+
+func builtinRecipes() []Template {
 	swap := 512
 	return []Template{
 		{

@@ -1,18 +1,25 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Templates are shared by every user of one Corral (a home lab), so they
-// live in one top-level bucket, keyed by id. Names are unique regardless of
-// letter case; with a handful of templates a scan inside the write
-// transaction is simpler than an index and just as atomic.
+// Templates belong to one account, like nodes: each user's templates live in
+// a bucket of their own under "templates", keyed by id, and every method
+// takes the user. A user reads their own templates, the built-ins and the
+// templates other accounts share; a user changes only their own. Another
+// account's unshared template is ErrNotFound, exactly like a missing one.
+// Names are unique per account in any letter case; with a handful of
+// templates a scan inside the write transaction is simpler than an index and
+// just as atomic.
 
 type templateRecord struct {
 	V int `json:"v"`
@@ -39,12 +46,13 @@ func (f TemplateFilter) match(t Template) bool {
 	return true
 }
 
-// Template returns one template.
-func (db *DB) Template(ctx context.Context, id string) (Template, error) {
+// Template returns a template the user may read: their own, a built-in, or
+// one another account shares.
+func (db *DB) Template(ctx context.Context, userID, id string) (Template, error) {
 	var t Template
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		t, err = getTemplate(tx, id)
+		t, err = visibleTemplate(tx, userID, id)
 		return err
 	})
 	if err != nil {
@@ -53,11 +61,13 @@ func (db *DB) Template(ctx context.Context, id string) (Template, error) {
 	return t, nil
 }
 
-// Templates returns the templates passing f, ordered by name.
-func (db *DB) Templates(ctx context.Context, f TemplateFilter) ([]Template, error) {
+// Templates returns the templates the user may read that pass f, ordered by
+// name; of equal names the user's own come first, then shared ones, then
+// built-ins.
+func (db *DB) Templates(ctx context.Context, userID string, f TemplateFilter) ([]Template, error) {
 	var out []Template
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		all, err := allTemplates(ctx, tx)
+		all, err := visibleTemplates(ctx, tx, userID)
 		for _, t := range all {
 			if f.match(t) {
 				out = append(out, t)
@@ -71,36 +81,34 @@ func (db *DB) Templates(ctx context.Context, f TemplateFilter) ([]Template, erro
 	return out, nil
 }
 
-// TemplateTags returns every tag used by any template, sorted.
-func (db *DB) TemplateTags(ctx context.Context) ([]string, error) {
-	seen := map[string]bool{}
+// TemplateTags returns every tag of the templates the user may read, sorted.
+func (db *DB) TemplateTags(ctx context.Context, userID string) ([]string, error) {
+	var tags []string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		all, err := allTemplates(ctx, tx)
+		all, err := visibleTemplates(ctx, tx, userID)
 		for _, t := range all {
-			for _, tag := range t.Tags {
-				seen[tag] = true
-			}
+			tags = append(tags, t.Tags...)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: template tags: %w", err)
 	}
-	tags := make([]string, 0, len(seen))
-	for tag := range seen {
-		tags = append(tags, tag)
-	}
-	sort.Strings(tags)
-	return tags, nil
+	slices.Sort(tags)
+	return slices.Compact(tags), nil
 }
 
-// CreateTemplate validates t and stores it under a new id. It fails with a
-// *ValidationError (which wraps ErrInvalid, and ErrConflict when the name
-// is taken). An empty Source becomes SourceCustom.
-func (db *DB) CreateTemplate(ctx context.Context, t Template) (Template, error) {
+// CreateTemplate validates t and stores it as the user's under a new id. It
+// fails with a *ValidationError (which wraps ErrInvalid, and ErrConflict when
+// the user already has a template of that name). An empty Source, or
+// SourceBuiltin, becomes SourceCustom: only code makes built-ins.
+func (db *DB) CreateTemplate(ctx context.Context, userID string, t Template) (Template, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		var err error
-		t, err = db.createTemplate(tx, t)
+		b, owner, err := ownTemplateBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+		t, err = db.createTemplate(b, owner, t)
 		return err
 	})
 	if err != nil {
@@ -109,17 +117,19 @@ func (db *DB) CreateTemplate(ctx context.Context, t Template) (Template, error) 
 	return t, nil
 }
 
-// UpdateTemplate replaces the template t.ID with t, keeping its id,
-// creation time, source and import path. Containers made from it are not
-// touched: they copied what they needed when they were created.
-func (db *DB) UpdateTemplate(ctx context.Context, t Template) (Template, error) {
+// UpdateTemplate replaces the user's template t.ID with t, keeping its id,
+// creation time, source, import path and shared flag. Only the owner may:
+// a built-in or another account's template is ErrNotFound. Containers and
+// jobs made from it are not touched: they copied what they needed.
+func (db *DB) UpdateTemplate(ctx context.Context, userID string, t Template) (Template, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		old, err := getTemplate(tx, t.ID)
+		old, err := ownTemplate(tx, userID, t.ID)
 		if err != nil {
 			return err
 		}
-		t.Source, t.Path, t.Created = old.Source, old.Path, old.Created
-		return db.saveTemplate(tx, &t)
+		t.Source, t.Path, t.Created, t.Shared = old.Source, old.Path, old.Created, old.Shared
+		t.Owner, t.OwnerName = old.Owner, old.OwnerName
+		return db.saveTemplate(userBucket(tx, bucketTemplates, userID), &t)
 	})
 	if err != nil {
 		return Template{}, fmt.Errorf("store: update template %s: %w", t.ID, err)
@@ -127,27 +137,32 @@ func (db *DB) UpdateTemplate(ctx context.Context, t Template) (Template, error) 
 	return t, nil
 }
 
-// UpsertTemplateByName creates t, or replaces the template of the same name
-// (any letter case) keeping its id and creation time. Filesystem import uses
-// it so that importing a directory twice yields the same state. created
-// reports whether a new template was made.
-func (db *DB) UpsertTemplateByName(ctx context.Context, t Template) (out Template, created bool, err error) {
+// UpsertTemplateByName creates t as the user's, or replaces the user's
+// template of the same name (any letter case) keeping its id, creation time
+// and shared flag. Filesystem import uses it so that importing a directory
+// twice yields the same state. created reports whether a new template was
+// made.
+func (db *DB) UpsertTemplateByName(ctx context.Context, userID string, t Template) (out Template, created bool, err error) {
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		id, err := templateIDByName(tx, strings.TrimSpace(t.Name), "")
+		b, owner, err := ownTemplateBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+		id, err := templateIDByName(b, strings.TrimSpace(t.Name), "")
 		if err != nil {
 			return err
 		}
 		if id == "" {
 			created = true
-			out, err = db.createTemplate(tx, t)
+			out, err = db.createTemplate(b, owner, t)
 			return err
 		}
-		old, err := getTemplate(tx, id)
+		old, err := ownTemplate(tx, userID, id)
 		if err != nil {
 			return err
 		}
-		t.ID, t.Created = old.ID, old.Created
-		if err := db.saveTemplate(tx, &t); err != nil {
+		t.ID, t.Created, t.Shared, t.Owner, t.OwnerName = old.ID, old.Created, old.Shared, old.Owner, old.OwnerName
+		if err := db.saveTemplate(b, &t); err != nil {
 			return err
 		}
 		out = t
@@ -159,14 +174,14 @@ func (db *DB) UpsertTemplateByName(ctx context.Context, t Template) (out Templat
 	return out, created, nil
 }
 
-// DeleteTemplate removes a template. Containers made from it keep working.
-func (db *DB) DeleteTemplate(ctx context.Context, id string) error {
+// DeleteTemplate removes one of the user's templates; anything else is
+// ErrNotFound. Containers and jobs made from it keep working.
+func (db *DB) DeleteTemplate(ctx context.Context, userID, id string) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketTemplates))
-		if b.Get([]byte(id)) == nil {
-			return ErrNotFound
+		if _, err := ownTemplate(tx, userID, id); err != nil {
+			return err
 		}
-		return b.Delete([]byte(id))
+		return userBucket(tx, bucketTemplates, userID).Delete([]byte(id))
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete template %s: %w", id, err)
@@ -174,26 +189,102 @@ func (db *DB) DeleteTemplate(ctx context.Context, id string) error {
 	return nil
 }
 
-// createTemplate stores t under a new id inside tx.
-func (db *DB) createTemplate(tx *bolt.Tx, t Template) (Template, error) {
+// ShareTemplate marks one of the user's templates shared (every account may
+// read and copy it) or private again; anything but the user's own is
+// ErrNotFound.
+func (db *DB) ShareTemplate(ctx context.Context, userID, id string, shared bool) (Template, error) {
+	var t Template
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		if t, err = ownTemplate(tx, userID, id); err != nil {
+			return err
+		}
+		t.Shared = shared
+		return db.saveTemplate(userBucket(tx, bucketTemplates, userID), &t)
+	})
+	if err != nil {
+		return Template{}, fmt.Errorf("store: share template %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// CopyTemplate stores, as the user's own, a copy of a template the user may
+// read (a built-in, a shared one, or their own). The copy is private and
+// custom, and named like the original unless the user already has that
+// name; then "NAME (copy)", "NAME (copy 2)", ...
+func (db *DB) CopyTemplate(ctx context.Context, userID, id string) (Template, error) {
+	var t Template
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		src, err := visibleTemplate(tx, userID, id)
+		if err != nil {
+			return err
+		}
+		b, owner, err := ownTemplateBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+		src.Name, err = freeCopyName(b, src.Name)
+		if err != nil {
+			return err
+		}
+		src.Source, src.Path, src.Shared = SourceCustom, "", false
+		t, err = db.createTemplate(b, owner, src)
+		return err
+	})
+	if err != nil {
+		return Template{}, fmt.Errorf("store: copy template %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// freeCopyName is name, or the first of "name (copy)", "name (copy 2)", ...
+// that the user's bucket b does not hold yet, cut to fit MaxTemplateName.
+func freeCopyName(b *bolt.Bucket, name string) (string, error) {
+	for i := 1; ; i++ {
+		candidate := name
+		if i > 1 {
+			suffix := " (copy)"
+			if i > 2 {
+				suffix = fmt.Sprintf(" (copy %d)", i-1)
+			}
+			candidate = truncateRunes(name, MaxTemplateName-utf8.RuneCountInString(suffix)) + suffix
+		}
+		id, err := templateIDByName(b, candidate, "")
+		if err != nil || id == "" {
+			return candidate, err
+		}
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// createTemplate stores t in the owner's bucket b under a new id.
+func (db *DB) createTemplate(b *bolt.Bucket, owner userRecord, t Template) (Template, error) {
 	t.ID = newID()
+	t.Owner, t.OwnerName = owner.ID, owner.Username
 	t.Created = db.now().UTC()
-	if t.Source == "" {
+	if t.Source == "" || t.Source == SourceBuiltin {
 		t.Source = SourceCustom
 	}
-	if err := db.saveTemplate(tx, &t); err != nil {
+	if err := db.saveTemplate(b, &t); err != nil {
 		return Template{}, err
 	}
 	return t, nil
 }
 
-// saveTemplate normalizes, validates, checks the name is free and writes t.
-func (db *DB) saveTemplate(tx *bolt.Tx, t *Template) error {
+// saveTemplate normalizes, validates, checks the name is free in the user's
+// bucket b and writes t there.
+func (db *DB) saveTemplate(b *bolt.Bucket, t *Template) error {
 	t.Normalize()
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	other, err := templateIDByName(tx, t.Name, t.ID)
+	other, err := templateIDByName(b, t.Name, t.ID)
 	if err != nil {
 		return err
 	}
@@ -201,50 +292,138 @@ func (db *DB) saveTemplate(tx *bolt.Tx, t *Template) error {
 		return conflictError("name", "A template named %q already exists", t.Name)
 	}
 	t.Updated = db.now().UTC()
-	return put(tx.Bucket([]byte(bucketTemplates)), []byte(t.ID), templateRecord{V: recordVersion, Template: *t})
+	return put(b, []byte(t.ID), templateRecord{V: recordVersion, Template: *t})
 }
 
-func getTemplate(tx *bolt.Tx, id string) (Template, error) {
-	data := tx.Bucket([]byte(bucketTemplates)).Get([]byte(id))
-	if data == nil {
-		return Template{}, ErrNotFound
+// ownTemplateBucket returns the user's template bucket, creating it, and
+// the user, who must exist.
+func ownTemplateBucket(tx *bolt.Tx, userID string) (*bolt.Bucket, userRecord, error) {
+	u, err := userByID(tx, userID)
+	if err != nil {
+		return nil, u, fmt.Errorf("user %q: %w", userID, err)
 	}
-	var rec templateRecord
-	if err := decode(data, &rec); err != nil {
+	b, err := createUserBucket(tx, bucketTemplates, userID)
+	return b, u, err
+}
+
+// ownTemplate reads one of the user's own templates.
+func ownTemplate(tx *bolt.Tx, userID, id string) (Template, error) {
+	rec, err := ownedRecord[templateRecord](tx, bucketTemplates, userID, id)
+	if err != nil {
 		return Template{}, err
 	}
-	return rec.Template, nil
+	t := rec.Template
+	t.Owner = userID
+	t.OwnerName = usernameOf(tx, userID)
+	return t, nil
 }
 
-// allTemplates decodes every template, ordered by name in any letter case.
-func allTemplates(ctx context.Context, tx *bolt.Tx) ([]Template, error) {
-	var out []Template
-	err := tx.Bucket([]byte(bucketTemplates)).ForEach(func(_, v []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
+// visibleTemplate reads a template the user may read: a built-in, their
+// own, or another account's shared one.
+func visibleTemplate(tx *bolt.Tx, userID, id string) (Template, error) {
+	if t, ok := builtinTemplate(id); ok {
+		return t, nil
+	}
+	if userID == "" || id == "" {
+		return Template{}, ErrNotFound
+	}
+	if t, err := ownTemplate(tx, userID, id); !errors.Is(err, ErrNotFound) {
+		return t, err
+	}
+	var found *Template
+	err := forEachTemplateOwner(tx, func(owner string, b *bolt.Bucket) error {
+		v := b.Get([]byte(id))
+		if found != nil || owner == userID || v == nil {
+			return nil
 		}
 		var rec templateRecord
 		if err := decode(v, &rec); err != nil {
 			return err
 		}
-		out = append(out, rec.Template)
+		if rec.Shared {
+			t := rec.Template
+			t.Owner, t.OwnerName = owner, usernameOf(tx, owner)
+			found = &t
+		}
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool {
-		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
-		if a != b {
-			return a < b
+	if err != nil {
+		return Template{}, err
+	}
+	if found == nil {
+		return Template{}, ErrNotFound
+	}
+	return *found, nil
+}
+
+// visibleTemplates decodes every template the user may read, sorted by
+// name in any letter case, then own before shared before built-in.
+func visibleTemplates(ctx context.Context, tx *bolt.Tx, userID string) ([]Template, error) {
+	out := BuiltinTemplates()
+	err := forEachTemplateOwner(tx, func(owner string, b *bolt.Bucket) error {
+		mine := owner == userID
+		name := usernameOf(tx, owner)
+		return b.ForEach(func(_, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var rec templateRecord
+			if err := decode(v, &rec); err != nil {
+				return err
+			}
+			if mine || rec.Shared {
+				t := rec.Template
+				t.Owner, t.OwnerName = owner, name
+				out = append(out, t)
+			}
+			return nil
+		})
+	})
+	rank := func(t Template) int {
+		switch {
+		case t.Owner == userID && userID != "":
+			return 0
+		case t.Owner != "":
+			return 1
 		}
-		return out[i].ID < out[j].ID
+		return 2
+	}
+	slices.SortFunc(out, func(a, b Template) int {
+		return cmp.Or(
+			strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
+			cmp.Compare(rank(a), rank(b)),
+			strings.Compare(a.ID, b.ID),
+		)
 	})
 	return out, err
 }
 
-// templateIDByName returns the id of the template named name in any letter
-// case, other than except, or "".
-func templateIDByName(tx *bolt.Tx, name, except string) (string, error) {
+// forEachTemplateOwner calls fn with each account's template bucket.
+// Templates the migration could not give to anyone yet are skipped.
+func forEachTemplateOwner(tx *bolt.Tx, fn func(owner string, b *bolt.Bucket) error) error {
+	top := tx.Bucket([]byte(bucketTemplates))
+	return top.ForEachBucket(func(k []byte) error {
+		if string(k) == unclaimedOwner {
+			return nil
+		}
+		return fn(string(k), top.Bucket(k))
+	})
+}
+
+// usernameOf is the username of account id, or "" when it is gone.
+func usernameOf(tx *bolt.Tx, id string) string {
+	rec, err := userByID(tx, id)
+	if err != nil {
+		return ""
+	}
+	return rec.Username
+}
+
+// templateIDByName returns the id of the template in the user's bucket b
+// named name in any letter case, other than except, or "".
+func templateIDByName(b *bolt.Bucket, name, except string) (string, error) {
 	var found string
-	err := tx.Bucket([]byte(bucketTemplates)).ForEach(func(k, v []byte) error {
+	err := b.ForEach(func(k, v []byte) error {
 		var rec templateRecord
 		if err := decode(v, &rec); err != nil {
 			return err

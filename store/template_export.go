@@ -80,11 +80,11 @@ func DecodeTemplateFile(data []byte) (Template, error) {
 }
 
 // ExportTemplate returns a suggested file name and the one-file export of
-// template id.
-func (db *DB) ExportTemplate(ctx context.Context, id string) (filename string, data []byte, err error) {
+// template id, which the user must be able to read (see Template).
+func (db *DB) ExportTemplate(ctx context.Context, userID, id string) (filename string, data []byte, err error) {
 	var t Template
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		t, err = getTemplate(tx, id)
+		t, err = visibleTemplate(tx, userID, id)
 		return err
 	})
 	if err != nil {
@@ -97,14 +97,15 @@ func (db *DB) ExportTemplate(ctx context.Context, id string) (filename string, d
 	return fileSlug(t.Name) + ".corral-template.json", data, nil
 }
 
-// ImportTemplate creates a template from a file written by ExportTemplate.
-// A taken name fails like CreateTemplate does, so nothing is overwritten.
-func (db *DB) ImportTemplate(ctx context.Context, data []byte) (Template, error) {
+// ImportTemplate creates one of the user's templates from a file written by
+// ExportTemplate. A name the user already has fails like CreateTemplate
+// does, so nothing is overwritten.
+func (db *DB) ImportTemplate(ctx context.Context, userID string, data []byte) (Template, error) {
 	t, err := DecodeTemplateFile(data)
 	if err != nil {
 		return Template{}, fmt.Errorf("store: import template: %w", err)
 	}
-	return db.CreateTemplate(ctx, t)
+	return db.CreateTemplate(ctx, userID, t)
 }
 
 // fileSlug turns a name into a safe file name stem.

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +22,9 @@ func validTemplate(name string, tags ...string) Template {
 	}
 }
 
-func mustTemplate(t *testing.T, db *DB, tmpl Template) Template {
+func mustTemplate(t *testing.T, db *DB, userID string, tmpl Template) Template {
 	t.Helper()
-	out, err := db.CreateTemplate(t.Context(), tmpl)
+	out, err := db.CreateTemplate(t.Context(), userID, tmpl)
 	if err != nil {
 		t.Fatalf("CreateTemplate(%q): %v", tmpl.Name, err)
 	}
@@ -34,28 +35,33 @@ func TestDB_CreateTemplate(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		clock := newFakeClock()
 		db, _ := mustOpen(t, withClock(clock))
+		alice := mustUser(t, db, "alice")
 		in := validTemplate("  Web Server ", "Web", " nginx", "web", "")
 		in.Files[0].TargetDir = "/etc/"
-		got := mustTemplate(t, db, in)
-		if got.ID == "" || got.Source != SourceCustom || !got.Created.Equal(clock.Now()) || !got.Updated.Equal(clock.Now()) {
+		in.Source = SourceBuiltin // only code makes built-ins
+		got := mustTemplate(t, db, alice.ID, in)
+		if got.ID == "" || got.Source != SourceCustom || got.Owner != alice.ID || got.Shared || !got.Created.Equal(clock.Now()) || !got.Updated.Equal(clock.Now()) {
 			t.Errorf("created %+v", got)
 		}
 		if got.Name != "Web Server" || !reflect.DeepEqual(got.Tags, []string{"web", "nginx"}) || got.Files[0].TargetDir != "/etc" {
 			t.Errorf("not normalized: name %q tags %q target %q", got.Name, got.Tags, got.Files[0].TargetDir)
 		}
-		read, err := db.Template(t.Context(), got.ID)
+		read, err := db.Template(t.Context(), alice.ID, got.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(read, got) {
+		if !reflect.DeepEqual(read, got) || got.OwnerName != "alice" {
 			t.Errorf("read back\n%+v\nwant\n%+v", read, got)
 		}
 	})
 
 	t.Run("ErrConflict", func(t *testing.T) {
 		db, _ := mustOpen(t)
-		mustTemplate(t, db, validTemplate("Docker"))
-		_, err := db.CreateTemplate(t.Context(), validTemplate("docker"))
+		alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+		mustTemplate(t, db, alice.ID, validTemplate("Docker"))
+		// Names are unique per account: bob may have his own "docker".
+		mustTemplate(t, db, bob.ID, validTemplate("docker"))
+		_, err := db.CreateTemplate(t.Context(), alice.ID, validTemplate("docker"))
 		var v *ValidationError
 		if !errors.As(err, &v) || !errors.Is(err, ErrConflict) || !errors.Is(err, ErrInvalid) {
 			t.Fatalf("err = %v, want a conflict ValidationError", err)
@@ -67,17 +73,22 @@ func TestDB_CreateTemplate(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db, _ := mustOpen(t)
-		if _, err := db.Template(t.Context(), "nope"); !errors.Is(err, ErrNotFound) {
+		alice := mustUser(t, db, "alice")
+		if _, err := db.Template(t.Context(), alice.ID, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Template(nope) err = %v", err)
+		}
+		if _, err := db.CreateTemplate(t.Context(), "no-such-user", validTemplate("x")); !errors.Is(err, ErrNotFound) {
+			t.Errorf("template for a missing account: %v", err)
 		}
 	})
 
 	t.Run("ConcurrentSameName", func(t *testing.T) {
 		db, _ := mustOpen(t)
+		alice := mustUser(t, db, "alice")
 		var wg sync.WaitGroup
 		errs := make([]error, 8)
 		for i := range errs {
-			wg.Go(func() { _, errs[i] = db.CreateTemplate(t.Context(), validTemplate("Race")) })
+			wg.Go(func() { _, errs[i] = db.CreateTemplate(t.Context(), alice.ID, validTemplate("Race")) })
 		}
 		wg.Wait()
 		ok := 0
@@ -172,34 +183,43 @@ func TestTemplate_Validate(t *testing.T) {
 	})
 }
 
+// TestDB_Templates: a user lists their own templates and the built-ins
+// (tags: Debian base debian+base, Docker host debian+docker, Static web
+// server debian+web+nginx); of equal names their own comes first.
 func TestDB_Templates(t *testing.T) {
 	db, _ := mustOpen(t)
-	mustTemplate(t, db, validTemplate("Static web", "web", "nginx"))
-	mustTemplate(t, db, validTemplate("webapp builder", "webapp", "nodejs"))
-	mustTemplate(t, db, validTemplate("Docker host", "docker", "web"))
-	mustTemplate(t, db, validTemplate("alpha", "nginx"))
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+	mustTemplate(t, db, alice.ID, validTemplate("Static web", "web", "nginx"))
+	mustTemplate(t, db, alice.ID, validTemplate("webapp builder", "webapp", "nodejs"))
+	mustTemplate(t, db, alice.ID, validTemplate("Docker host", "docker", "web"))
+	mustTemplate(t, db, alice.ID, validTemplate("alpha", "nginx"))
+	mustTemplate(t, db, bob.ID, validTemplate("bob's private", "web", "nginx"))
 
 	tests := []struct {
 		name   string
 		filter TemplateFilter
 		want   []string
 	}{
-		{"all by name", TemplateFilter{}, []string{"alpha", "Docker host", "Static web", "webapp builder"}},
-		{"query any case", TemplateFilter{Query: "WEB"}, []string{"Static web", "webapp builder"}},
-		{"whole tags only", TemplateFilter{Tags: []string{"web"}}, []string{"Docker host", "Static web"}},
-		{"tags AND", TemplateFilter{Tags: []string{"web", "nginx"}}, []string{"Static web"}},
-		{"tags AND query", TemplateFilter{Query: "host", Tags: []string{"web"}}, []string{"Docker host"}},
-		{"tag case", TemplateFilter{Tags: []string{"NGINX"}}, []string{"alpha", "Static web"}},
+		{"all by name", TemplateFilter{}, []string{"alpha", "Debian base", "Docker host/alice", "Docker host", "Static web", "Static web server", "webapp builder"}},
+		{"query any case", TemplateFilter{Query: "WEB"}, []string{"Static web", "Static web server", "webapp builder"}},
+		{"whole tags only", TemplateFilter{Tags: []string{"web"}}, []string{"Docker host/alice", "Static web", "Static web server"}},
+		{"tags AND", TemplateFilter{Tags: []string{"web", "nginx"}}, []string{"Static web", "Static web server"}},
+		{"tags AND query", TemplateFilter{Query: "host", Tags: []string{"web"}}, []string{"Docker host/alice"}},
+		{"tag case", TemplateFilter{Tags: []string{"NGINX"}}, []string{"alpha", "Static web", "Static web server"}},
 		{"no match", TemplateFilter{Tags: []string{"web", "nodejs"}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list, err := db.Templates(t.Context(), tt.filter)
+			list, err := db.Templates(t.Context(), alice.ID, tt.filter)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var names []string
 			for _, tmpl := range list {
+				// Only the clash needs telling apart.
+				if tmpl.Name == "Docker host" && tmpl.Owner != "" {
+					tmpl.Name += "/" + tmpl.OwnerName
+				}
 				names = append(names, tmpl.Name)
 			}
 			if !reflect.DeepEqual(names, tt.want) {
@@ -208,11 +228,11 @@ func TestDB_Templates(t *testing.T) {
 		})
 	}
 
-	tags, err := db.TemplateTags(t.Context())
+	tags, err := db.TemplateTags(t.Context(), alice.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"docker", "nginx", "nodejs", "web", "webapp"}; !reflect.DeepEqual(tags, want) {
+	if want := []string{"base", "debian", "docker", "nginx", "nodejs", "web", "webapp"}; !reflect.DeepEqual(tags, want) {
 		t.Errorf("TemplateTags = %q, want %q", tags, want)
 	}
 }
@@ -220,8 +240,9 @@ func TestDB_Templates(t *testing.T) {
 func TestDB_UpdateTemplate(t *testing.T) {
 	clock := newFakeClock()
 	db, _ := mustOpen(t, withClock(clock))
-	orig := mustTemplate(t, db, validTemplate("one"))
-	mustTemplate(t, db, validTemplate("two"))
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+	orig := mustTemplate(t, db, alice.ID, validTemplate("one"))
+	mustTemplate(t, db, alice.ID, validTemplate("two"))
 
 	t.Run("OK", func(t *testing.T) {
 		clock.Add(1000)
@@ -229,14 +250,15 @@ func TestDB_UpdateTemplate(t *testing.T) {
 		edit.Source, edit.Path = SourceFilesystem, "/elsewhere" // ignored: not editable
 		edit.Description = "changed"
 		edit.Scripts = []Script{{Name: "b.sh", Content: "b"}, {Name: "a.sh", Content: "a"}}
-		got, err := db.UpdateTemplate(t.Context(), edit)
+		edit.Shared = true // ignored: ShareTemplate's job
+		got, err := db.UpdateTemplate(t.Context(), alice.ID, edit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Source != SourceCustom || got.Path != "" || !got.Created.Equal(orig.Created) || !got.Updated.Equal(clock.Now()) {
+		if got.Source != SourceCustom || got.Path != "" || got.Shared || !got.Created.Equal(orig.Created) || !got.Updated.Equal(clock.Now()) {
 			t.Errorf("bookkeeping changed: %+v", got)
 		}
-		read, _ := db.Template(t.Context(), orig.ID)
+		read, _ := db.Template(t.Context(), alice.ID, orig.ID)
 		if read.Description != "changed" || read.Scripts[0].Name != "b.sh" {
 			t.Errorf("read back %+v", read)
 		}
@@ -244,107 +266,205 @@ func TestDB_UpdateTemplate(t *testing.T) {
 	t.Run("ErrConflict", func(t *testing.T) {
 		edit := orig
 		edit.Name = "TWO"
-		if _, err := db.UpdateTemplate(t.Context(), edit); !errors.Is(err, ErrConflict) {
+		if _, err := db.UpdateTemplate(t.Context(), alice.ID, edit); !errors.Is(err, ErrConflict) {
 			t.Errorf("rename onto another name: %v", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		edit := orig
 		edit.ID = "missing"
-		if _, err := db.UpdateTemplate(t.Context(), edit); !errors.Is(err, ErrNotFound) {
+		if _, err := db.UpdateTemplate(t.Context(), alice.ID, edit); !errors.Is(err, ErrNotFound) {
 			t.Errorf("err = %v", err)
+		}
+		// Another account's template, even a shared one, and a built-in.
+		if _, err := db.ShareTemplate(t.Context(), alice.ID, orig.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		edit = orig
+		edit.Description = "bob was here"
+		if _, err := db.UpdateTemplate(t.Context(), bob.ID, edit); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bob updates alice's shared template: %v", err)
+		}
+		builtin := BuiltinTemplates()[0]
+		if _, err := db.UpdateTemplate(t.Context(), alice.ID, builtin); !errors.Is(err, ErrNotFound) {
+			t.Errorf("update a built-in: %v", err)
+		}
+		if read, _ := db.Template(t.Context(), alice.ID, orig.ID); read.Description == "bob was here" {
+			t.Error("bob's update landed")
 		}
 	})
 	t.Run("Upsert", func(t *testing.T) {
 		in := validTemplate("ONE")
 		in.Source = SourceFilesystem
-		got, created, err := db.UpsertTemplateByName(t.Context(), in)
-		if err != nil || created || got.ID != orig.ID || got.Source != SourceFilesystem {
+		got, created, err := db.UpsertTemplateByName(t.Context(), alice.ID, in)
+		if err != nil || created || got.ID != orig.ID || got.Source != SourceFilesystem || !got.Shared {
 			t.Errorf("upsert existing = %+v, %v, %v", got, created, err)
 		}
-		got, created, err = db.UpsertTemplateByName(t.Context(), validTemplate("three"))
+		got, created, err = db.UpsertTemplateByName(t.Context(), alice.ID, validTemplate("three"))
 		if err != nil || !created || got.ID == "" {
 			t.Errorf("upsert new = %+v, %v, %v", got, created, err)
+		}
+		// Bob's import of the same name makes his own template.
+		got, created, err = db.UpsertTemplateByName(t.Context(), bob.ID, validTemplate("one"))
+		if err != nil || !created || got.ID == orig.ID || got.Owner != bob.ID {
+			t.Errorf("bob's upsert = %+v, %v, %v", got, created, err)
 		}
 	})
 }
 
 func TestDB_DeleteTemplate(t *testing.T) {
 	db, _ := mustOpen(t)
-	tmpl := mustTemplate(t, db, validTemplate("gone"))
-	if err := db.DeleteTemplate(t.Context(), tmpl.ID); err != nil {
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+	tmpl := mustTemplate(t, db, alice.ID, validTemplate("gone"))
+	if _, err := db.ShareTemplate(t.Context(), alice.ID, tmpl.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Template(t.Context(), tmpl.ID); !errors.Is(err, ErrNotFound) {
+	if err := db.DeleteTemplate(t.Context(), bob.ID, tmpl.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob deletes alice's shared template: %v", err)
+	}
+	if err := db.DeleteTemplate(t.Context(), alice.ID, BuiltinTemplates()[0].ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("delete a built-in: %v", err)
+	}
+	if err := db.DeleteTemplate(t.Context(), alice.ID, tmpl.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Template(t.Context(), alice.ID, tmpl.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
-	if err := db.DeleteTemplate(t.Context(), tmpl.ID); !errors.Is(err, ErrNotFound) {
+	if err := db.DeleteTemplate(t.Context(), alice.ID, tmpl.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 	// The name is free again.
-	mustTemplate(t, db, validTemplate("gone"))
+	mustTemplate(t, db, alice.ID, validTemplate("gone"))
 }
 
-func TestDB_SeedTemplates(t *testing.T) {
-	db, path := mustOpen(t)
+// TestDB_TemplateOwnership: another account's private template does not
+// exist for bob; a shared one he reads and copies but never changes.
+func TestDB_TemplateOwnership(t *testing.T) {
 	ctx := t.Context()
-	if err := db.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
+	db, _ := mustOpen(t)
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+	secret := mustTemplate(t, db, alice.ID, validTemplate("Alice's app"))
+
+	if _, err := db.Template(ctx, bob.ID, secret.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("bob reads alice's private template: %v", err)
 	}
-	list, _ := db.Templates(ctx, TemplateFilter{})
-	if len(list) != 3 {
-		t.Fatalf("seeded %d templates, want 3", len(list))
+	if _, _, err := db.ExportTemplate(ctx, bob.ID, secret.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob exports it: %v", err)
 	}
-	docker, _ := db.Templates(ctx, TemplateFilter{Tags: []string{"docker"}})
-	if len(docker) != 1 || !docker[0].Features.Nesting || !docker[0].Features.Keyctl || docker[0].Source != SourceBuiltin {
-		t.Errorf("docker built-in = %+v", docker)
+	if _, err := db.CopyTemplate(ctx, bob.ID, secret.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob copies it: %v", err)
 	}
-	// Deleted built-ins stay deleted, also after reopening.
-	if err := db.DeleteTemplate(ctx, list[0].ID); err != nil {
-		t.Fatal(err)
+	if _, err := db.ShareTemplate(ctx, bob.ID, secret.ID, true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob shares it: %v", err)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
+	if list, _ := db.Templates(ctx, bob.ID, TemplateFilter{}); slices.ContainsFunc(list, func(x Template) bool { return x.ID == secret.ID }) {
+		t.Error("bob's list holds alice's private template")
 	}
-	db2, err := Open(path, Options{Key: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	if err := db2.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if list, _ := db2.Templates(ctx, TemplateFilter{}); len(list) != 2 {
-		t.Errorf("after re-seed %d templates, want 2", len(list))
+	if tags, _ := db.TemplateTags(ctx, bob.ID); !slices.Equal(tags, []string{"base", "debian", "docker", "nginx", "web"}) {
+		t.Errorf("bob's tags %q", tags)
 	}
 
-	t.Run("KeepsUserTemplateOfSameName", func(t *testing.T) {
-		db, _ := mustOpen(t)
-		mine := mustTemplate(t, db, validTemplate("Docker host"))
-		if err := db.SeedTemplates(ctx); err != nil {
-			t.Fatal(err)
+	shared, err := db.ShareTemplate(ctx, alice.ID, secret.ID, true)
+	if err != nil || !shared.Shared {
+		t.Fatalf("share: %+v %v", shared, err)
+	}
+	got, err := db.Template(ctx, bob.ID, secret.ID)
+	if err != nil || got.Owner != alice.ID || got.OwnerName != "alice" || got.EditableBy(bob.ID) || !got.EditableBy(alice.ID) {
+		t.Fatalf("bob reads the shared template: %+v %v", got, err)
+	}
+	list, _ := db.Templates(ctx, bob.ID, TemplateFilter{})
+	if !slices.ContainsFunc(list, func(x Template) bool { return x.ID == secret.ID && x.OwnerName == "alice" }) {
+		t.Error("bob's list lacks alice's shared template")
+	}
+	copied, err := db.CopyTemplate(ctx, bob.ID, secret.ID)
+	if err != nil || copied.Owner != bob.ID || copied.ID == secret.ID || copied.Shared || copied.Name != "Alice's app" || copied.Source != SourceCustom {
+		t.Fatalf("bob's copy: %+v %v", copied, err)
+	}
+	copied.Scripts[0].Content = "echo bob's payload\n"
+	if _, err := db.UpdateTemplate(ctx, bob.ID, copied); err != nil {
+		t.Fatal(err)
+	}
+	if orig, _ := db.Template(ctx, alice.ID, secret.ID); orig.Scripts[0].Content != "echo hi\n" {
+		t.Errorf("bob's edit of his copy reached alice's template: %q", orig.Scripts[0].Content)
+	}
+
+	// Unsharing hides it again; bob keeps his copy.
+	if _, err := db.ShareTemplate(ctx, alice.ID, secret.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Template(ctx, bob.ID, secret.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unshared template still readable: %v", err)
+	}
+	if _, err := db.Template(ctx, bob.ID, copied.ID); err != nil {
+		t.Errorf("bob's copy: %v", err)
+	}
+
+	t.Run("CopyNames", func(t *testing.T) {
+		var names []string
+		for range 3 {
+			c, err := db.CopyTemplate(ctx, alice.ID, secret.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, c.Name)
 		}
-		list, _ := db.Templates(ctx, TemplateFilter{})
-		if len(list) != 3 {
-			t.Errorf("%d templates, want 3", len(list))
+		if want := []string{"Alice's app (copy)", "Alice's app (copy 2)", "Alice's app (copy 3)"}; !slices.Equal(names, want) {
+			t.Errorf("copy names %q, want %q", names, want)
 		}
-		if got, _ := db.Template(ctx, mine.ID); got.Source != SourceCustom {
-			t.Errorf("user template overwritten: %+v", got)
+		long := mustTemplate(t, db, alice.ID, validTemplate(strings.Repeat("n", MaxTemplateName)))
+		c, err := db.CopyTemplate(ctx, alice.ID, long.ID)
+		if err != nil || c.Name != strings.Repeat("n", MaxTemplateName-7)+" (copy)" {
+			t.Errorf("copy of a long name: %q %v", c.Name, err)
 		}
 	})
+}
+
+// TestDB_BuiltinTemplates: every account reads the built-ins, nobody
+// changes them, and a copy is the user's own.
+func TestDB_BuiltinTemplates(t *testing.T) {
+	ctx := t.Context()
+	db, _ := mustOpen(t)
+	alice := mustUser(t, db, "alice")
+	list, _ := db.Templates(ctx, alice.ID, TemplateFilter{})
+	if len(list) != 3 {
+		t.Fatalf("%d templates for a new account, want the 3 built-ins", len(list))
+	}
+	docker, _ := db.Templates(ctx, alice.ID, TemplateFilter{Tags: []string{"docker"}})
+	if len(docker) != 1 || !docker[0].Features.Nesting || !docker[0].Features.Keyctl || docker[0].Source != SourceBuiltin ||
+		docker[0].ID != "builtin-docker-host" || docker[0].Owner != "" || docker[0].EditableBy(alice.ID) {
+		t.Fatalf("docker built-in = %+v", docker)
+	}
+	got, err := db.Template(ctx, alice.ID, docker[0].ID)
+	if err != nil || !reflect.DeepEqual(got, docker[0]) {
+		t.Errorf("read by id: %+v %v", got, err)
+	}
+	if _, err := db.ShareTemplate(ctx, alice.ID, docker[0].ID, false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("share a built-in: %v", err)
+	}
+	mine, err := db.CopyTemplate(ctx, alice.ID, docker[0].ID)
+	if err != nil || mine.Name != "Docker host" || mine.Source != SourceCustom || !mine.EditableBy(alice.ID) || mine.Scripts[0].Content != docker[0].Scripts[0].Content {
+		t.Fatalf("copy of the built-in: %+v %v", mine, err)
+	}
+	mine.Scripts[0].Content = "echo mine\n"
+	if _, err := db.UpdateTemplate(ctx, alice.ID, mine); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.Template(ctx, alice.ID, docker[0].ID); again.Scripts[0].Content == "echo mine\n" {
+		t.Error("editing the copy changed the built-in")
+	}
 }
 
 func TestTemplateFile(t *testing.T) {
 	db, _ := mustOpen(t)
 	ctx := t.Context()
-	if err := db.SeedTemplates(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := db.Templates(ctx, TemplateFilter{})
+	alice := mustUser(t, db, "alice")
+	mustTemplate(t, db, alice.ID, validTemplate("mine"))
+	list, _ := db.Templates(ctx, alice.ID, TemplateFilter{})
 
 	t.Run("RoundTrip", func(t *testing.T) {
 		for _, orig := range list {
-			name, data, err := db.ExportTemplate(ctx, orig.ID)
+			name, data, err := db.ExportTemplate(ctx, alice.ID, orig.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,15 +476,18 @@ func TestTemplateFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := orig
-			want.ID, want.Source, want.Created, want.Updated = "", SourceCustom, back.Created, back.Updated
+			want.ID, want.Owner, want.OwnerName, want.Source, want.Created, want.Updated = "", "", "", SourceCustom, back.Created, back.Updated
 			if !reflect.DeepEqual(back, want) {
 				t.Errorf("round trip of %s:\n%+v\nwant\n%+v", orig.Name, back, want)
 			}
 		}
 	})
 	t.Run("ImportConflict", func(t *testing.T) {
-		_, data, _ := db.ExportTemplate(ctx, list[0].ID)
-		if _, err := db.ImportTemplate(ctx, data); !errors.Is(err, ErrConflict) {
+		_, data, _ := db.ExportTemplate(ctx, alice.ID, "builtin-debian-base")
+		if _, err := db.ImportTemplate(ctx, alice.ID, data); err != nil {
+			t.Errorf("import of a built-in's export: %v", err)
+		}
+		if _, err := db.ImportTemplate(ctx, alice.ID, data); !errors.Is(err, ErrConflict) {
 			t.Errorf("import over existing name: %v", err)
 		}
 	})
@@ -373,13 +496,13 @@ func TestTemplateFile(t *testing.T) {
 			"", "not json", `{"name":"x"}`, `{"corral_template":2,"name":"x"}`,
 			`{"corral_template":1,"name":"x","surprise":true}`, `{"corral_template":1,"name":"x"} {}`,
 		} {
-			if _, err := db.ImportTemplate(ctx, []byte(data)); !errors.Is(err, ErrInvalid) {
+			if _, err := db.ImportTemplate(ctx, alice.ID, []byte(data)); !errors.Is(err, ErrInvalid) {
 				t.Errorf("ImportTemplate(%q) err = %v, want ErrInvalid", data, err)
 			}
 		}
 	})
 	t.Run("ImportValidates", func(t *testing.T) {
-		_, err := db.ImportTemplate(ctx, []byte(`{"corral_template":1,"name":"x","cores":99999}`))
+		_, err := db.ImportTemplate(ctx, alice.ID, []byte(`{"corral_template":1,"name":"x","cores":99999}`))
 		var v *ValidationError
 		if !errors.As(err, &v) || v.Fields["cores"] == "" {
 			t.Errorf("err = %v, want a cores ValidationError", err)

@@ -100,7 +100,8 @@ func (db *DB) createUser(ctx context.Context, username, password string, first b
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		users := tx.Bucket([]byte(bucketUsers))
-		if k, _ := users.Cursor().First(); first && k != nil {
+		k, _ := users.Cursor().First()
+		if first && k != nil {
 			return ErrSetupDone
 		}
 		names := tx.Bucket([]byte(bucketUsernames))
@@ -110,7 +111,13 @@ func (db *DB) createUser(ctx context.Context, username, password string, first b
 		if err := names.Put(usernameKey(username), []byte(rec.ID)); err != nil {
 			return err
 		}
-		return put(users, []byte(rec.ID), rec)
+		if err := put(users, []byte(rec.ID), rec); err != nil {
+			return err
+		}
+		if k == nil { // the first account takes what a migration left unowned
+			return adoptUnclaimed(tx, rec.ID)
+		}
+		return nil
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("store: create user: %w", err)

@@ -20,9 +20,9 @@ import (
 
 // Store is where ImportDir puts templates; *store.DB satisfies it.
 type Store interface {
-	// UpsertTemplateByName creates t or replaces the template of the same
-	// name, keeping its id.
-	UpsertTemplateByName(ctx context.Context, t store.Template) (store.Template, bool, error)
+	// UpsertTemplateByName creates t as the user's template or replaces the
+	// user's template of the same name, keeping its id.
+	UpsertTemplateByName(ctx context.Context, userID string, t store.Template) (store.Template, bool, error)
 }
 
 // Report says what ImportDir did, template by template.
@@ -75,12 +75,13 @@ func (r Report) String() string {
 }
 
 // ImportDir imports every immediate subdirectory of root that holds a
-// template.conf, in name order. Importing the same tree again updates the
-// same templates (matched by name) and leaves the store as it was. A
+// template.conf, in name order, as templates of the user userID. Importing
+// the same tree again updates the same templates (matched by name) and
+// leaves the store as it was. A
 // template that fails is reported in Report.Errors and the others still
 // import; the returned error is only for a root that cannot be read or a
 // cancelled ctx.
-func ImportDir(ctx context.Context, root string, dst Store) (Report, error) {
+func ImportDir(ctx context.Context, root, userID string, dst Store) (Report, error) {
 	var r Report
 	list, err := os.ReadDir(root)
 	if err != nil {
@@ -102,7 +103,7 @@ func ImportDir(ctx context.Context, root string, dst Store) (Report, error) {
 			r.Errors = append(r.Errors, TemplateError{Name: e.Name(), Err: err})
 			continue
 		}
-		saved, created, err := dst.UpsertTemplateByName(ctx, t)
+		saved, created, err := dst.UpsertTemplateByName(ctx, userID, t)
 		if err != nil {
 			r.Errors = append(r.Errors, TemplateError{Name: e.Name(), Err: err})
 			continue

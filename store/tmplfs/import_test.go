@@ -11,22 +11,43 @@ import (
 	"corral/store"
 )
 
-func mustOpen(t *testing.T) *store.DB {
+// mustOpen opens a database with one account and returns its id.
+func mustOpen(t *testing.T) (*store.DB, string) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "corral.db"), store.Options{Key: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	u, err := db.CreateUser(t.Context(), "alice", "alice-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, u.ID
+}
+
+// ownTemplates lists the user's own templates, without the built-ins.
+func ownTemplates(t *testing.T, db *store.DB, userID string) []store.Template {
+	t.Helper()
+	all, err := db.Templates(t.Context(), userID, store.TemplateFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Template
+	for _, tm := range all {
+		if tm.Owner == userID {
+			out = append(out, tm)
+		}
+	}
+	return out
 }
 
 const testTree = "testdata/templates"
 
 func TestImportDir(t *testing.T) {
 	ctx := t.Context()
-	db := mustOpen(t)
-	r, err := ImportDir(ctx, testTree, db)
+	db, uid := mustOpen(t)
+	r, err := ImportDir(ctx, testTree, uid, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,17 +67,14 @@ func TestImportDir(t *testing.T) {
 		t.Fatalf("imported %v, want %v", names, want)
 	}
 
-	all, err := db.Templates(ctx, store.TemplateFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := ownTemplates(t, db, uid)
 	if len(all) != 2 {
 		t.Fatalf("store holds %d templates, want 2", len(all))
 	}
 	web3 := all[1]
 	abs, _ := filepath.Abs(filepath.Join(testTree, "web3-dev"))
 	want := store.Template{
-		ID: web3.ID, Name: "web3-dev", Source: store.SourceFilesystem, Path: abs,
+		ID: web3.ID, Owner: uid, OwnerName: "alice", Name: "web3-dev", Source: store.SourceFilesystem, Path: abs,
 		Description: "Web3 development box with Node.js, Docker and code-server",
 		Tags:        []string{"web3", "development", "nodejs", "docker"},
 		OSTemplate:  "debian-12-standard",
@@ -105,17 +123,14 @@ func TestImportDir(t *testing.T) {
 	}
 
 	t.Run("ReimportIsIdempotent", func(t *testing.T) {
-		r2, err := ImportDir(ctx, testTree, db)
+		r2, err := ImportDir(ctx, testTree, uid, db)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(r2.Imported) != 2 || r2.Imported[0].Created || r2.Imported[1].Created || len(r2.Errors) != 1 {
 			t.Fatalf("second import report = %+v", r2)
 		}
-		again, err := db.Templates(ctx, store.TemplateFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		again := ownTemplates(t, db, uid)
 		if len(again) != 2 {
 			t.Fatalf("store holds %d templates after re-import, want 2", len(again))
 		}
@@ -128,14 +143,14 @@ func TestImportDir(t *testing.T) {
 	})
 
 	t.Run("ExportImportRoundTrip", func(t *testing.T) {
-		_, data, err := db.ExportTemplate(ctx, web3.ID)
+		_, data, err := db.ExportTemplate(ctx, uid, web3.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.DeleteTemplate(ctx, web3.ID); err != nil {
+		if err := db.DeleteTemplate(ctx, uid, web3.ID); err != nil {
 			t.Fatal(err)
 		}
-		back, err := db.ImportTemplate(ctx, data)
+		back, err := db.ImportTemplate(ctx, uid, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,8 +192,8 @@ func TestImportDir_Reports(t *testing.T) {
 	write("badpkg/container-configs/packages/x.custom", "just-a-name\n")
 	write("toobig/template.conf", "TEMPLATE_CPU=100000\n")
 
-	db := mustOpen(t)
-	r, err := ImportDir(t.Context(), root, db)
+	db, uid := mustOpen(t)
+	r, err := ImportDir(t.Context(), root, uid, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +227,7 @@ func TestImportDir_Reports(t *testing.T) {
 		t.Errorf("summary = %q", s)
 	}
 
-	if _, err := ImportDir(t.Context(), filepath.Join(root, "missing"), db); err == nil {
+	if _, err := ImportDir(t.Context(), filepath.Join(root, "missing"), uid, db); err == nil {
 		t.Error("ImportDir of a missing root succeeded")
 	}
 }

@@ -17,7 +17,8 @@ type Library struct {
 // TemplatesDir returns the configured directory ("" when none).
 func (l Library) TemplatesDir() string { return l.Dir }
 
-// ImportTemplatesDir imports the configured directory (see ImportDir).
-func (l Library) ImportTemplatesDir(ctx context.Context) (Report, error) {
-	return ImportDir(ctx, l.Dir, l.DB)
+// ImportTemplatesDir imports the configured directory as the user's
+// templates (see ImportDir).
+func (l Library) ImportTemplatesDir(ctx context.Context, userID string) (Report, error) {
+	return ImportDir(ctx, l.Dir, userID, l.DB)
 }
