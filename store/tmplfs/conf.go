@@ -1,8 +1,11 @@
 package tmplfs
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // SyntaxError reports a template.conf line that is not a simple assignment.
@@ -16,319 +19,190 @@ func (e *SyntaxError) Error() string {
 }
 
 // ParseConf reads template.conf the way bash would source these lines,
-// without running anything: KEY=VALUE assignments (optionally after
-// "export"), one per line or separated by ';'. Values may be unquoted,
-// 'single' or "double" quoted (also mixed within one word); $VAR, ${VAR},
-// ${VAR:-default} and ${VAR-default} expand from earlier assignments in the
-// same file only (the environment is never read); a '#' that starts a word
-// begins a comment, so `A="1"  # note` gives A=1. Command substitutions
-// ($(...) and `...`) are never run: they stay in the value as literal text.
-// Other expansions are refused with a *SyntaxError rather than guessed at.
+// without running anything. mvdan.cc/sh parses the file and only plain
+// assignments are taken from the tree: NAME=value (optionally after
+// "export"), one per line or separated by ';' or blanks. Values may mix
+// unquoted, 'single' and "double" quoted text; $NAME, ${NAME},
+// ${NAME:-default} and ${NAME-default} expand from earlier assignments in
+// the same file only (the environment is never read). Command substitutions
+// ($(...), `...`) and $((...)) are never run: they stay in the value as
+// their source text. Everything else is refused with a *SyntaxError.
 func ParseConf(src string) (map[string]string, error) {
-	p := &confParser{src: src, line: 1, vars: map[string]string{}}
-	if err := p.parse(); err != nil {
-		return nil, err
+	c := &conf{src: src, vars: map[string]string{}}
+	// Statements come one at a time, so the first problem in the file is
+	// the one reported, whether the parser or the walk finds it. The loop
+	// never breaks: StmtsSeq (mvdan.cc/sh v3.14.1) may yield once more
+	// after its consumer stopped, which panics.
+	var first error
+	for st, err := range syntax.NewParser(syntax.Variant(syntax.LangBash)).StmtsSeq(strings.NewReader(src)) {
+		if first == nil && err != nil {
+			first = parseError(err)
+		}
+		if first == nil {
+			first = c.stmt(st)
+		}
 	}
-	return p.vars, nil
+	if first != nil {
+		return nil, first
+	}
+	return c.vars, nil
 }
 
-type confParser struct {
+func parseError(err error) error {
+	var pe syntax.ParseError
+	var le syntax.LangError
+	switch {
+	case errors.As(err, &pe):
+		return &SyntaxError{Line: lineOf(pe.Pos), Msg: pe.Text}
+	case errors.As(err, &le):
+		return &SyntaxError{Line: lineOf(le.Pos), Msg: le.Feature + " is not allowed"}
+	}
+	return &SyntaxError{Line: 1, Msg: err.Error()}
+}
+
+type conf struct {
 	src  string
-	pos  int
-	line int
 	vars map[string]string
 }
 
-func (p *confParser) errorf(format string, args ...any) error {
-	return p.errorAt(p.line, format, args...)
+func lineOf(p syntax.Pos) int { return max(int(p.Line()), 1) }
+
+func refuse(n syntax.Node, format string, args ...any) error {
+	return &SyntaxError{Line: lineOf(n.Pos()), Msg: fmt.Sprintf(format, args...)}
 }
 
-// errorAt reports an error on line, for constructs that span lines.
-func (p *confParser) errorAt(line int, format string, args ...any) error {
-	return &SyntaxError{Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *confParser) eof() bool  { return p.pos >= len(p.src) }
-func (p *confParser) peek() byte { return p.src[p.pos] }
-
-// next consumes one byte, counting lines.
-func (p *confParser) next() byte {
-	c := p.src[p.pos]
-	p.pos++
-	if c == '\n' {
-		p.line++
+// notAssignment refuses a statement, quoting the line it starts on.
+func (c *conf) notAssignment(at syntax.Node) error {
+	line := lineOf(at.Pos())
+	text := ""
+	if lines := strings.Split(c.src, "\n"); line <= len(lines) {
+		text = strings.TrimSpace(lines[line-1])
 	}
-	return c
+	return refuse(at, "only NAME=value assignments are allowed, not %q (quote values that contain spaces)", text)
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
-
-func isNameStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func isNameChar(c byte) bool { return isNameStart(c) || c >= '0' && c <= '9' }
-
-func (p *confParser) skipBlanks() {
-	for !p.eof() && isBlank(p.peek()) {
-		p.pos++
-	}
+// text is n as written in the file.
+func (c *conf) text(n syntax.Node) string {
+	end := min(int(n.End().Offset()), len(c.src))
+	return c.src[min(int(n.Pos().Offset()), end):end]
 }
 
-// skipComment consumes a comment up to (not including) the newline.
-func (p *confParser) skipComment() {
-	for !p.eof() && p.peek() != '\n' {
-		p.pos++
-	}
-}
-
-func (p *confParser) parse() error {
-	for {
-		p.skipBlanks()
-		if p.eof() {
-			return nil
+// stmt applies one statement: assignments, or "export" followed by them.
+func (c *conf) stmt(st *syntax.Stmt) error {
+	var assigns []*syntax.Assign
+	switch cmd := st.Cmd.(type) {
+	case *syntax.CallExpr:
+		if len(cmd.Args) > 0 {
+			return c.notAssignment(cmd.Args[0])
 		}
-		switch p.peek() {
-		case '\n', ';':
-			p.next()
-			continue
-		case '#':
-			p.skipComment()
-			continue
+		assigns = cmd.Assigns
+	case *syntax.DeclClause:
+		if cmd.Variant.Value == "export" {
+			assigns = cmd.Args
 		}
-		if err := p.statement(); err != nil {
-			return err
+	}
+	if len(assigns) == 0 || st.Negated || st.Background || st.Coprocess || st.Disown || len(st.Redirs) > 0 {
+		return c.notAssignment(st)
+	}
+	for _, a := range assigns {
+		// ValidName too: the parser takes a word like 0=[ for an assignment.
+		if a.Name == nil || !syntax.ValidName(a.Name.Value) || a.Naked || a.Append || a.Index != nil || a.Array != nil {
+			return c.notAssignment(a)
 		}
-		// Several assignments may share a line (A=1 B=2), as in bash; the
-		// loop above handles what follows: separator, comment or statement.
+		var b strings.Builder
+		if a.Value != nil {
+			if err := c.parts(&b, a.Value.Parts, false); err != nil {
+				return err
+			}
+		}
+		c.vars[a.Name.Value] = b.String() // later assignments on the line see it
 	}
-}
-
-// statement reads [export] NAME=WORD.
-func (p *confParser) statement() error {
-	name := p.name()
-	if name == "export" && !p.eof() && isBlank(p.peek()) {
-		p.skipBlanks()
-		name = p.name()
-	}
-	if name == "" {
-		return p.errorf("expected NAME=value (quote values that contain spaces)")
-	}
-	if p.eof() || p.peek() != '=' {
-		return p.errorf("expected = after %s: only NAME=value assignments are allowed (quote values that contain spaces)", name)
-	}
-	p.pos++
-	val, err := p.word(false)
-	if err != nil {
-		return err
-	}
-	p.vars[name] = val
 	return nil
 }
 
-func (p *confParser) name() string {
-	start := p.pos
-	if p.eof() || !isNameStart(p.peek()) {
-		return ""
-	}
-	for !p.eof() && isNameChar(p.peek()) {
-		p.pos++
-	}
-	return p.src[start:p.pos]
-}
-
-// word reads one shell word. Inside ${VAR:-...} (inBrace) blanks are part of
-// the word and an unquoted '}' ends it.
-func (p *confParser) word(inBrace bool) (string, error) {
-	var b strings.Builder
-	for !p.eof() {
-		c := p.peek()
-		switch {
-		case inBrace && c == '}':
-			return b.String(), nil
-		case !inBrace && (isBlank(c) || c == '\n' || c == ';'):
-			return b.String(), nil
-		case c == '\'':
-			p.next()
-			end := strings.IndexByte(p.src[p.pos:], '\'')
-			if end < 0 {
-				return "", p.errorf("unterminated single quote")
+// parts writes the value of word parts; inDouble says they sit inside "...".
+func (c *conf) parts(b *strings.Builder, parts []syntax.WordPart, inDouble bool) error {
+	for _, part := range parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			b.WriteString(unescape(p.Value, inDouble))
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				return refuse(p, "$'...' quoting is not allowed")
 			}
-			for range end {
-				b.WriteByte(p.next())
+			b.WriteString(p.Value)
+		case *syntax.DblQuoted:
+			if p.Dollar {
+				return refuse(p, `$"..." quoting is not allowed`)
 			}
-			p.next()
-		case c == '"':
-			p.next()
-			if err := p.doubleQuoted(&b); err != nil {
-				return "", err
-			}
-		case c == '\\':
-			p.next()
-			if p.eof() {
-				b.WriteByte('\\')
-				continue
-			}
-			if e := p.next(); e != '\n' { // backslash-newline continues the line
-				b.WriteByte(e)
-			}
-		case c == '$':
-			if err := p.dollar(&b); err != nil {
-				return "", err
-			}
-		case c == '`':
-			if err := p.backticks(&b); err != nil {
-				return "", err
-			}
-		case !inBrace && (c == '(' || c == ')' || c == '|' || c == '&' || c == '<' || c == '>'):
-			return "", p.errorf("unexpected %q: quote the value", c)
-		default:
-			b.WriteByte(p.next())
-		}
-	}
-	if inBrace {
-		return "", p.errorf("missing } in ${...}")
-	}
-	return b.String(), nil
-}
-
-// doubleQuoted reads up to the closing quote; the opening one is consumed.
-func (p *confParser) doubleQuoted(b *strings.Builder) error {
-	start := p.line
-	for !p.eof() {
-		c := p.peek()
-		switch c {
-		case '"':
-			p.next()
-			return nil
-		case '\\':
-			p.next()
-			if p.eof() {
-				return p.errorAt(start, "unterminated double quote")
-			}
-			switch e := p.next(); e {
-			case '$', '`', '"', '\\':
-				b.WriteByte(e)
-			case '\n':
-			default:
-				b.WriteByte('\\')
-				b.WriteByte(e)
-			}
-		case '$':
-			if err := p.dollar(b); err != nil {
+			if err := c.parts(b, p.Parts, true); err != nil {
 				return err
 			}
-		case '`':
-			if err := p.backticks(b); err != nil {
+		case *syntax.ParamExp:
+			if err := c.param(b, p); err != nil {
 				return err
 			}
+		case *syntax.CmdSubst, *syntax.ArithmExp:
+			// Kept as written, never run; NUL bytes are dropped as everywhere else.
+			b.WriteString(strings.ReplaceAll(c.text(p), "\x00", ""))
 		default:
-			b.WriteByte(p.next())
+			return refuse(p, "unexpected %s: quote the value", c.text(p))
 		}
 	}
-	return p.errorAt(start, "unterminated double quote")
+	return nil
 }
 
-// dollar expands $NAME, ${NAME}, ${NAME:-word} and ${NAME-word}; a '$' not
-// followed by a name or brace is literal, as in bash.
-func (p *confParser) dollar(b *strings.Builder) error {
-	p.next() // '$'
-	if p.eof() {
-		b.WriteByte('$')
+// param expands $NAME, ${NAME}, ${NAME:-default} and ${NAME-default} from
+// earlier assignments. $0, $1, $@ and the like would come from whoever
+// sources the file, so they stay as written, like command substitutions.
+func (c *conf) param(b *strings.Builder, p *syntax.ParamExp) error {
+	if p.Short && p.Param != nil && !syntax.ValidName(p.Param.Value) {
+		b.WriteString("$" + p.Param.Value)
 		return nil
 	}
-	switch c := p.peek(); {
-	case c == '(':
-		b.WriteByte('$')
-		return p.subst(b)
-	case isNameStart(c):
-		b.WriteString(p.vars[p.name()])
-		return nil
-	case c != '{':
-		b.WriteByte('$')
-		return nil
+	if p.Param == nil || !syntax.ValidName(p.Param.Value) || p.Excl || p.Length || p.Width || p.IsSet ||
+		p.Flags != nil || p.NestedParam != nil || p.Index != nil || len(p.Modifiers) > 0 || p.Slice != nil ||
+		p.Repl != nil || p.Names != 0 || p.Split|p.GlobSubst|p.RcExpand != syntax.OptUnset {
+		return refuse(p, "only $NAME, ${NAME}, ${NAME:-default} and ${NAME-default} are supported")
 	}
-	p.next() // '{'
-	name := p.name()
-	if name == "" {
-		return p.errorf("bad ${...} expansion: expected a variable name")
+	name := p.Param.Value
+	val, set := c.vars[name]
+	useDefault := false
+	switch {
+	case p.Exp == nil:
+	case p.Exp.Op == syntax.DefaultUnset:
+		useDefault = !set
+	case p.Exp.Op == syntax.DefaultUnsetOrNull:
+		useDefault = val == ""
+	default:
+		return refuse(p, "only ${%s:-default} and ${%s-default} are supported", name, name)
 	}
-	if p.eof() {
-		return p.errorf("missing } in ${...}")
-	}
-	val, set := p.vars[name]
-	switch p.peek() {
-	case '}':
-		p.next()
+	if !useDefault {
 		b.WriteString(val)
 		return nil
-	case ':', '-':
-		colon := p.peek() == ':'
-		p.next()
-		if colon {
-			if p.eof() || p.peek() != '-' {
-				return p.errorf("only ${%s:-default} and ${%s-default} are supported", name, name)
-			}
-			p.next()
-		}
-		def, err := p.word(true)
-		if err != nil {
-			return err
-		}
-		p.next() // '}'
-		useDefault := !set || (colon && val == "")
-		if useDefault {
-			b.WriteString(def)
-		} else {
-			b.WriteString(val)
-		}
+	}
+	if p.Exp.Word == nil { // ${NAME:-}
 		return nil
-	default:
-		return p.errorf("only ${%s:-default} and ${%s-default} are supported", name, name)
 	}
+	// The default is read as an unquoted word even inside "...", as the
+	// parser hands it over and as this reader always did: "${X:-'a b'}"
+	// gives a b, where bash would keep the quotes.
+	return c.parts(b, p.Exp.Word.Parts, false)
 }
 
-// subst copies a $( ... ) command substitution verbatim (the '$' is already
-// written), balancing parentheses and skipping over quoted text.
-func (p *confParser) subst(b *strings.Builder) error {
-	start, depth := p.line, 0
-	var quote byte
-	for !p.eof() {
-		c := p.next()
-		b.WriteByte(c)
-		switch {
-		case quote != 0:
-			if c == '\\' && quote == '"' && !p.eof() {
-				b.WriteByte(p.next())
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '\\' && !p.eof():
-			b.WriteByte(p.next())
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				return nil
-			}
-		}
+// unescape removes the backslashes the shell would: before any character
+// outside quotes, before $ ` " \ inside double quotes. The parser has
+// already dropped escaped newlines.
+func unescape(s string, inDouble bool) string {
+	if !strings.Contains(s, `\`) {
+		return s
 	}
-	return p.errorAt(start, "unterminated $(")
-}
-
-// backticks copies a `...` command substitution verbatim.
-func (p *confParser) backticks(b *strings.Builder) error {
-	start := p.line
-	b.WriteByte(p.next())
-	for !p.eof() {
-		c := p.next()
-		b.WriteByte(c)
-		if c == '\\' && !p.eof() {
-			b.WriteByte(p.next())
-		} else if c == '`' {
-			return nil
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (!inDouble || strings.IndexByte("$`\"\\", s[i+1]) >= 0) {
+			i++
 		}
+		b.WriteByte(s[i])
 	}
-	return p.errorAt(start, "unterminated `")
+	return b.String()
 }

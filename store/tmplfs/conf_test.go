@@ -2,8 +2,15 @@ package tmplfs
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 func TestParseConf(t *testing.T) {
@@ -44,6 +51,21 @@ func TestParseConf(t *testing.T) {
 		{"command substitution kept literally", `P="$(dirname "$0")/cfg"`, map[string]string{"P": `$(dirname "$0")/cfg`}},
 		{"backticks kept literally", "P=`pwd`/x", map[string]string{"P": "`pwd`/x"}},
 		{"utf-8", `A="café ☕"`, map[string]string{"A": "café ☕"}},
+		// What bash would treat specially: expansions come from earlier
+		// lines only; what would need a running shell is kept as written.
+		{"later line not seen", "A=$B\nB=2", map[string]string{"A": "", "B": "2"}},
+		{"same line sees earlier assignment", "A=1 B=$A", map[string]string{"A": "1", "B": "1"}},
+		{"export several", "export A=1 B=$A", map[string]string{"A": "1", "B": "1"}},
+		{"escaped dollar", `A=\$HOME B="\${X}"`, map[string]string{"A": "$HOME", "B": "${X}"}},
+		{"arithmetic kept", "A=$((1+2)) B=$[3]", map[string]string{"A": "$((1+2))", "B": "$[3]"}},
+		{"positional and special kept", `A="$0/x" B=$1 C="$@" D=$#`, map[string]string{"A": "$0/x", "B": "$1", "C": "$@", "D": "$#"}},
+		{"no brace, glob or tilde expansion", "A={a,b} B=* C=~/x", map[string]string{"A": "{a,b}", "B": "*", "C": "~/x"}},
+		{"substitution in default kept", "A=${X:-$(echo hi)}", map[string]string{"A": "$(echo hi)"}},
+		{"quotes in a quoted default", `A="${X:-'a b'}"`, map[string]string{"A": "a b"}},
+		{"equals in value", "A=a=b", map[string]string{"A": "a=b"}},
+		{"trailing semicolon", "A=1;", map[string]string{"A": "1"}},
+		{"continuation before a statement", "\\\nA=1", map[string]string{"A": "1"}},
+		{"escaped quote in single quotes", `A='it'\''s'`, map[string]string{"A": "it's"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,12 +113,110 @@ func TestParseConf_Errors(t *testing.T) {
 	}
 }
 
-// FuzzParseConf checks that no input makes the parser panic or loop, and
-// that a successful parse only yields valid variable names.
+// TestParseConf_Refused lists what a template.conf may not contain: each
+// is refused on the line it starts, after a valid first line.
+func TestParseConf_Refused(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		mention string // part of the message, where it quotes the line
+	}{
+		{"command", "echo hi", `"echo hi"`},
+		{"command after assignment", "A=1 echo hi", `"A=1 echo hi"`},
+		{"source", ". ./other.conf", ""},
+		{"pipe", "A=1 | cat", ""},
+		{"and", "A=1 && B=2", ""},
+		{"or", "A=1 || B=2", ""},
+		{"background", "A=1 &", ""},
+		{"negation", "! A=1", ""},
+		{"redirection", "A=1 >out", ""},
+		{"here-document", "A=1 <<EOF\nx\nEOF", ""},
+		{"here-string", "A=1 <<<x", ""},
+		{"subshell", "(A=1)", ""},
+		{"block", "{ A=1; }", ""},
+		{"function", "f() { A=1; }", ""},
+		{"if", "if true; then A=1; fi", ""},
+		{"for", "for i in 1; do A=$i; done", ""},
+		{"case", "case x in x) A=1;; esac", ""},
+		{"arithmetic command", "((A=1))", ""},
+		{"let", "let A=1", ""},
+		{"test", "[[ -n x ]]", ""},
+		{"array", "A=(1 2)", ""},
+		{"array element", "A[0]=1", ""},
+		{"array expansion", "A=${B[0]}", ""},
+		{"append", "A+=1", ""},
+		{"readonly", "readonly A=1", ""},
+		{"declare", "declare A=1", ""},
+		{"export without value", "export A", ""},
+		{"bare export", "export", ""},
+		{"export option", "export -n A=1", ""},
+		{"assign default", "A=${B:=x}", ""},
+		{"alternate value", "A=${B:+x}", ""},
+		{"length", "A=${#B}", ""},
+		{"indirection", "A=${!B}", ""},
+		{"trim", "A=${B%x}", ""},
+		{"replace", "A=${B/x/y}", ""},
+		{"substring", "A=${B:0:1}", ""},
+		{"case change", "A=${B^^}", ""},
+		{"braced positional", "A=${1}", ""},
+		{"process substitution", "A=<(ls)", ""},
+		{"ansi-c quoting", "A=$'x'", ""},
+		{"locale quoting", `A=$"x"`, ""},
+		{"extended glob", "A=@(x)", ""},
+		{"empty statement", ";", ""},
+		{"substitution that is not shell", "A=$(echo ))", ""},
+		{"arithmetic that is not arithmetic", "A=$((1 +))", ""},
+		{"invalid utf-8", "A=\xff", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "OK=1\n" + tt.src
+			got, err := ParseConf(src)
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("ParseConf(%q) = %q, %v; want a *SyntaxError", src, got, err)
+			}
+			if se.Line != 2 {
+				t.Errorf("ParseConf(%q) error on line %d, want 2 (%v)", src, se.Line, err)
+			}
+			if !strings.Contains(se.Msg, tt.mention) {
+				t.Errorf("ParseConf(%q) error %q does not mention %s", src, se.Msg, tt.mention)
+			}
+		})
+	}
+}
+
+// TestParseConf_NeverRuns shows that substitutions are not run and the
+// environment is not read, even where bash would do both.
+func TestParseConf_NeverRuns(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	t.Setenv("TMPLFS_FROM_ENV", "leaked")
+	src := fmt.Sprintf("A=$(touch %[1]s)\nB=`touch %[1]s`\nC=${X:-$(touch %[1]s)}\nD=$TMPLFS_FROM_ENV\nE=${TMPLFS_FROM_ENV:-default}", marker)
+	got, err := ParseConf(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"A": "$(touch " + marker + ")", "B": "`touch " + marker + "`", "C": "$(touch " + marker + ")",
+		"D": "", "E": "default",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("ParseConf(%q)\n got %q\nwant %q", src, got, want)
+	}
+	if _, err := os.Stat(marker); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a substitution ran: %s exists (%v)", marker, err)
+	}
+}
+
+// FuzzParseConf checks that no input makes the parser panic or loop, that
+// a refusal names a line of the input, and that what a successful parse
+// yields is reproducible: valid names whose values, written back single
+// quoted, parse to the same map.
 func FuzzParseConf(f *testing.F) {
 	for _, s := range []string{
 		"A=1", `A="${A:-1}"  # c`, "A='x'\nB=$A", `A=${X:-${Y:-"q"}}`, "export A=1;B=2",
 		`P="$(dirname "$0")"`, "A=`x`", "A=\"\\", "A=${", "A=$(", "#", "=", "A=\"\n",
+		"A=$(a\r\nb)", "A='\r\r\n'", "A=`a\x00b`", "0=[",
 	} {
 		f.Add(s)
 	}
@@ -104,15 +224,23 @@ func FuzzParseConf(f *testing.F) {
 		vars, err := ParseConf(src)
 		if err != nil {
 			var se *SyntaxError
-			if !errors.As(err, &se) || se.Line < 1 {
-				t.Fatalf("ParseConf(%q): error %v is not a *SyntaxError with a line", src, err)
+			if !errors.As(err, &se) || se.Line < 1 || se.Line > strings.Count(src, "\n")+1 {
+				t.Fatalf("ParseConf(%q): error %v is not a *SyntaxError with a line of the input", src, err)
 			}
 			return
 		}
-		for k := range vars {
-			if k == "" || !isNameStart(k[0]) {
+		var again strings.Builder
+		for k, v := range vars {
+			if !syntax.ValidName(k) {
 				t.Fatalf("ParseConf(%q) produced bad name %q", src, k)
 			}
+			// '' after \r keeps it from pairing with a following \n, as
+			// the parser reads \r\n as \n wherever it appears.
+			fmt.Fprintf(&again, "%s='%s'\n", k, strings.NewReplacer("'", `'\''`, "\r", "\r''").Replace(v))
+		}
+		got, err := ParseConf(again.String())
+		if err != nil || !maps.Equal(got, vars) {
+			t.Fatalf("ParseConf(%q) = %q, but its values written back as\n%s\nparse to %q, %v", src, vars, again.String(), got, err)
 		}
 	})
 }
