@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 
+	"corral/handlers/formtest"
 	"corral/store"
 )
 
@@ -195,43 +196,12 @@ func demoPost(t *testing.T, hc *http.Client, url string, v url.Values, change fu
 	return doc
 }
 
-// demoForm reads the wizard form as a browser submits it: its fields,
-// ticked boxes and radios, chosen options and text areas (not buttons).
+// demoForm reads the wizard form as a browser submits it.
 func demoForm(t *testing.T, doc *goquery.Document) url.Values {
 	t.Helper()
 	form := doc.Find("form#wizard")
 	if form.Length() == 0 {
 		t.Fatalf("no wizard form on the page: %s", strings.Join(strings.Fields(doc.Find("main").Text()), " "))
 	}
-	v := url.Values{}
-	form.Find("input[name]").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		val, hasVal := s.Attr("value")
-		switch typ, _ := s.Attr("type"); typ {
-		case "checkbox", "radio":
-			if _, on := s.Attr("checked"); on {
-				if !hasVal {
-					val = "on"
-				}
-				v.Add(name, val)
-			}
-		case "submit", "button":
-		default:
-			v.Add(name, val)
-		}
-	})
-	form.Find("textarea[name]").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		v.Add(name, strings.TrimPrefix(s.Text(), "\n"))
-	})
-	form.Find("select[name]").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		opt := s.Find("option[selected]").First()
-		if opt.Length() == 0 {
-			opt = s.Find("option").First()
-		}
-		val, _ := opt.Attr("value")
-		v.Add(name, val)
-	})
-	return v
+	return formtest.Values(form)
 }
