@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -107,17 +106,7 @@ func TestDemoSSHGateway(t *testing.T) {
 		t.Fatalf("ssh to the demo gateway: %v", err)
 	}
 	defer client.Close()
-	run := func(cmd string) (string, error) {
-		s, err := client.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		var stdout, stderr bytes.Buffer
-		s.Stdout, s.Stderr = &stdout, &stderr
-		err = s.Run(cmd)
-		return stdout.String() + stderr.String(), err
-	}
+	run := func(cmd string) (string, error) { return demoSSH(t, client, cmd) }
 	list, err := run("ls")
 	if err != nil {
 		t.Fatalf("ls: %v\n%s", err, list)

@@ -14,6 +14,7 @@ import (
 
 	"corral/exec"
 	"corral/handlers"
+	"corral/handlers/formtest"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
 	"corral/store"
@@ -138,40 +139,7 @@ func wizardForm(t *testing.T, doc *goquery.Document) url.Values {
 	if form.Length() == 0 {
 		t.Fatal("no wizard form on the page")
 	}
-	v := url.Values{}
-	form.Find("input").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		typ, _ := s.Attr("type")
-		val, _ := s.Attr("value")
-		if name == "" {
-			return
-		}
-		switch typ {
-		case "checkbox", "radio":
-			if _, on := s.Attr("checked"); on {
-				if val == "" {
-					val = "on"
-				}
-				v.Add(name, val)
-			}
-		default:
-			v.Add(name, val)
-		}
-	})
-	form.Find("textarea").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		v.Add(name, strings.TrimPrefix(s.Text(), "\n"))
-	})
-	form.Find("select").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		opt := s.Find("option[selected]").First()
-		if opt.Length() == 0 {
-			opt = s.Find("option").First()
-		}
-		val, _ := opt.Attr("value")
-		v.Add(name, val)
-	})
-	return v
+	return formtest.Values(form)
 }
 
 // step posts the current form with changes applied and returns the answer.

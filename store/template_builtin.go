@@ -58,35 +58,63 @@ func builtinRecipes() []Template {
 			}},
 		},
 		{
-			Name:        "Docker host",
-			Description: "Debian 12 running Docker Engine and the compose plugin. Docker inside LXC needs nesting and keyctl, which this template turns on.",
-			Tags:        []string{"debian", "docker"},
-			Source:      SourceBuiltin,
-			OSTemplate:  "debian-12-standard",
-			Cores:       2, Memory: 2048, Swap: &swap, Disk: 16,
+			Name: "Docker host",
+			Description: "Debian 12 with Docker Engine from Docker's own apt repository: docker-ce, docker-ce-cli, containerd.io, " +
+				"docker-buildx-plugin and docker-compose-plugin (docker compose). Docker inside LXC needs nesting and keyctl, which this template turns on.",
+			Tags:       []string{"debian", "docker"},
+			Source:     SourceBuiltin,
+			OSTemplate: "debian-12-standard",
+			Cores:      2, Memory: 2048, Swap: &swap, Disk: 16,
 			Features: Features{Unprivileged: true, Nesting: true, Keyctl: true},
 			Packages: []Package{
 				{Manager: ManagerApt, Name: "ca-certificates"},
 				{Manager: ManagerApt, Name: "curl"},
-				{Manager: ManagerApt, Name: "docker.io"},
-				{Manager: ManagerApt, Name: "docker-compose"},
 			},
-			Scripts: []Script{{
-				Name:    "10-enable-docker.sh",
-				Enabled: true,
-				Content: "#!/bin/bash\nset -euo pipefail\nsystemctl enable --now docker\ndocker info --format '{{.ServerVersion}}'\n",
-			}},
-			Files: []File{{
-				Name:      "daemon.json",
-				TargetDir: "/etc/docker",
-				Policy:    PolicyDefault,
-				Mode:      "0644",
-				Content:   "{\n  \"log-driver\": \"local\",\n  \"log-opts\": {\"max-size\": \"10m\"}\n}\n",
-			}},
+			Scripts: []Script{
+				{
+					Name:    "10-docker-apt-repository.sh",
+					Enabled: true,
+					Content: "#!/bin/bash\nset -euo pipefail\n" +
+						"# Docker's apt repository, as https://docs.docker.com/engine/install/debian/ sets it up.\n" +
+						"# Its signing key comes with this template (/etc/apt/keyrings/docker.asc,\n" +
+						"# fingerprint 9DC8 5822 9FC7 DD38 854A E2D8 8D81 803C 0EBF CD88) instead of a download.\n" +
+						"chmod a+r /etc/apt/keyrings/docker.asc\n" +
+						"echo \\\n" +
+						"  \"deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian \\\n" +
+						"  $(. /etc/os-release && echo \"$VERSION_CODENAME\") stable\" | \\\n" +
+						"  tee /etc/apt/sources.list.d/docker.list > /dev/null\n" +
+						"apt-get update\n" +
+						"apt-get install -y docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin\n",
+				},
+				{
+					Name:    "20-enable-docker.sh",
+					Enabled: true,
+					Content: "#!/bin/bash\nset -euo pipefail\nsystemctl enable --now docker\n" +
+						"version=$(docker info --format '{{.ServerVersion}}')\n" +
+						"log_info \"Docker Engine $version is running\"\n" +
+						"docker compose version\n",
+				},
+			},
+			Files: []File{
+				{
+					Name:      "docker.asc",
+					TargetDir: "/etc/apt/keyrings",
+					Policy:    PolicyReplace,
+					Mode:      "0644",
+					Content:   dockerAptKey,
+				},
+				{
+					Name:      "daemon.json",
+					TargetDir: "/etc/docker",
+					Policy:    PolicyDefault,
+					Mode:      "0644",
+					Content:   "{\n  \"log-driver\": \"local\",\n  \"log-opts\": {\"max-size\": \"10m\"}\n}\n",
+				},
+			},
 		},
 		{
 			Name:        "Static web server",
-			Description: "Debian 12 with nginx serving /var/www/html on port 80.",
+			Description: "Debian 12 with nginx serving /var/www/html on port 80, from its own site file in place of Debian's default site.",
 			Tags:        []string{"debian", "web", "nginx"},
 			Source:      SourceBuiltin,
 			OSTemplate:  "debian-12-standard",
@@ -94,9 +122,16 @@ func builtinRecipes() []Template {
 			Features: Features{Unprivileged: true},
 			Packages: []Package{{Manager: ManagerApt, Name: "nginx"}},
 			Scripts: []Script{{
-				Name:    "10-enable-nginx.sh",
+				Name:    "10-enable-site.sh",
 				Enabled: true,
-				Content: "#!/bin/bash\nset -euo pipefail\nnginx -t\nsystemctl enable --now nginx\n",
+				// The site is not named "default": nginx ships that file, and
+				// dpkg would stop to ask about one that is already there.
+				Content: "#!/bin/bash\nset -euo pipefail\n" +
+					"ln -sf /etc/nginx/sites-available/static /etc/nginx/sites-enabled/static\n" +
+					"rm -f /etc/nginx/sites-enabled/default\n" +
+					"nginx -t\n" +
+					"systemctl enable --now nginx\n" +
+					"systemctl reload nginx\n",
 			}},
 			Files: []File{
 				{
@@ -108,7 +143,7 @@ func builtinRecipes() []Template {
 					Content:   "<!doctype html>\n<title>It works</title>\n<h1>Served by nginx, built by Corral</h1>\n",
 				},
 				{
-					Name:      "default",
+					Name:      "static",
 					TargetDir: "/etc/nginx/sites-available",
 					Policy:    PolicyBackup,
 					Mode:      "0644",

@@ -51,6 +51,8 @@ func lookup(name string) command {
 		return cmdTouch
 	case "ln":
 		return cmdLn
+	case "readlink":
+		return cmdReadlink
 	case "install":
 		return cmdInstall
 	case "stat":
@@ -133,6 +135,12 @@ func lookup(name string) command {
 		return cmdApt
 	case "dpkg", "dpkg-query":
 		return cmdDpkg
+	case "dpkg-reconfigure":
+		return cmdDpkgReconfigure
+	case "debconf-set-selections":
+		return cmdDebconfSetSelections
+	case "debconf-show":
+		return cmdDebconfShow
 	case "npm":
 		return cmdNpm
 	case "pip", "pip3":
@@ -157,7 +165,7 @@ func lookup(name string) command {
 // live in /usr/bin except these few.
 func commandPath(name string) string {
 	switch name {
-	case "useradd", "adduser", "ip", "ss":
+	case "useradd", "adduser", "ip", "ss", "dpkg-reconfigure":
 		return "/usr/sbin/" + name
 	}
 	return "/usr/bin/" + name

@@ -663,3 +663,35 @@ func (p *proc) sleep(d time.Duration) bool {
 		return false
 	}
 }
+
+// cmdReadlink prints what a symlink says, or with -f, -e or -m the path
+// with every link resolved; like coreutils it prints nothing for a file it
+// cannot answer for, and exits 1.
+func cmdReadlink(p *proc) int {
+	f := parseFlags(p.args[1:])
+	canon := f.has("-f", "-e", "-m", "--canonicalize", "--canonicalize-existing", "--canonicalize-missing")
+	code := 0
+	for _, a := range f.args {
+		vp := p.path(a)
+		var out string
+		var err error
+		if canon {
+			var rel string
+			if rel, err = p.s.fs.resolve(vp, true); err == nil && f.has("-e", "--canonicalize-existing") {
+				_, err = p.s.fs.Stat(vp)
+			}
+			out = "/" + rel
+			if rel == "." {
+				out = "/"
+			}
+		} else {
+			out, err = p.s.fs.Readlink(vp)
+		}
+		if err != nil {
+			code = 1
+			continue
+		}
+		fmt.Fprintln(p.out, out)
+	}
+	return code
+}

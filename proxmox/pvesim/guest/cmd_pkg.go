@@ -8,14 +8,56 @@ import (
 )
 
 // stubScript is the content of every stand-in executable a package
-// installs: running it succeeds and does nothing.
+// installs: running it succeeds and does nothing, unless packageCommand
+// has a Go implementation for it.
 func stubScript(pkg string) string {
-	return "#!/bin/sh\n# pvesim stand-in installed by package " + pkg + "\nexit 0\n"
+	return stubHeader + pkg + "\nexit 0\n"
+}
+
+const stubHeader = "#!/bin/sh\n# pvesim stand-in installed by package "
+
+// stubPackage returns the package that installed a stand-in, or "".
+func stubPackage(b []byte) string {
+	rest, ok := strings.CutPrefix(string(b), stubHeader)
+	if !ok {
+		return ""
+	}
+	pkg, _, _ := strings.Cut(rest, "\n")
+	return pkg
+}
+
+// packageCommand is the Go implementation of a package's stand-in
+// executable at vp (content b), or nil: these exist only while the package
+// that installed them does.
+func packageCommand(b []byte, vp string) command {
+	if stubPackage(b) == "" {
+		return nil
+	}
+	switch baseName(vp) {
+	case "docker":
+		return cmdDocker
+	case "nginx":
+		return cmdNginx
+	}
+	return nil
+}
+
+// upstreamVersion is the upstream part of a Debian version:
+// "5:28.0.1-1~debian.12~bookworm" -> "28.0.1".
+func upstreamVersion(v string) string {
+	if _, rest, ok := strings.Cut(v, ":"); ok {
+		v = rest
+	}
+	if i := strings.LastIndex(v, "-"); i > 0 {
+		v = v[:i]
+	}
+	return v
 }
 
 // catalogueUnit finds the unit spec a known package ships.
 func catalogueUnit(unit string) (unitSpec, bool) {
-	names := append(basePackageNames(), "nginx", "apache2", "postgresql", "redis-server", "mariadb-server", "docker.io")
+	names := append(basePackageNames(), "nginx", "apache2", "postgresql", "redis-server", "mariadb-server", "docker.io",
+		"docker-ce", "containerd.io", "unattended-upgrades")
 	for _, n := range names {
 		spec, ok := basePackage(n)
 		if !ok {
@@ -30,17 +72,35 @@ func catalogueUnit(unit string) (unitSpec, bool) {
 	return unitSpec{}, false
 }
 
-// installFiles lays down a package's files and units and starts its
-// services, as Debian's maintainer scripts do. Called inside update.
+// installFiles lays down a package's files and links, configures it from
+// debconf, and enables and starts its services, as dpkg and Debian's
+// maintainer scripts do. Called inside update.
 func (g *Guest) installFiles(v *vfs, st *state, pkg string, spec pkgSpec) {
 	for _, b := range spec.bins {
 		v.MkdirAll(dirName(b), 0o755)
 		v.WriteFile(b, []byte(stubScript(pkg)), 0o755)
 	}
 	for path, content := range spec.files {
+		if strings.HasPrefix(path, "/etc/") {
+			if b, err := v.ReadFile(path); err == nil {
+				// A conffile the system already has is kept (dpkg's default
+				// answer); the package's version goes beside it.
+				if string(b) != content {
+					v.WriteFile(path+".dpkg-dist", []byte(content), 0o644)
+				}
+				continue
+			}
+		}
 		v.MkdirAll(dirName(path), 0o755)
 		v.WriteFile(path, []byte(content), 0o644)
 	}
+	for link, target := range spec.links {
+		if _, err := v.Lstat(link); err != nil {
+			v.MkdirAll(dirName(link), 0o755)
+			v.Symlink(target, link)
+		}
+	}
+	configurePackage(v, st, pkg, spec)
 	for _, u := range spec.units {
 		v.MkdirAll("/lib/systemd/system", 0o755)
 		unit := fmt.Sprintf("[Unit]\nDescription=%s\nAfter=network.target\n\n[Service]\nExecStart=%s\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n", u.desc, u.exec)
@@ -68,17 +128,14 @@ func cmdApt(p *proc) int {
 	sub, names := f.args[0], f.args[1:]
 	switch sub {
 	case "update":
-		if !quiet {
-			fmt.Fprint(p.out, "Hit:1 http://deb.debian.org/debian bookworm InRelease\nHit:2 http://deb.debian.org/debian bookworm-updates InRelease\nHit:3 http://security.debian.org bookworm-security InRelease\nReading package lists... Done\n")
-		}
-		return 0
+		return p.aptUpdate(quiet)
 	case "upgrade", "dist-upgrade", "full-upgrade", "autoremove", "clean", "autoclean":
 		if !quiet {
 			fmt.Fprint(p.out, "Reading package lists... Done\nBuilding dependency tree... Done\nReading state information... Done\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n")
 		}
 		return 0
 	case "install", "reinstall":
-		return p.aptInstall(names, quiet)
+		return p.aptInstall(names, quiet, dpkgForce(p.args[1:]))
 	case "remove", "purge":
 		return p.aptRemove(names, quiet)
 	}
@@ -86,36 +143,113 @@ func cmdApt(p *proc) int {
 	return 100
 }
 
-func (p *proc) aptInstall(names []string, quiet bool) int {
-	if !quiet {
-		fmt.Fprint(p.out, "Reading package lists... Done\nBuilding dependency tree... Done\nReading state information... Done\n")
-	}
-	type want struct {
-		name string
-		spec pkgSpec
-	}
-	var wants []want
-	for _, raw := range names {
-		if strings.HasSuffix(raw, ".deb") {
-			fmt.Fprintf(p.err, "E: Unsupported file %s given on commandline\n", raw)
-			return 100
+// dpkgForce lists the --force-conf* options passed to dpkg with
+// -o Dpkg::Options::=... (which decide what happens to a conffile the
+// system already has).
+func dpkgForce(args []string) []string {
+	var out []string
+	for i, a := range args {
+		var val string
+		switch {
+		case (a == "-o" || a == "--option") && i+1 < len(args):
+			val = args[i+1]
+		case strings.HasPrefix(a, "-o") && len(a) > 2:
+			val = a[2:]
+		case strings.HasPrefix(a, "--option="):
+			val = strings.TrimPrefix(a, "--option=")
+		default:
+			continue
 		}
-		n := pkgName(raw)
+		if k, v, ok := strings.Cut(val, "="); ok && strings.EqualFold(k, "Dpkg::Options::") {
+			out = append(out, strings.Trim(v, `"'`))
+		}
+	}
+	return out
+}
+
+// aptWant is a package to install and what it is.
+type aptWant struct {
+	name string
+	spec pkgSpec
+}
+
+// aptResolve finds names and their dependencies in the catalogue and in
+// the repositories the last update fetched, or prints apt's error and
+// returns false.
+func (p *proc) aptResolve(names []string) ([]aptWant, bool) {
+	var st *state
+	p.s.g.view(func(s *state) { st = s })
+	var wants []aptWant
+	var add func(n string) bool
+	add = func(n string) bool {
+		if slices.ContainsFunc(wants, func(w aptWant) bool { return w.name == n }) {
+			return true
+		}
 		spec, ok := aptPackage(n)
 		if !ok {
 			spec, ok = basePackage(n)
 		}
-		if !ok {
+		if !ok || (spec.repo != "" && (st == nil || !st.hasList(spec.repo))) {
 			fmt.Fprintf(p.err, "E: Unable to locate package %s\n", n)
-			return 100
+			if strings.ContainsAny(n, ".*?+[") {
+				fmt.Fprintf(p.err, "E: Couldn't find any package by glob '%s'\nE: Couldn't find any package by regex '%s'\n", n, n)
+			}
+			return false
 		}
-		wants = append(wants, want{n, spec})
+		wants = append(wants, aptWant{n, spec})
+		for _, d := range spec.depends {
+			if !add(d) {
+				return false
+			}
+		}
+		return true
 	}
-	var added []string
+	for _, raw := range names {
+		if strings.HasSuffix(raw, ".deb") {
+			fmt.Fprintf(p.err, "E: Unsupported file %s given on commandline\n", raw)
+			return nil, false
+		}
+		if !add(pkgName(raw)) {
+			return nil, false
+		}
+	}
+	return wants, true
+}
+
+// conffileConflicts lists the conffiles of spec the system already has
+// with other content.
+func conffileConflicts(v *vfs, spec pkgSpec) []string {
+	var out []string
+	for path, content := range spec.files {
+		if !strings.HasPrefix(path, "/etc/") {
+			continue
+		}
+		if b, err := v.ReadFile(path); err == nil && string(b) != content {
+			out = append(out, path)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (p *proc) aptInstall(names []string, quiet bool, force []string) int {
+	if _, _, err := readAptSources(p.s.fs); err != nil {
+		fmt.Fprintln(p.err, err)
+		return 100
+	}
+	if !quiet {
+		fmt.Fprint(p.out, "Reading package lists... Done\nBuilding dependency tree... Done\nReading state information... Done\n")
+	}
+	wants, ok := p.aptResolve(names)
+	if !ok {
+		return 100
+	}
+	keepOld := slices.Contains(force, "--force-confold") || slices.Contains(force, "--force-confdef")
+	var added, failed []string
 	err := p.s.g.update(func(st *state) error {
 		for _, w := range wants {
 			if _, base := basePackage(w.name); base || st.hasPackage("apt", w.name) {
-				if !quiet {
+				if !quiet && slices.Contains(names, w.name) {
 					fmt.Fprintf(p.out, "%s is already the newest version (%s).\n", w.name, w.spec.version)
 				}
 				continue
@@ -131,11 +265,25 @@ func (p *proc) aptInstall(names []string, quiet bool) int {
 			fmt.Fprintf(p.out, "0 upgraded, %d newly installed, 0 to remove and 0 not upgraded.\n", len(added))
 		}
 		for _, w := range wants {
-			if !slices.Contains(added, w.name) || !st.addPackage("apt", w.name, w.spec.version) {
+			if !slices.Contains(added, w.name) {
+				continue
+			}
+			if conflicts := conffileConflicts(p.s.fs, w.spec); len(conflicts) > 0 && !keepOld {
+				// dpkg asks what to do with each; pct exec has no terminal to answer.
+				fmt.Fprintf(p.out, "Setting up %s (%s) ...\n", w.name, w.spec.version)
+				fmt.Fprintf(p.out, "\nConfiguration file '%s'\n ==> File on system created by you or by a script.\n ==> File also in package provided by package maintainer.\n   What would you like to do about it ?  Your options are:\n    Y or I  : install the package maintainer's version\n    N or O  : keep your currently-installed version\n      D     : show the differences between the versions\n      Z     : start a shell to examine the situation\n The default action is to keep your current version.\n*** %s (Y/I/N/O/D/Z) [default=N] ? ", conflicts[0], baseName(conflicts[0]))
+				fmt.Fprintf(p.err, "dpkg: error processing package %s (--configure):\n end of file on stdin at conffile prompt\n", w.name)
+				failed = append(failed, w.name)
+				continue
+			}
+			if !st.addPackage("apt", w.name, w.spec.version) {
 				continue
 			}
 			if !quiet {
 				fmt.Fprintf(p.out, "Setting up %s (%s) ...\n", w.name, w.spec.version)
+			}
+			for _, c := range conffileConflicts(p.s.fs, w.spec) {
+				fmt.Fprintf(p.out, "\nConfiguration file '%s'\n ==> File on system created by you or by a script.\n ==> File also in package provided by package maintainer.\n ==> Keeping old config file as default.\n", c)
 			}
 			p.s.g.installFiles(p.s.fs, st, w.name, w.spec)
 		}
@@ -143,6 +291,10 @@ func (p *proc) aptInstall(names []string, quiet bool) int {
 	})
 	if err != nil {
 		return p.fail("%v", err)
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(p.err, "Errors were encountered while processing:\n %s\nE: Sub-process /usr/bin/dpkg returned an error code (1)\n", strings.Join(failed, "\n "))
+		return 100
 	}
 	return 0
 }
@@ -196,6 +348,11 @@ func (p *proc) dpkgInfo(name string) (pkgSpec, string, bool) {
 func cmdDpkg(p *proc) int {
 	f := parseFlags(p.args[1:], "-f", "--showformat")
 	switch {
+	case f.has("--print-architecture"):
+		fmt.Fprintln(p.out, "amd64")
+		return 0
+	case f.has("--print-foreign-architectures"):
+		return 0
 	case f.has("-s", "--status"):
 		code := 0
 		for _, n := range f.args {

@@ -26,10 +26,27 @@
 //
 // Package managers are stand-ins that record what was installed. apt-get
 // knows a small catalogue: installing nginx, postgresql, redis-server,
-// mariadb-server, docker.io or openssh-server writes stub executables,
-// files and unit files and starts their services with the ports a real
-// install would listen on; other plausible names are only recorded and
-// unknown names fail like apt ("E: Unable to locate package X", exit 100).
+// mariadb-server, docker.io, docker-ce, unattended-upgrades or
+// openssh-server writes stub executables, files and unit files and starts
+// their services with the ports a real install would listen on; other
+// plausible names are only recorded and unknown names fail like apt ("E:
+// Unable to locate package X", exit 100). apt reads its sources
+// (sources.list, sources.list.d/*.list and *.sources) and reaches a
+// built-in mirror of Debian 12 and of Docker's repository, nothing else:
+// Docker's packages (docker-ce, docker-ce-cli, containerd.io,
+// docker-buildx-plugin, docker-compose-plugin) are found only after that
+// repository was added with a Signed-By key and apt-get update ran, as on a
+// real system; dependencies come along. Configuration files a package
+// ships under /etc are conffiles: one the system already has is dpkg's
+// question, which fails for want of a terminal unless apt passed dpkg
+// --force-confold or --force-confdef (then it is kept, the package's
+// version lands beside it as .dpkg-dist). debconf is a database in the
+// state: debconf-set-selections fills it, a package's postinst acts on its
+// answers at install and at dpkg-reconfigure (which never asks, whatever
+// the frontend), and debconf-show lists them. Some stubs answer like their
+// program: docker (versions, plugins, info with --format, an engine
+// without images that cannot pull for lack of network) and nginx (-t
+// finds a missing file or two default servers on one address).
 // npm and pip record names. systemd is modelled by unit files under
 // /etc/systemd/system and /lib/systemd/system plus per-unit state: a started
 // unit gets a PID and the ports from the catalogue, Environment=PORT=N, or
@@ -39,7 +56,7 @@
 // systemd 252 (Debian 12).
 //
 // State that is not a file (packages, units, journal, file owners, the
-// address) is JSON in /.pvesim-state.json inside the root, read and written
+// address, debconf answers, the apt lists fetched) is JSON in /.pvesim-state.json inside the root, read and written
 // under the Guest's mutex and an flock, so concurrent Exec calls and Guests
 // re-created on the same root agree.
 //
@@ -48,7 +65,7 @@
 // What a real container does that this does not: no real processes, so
 // nothing listens on a socket, nothing runs in the background after a
 // command returns, and services never crash on their own; no network
-// (curl and wget fail with "Network is unreachable"); no users or
+// beyond apt's mirror (curl and wget fail with "Network is unreachable"); no users or
 // permissions beyond a record of owners (everything runs as root, chown
 // only records); hard links are copies; only the listed commands exist,
 // each with the flags provisioning scripts use (no awk, find, tar, python,

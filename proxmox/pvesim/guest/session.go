@@ -359,15 +359,19 @@ func (s *session) run(p *proc) (int, error) {
 	return s.runFile(p, vp)
 }
 
-// runFile runs an executable file from the root. Shell scripts (and files
-// without a #! line) run in the interpreter; a #! naming another program
-// counts as run when that program exists in the root (it is a package
-// stand-in); binaries cannot run.
+// runFile runs an executable file from the root. A package's stand-in with
+// a Go implementation runs that; shell scripts (and files without a #!
+// line) run in the interpreter; a #! naming another program counts as run
+// when that program exists in the root (it is a package stand-in);
+// binaries cannot run.
 func (s *session) runFile(p *proc, vp string) (int, error) {
 	b, err := s.fs.ReadFile(vp)
 	if err != nil {
 		fmt.Fprintf(p.err, "bash: %s: %s\n", p.args[0], errText(err))
 		return 126, nil
+	}
+	if fn := packageCommand(b, vp); fn != nil {
+		return fn(p), nil
 	}
 	if len(b) >= 4 && string(b[:4]) == "\x7fELF" {
 		fmt.Fprintf(p.err, "bash: %s: cannot execute binary file: Exec format error\n", p.args[0])

@@ -16,6 +16,8 @@ func writeSkeleton(v *vfs, hostname string) error {
 		{"/var/log", 0o755}, {"/var/tmp", 0o777}, {"/usr/bin", 0o755}, {"/usr/sbin", 0o755},
 		{"/usr/local/bin", 0o755}, {"/bin", 0o755}, {"/sbin", 0o755}, {"/home", 0o755},
 		{"/dev", 0o755}, {"/run", 0o755}, {"/opt", 0o755}, {"/srv", 0o755},
+		{"/etc/apt/sources.list.d", 0o755}, {"/etc/apt/keyrings", 0o755}, {"/etc/apt/trusted.gpg.d", 0o755},
+		{"/etc/apt/apt.conf.d", 0o755},
 	}
 	for _, d := range dirs {
 		if err := v.MkdirAll(d.path, d.perm); err != nil {
@@ -34,6 +36,7 @@ func writeSkeleton(v *vfs, hostname string) error {
 		{"/etc/group", "root:x:0:\ndaemon:x:1:\nsudo:x:27:\nwww-data:x:33:\nusers:x:100:\npostfix:x:102:\nnogroup:x:65534:\n", 0o644},
 		{"/etc/shadow", "root:*:20000:0:99999:7:::\n", 0o640},
 		{"/etc/resolv.conf", "nameserver 10.10.10.1\n", 0o644},
+		{"/etc/apt/sources.list", "deb http://deb.debian.org/debian bookworm main contrib\n\ndeb http://deb.debian.org/debian bookworm-updates main contrib\n\n# security updates\ndeb http://security.debian.org bookworm-security main contrib\n", 0o644},
 		{"/root/.bashrc", "# ~/.bashrc: executed by bash(1) for non-login shells.\n", 0o644},
 		// Device nodes are plain files so that tests like [ -e /dev/null ]
 		// work; opening them is emulated.

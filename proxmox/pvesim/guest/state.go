@@ -19,13 +19,15 @@ const maxJournal = 5000
 // file owners. It lives in the root as JSON so that a Guest re-created on the
 // same root (the simulator may make one per command) sees it.
 type state struct {
-	Packages map[string][]string   `json:"packages"` // manager -> sorted names
-	Versions map[string]string     `json:"versions"` // "apt:nginx" -> version
-	Units    map[string]*unitState `json:"units"`
-	Journal  []journalEntry        `json:"journal"`
-	Owners   map[string]string     `json:"owners"` // container path -> "user:group"
-	NextPID  int                   `json:"next_pid"`
-	Address  string                `json:"address"` // eth0 IPv4 CIDR
+	Packages map[string][]string       `json:"packages"` // manager -> sorted names
+	Versions map[string]string         `json:"versions"` // "apt:nginx" -> version
+	Units    map[string]*unitState     `json:"units"`
+	Journal  []journalEntry            `json:"journal"`
+	Owners   map[string]string         `json:"owners"` // container path -> "user:group"
+	NextPID  int                       `json:"next_pid"`
+	Address  string                    `json:"address"`             // eth0 IPv4 CIDR
+	Debconf  map[string]*debconfAnswer `json:"debconf,omitempty"`   // question -> answer
+	AptLists []string                  `json:"apt_lists,omitempty"` // third-party repositories the last apt-get update fetched, "REPO SUITE"
 }
 
 type unitState struct {
@@ -58,6 +60,7 @@ func newState() *state {
 		Versions: map[string]string{},
 		Units:    map[string]*unitState{},
 		Owners:   map[string]string{},
+		Debconf:  map[string]*debconfAnswer{},
 		NextPID:  100,
 	}
 }
