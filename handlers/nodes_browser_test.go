@@ -32,6 +32,8 @@ func TestNodes_Browser(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="nav-settings"]`),
 		chromedp.Click(`[data-testid="nav-settings"]`),
 		chromedp.WaitVisible(`[data-testid="node-form"]`),
+		chromedp.Click(`[data-testid="token-privileges"] summary`),
+		chromedp.WaitVisible(`[data-testid="token-setup-commands"]`),
 		chromedp.SendKeys(`#name`, "pve1"),
 		chromedp.SendKeys(`#host`, pve1.Host()),
 		chromedp.SetValue(`#port`, strconv.Itoa(pve1.Port())),
@@ -41,6 +43,9 @@ func TestNodes_Browser(t *testing.T) {
 		chromedp.SendKeys(`#ssh_password`, nodesRootPassword),
 	)
 	b.Screenshot("form-filled")
+	if got := browsertest.Get(b, chromedp.Text(`[data-testid="token-setup-commands"]`)); !strings.Contains(got, "pveum user token add corral@pve corral --privsep 1") {
+		t.Fatalf("setup commands %q", got)
+	}
 
 	// Phase 1: the keys, fetched without any secret, to compare.
 	b.Run(

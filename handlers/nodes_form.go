@@ -152,6 +152,8 @@ func formFor(c echo.Context, in nodeInput, stored, cand store.Node, typed NodeSe
 		TokenSecretKept: kept(typed.TokenSecret, cand.TokenSecret),
 		SSHPasswordKept: kept(typed.SSHPassword, cand.SSHPassword),
 		SSHKeyKept:      kept(typed.SSHKey, cand.SSHKey),
+		Privileges:      privilegeLines(),
+		SetupCommands:   tokenSetupCommands(),
 	}
 	if editing {
 		f.Action = "/settings/nodes/" + stored.ID

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/proxmox/pvesim"
 	"corral/store"
 )
 
@@ -119,6 +120,42 @@ func TestNodes_Add(t *testing.T) {
 	res = c.post("/settings/nodes/"+n.ID+"/test", nil, "HX-Request", "true")
 	if got := nodesText(res, "node-status-label"); got != "reachable" {
 		t.Fatalf("test again: %q", got)
+	}
+}
+
+// TestNodes_PrivilegesExplained: the form says which privileges the token
+// needs and how to create one, with the commands of the reference.
+func TestNodes_PrivilegesExplained(t *testing.T) {
+	e := nodesSetup(t)
+	c, _ := e.nodesLogin(t, "alice")
+	res := c.get("/settings/nodes")
+	list := nodesText(res, "token-privilege-list")
+	for _, want := range []string{"Sys.Audit on /", "VM.Allocate", "VM.PowerMgmt", "on /vms", "Datastore.AllocateSpace", "on /storage", "SDN.Use on /sdn/zones/localnetwork"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("privilege list lacks %q:\n%s", want, list)
+		}
+	}
+	cmds := strings.Split(nodesText(res, "token-setup-commands"), "\n")
+	want := []string{
+		`pveum role add Corral --privs "Sys.Audit VM.Audit VM.PowerMgmt VM.Allocate VM.Config.CPU VM.Config.Memory VM.Config.Network VM.Config.Disk VM.Config.Options Datastore.Audit Datastore.AllocateSpace SDN.Use Datastore.AllocateTemplate"`,
+		"pveum user add corral@pve",
+		"pveum acl modify / --users corral@pve --roles Corral",
+		"pveum user token add corral@pve corral --privsep 1",
+		"pveum acl modify / --tokens 'corral@pve!corral' --roles Corral",
+	}
+	if len(cmds) != len(want) {
+		t.Fatalf("commands %q", cmds)
+	}
+	for i := range want {
+		if strings.TrimSpace(cmds[i]) != want[i] {
+			t.Errorf("command %d = %q, want %q", i, cmds[i], want[i])
+		}
+	}
+	// The simulator's own list of what Corral needs is what the role grants.
+	for _, p := range pvesim.CorralPrivileges {
+		if !strings.Contains(want[0], p) {
+			t.Errorf("the role lacks %s", p)
+		}
 	}
 }
 

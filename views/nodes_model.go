@@ -38,6 +38,9 @@ type NodeForm struct {
 	// typed secrets, the keys the user confirmed), for the retry.
 	Pending string
 
+	Privileges    []string // what the token needs, "VM.Audit, … on /vms"
+	SetupCommands []string // pveum commands creating such a token
+
 	Errors  map[string]string // by field name
 	Problem *NodeProblem      // a failed connection test
 }
