@@ -15,7 +15,8 @@ import (
 // phases: the fingerprints fetched without secrets are shown and trusted,
 // then the authenticated checks fail on a token without privileges; the
 // retry needs only the fixed token (the SSH password is held server-side),
-// and the node is listed as the default.
+// and the node is listed as the default. "Test again" shows that it runs and
+// what it found.
 func TestNodes_Browser(t *testing.T) {
 	e := nodesSetup(t)
 	u := e.withUser(t, "alice", "correct horse")
@@ -105,4 +106,16 @@ func TestNodes_Browser(t *testing.T) {
 		t.Fatalf("stored %+v", nodes)
 	}
 
+	// Test again: the status cell comes back stamped with the time.
+	b.Run(
+		chromedp.Click(`[data-testid="node-test"]`),
+		chromedp.WaitVisible(`[data-testid="node-status-tested"]`),
+	)
+	b.Screenshot("tested-again")
+	if got := browsertest.Get(b, chromedp.Text(`[data-testid="node-status-tested"]`)); !strings.HasPrefix(got, "tested at ") {
+		t.Fatalf("tested stamp %q", got)
+	}
+	if got := browsertest.Get(b, chromedp.Text(`[data-testid="node-status-label"]`)); got != "reachable" {
+		t.Fatalf("status after test again %q", got)
+	}
 }

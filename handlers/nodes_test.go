@@ -117,10 +117,45 @@ func TestNodes_Add(t *testing.T) {
 	if got := nodesText(res, "node-status-label"); got != "reachable" {
 		t.Fatalf("status %q:\n%s", got, res.Body)
 	}
-	res = c.post("/settings/nodes/"+n.ID+"/test", nil, "HX-Request", "true")
+}
+
+// TestNodes_TestAgain: "Test again" answers htmx with a fresh, time-stamped
+// status cell, and a plain form post with the result as a flash.
+func TestNodes_TestAgain(t *testing.T) {
+	e := nodesSetup(t)
+	c, u := e.nodesLogin(t, "alice")
+	n := e.nodesAdd(t, c, u.ID, e.nodesForm(t, "pve1", "one"))
+
+	list := c.get("/settings/nodes")
+	form := list.Doc.Find(`[data-node-id="` + n.ID + `"] form.node-test`)
+	if form.AttrOr("action", "") != "/settings/nodes/"+n.ID+"/test" || form.AttrOr("method", "") != "post" ||
+		form.Find(`input[name="_csrf"]`).Length() != 1 || form.Find(`[data-testid="node-testing"].htmx-indicator`).Length() != 1 {
+		t.Fatalf("Test again is not a form that works without JavaScript, with an indicator:\n%s", list.Body)
+	}
+
+	res := c.post("/settings/nodes/"+n.ID+"/test", nil, "HX-Request", "true")
+	expectStatus(t, res, http.StatusOK)
 	if got := nodesText(res, "node-status-label"); got != "reachable" {
 		t.Fatalf("test again: %q", got)
 	}
+	if got, want := nodesText(res, "node-status-tested"), "tested at "+e.clock.Now().Format("15:04:05"); got != want {
+		t.Fatalf("tested stamp %q, want %q", got, want)
+	}
+
+	res = c.post("/settings/nodes/"+n.ID+"/test", nil)
+	expectStatus(t, res, http.StatusSeeOther)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.HasPrefix(got, "one: reachable.") {
+		t.Fatalf("flash %q", got)
+	}
+	if err := e.sim.Node("pve1").SetDown(true); err != nil {
+		t.Fatal(err)
+	}
+	c.post("/settings/nodes/"+n.ID+"/test", nil)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.HasPrefix(got, "one: unreachable.") {
+		t.Fatalf("flash %q", got)
+	}
+	// Without the CSRF token nothing is tested.
+	expectStatus(t, c.post("/settings/nodes/"+n.ID+"/test", url.Values{"_csrf": {"forged"}}), http.StatusForbidden)
 }
 
 // TestNodes_PrivilegesExplained: the form says which privileges the token

@@ -104,7 +104,8 @@ type NodeStatus struct {
 	Level   string // ok, warn, bad
 	Message string
 	Version string
-	Retrust bool // the certificate or host key changed: offer to review
+	Retrust bool   // the certificate or host key changed: offer to review
+	Tested  string // "tested at 15:04:05" after Test again
 }
 
 // NodeStatusID is the element id of a node's status cell.
