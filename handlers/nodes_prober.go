@@ -48,7 +48,8 @@ type NodeScan struct {
 	SSH exec.HostKeyInfo
 }
 
-// Empty reports whether nothing was scanned.
+// Empty reports whether the scan lacks the certificate or the host key, as
+// on a held retry, which has nothing awaiting confirmation.
 func (s NodeScan) Empty() bool { return s.TLS.Fingerprint == "" || s.SSH.AuthorizedKey == "" }
 
 // Pin makes n trust exactly the scanned keys.
