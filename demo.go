@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"golang.org/x/crypto/ssh"
+
 	"corral/handlers"
 	"corral/proxmox/pvesim"
 	"corral/store"
@@ -114,9 +116,10 @@ func seedDemo(ctx context.Context, cfg Config, sim *pvesim.Sim) (string, error) 
 	return password, nil
 }
 
-// demoNode registers a simulated node through the same checks as the
-// add-node page, pinning what they saw; the simulator's own fingerprint
-// confirms nothing came in between.
+// demoNode registers a simulated node through the same two phases as the
+// add-node page: the keys are fetched without credentials and "confirmed"
+// against the simulator's own, and only then do the authenticated checks
+// run over exactly those pins.
 func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, error) {
 	_, portStr, err := net.SplitHostPort(n.SSHAddr())
 	if err != nil {
@@ -128,14 +131,23 @@ func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, e
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(),
 	}
-	probe, err := handlers.NewNodeProber(slog.New(slog.DiscardHandler)).Probe(ctx, rec)
+	prober := handlers.NewNodeProber(slog.New(slog.DiscardHandler))
+	scan, err := prober.Scan(ctx, rec)
+	if err != nil {
+		return rec, err
+	}
+	if scan.TLS.Fingerprint != n.Fingerprint() {
+		return rec, fmt.Errorf("node %s presented certificate %s, not the simulator's %s", n.Name(), scan.TLS.Fingerprint, n.Fingerprint())
+	}
+	if want := ssh.FingerprintSHA256(n.SSHHostKey()); scan.SSH.Fingerprint != want {
+		return rec, fmt.Errorf("node %s presented host key %s, not the simulator's %s", n.Name(), scan.SSH.Fingerprint, want)
+	}
+	scan.Pin(&rec)
+	probe, err := prober.Probe(ctx, rec)
 	if err != nil {
 		return rec, err
 	}
 	probe.Apply(&rec)
-	if rec.TLSFingerprint != n.Fingerprint() {
-		return rec, fmt.Errorf("node %s presented certificate %s, not the simulator's %s", n.Name(), rec.TLSFingerprint, n.Fingerprint())
-	}
 	return rec, nil
 }
 

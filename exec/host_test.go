@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,30 +16,100 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+func TestFetchHostKey(t *testing.T) {
+	sim := startSim(t)
+	node := sim.Node("pve1")
+	tgt := target(t, node)
+
+	t.Run("OK", func(t *testing.T) {
+		info, err := FetchHostKey(t.Context(), tgt.Host, tgt.Port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := ssh.FingerprintSHA256(node.SSHHostKey()); info.Fingerprint != want || !strings.HasPrefix(want, "SHA256:") {
+			t.Errorf("fingerprint %q, want %q", info.Fingerprint, want)
+		}
+		if info.KeyType != node.SSHHostKey().Type() {
+			t.Errorf("key type %q", info.KeyType)
+		}
+		pinned, _, _, _, err := ssh.ParseAuthorizedKey([]byte(info.AuthorizedKey))
+		if err != nil || !gliderssh.KeysEqual(pinned, node.SSHHostKey()) {
+			t.Errorf("authorized key %q does not parse to the host key (%v)", info.AuthorizedKey, err)
+		}
+	})
+	t.Run("NoCredentialOffered", func(t *testing.T) {
+		cap := startCapturingHost(t)
+		info, err := FetchHostKey(t.Context(), "127.0.0.1", cap.port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Fingerprint != ssh.FingerprintSHA256(cap.key) {
+			t.Errorf("fingerprint %q", info.Fingerprint)
+		}
+		if got := cap.attempts(); len(got) != 0 {
+			t.Errorf("FetchHostKey offered credentials: %v", got)
+		}
+	})
+	t.Run("ErrUnreachable", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close() // nothing listens there now
+		if _, err := FetchHostKey(t.Context(), "127.0.0.1", port); !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("err = %v, want ErrUnreachable", err)
+		}
+	})
+	t.Run("ErrUnreachable silent host", func(t *testing.T) {
+		// Accepts TCP but never speaks SSH: the context must end it.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() {
+			c, err := l.Accept()
+			if err == nil {
+				io.Copy(io.Discard, c)
+				c.Close()
+			}
+		}()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := FetchHostKey(ctx, "127.0.0.1", l.Addr().(*net.TCPAddr).Port); !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("err = %v, want ErrUnreachable", err)
+		}
+	})
+}
+
 func TestProbeHost(t *testing.T) {
 	sim := startSim(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 
 	t.Run("OK", func(t *testing.T) {
-		probe := tgt
-		probe.HostKey = "" // trust on first use
-		res, err := ProbeHost(t.Context(), probe)
+		res, err := ProbeHost(t.Context(), tgt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := ssh.FingerprintSHA256(node.SSHHostKey()); res.Fingerprint != want || !strings.HasPrefix(want, "SHA256:") {
+		if want := ssh.FingerprintSHA256(node.SSHHostKey()); res.Fingerprint != want {
 			t.Errorf("fingerprint %q, want %q", res.Fingerprint, want)
-		}
-		if res.KeyType != node.SSHHostKey().Type() {
-			t.Errorf("key type %q", res.KeyType)
-		}
-		pinned, _, _, _, err := ssh.ParseAuthorizedKey([]byte(res.AuthorizedKey))
-		if err != nil || !gliderssh.KeysEqual(pinned, node.SSHHostKey()) {
-			t.Errorf("authorized key %q does not parse to the host key (%v)", res.AuthorizedKey, err)
 		}
 		if !strings.Contains(res.PctList, "105") || !strings.HasPrefix(res.PctList, "VMID") {
 			t.Errorf("pct list output %q", res.PctList)
+		}
+	})
+	t.Run("ErrNoHostKey", func(t *testing.T) {
+		// Trust on first use with credentials is gone: the key comes from
+		// FetchHostKey and the user's confirmation.
+		cap := startCapturingHost(t)
+		_, err := ProbeHost(t.Context(), HostTarget{Host: "127.0.0.1", Port: cap.port, User: "root", Password: "secret"})
+		if !errors.Is(err, ErrNoHostKey) {
+			t.Fatalf("err = %v, want ErrNoHostKey", err)
+		}
+		if got := cap.attempts(); len(got) != 0 {
+			t.Errorf("an unpinned probe offered credentials: %v", got)
 		}
 	})
 	t.Run("ErrAuthFailed", func(t *testing.T) {
@@ -56,29 +127,9 @@ func TestProbeHost(t *testing.T) {
 		}
 		addr := l.Addr().(*net.TCPAddr)
 		l.Close() // nothing listens there now
-		_, err = ProbeHost(t.Context(), HostTarget{Host: "127.0.0.1", Port: addr.Port, User: "root", Password: "x"})
-		if !errors.Is(err, ErrUnreachable) {
-			t.Fatalf("err = %v, want ErrUnreachable", err)
-		}
-	})
-	t.Run("ErrUnreachable silent host", func(t *testing.T) {
-		// Accepts TCP but never speaks SSH: the probe budget must end it.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			c, err := l.Accept()
-			if err == nil {
-				io.Copy(io.Discard, c)
-				c.Close()
-			}
-		}()
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		port := l.Addr().(*net.TCPAddr).Port
-		if _, err := ProbeHost(ctx, HostTarget{Host: "127.0.0.1", Port: port, User: "root", Password: "x"}); !errors.Is(err, ErrUnreachable) {
+		unreachable := tgt
+		unreachable.Port = addr.Port
+		if _, err = ProbeHost(t.Context(), unreachable); !errors.Is(err, ErrUnreachable) {
 			t.Fatalf("err = %v, want ErrUnreachable", err)
 		}
 	})
@@ -87,19 +138,77 @@ func TestProbeHost(t *testing.T) {
 			fmt.Fprintf(s.Stderr(), "bash: line 1: %s: command not found\n", strings.Fields(s.RawCommand())[0])
 			s.Exit(127)
 		})
-		plain.HostKey = ""
 		_, err := ProbeHost(t.Context(), plain)
 		if !errors.Is(err, ErrPctMissing) {
 			t.Fatalf("err = %v, want ErrPctMissing", err)
 		}
 	})
 	t.Run("ErrHostKeyChanged", func(t *testing.T) {
+		cap := startCapturingHost(t)
 		pinned := tgt
-		pinned.HostKey = string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))
+		pinned.Port = cap.port // an impostor at the pinned address
 		if _, err := ProbeHost(t.Context(), pinned); !errors.Is(err, ErrHostKeyChanged) {
 			t.Fatalf("err = %v, want ErrHostKeyChanged", err)
 		}
+		if got := cap.attempts(); len(got) != 0 {
+			t.Errorf("the impostor received credentials: %v", got)
+		}
 	})
+}
+
+// capturingHost is an SSH server on loopback that records every
+// authentication attempt (password, public key, keyboard-interactive) and
+// accepts none.
+type capturingHost struct {
+	port int
+	key  ssh.PublicKey
+	mu   sync.Mutex
+	seen []string
+}
+
+func (c *capturingHost) record(what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = append(c.seen, what)
+}
+
+func (c *capturingHost) attempts() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.seen...)
+}
+
+func startCapturingHost(t *testing.T) *capturingHost {
+	t.Helper()
+	signer := newSigner(t)
+	c := &capturingHost{key: signer.PublicKey()}
+	srv := &gliderssh.Server{
+		HostSigners: []gliderssh.Signer{signer},
+		Handler:     func(gliderssh.Session) {},
+		PasswordHandler: func(ctx gliderssh.Context, pw string) bool {
+			c.record("password " + ctx.User() + " " + pw)
+			return false
+		},
+		PublicKeyHandler: func(ctx gliderssh.Context, key gliderssh.PublicKey) bool {
+			c.record("publickey " + ctx.User() + " " + ssh.FingerprintSHA256(key))
+			return false
+		},
+		KeyboardInteractiveHandler: func(ctx gliderssh.Context, ask ssh.KeyboardInteractiveChallenge) bool {
+			answers, _ := ask("", "", []string{"Password: "}, []bool{false})
+			c.record("keyboard-interactive " + ctx.User() + " " + strings.Join(answers, " "))
+			return false
+		},
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(l) }()
+	// Closing the listener too: Close alone misses a Serve not yet started.
+	t.Cleanup(func() { srv.Close(); l.Close(); <-done })
+	c.port = l.Addr().(*net.TCPAddr).Port
+	return c
 }
 
 func TestDial_HostKeyChanged(t *testing.T) {

@@ -32,8 +32,8 @@ func (h *Handler) registerNodeRoutes(g *echo.Group) {
 	g.GET("/settings/nodes/:id", h.nodeEdit)
 	g.POST("/settings/nodes/:id", h.nodeEditSubmit)
 	g.GET("/settings/nodes/:id/status", h.nodeStatus)
-	g.POST("/settings/nodes/:id/test", h.nodeStatus)
-	g.GET("/settings/nodes/:id/retrust", h.nodeRetrust)
+	g.POST("/settings/nodes/:id/test", h.nodeTest)
+	g.POST("/settings/nodes/:id/retrust", h.nodeRetrust)
 	g.POST("/settings/nodes/:id/default", h.nodeMakeDefault)
 	g.POST("/settings/nodes/:id/delete", h.nodeDelete)
 }
@@ -82,19 +82,52 @@ func clusterLabel(n store.Node, all []store.Node) string {
 	return fmt.Sprintf("%s (%d of your nodes)", n.ClusterName, same)
 }
 
-// nodeStatus answers the lazy status cell and "Test again".
+// nodeStatus answers the lazy status cell of the list.
 func (h *Handler) nodeStatus(c echo.Context) error {
+	n, s, err := h.checkNode(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, h.page(c, "Status of "+n.Name, "settings"), views.NodeStatusCell(s))
+}
+
+// nodeTest is "Test again": htmx swaps the fresh status cell in, stamped
+// with the time so a result like the last one is still visibly new; a plain
+// form post gets the result as a flash on the list.
+func (h *Handler) nodeTest(c echo.Context) error {
+	n, s, err := h.checkNode(c)
+	if err != nil {
+		return err
+	}
+	s.Tested = "tested at " + h.Now().Format("15:04:05")
+	if isHTMX(c) {
+		return h.render(c, http.StatusOK, h.page(c, "Status of "+n.Name, "settings"), views.NodeStatusCell(s))
+	}
+	level := "ok"
+	if s.Level != "ok" {
+		level = "warn"
+	}
+	msg := fmt.Sprintf("%s: %s.", n.Name, s.Label)
+	if s.Message != "" {
+		msg += " " + s.Message
+	}
+	setFlash(c, level, msg)
+	return seeOther(c, "/settings/nodes")
+}
+
+// checkNode checks a stored node's live status over its pins.
+func (h *Handler) checkNode(c echo.Context) (store.Node, views.NodeStatus, error) {
 	u, _ := currentUser(c)
 	n, err := h.Nodes.Node(c.Request().Context(), u.ID, c.Param("id"))
 	if err != nil {
-		return err
+		return n, views.NodeStatus{}, err
 	}
 	p, err := h.prober()
 	if err != nil {
-		return err
+		return n, views.NodeStatus{}, err
 	}
 	hl := p.Check(c.Request().Context(), n)
-	s := views.NodeStatus{ID: n.ID, Label: hl.State, Message: hl.Message, Version: hl.Version, Level: "bad"}
+	s := views.NodeStatus{CSRF: csrfToken(c), ID: n.ID, Label: hl.State, Message: hl.Message, Version: hl.Version, Level: "bad"}
 	switch hl.State {
 	case HealthOK:
 		s.Level = "ok"
@@ -103,7 +136,7 @@ func (h *Handler) nodeStatus(c echo.Context) error {
 	case HealthForbidden, HealthPctMissing:
 		s.Level = "warn"
 	}
-	return h.render(c, http.StatusOK, h.page(c, "Status of "+n.Name, "settings"), views.NodeStatusCell(s))
+	return n, s, nil
 }
 
 func (h *Handler) nodeMakeDefault(c echo.Context) error {

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -32,10 +30,19 @@ func readNodeInput(c echo.Context) nodeInput {
 	}
 }
 
+// Messages for a kept secret the form asks for again.
+const (
+	tokenSecretAgain = "You changed the host or API port: enter the token secret again. Corral sends a secret only to the address it was entered for."
+	sshSecretAgain   = "You changed the host or SSH port: enter the SSH password (or key) again. Corral sends a secret only to the address it was entered for."
+)
+
 // apply validates the input onto base (the stored node when editing, a
-// fresh one when adding) and returns the candidate and field errors. Empty
-// secrets keep base's.
-func (in nodeInput) apply(base store.Node, editing bool) (store.Node, map[string]string) {
+// fresh one when adding) and returns the candidate, the secrets typed in
+// this flow, and field errors. A secret left empty comes from held (typed
+// in an earlier try of this flow), else from base, but either only while
+// the address it was entered for is unchanged: changing the host or a port
+// asks for it again, so a secret never follows a mistyped address.
+func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (store.Node, NodeSecrets, map[string]string) {
 	errs := map[string]string{}
 	n := base
 	n.Name, n.Host, n.TokenID, n.SSHUser = in.Name, in.Host, in.TokenID, in.SSHUser
@@ -50,28 +57,58 @@ func (in nodeInput) apply(base store.Node, editing bool) (store.Node, map[string
 	if user, name, ok := strings.Cut(n.TokenID, "!"); !ok || !strings.Contains(user, "@") || name == "" || strings.ContainsAny(n.TokenID, " =") {
 		errs["token_id"] = "Write the token ID as user@realm!name, for example corral@pve!corral."
 	}
-	if in.TokenSecret != "" {
-		n.TokenSecret = in.TokenSecret
-	} else if !editing || base.TokenSecret == "" {
-		errs["token_secret"] = "Enter the token secret."
-	}
 	if n.SSHUser == "" {
 		n.SSHUser = "root"
 	}
+	apiMoved := func(o store.Node) bool { return n.Host != o.Host || n.Port != o.Port }
+	sshMoved := func(o store.Node) bool { return n.Host != o.Host || n.SSHPort != o.SSHPort }
+	var typed NodeSecrets
+
+	heldToken, storedToken := held.Typed.TokenSecret != "", editing && base.TokenSecret != ""
 	switch {
-	case in.SSHPassword != "" && in.SSHKey != "":
+	case in.TokenSecret != "":
+		typed.TokenSecret, n.TokenSecret = in.TokenSecret, in.TokenSecret
+	case heldToken && !apiMoved(held.Node):
+		typed.TokenSecret, n.TokenSecret = held.Typed.TokenSecret, held.Typed.TokenSecret
+	case storedToken && !apiMoved(base):
+		// the stored secret, to its own address
+	case heldToken || storedToken:
+		n.TokenSecret = ""
+		errs["token_secret"] = tokenSecretAgain
+	default:
+		n.TokenSecret = ""
+		errs["token_secret"] = "Enter the token secret."
+	}
+
+	heldSSH := held.Typed.SSHPassword != "" || held.Typed.SSHKey != ""
+	storedSSH := editing && (base.SSHPassword != "" || base.SSHKey != "")
+	pw, key := in.SSHPassword, in.SSHKey
+	if pw == "" && key == "" && heldSSH && !sshMoved(held.Node) {
+		pw, key = held.Typed.SSHPassword, held.Typed.SSHKey
+	}
+	switch {
+	case pw != "" && key != "":
 		errs["ssh_key"] = "Give either an SSH password or a private key, not both."
-	case in.SSHKey != "":
-		if _, err := ssh.ParsePrivateKey([]byte(in.SSHKey)); err != nil {
+	case key != "":
+		if _, err := ssh.ParsePrivateKey([]byte(key)); err != nil {
 			errs["ssh_key"] = "This private key cannot be read: paste the whole key, BEGIN and END lines included, without a passphrase."
+		} else {
+			typed.SSHKey = key
 		}
-		n.SSHKey, n.SSHPassword = in.SSHKey, ""
-	case in.SSHPassword != "":
-		n.SSHPassword, n.SSHKey = in.SSHPassword, ""
-	case !editing || (base.SSHPassword == "" && base.SSHKey == ""):
+		n.SSHKey, n.SSHPassword = key, ""
+	case pw != "":
+		typed.SSHPassword = pw
+		n.SSHPassword, n.SSHKey = pw, ""
+	case storedSSH && !sshMoved(base):
+		// the stored password or key, to its own address
+	case heldSSH || storedSSH:
+		n.SSHPassword, n.SSHKey = "", ""
+		errs["ssh_password"] = sshSecretAgain
+	default:
+		n.SSHPassword, n.SSHKey = "", ""
 		errs["ssh_password"] = "Enter the SSH password of the node (or a private key below)."
 	}
-	return n, errs
+	return n, typed, errs
 }
 
 func parsePort(s string, def int, field string, errs map[string]string) int {
@@ -86,20 +123,37 @@ func parsePort(s string, def int, field string, errs map[string]string) int {
 	return p
 }
 
-// connectionChanged reports whether the candidate must be tested again:
-// another address or login, or a new secret.
-func connectionChanged(old, n store.Node, in nodeInput) bool {
-	return old.Host != n.Host || old.Port != n.Port || old.TokenID != n.TokenID ||
-		old.SSHUser != n.SSHUser || old.SSHPort != n.SSHPort ||
-		in.TokenSecret != "" || in.SSHPassword != "" || in.SSHKey != ""
+// connectionChanged reports whether the candidate must be tested before it
+// is saved: another address, login, secret or trusted key. (A secret typed
+// again is tested even when it equals the stored one.)
+func connectionChanged(old, n store.Node) bool {
+	return old.Host != n.Host || old.Port != n.Port || old.TokenID != n.TokenID || old.TokenSecret != n.TokenSecret ||
+		old.SSHUser != n.SSHUser || old.SSHPort != n.SSHPort || old.SSHPassword != n.SSHPassword || old.SSHKey != n.SSHKey ||
+		!strings.EqualFold(old.TLSFingerprint, n.TLSFingerprint) || old.TLSUseCA != n.TLSUseCA || old.SSHHostKey != n.SSHHostKey
 }
 
-// formFor fills the form view from typed input, never with a secret.
-func formFor(c echo.Context, in nodeInput, stored store.Node, editing bool) views.NodeForm {
+// formFor fills the form view from typed input, never with a secret: for
+// each secret only whether one is kept, typed in an earlier try or stored.
+// stored is the record being edited (zero when adding), cand what the input
+// made of it, typed the secrets the user typed in this flow.
+func formFor(c echo.Context, in nodeInput, stored, cand store.Node, typed NodeSecrets, editing bool) views.NodeForm {
+	kept := func(typedValue, candValue string) string {
+		switch {
+		case typedValue != "":
+			return views.SecretHeld
+		case candValue != "":
+			return views.SecretStored
+		}
+		return views.SecretNone
+	}
 	f := views.NodeForm{
 		CSRF: csrfToken(c), Action: "/settings/nodes", Editing: editing, ID: stored.ID,
 		Name: in.Name, Host: in.Host, Port: in.Port, TokenID: in.TokenID, SSHUser: in.SSHUser, SSHPort: in.SSHPort,
-		HasTokenSecret: stored.TokenSecret != "", HasSSHPassword: stored.SSHPassword != "", HasSSHKey: stored.SSHKey != "",
+		TokenSecretKept: kept(typed.TokenSecret, cand.TokenSecret),
+		SSHPasswordKept: kept(typed.SSHPassword, cand.SSHPassword),
+		SSHKeyKept:      kept(typed.SSHKey, cand.SSHKey),
+		Privileges:      privilegeLines(),
+		SetupCommands:   tokenSetupCommands(),
 	}
 	if editing {
 		f.Action = "/settings/nodes/" + stored.ID
@@ -108,7 +162,7 @@ func formFor(c echo.Context, in nodeInput, stored store.Node, editing bool) view
 }
 
 func (h *Handler) newNodeForm(c echo.Context) views.NodeForm {
-	return formFor(c, nodeInput{Port: "8006", SSHUser: "root", SSHPort: "22"}, store.Node{}, false)
+	return formFor(c, nodeInput{Port: "8006", SSHUser: "root", SSHPort: "22"}, store.Node{}, store.Node{}, NodeSecrets{}, false)
 }
 
 func inputOf(n store.Node) nodeInput {
@@ -118,13 +172,44 @@ func inputOf(n store.Node) nodeInput {
 	}
 }
 
-// nodeAdd tests a new node and, when everything works, shows what it found
-// for the user to trust. Nothing is stored yet.
+// retryForm is the form again after a failed try, holding what the user
+// typed (and the keys they confirmed) server-side under a new id, so the
+// retry needs neither again. The page gets only the id.
+func (h *Handler) retryForm(c echo.Context, userID string, in nodeInput, pn PendingNode) (views.NodeForm, error) {
+	p, err := h.prober()
+	if err != nil {
+		return views.NodeForm{}, err
+	}
+	f := formFor(c, in, pn.Old, pn.Node, pn.Typed, pn.Mode != "add")
+	pn.Scan = NodeScan{}
+	f.Pending = p.Hold(h.Now(), userID, pn)
+	return f, nil
+}
+
+// heldTry is what an earlier failed try of this form left for the retry:
+// the typed secrets and confirmed keys, or nothing. It is taken once, and
+// only by the same user, for the same form.
+func (h *Handler) heldTry(c echo.Context, userID, mode, nodeID string) PendingNode {
+	id := c.FormValue("pending")
+	if id == "" || h.Prober == nil {
+		return PendingNode{}
+	}
+	pn, ok := h.Prober.Take(h.Now(), userID, id)
+	if !ok || pn.Mode != mode || pn.Old.ID != nodeID {
+		return PendingNode{}
+	}
+	return pn
+}
+
+// nodeAdd checks the form and starts the two-phase test of a new node.
+// Nothing is stored until the authenticated checks pass.
 func (h *Handler) nodeAdd(c echo.Context) error {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
 	in := readNodeInput(c)
-	cand, errs := in.apply(store.Node{UserID: u.ID}, false)
+	held := h.heldTry(c, u.ID, "add", "")
+	cand, typed, errs := in.apply(store.Node{UserID: u.ID}, held, false)
+	cand.TLSFingerprint, cand.SSHHostKey = held.Node.TLSFingerprint, held.Node.SSHHostKey
 	nodes, err := h.Nodes.Nodes(ctx, u.ID)
 	if err != nil {
 		return err
@@ -132,128 +217,16 @@ func (h *Handler) nodeAdd(c echo.Context) error {
 	if nameTaken(nodes, "", cand.Name) {
 		errs["name"] = fmt.Sprintf("You already have a node named %q.", cand.Name)
 	}
-	form := formFor(c, in, store.Node{}, false)
+	pn := PendingNode{Node: cand, Typed: typed, Mode: "add"}
 	if len(errs) > 0 {
+		form, err := h.retryForm(c, u.ID, in, pn)
+		if err != nil {
+			return err
+		}
 		form.Errors = errs
 		return h.nodeListPage(c, formStatus(c), form, nil)
 	}
-	pending, prob, err := h.probeCandidate(ctx, cand, store.Node{}, "add")
-	if err != nil {
-		return err
-	}
-	if prob != nil {
-		form.Problem = prob
-		return h.nodeListPage(c, formStatus(c), form, nil)
-	}
-	return h.showConfirm(c, u.ID, pending, nodes)
-}
-
-// probeCandidate runs the prober; a *ProbeError becomes a problem to show.
-func (h *Handler) probeCandidate(ctx context.Context, cand, old store.Node, mode string) (PendingNode, *views.NodeProblem, error) {
-	p, err := h.prober()
-	if err != nil {
-		return PendingNode{}, nil, err
-	}
-	probe, err := p.Probe(ctx, cand)
-	var pe *ProbeError
-	if errors.As(err, &pe) {
-		return PendingNode{}, &views.NodeProblem{Title: pe.Title, Message: pe.Message, Hint: pe.Hint, Commands: pe.Commands}, nil
-	}
-	if err != nil {
-		return PendingNode{}, nil, err
-	}
-	probe.Apply(&cand)
-	return PendingNode{Node: cand, Probe: probe, Old: old, Mode: mode}, nil, nil
-}
-
-// showConfirm holds the pending node and renders what the user must check.
-func (h *Handler) showConfirm(c echo.Context, userID string, pn PendingNode, nodes []store.Node) error {
-	p, err := h.prober()
-	if err != nil {
-		return err
-	}
-	id := p.Hold(h.Now(), userID, pn)
-	n, pr := pn.Node, pn.Probe
-	v := views.NodeConfirm{
-		CSRF: csrfToken(c), PendingID: id, Mode: pn.Mode, Name: n.Name,
-		Addr: addrOf(n), SSHAddr: sshAddrOf(n), SSHUser: n.SSHUser, TokenID: n.TokenID,
-		Version: pr.Version, ClusterName: pr.ClusterName, PVENodeName: pr.PVENodeName,
-		TLS: views.CertFacts{
-			Fingerprint: pr.TLS.Fingerprint, Subject: pr.TLS.Subject, Issuer: pr.TLS.Issuer,
-			NotBefore: pr.TLS.NotBefore, NotAfter: pr.TLS.NotAfter,
-		},
-		SSH:     views.HostKeyFacts{KeyType: pr.SSH.KeyType, Fingerprint: pr.SSH.Fingerprint},
-		Missing: pr.Missing, Commands: pveumCommands(n.TokenID, pr.Missing),
-	}
-	if pn.Mode != "add" {
-		v.TLS.Old, v.TLS.Changed = pn.Old.TLSFingerprint, !strings.EqualFold(pn.Old.TLSFingerprint, pr.TLS.Fingerprint)
-		v.SSH.Old = sshKeyFingerprint(pn.Old.SSHHostKey)
-		v.SSH.Changed = v.SSH.Old != pr.SSH.Fingerprint
-	}
-	for _, o := range nodes {
-		if o.ID == pn.Old.ID || pr.ClusterKey == "" || o.ClusterKey != pr.ClusterKey {
-			continue
-		}
-		if pr.ClusterName != "" {
-			v.Peers = append(v.Peers, o.Name)
-		}
-		if o.PVENodeName != "" && o.PVENodeName == pr.PVENodeName {
-			v.Duplicate = o.Name
-		}
-	}
-	return h.render(c, http.StatusOK, h.page(c, "Trust "+n.Name, "settings"), views.NodeConfirmPage(v))
-}
-
-// nodeConfirm stores a probed node the user has checked, pinned to exactly
-// the fingerprints the confirm page showed.
-func (h *Handler) nodeConfirm(c echo.Context) error {
-	u, _ := currentUser(c)
-	ctx := c.Request().Context()
-	p, err := h.prober()
-	if err != nil {
-		return err
-	}
-	pn, ok := p.Take(h.Now(), u.ID, c.FormValue("pending"))
-	if !ok {
-		setFlash(c, "warn", "That connection test has expired (after 10 minutes) or was already used: please test the node again.")
-		return seeOther(c, "/settings/nodes")
-	}
-	var saved store.Node
-	if pn.Mode == "add" {
-		if saved, err = h.Nodes.CreateNode(ctx, pn.Node); err != nil {
-			return err
-		}
-		h.audit(c, store.AuditEntry{Kind: "node.add", UserID: u.ID, Username: u.Username, Target: saved.Name,
-			Detail: fmt.Sprintf("node %s at %s, tls %s, ssh %s", saved.ID, addrOf(saved), saved.TLSFingerprint, pn.Probe.SSH.Fingerprint)})
-		msg := fmt.Sprintf("Node %s added.", saved.Name)
-		if saved.IsDefault {
-			msg = fmt.Sprintf("Node %s added; it is your default node.", saved.Name)
-		}
-		setFlash(c, "ok", msg)
-		return seeOther(c, "/settings/nodes")
-	}
-	if saved, err = h.Nodes.UpdateNode(ctx, u.ID, pn.Node); err != nil {
-		return err
-	}
-	h.auditNodeChange(c, u, pn.Old, saved, pn.Mode)
-	setFlash(c, "ok", fmt.Sprintf("Node %s saved with its new keys pinned.", saved.Name))
-	return seeOther(c, "/settings/nodes")
-}
-
-// auditNodeChange records an edit, and a re-trust when a pin changed.
-func (h *Handler) auditNodeChange(c echo.Context, u store.User, old, saved store.Node, mode string) {
-	kind := "node.update"
-	if mode == "retrust" {
-		kind = "node.retrust"
-	}
-	detail := fmt.Sprintf("node %s at %s", saved.ID, addrOf(saved))
-	if !strings.EqualFold(old.TLSFingerprint, saved.TLSFingerprint) {
-		detail += fmt.Sprintf(", tls %s -> %s", old.TLSFingerprint, saved.TLSFingerprint)
-	}
-	if old.SSHHostKey != saved.SSHHostKey {
-		detail += fmt.Sprintf(", ssh %s -> %s", sshKeyFingerprint(old.SSHHostKey), sshKeyFingerprint(saved.SSHHostKey))
-	}
-	h.audit(c, store.AuditEntry{Kind: kind, UserID: u.ID, Username: u.Username, Target: saved.Name, Detail: detail})
+	return h.testNode(c, u, pn)
 }
 
 func (h *Handler) nodeEdit(c echo.Context) error {
@@ -262,11 +235,12 @@ func (h *Handler) nodeEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, h.page(c, "Edit "+n.Name, "settings"), views.NodeEditPage(formFor(c, inputOf(n), n, true)))
+	form := formFor(c, inputOf(n), n, n, NodeSecrets{}, true)
+	return h.render(c, http.StatusOK, h.page(c, "Edit "+n.Name, "settings"), views.NodeEditPage(form))
 }
 
 // nodeEditSubmit saves an edit. A changed address, login or secret is
-// tested first; changed keys must be trusted explicitly on the confirm page.
+// tested first, in two phases like an add.
 func (h *Handler) nodeEditSubmit(c echo.Context) error {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
@@ -275,7 +249,12 @@ func (h *Handler) nodeEditSubmit(c echo.Context) error {
 		return err
 	}
 	in := readNodeInput(c)
-	cand, errs := in.apply(old, true)
+	held := h.heldTry(c, u.ID, "edit", old.ID)
+	cand, typed, errs := in.apply(old, held, true)
+	if held.Mode != "" {
+		// keys the user confirmed in an earlier try of this edit
+		cand.TLSFingerprint, cand.TLSUseCA, cand.SSHHostKey = held.Node.TLSFingerprint, held.Node.TLSUseCA, held.Node.SSHHostKey
+	}
 	nodes, err := h.Nodes.Nodes(ctx, u.ID)
 	if err != nil {
 		return err
@@ -283,13 +262,16 @@ func (h *Handler) nodeEditSubmit(c echo.Context) error {
 	if nameTaken(nodes, old.ID, cand.Name) {
 		errs["name"] = fmt.Sprintf("You already have a node named %q.", cand.Name)
 	}
-	form := formFor(c, in, old, true)
-	page := h.page(c, "Edit "+old.Name, "settings")
+	pn := PendingNode{Node: cand, Typed: typed, Old: old, Mode: "edit"}
 	if len(errs) > 0 {
-		form.Errors, form.Name = errs, in.Name
-		return h.render(c, formStatus(c), page, views.NodeEditPage(form))
+		form, err := h.retryForm(c, u.ID, in, pn)
+		if err != nil {
+			return err
+		}
+		form.Errors = errs
+		return h.render(c, formStatus(c), h.page(c, "Edit "+old.Name, "settings"), views.NodeEditPage(form))
 	}
-	if !connectionChanged(old, cand, in) {
+	if !connectionChanged(old, cand) && typed == (NodeSecrets{}) {
 		saved, err := h.Nodes.UpdateNode(ctx, u.ID, cand)
 		if err != nil {
 			return err
@@ -298,52 +280,7 @@ func (h *Handler) nodeEditSubmit(c echo.Context) error {
 		setFlash(c, "ok", fmt.Sprintf("Node %s saved.", saved.Name))
 		return seeOther(c, "/settings/nodes")
 	}
-	pn, prob, err := h.probeCandidate(ctx, cand, old, "edit")
-	if err != nil {
-		return err
-	}
-	if prob != nil {
-		form.Problem = prob
-		return h.render(c, formStatus(c), page, views.NodeEditPage(form))
-	}
-	if strings.EqualFold(pn.Node.TLSFingerprint, old.TLSFingerprint) && pn.Node.SSHHostKey == old.SSHHostKey {
-		// Same keys as pinned: nothing new to trust.
-		saved, err := h.Nodes.UpdateNode(ctx, u.ID, pn.Node)
-		if err != nil {
-			return err
-		}
-		h.auditNodeChange(c, u, old, saved, "edit")
-		setFlash(c, "ok", fmt.Sprintf("Node %s tested and saved.", saved.Name))
-		return seeOther(c, "/settings/nodes")
-	}
-	return h.showConfirm(c, u.ID, pn, nodes)
-}
-
-// nodeRetrust probes a stored node afresh and shows its old and new keys
-// side by side; trusting them is an explicit POST to /settings/nodes/confirm.
-func (h *Handler) nodeRetrust(c echo.Context) error {
-	u, _ := currentUser(c)
-	ctx := c.Request().Context()
-	old, err := h.Nodes.Node(ctx, u.ID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	pn, prob, err := h.probeCandidate(ctx, old, old, "retrust")
-	if err != nil {
-		return err
-	}
-	if prob != nil {
-		return h.nodeListPage(c, http.StatusOK, h.newNodeForm(c), prob)
-	}
-	if strings.EqualFold(pn.Node.TLSFingerprint, old.TLSFingerprint) && pn.Node.SSHHostKey == old.SSHHostKey {
-		setFlash(c, "ok", fmt.Sprintf("%s presents the keys Corral pinned: nothing to re-trust.", old.Name))
-		return seeOther(c, "/settings/nodes")
-	}
-	nodes, err := h.Nodes.Nodes(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	return h.showConfirm(c, u.ID, pn, nodes)
+	return h.testNode(c, u, pn)
 }
 
 func nameTaken(nodes []store.Node, selfID, name string) bool {

@@ -163,16 +163,12 @@ func (c *nodesClient) check(res *response) *response {
 	return res
 }
 
-// nodesAdd adds a node through the two-step flow and returns it as stored.
+// nodesAdd adds a node through the two-phase flow and returns it as stored.
 func (e *nodesEnv) nodesAdd(t *testing.T, c *nodesClient, userID string, form url.Values) store.Node {
 	t.Helper()
 	res := c.post("/settings/nodes", form)
 	expectStatus(t, res, 200)
-	id, ok := res.Doc.Find(`[data-testid="confirm-form"] input[name="pending"]`).Attr("value")
-	if !ok || id == "" {
-		t.Fatalf("no confirm form:\n%s", res.Body)
-	}
-	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {id}}), 303)
+	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {pendingID(t, res)}}), 303)
 	for _, n := range nodesOf(t, e.testServer, userID) {
 		if n.Name == form.Get("name") {
 			return n
@@ -180,6 +176,27 @@ func (e *nodesEnv) nodesAdd(t *testing.T, c *nodesClient, userID string, form ur
 	}
 	t.Fatalf("node %q not stored", form.Get("name"))
 	return store.Node{}
+}
+
+// nodesTry submits the add form and, when the keys are shown for
+// confirmation, trusts them: the final answer of the two phases.
+func (c *nodesClient) nodesTry(path string, form url.Values) *response {
+	c.t.Helper()
+	res := c.post(path, form)
+	if id, ok := res.Doc.Find(`[data-testid="confirm-form"] input[name="pending"]`).Attr("value"); ok {
+		res = c.post("/settings/nodes/confirm", url.Values{"pending": {id}})
+	}
+	return res
+}
+
+// pendingID is the held test a confirm page or a retry form refers to.
+func pendingID(t *testing.T, res *response) string {
+	t.Helper()
+	id, ok := res.Doc.Find(`input[name="pending"]`).Attr("value")
+	if !ok || id == "" {
+		t.Fatalf("%s %s: no pending test in the page:\n%s", res.Request.Method, res.Request.URL.Path, res.Body)
+	}
+	return id
 }
 
 func nodesOf(t *testing.T, s *testServer, userID string) []store.Node {

@@ -17,13 +17,27 @@ const (
 	pendingPerUser = 4
 )
 
-// PendingNode is a probed node the user has not confirmed yet. Node holds
-// the secrets, so it never leaves the server; the page gets only the id.
+// PendingNode is a node test in progress, held between the steps of the
+// form. Node holds secrets, so it never leaves the server; pages get only
+// the id.
+//
+// An entry either awaits the user's confirmation of the keys in Scan (the
+// confirm page), or keeps what a failed test was given so a retry need not
+// ask for the secrets again (Scan empty; the form carries the id).
 type PendingNode struct {
-	Node  store.Node // the record to store, NodeID empty when adding
-	Probe NodeProbe
-	Old   store.Node // the stored record when editing or re-trusting
-	Mode  string     // add, edit, retrust
+	// Node is the record to store (ID empty when adding), its secrets
+	// included. Its TLSFingerprint and SSHHostKey are the keys its secrets
+	// may go to: the pinned ones, or ones the user confirmed in this flow.
+	Node  store.Node
+	Typed NodeSecrets // what the user typed in this flow, as opposed to stored
+	Scan  NodeScan    // keys awaiting confirmation; empty on a retry entry
+	Old   store.Node  // the stored record when editing or re-trusting
+	Mode  string      // add, edit, retrust
+}
+
+// NodeSecrets are the secrets of a node's form.
+type NodeSecrets struct {
+	TokenSecret, SSHPassword, SSHKey string
 }
 
 type pendingEntry struct {

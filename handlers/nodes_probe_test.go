@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,14 +19,7 @@ import (
 // has no pct, like a plain Linux box.
 func nodesNoPctHost(t *testing.T, password string) int {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := newHostSigner(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +49,9 @@ func closedPort(t *testing.T) string {
 	return strconv.Itoa(port)
 }
 
-// TestNodes_ProbeFailures: every way a new node can fail its test gets its
-// own message, naming the host, and nothing is stored.
+// TestNodes_ProbeFailures: every way a new node can fail its test, in
+// either phase, gets its own message, naming the host; nothing is stored,
+// and the form comes back filled in with the secrets held for the retry.
 func TestNodes_ProbeFailures(t *testing.T) {
 	e := nodesSetup(t)
 	c, u := e.nodesLogin(t, "alice")
@@ -94,7 +86,7 @@ func TestNodes_ProbeFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			form := e.nodesForm(t, "pve1", "n-"+tc.name)
 			tc.modify(form)
-			res := c.post("/settings/nodes", form)
+			res := c.nodesTry("/settings/nodes", form)
 			expectStatus(t, res, http.StatusUnprocessableEntity)
 			if got := nodesText(res, "problem-title"); got != tc.title {
 				t.Fatalf("title %q, want %q\n%s", got, tc.title, nodesText(res, "probe-error"))
@@ -112,6 +104,10 @@ func TestNodes_ProbeFailures(t *testing.T) {
 			seen[msg] = tc.name
 			if v, _ := res.Doc.Find(`#name`).Attr("value"); v != "n-"+tc.name {
 				t.Errorf("typed name not kept: %q", v)
+			}
+			if res.Doc.Find(`[data-testid="node-form"] input[name="pending"]`).Length() != 1 ||
+				res.Doc.Find(`#token_secret`).AttrOr("placeholder", "") != "kept from your last try; leave empty to use it" {
+				t.Errorf("the typed secrets are not held for the retry:\n%s", nodesText(res, "node-form"))
 			}
 			if len(nodesOf(t, e.testServer, u.ID)) != 0 {
 				t.Fatal("a node that failed its test was stored")
@@ -154,7 +150,13 @@ func TestNodes_Retrust(t *testing.T) {
 		t.Fatal("edit re-pinned without confirmation")
 	}
 
-	res = c.get("/settings/nodes/" + n.ID + "/retrust")
+	// Re-trust is a form post with the CSRF token, not a link.
+	status := c.get("/settings/nodes/"+n.ID+"/status", "HX-Request", "true")
+	retrust := status.Doc.Find(`form[action="/settings/nodes/` + n.ID + `/retrust"]`)
+	if retrust.AttrOr("method", "") != "post" || retrust.Find(`input[name="_csrf"]`).Length() != 1 || retrust.Find(`[data-testid="node-retrust"]`).Length() != 1 {
+		t.Fatalf("re-trust is not a POST form:\n%s", status.Body)
+	}
+	res = c.post("/settings/nodes/"+n.ID+"/retrust", nil)
 	expectStatus(t, res, http.StatusOK)
 	if nodesText(res, "tls-old") != oldFP || nodesText(res, "tls-fingerprint") != pve1.Fingerprint() {
 		t.Fatalf("old/new fingerprints %q / %q", nodesText(res, "tls-old"), nodesText(res, "tls-fingerprint"))
@@ -183,7 +185,7 @@ func TestNodes_Retrust(t *testing.T) {
 	if got := nodesText(res, "node-status-label"); got != "host key changed" {
 		t.Fatalf("status %q", got)
 	}
-	res = c.get("/settings/nodes/" + n.ID + "/retrust")
+	res = c.post("/settings/nodes/"+n.ID+"/retrust", nil)
 	if nodesText(res, "ssh-old") != ssh.FingerprintSHA256(mustParseKey(t, oldKey)) ||
 		nodesText(res, "ssh-fingerprint") != ssh.FingerprintSHA256(pve1.SSHHostKey()) {
 		t.Fatalf("host keys shown %q / %q", nodesText(res, "ssh-old"), nodesText(res, "ssh-fingerprint"))
@@ -195,7 +197,7 @@ func TestNodes_Retrust(t *testing.T) {
 	}
 
 	// Nothing changed: nothing to re-trust.
-	expectStatus(t, c.get("/settings/nodes/"+n.ID+"/retrust"), http.StatusSeeOther)
+	expectStatus(t, c.post("/settings/nodes/"+n.ID+"/retrust", nil), http.StatusSeeOther)
 
 	// A rejected token shows in the status too.
 	e.sim.RemoveToken(nodesTokenID)
@@ -238,7 +240,7 @@ func TestNodes_Isolation(t *testing.T) {
 		{"POST", "/settings/nodes/" + a.ID},
 		{"GET", "/settings/nodes/" + a.ID + "/status"},
 		{"POST", "/settings/nodes/" + a.ID + "/test"},
-		{"GET", "/settings/nodes/" + a.ID + "/retrust"},
+		{"POST", "/settings/nodes/" + a.ID + "/retrust"},
 		{"POST", "/settings/nodes/" + a.ID + "/default"},
 		{"POST", "/settings/nodes/" + a.ID + "/delete"},
 	} {
@@ -262,7 +264,7 @@ func TestNodes_Isolation(t *testing.T) {
 
 	// Bob cannot redeem alice's pending confirmation; she still can.
 	res := alice.post("/settings/nodes", e.nodesForm(t, "pve3", "third"))
-	pending, _ := res.Doc.Find(`input[name="pending"]`).Attr("value")
+	pending := pendingID(t, res)
 	expectStatus(t, bob.post("/settings/nodes/confirm", url.Values{"pending": {pending}}), http.StatusSeeOther)
 	if len(nodesOf(t, e.testServer, bu.ID)) != 1 {
 		t.Fatal("bob stored alice's pending node")

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -17,13 +18,21 @@ import (
 // on its own, so a dead host answers within seconds, not minutes.
 const probeBudget = 5 * time.Second
 
-// NodeProber tests Proxmox nodes, and keeps what a probe of a candidate found
-// until the user confirms it: the confirm form carries only an id, never a
-// secret. NewNodeProber is the real one.
+// NodeProber tests Proxmox nodes in two phases, so that no secret ever goes
+// to a certificate or host key the user has not confirmed: Scan reads the
+// keys without credentials, the user compares and confirms them, and only
+// then Probe logs in over exactly those keys. It also keeps node tests in
+// progress server-side (secrets included) between the steps: the pages carry
+// only an id. NewNodeProber is the real one.
 type NodeProber interface {
-	// Probe tests a candidate node trusting nothing: TLS certificate,
-	// /version with the token, the token's privileges, the cluster, then SSH
-	// login and `pct list`. A failure is a *ProbeError.
+	// Scan reads the TLS certificate of n's API and the host key of its SSH
+	// port without sending any credential.
+	Scan(ctx context.Context, n store.Node) (NodeScan, error)
+	// Probe runs the authenticated checks over n's pinned certificate and
+	// host key (n.TLSFingerprint, n.SSHHostKey; it refuses a node without
+	// them): /version with the token, the token's privileges, the cluster,
+	// then SSH login and `pct list`. An endpoint presenting anything else
+	// gets no secret. A failure is a *ProbeError.
 	Probe(ctx context.Context, n store.Node) (NodeProbe, error)
 	// Check is the live status of a stored node over its pinned trust.
 	Check(ctx context.Context, n store.Node) NodeHealth
@@ -32,22 +41,38 @@ type NodeProber interface {
 	Take(now time.Time, userID, id string) (PendingNode, bool)
 }
 
-// NodeProbe is what probing a candidate node found.
-type NodeProbe struct {
-	TLS         proxmox.ProbeResult // certificate details; Version set
-	Version     string              // e.g. 9.1.2
-	ClusterName string              // "" for a standalone node
-	ClusterKey  string              // proxmox.ClusterKey
-	PVENodeName string              // the node's own name inside Proxmox
-	Missing     []string            // privileges Corral lacks, "Priv on /path"
-	SSH         exec.ProbeResult
+// NodeScan is what the credential-free first phase saw: the keys the user
+// is asked to confirm.
+type NodeScan struct {
+	TLS proxmox.ProbeResult
+	SSH exec.HostKeyInfo
 }
 
-// Apply copies what the probe learnt onto the node record to be stored:
-// exactly the fingerprints the user is shown.
+// Empty reports whether the scan lacks the certificate or the host key, as
+// on a held retry, which has nothing awaiting confirmation.
+func (s NodeScan) Empty() bool { return s.TLS.Fingerprint == "" || s.SSH.AuthorizedKey == "" }
+
+// Pin makes n trust exactly the scanned keys.
+func (s NodeScan) Pin(n *store.Node) {
+	n.TLSFingerprint, n.TLSUseCA, n.SSHHostKey = s.TLS.Fingerprint, false, s.SSH.AuthorizedKey
+}
+
+// Pinned reports whether n already trusts exactly the scanned keys.
+func (s NodeScan) Pinned(n store.Node) bool {
+	return !n.TLSUseCA && strings.EqualFold(n.TLSFingerprint, s.TLS.Fingerprint) && n.SSHHostKey == s.SSH.AuthorizedKey
+}
+
+// NodeProbe is what the authenticated checks found.
+type NodeProbe struct {
+	Version     string   // e.g. 9.1.2
+	ClusterName string   // "" for a standalone node
+	ClusterKey  string   // proxmox.ClusterKey
+	PVENodeName string   // the node's own name inside Proxmox
+	Missing     []string // privileges Corral lacks, "Priv on /path"
+}
+
+// Apply copies what the probe learnt onto the node record to be stored.
 func (p NodeProbe) Apply(n *store.Node) {
-	n.TLSFingerprint, n.TLSUseCA = p.TLS.Fingerprint, false
-	n.SSHHostKey = p.SSH.AuthorizedKey
 	n.PVEVersion, n.ClusterName, n.ClusterKey = p.Version, p.ClusterName, p.ClusterKey
 	if p.PVENodeName != "" {
 		n.PVENodeName = p.PVENodeName
@@ -95,57 +120,62 @@ func (p *nodeProber) clientOpts() []proxmox.Option {
 	return append([]proxmox.Option{proxmox.WithLogger(p.log), proxmox.WithRetry(proxmox.Retry{Attempts: 1})}, p.opts...)
 }
 
-func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error) {
-	var out NodeProbe
-	tlsRes, err := p.probeTLS(ctx, n)
+func (p *nodeProber) Scan(ctx context.Context, n store.Node) (NodeScan, error) {
+	var out NodeScan
+	tctx, cancel := context.WithTimeout(ctx, probeBudget)
+	defer cancel()
+	tlsRes, err := proxmox.Probe(tctx, n.Host, n.Port, p.clientOpts()...)
 	if err != nil {
-		p.log.Info("node probe failed", "step", "api", "host", n.Host, "err", err)
+		p.log.Info("node scan failed", "step", "api", "host", n.Host, "err", err)
 		return out, apiProblem(n, err)
 	}
-	out.TLS, out.Version = *tlsRes, tlsRes.Version.Version
+	out.TLS = *tlsRes
+	out.SSH, err = exec.FetchHostKey(ctx, n.Host, n.SSHPort) // its own 5 s budget
+	if err != nil {
+		p.log.Info("node scan failed", "step", "ssh", "host", n.Host, "err", err)
+		return out, sshProblem(n, err)
+	}
+	return out, nil
+}
 
-	if err := p.probeAccess(ctx, n, tlsRes.Fingerprint, &out); err != nil {
-		p.log.Info("node probe failed", "step", "access", "host", n.Host, "err", err)
+// errUnpinned is a programming error: Probe was asked to send secrets to
+// keys nobody confirmed.
+var errUnpinned = errors.New("handlers: probe of a node without a pinned certificate and host key")
+
+func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error) {
+	var out NodeProbe
+	if n.TLSFingerprint == "" || n.TLSUseCA || strings.TrimSpace(n.SSHHostKey) == "" {
+		return out, errUnpinned
+	}
+	if err := p.probeAPI(ctx, n, &out); err != nil {
+		p.log.Info("node probe failed", "step", "api", "host", n.Host, "err", err)
 		return out, err
 	}
-
-	sctx, cancel := context.WithTimeout(ctx, probeBudget)
-	defer cancel()
-	target := HostTargetFor(n)
-	target.HostKey = "" // trust on first use: report, the user confirms
-	out.SSH, err = exec.ProbeHost(sctx, target)
-	if err != nil {
+	// HostTargetFor carries the pinned key: another key gets no password.
+	if _, err := exec.ProbeHost(ctx, HostTargetFor(n)); err != nil { // its own 5 s budget
 		p.log.Info("node probe failed", "step", "ssh", "host", n.Host, "err", err)
 		return out, sshProblem(n, err)
 	}
 	return out, nil
 }
 
-func (p *nodeProber) probeTLS(ctx context.Context, n store.Node) (*proxmox.ProbeResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeBudget)
-	defer cancel()
-	res, err := proxmox.Probe(ctx, n.Host, n.Port, n.TokenID, n.TokenSecret, p.clientOpts()...)
-	if err != nil {
-		return nil, err
-	}
-	if res.Version == nil {
-		return nil, &proxmox.Error{Kind: proxmox.KindBadResponse, Host: res.Addr, Message: "no version"}
-	}
-	return res, nil
-}
-
-// probeAccess reads the token's privileges and the cluster over a client
-// pinned to the certificate just seen.
-func (p *nodeProber) probeAccess(ctx context.Context, n store.Node, fingerprint string, out *NodeProbe) error {
+// probeAPI checks the token, its privileges and the cluster over a client
+// pinned to n's certificate.
+func (p *nodeProber) probeAPI(ctx context.Context, n store.Node, out *NodeProbe) error {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
 	cfg := ProxmoxConfig(n)
-	cfg.Fingerprint, cfg.UseCA, cfg.Timeout = fingerprint, false, probeBudget
+	cfg.Timeout = probeBudget
 	c, err := proxmox.New(cfg, p.clientOpts()...)
 	if err != nil {
 		return apiProblem(n, err)
 	}
 	defer c.Close()
+	v, err := c.Version(ctx)
+	if err != nil {
+		return apiProblem(n, err)
+	}
+	out.Version = v.Version
 	perms, err := c.Permissions(ctx, "")
 	if err != nil {
 		return apiProblem(n, err)
@@ -159,7 +189,7 @@ func (p *nodeProber) probeAccess(ctx context.Context, n store.Node, fingerprint 
 		return apiProblem(n, err)
 	}
 	out.ClusterName = st.Name
-	out.ClusterKey = proxmox.ClusterKey(st, fingerprint)
+	out.ClusterKey = proxmox.ClusterKey(st, n.TLSFingerprint)
 	for _, m := range st.Nodes {
 		if m.Local {
 			out.PVENodeName = m.Name

@@ -141,6 +141,40 @@ func pveumCommands(tokenID string, missing []string) []string {
 	return cmds
 }
 
+// tokenSetupCommands create a user, a role with every privilege Corral
+// uses and a privilege-separated token, as the node form explains them
+// (../shared/reference/proxmox-api.md, section 11). With privilege
+// separation the token may do only what both it and its user were granted,
+// so both get the role.
+func tokenSetupCommands() []string {
+	return []string{
+		fmt.Sprintf("pveum role add Corral --privs %q", strings.Join(proxmox.CorralRole(), " ")),
+		"pveum user add corral@pve",
+		"pveum acl modify / --users corral@pve --roles Corral",
+		"pveum user token add corral@pve corral --privsep 1",
+		"pveum acl modify / --tokens 'corral@pve!corral' --roles Corral",
+	}
+}
+
+// privilegeLines groups what Corral needs by ACL path, for the form:
+// "VM.Audit, VM.PowerMgmt, … on /vms".
+func privilegeLines() []string {
+	var paths []string
+	byPath := map[string][]string{}
+	for _, m := range corralRequirements() {
+		priv, path, _ := strings.Cut(m, " on ")
+		if _, ok := byPath[path]; !ok {
+			paths = append(paths, path)
+		}
+		byPath[path] = append(byPath[path], priv)
+	}
+	out := make([]string, 0, len(paths))
+	for _, path := range paths {
+		out = append(out, strings.Join(byPath[path], ", ")+" on "+path)
+	}
+	return out
+}
+
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // sshProblem explains a failure of the SSH side of a probe.

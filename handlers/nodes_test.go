@@ -8,12 +8,14 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/proxmox/pvesim"
 	"corral/store"
 )
 
-// TestNodes_Add walks the two-step add: the probe shows the fingerprints,
-// nothing is stored until the user confirms, and what is stored is pinned
-// to exactly what the simulator presents.
+// TestNodes_Add walks the two-phase add: the keys are fetched and shown
+// without any secret, nothing is stored until the user trusts them and the
+// authenticated checks pass, and what is stored is pinned to exactly what
+// the simulator presents.
 func TestNodes_Add(t *testing.T) {
 	e := nodesSetup(t)
 	c, u := e.nodesLogin(t, "alice")
@@ -36,11 +38,8 @@ func TestNodes_Add(t *testing.T) {
 	if got, want := nodesText(res, "ssh-fingerprint"), ssh.FingerprintSHA256(pve1.SSHHostKey()); got != want {
 		t.Fatalf("shown SSH fingerprint %q, want %q", got, want)
 	}
-	if got := nodesText(res, "confirm-cluster"); got != "homelab" {
-		t.Fatalf("cluster %q", got)
-	}
-	if nodesText(res, "confirm-version") == "" || nodesText(res, "tls-subject") == "" || nodesText(res, "tls-validity") == "" {
-		t.Fatal("version, subject or validity missing on the confirm page")
+	if nodesText(res, "tls-subject") == "" || nodesText(res, "tls-validity") == "" || nodesText(res, "scan-only") == "" {
+		t.Fatal("subject, validity or the two-phase note missing on the confirm page")
 	}
 	if n := len(nodesOf(t, e.testServer, u.ID)); n != 0 {
 		t.Fatalf("%d nodes stored before confirmation", n)
@@ -54,7 +53,7 @@ func TestNodes_Add(t *testing.T) {
 	if strings.Join(names, ",") != "_csrf,pending" {
 		t.Fatalf("confirm form fields %v", names)
 	}
-	pending, _ := res.Doc.Find(`input[name="pending"]`).Attr("value")
+	pending := pendingID(t, res)
 	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {pending}}), http.StatusSeeOther)
 
 	nodes := nodesOf(t, e.testServer, u.ID)
@@ -75,14 +74,14 @@ func TestNodes_Add(t *testing.T) {
 		t.Fatalf("audit %+v", got)
 	}
 
-	// The same pending id works once.
-	res = c.post("/settings/nodes/confirm", url.Values{"pending": {pending}})
-	expectStatus(t, res, http.StatusSeeOther)
-	if len(nodesOf(t, e.testServer, u.ID)) != 1 {
-		t.Fatal("a replayed confirmation stored the node twice")
-	}
-
+	// What the authenticated checks found is reported with the result.
 	res = c.get("/settings/nodes")
+	flash := nodesText(res, "flash")
+	for _, want := range []string{"first added", "Proxmox VE " + n.PVEVersion, "cluster homelab", "default"} {
+		if !strings.Contains(flash, want) {
+			t.Errorf("flash %q lacks %q", flash, want)
+		}
+	}
 	row := res.Doc.Find(`[data-testid="node-row"]`)
 	if row.Length() != 1 || row.Find(`[data-testid="node-default"]`).Length() != 1 {
 		t.Fatalf("list does not show the default node:\n%s", res.Body)
@@ -91,14 +90,18 @@ func TestNodes_Add(t *testing.T) {
 		t.Fatalf("status cell loads from %q", got)
 	}
 
+	// The same pending id works once.
+	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {pending}}), http.StatusSeeOther)
+	if len(nodesOf(t, e.testServer, u.ID)) != 1 {
+		t.Fatal("a replayed confirmation stored the node twice")
+	}
+
 	// A second node of the same cluster is recognised as such.
-	res = c.post("/settings/nodes", e.nodesForm(t, "pve2", "second"))
-	expectStatus(t, res, http.StatusOK)
-	if got := nodesText(res, "cluster-peers"); !strings.Contains(got, "homelab") || !strings.Contains(got, "first") {
+	res = c.nodesTry("/settings/nodes", e.nodesForm(t, "pve2", "second"))
+	expectStatus(t, res, http.StatusSeeOther)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.Contains(got, "homelab") || !strings.Contains(got, "with your node first") {
 		t.Fatalf("cluster note %q", got)
 	}
-	pending, _ = res.Doc.Find(`input[name="pending"]`).Attr("value")
-	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {pending}}), http.StatusSeeOther)
 	nodes = nodesOf(t, e.testServer, u.ID)
 	if len(nodes) != 2 || nodes[1].ClusterKey != nodes[0].ClusterKey || nodes[1].IsDefault {
 		t.Fatalf("second node %+v", nodes[1])
@@ -114,23 +117,91 @@ func TestNodes_Add(t *testing.T) {
 	if got := nodesText(res, "node-status-label"); got != "reachable" {
 		t.Fatalf("status %q:\n%s", got, res.Body)
 	}
-	res = c.post("/settings/nodes/"+n.ID+"/test", nil, "HX-Request", "true")
+}
+
+// TestNodes_TestAgain: "Test again" answers htmx with a fresh, time-stamped
+// status cell, and a plain form post with the result as a flash.
+func TestNodes_TestAgain(t *testing.T) {
+	e := nodesSetup(t)
+	c, u := e.nodesLogin(t, "alice")
+	n := e.nodesAdd(t, c, u.ID, e.nodesForm(t, "pve1", "one"))
+
+	list := c.get("/settings/nodes")
+	form := list.Doc.Find(`[data-node-id="` + n.ID + `"] form.node-test`)
+	if form.AttrOr("action", "") != "/settings/nodes/"+n.ID+"/test" || form.AttrOr("method", "") != "post" ||
+		form.Find(`input[name="_csrf"]`).Length() != 1 || form.Find(`[data-testid="node-testing"].htmx-indicator`).Length() != 1 {
+		t.Fatalf("Test again is not a form that works without JavaScript, with an indicator:\n%s", list.Body)
+	}
+
+	res := c.post("/settings/nodes/"+n.ID+"/test", nil, "HX-Request", "true")
+	expectStatus(t, res, http.StatusOK)
 	if got := nodesText(res, "node-status-label"); got != "reachable" {
 		t.Fatalf("test again: %q", got)
+	}
+	if got, want := nodesText(res, "node-status-tested"), "tested at "+e.clock.Now().Format("15:04:05"); got != want {
+		t.Fatalf("tested stamp %q, want %q", got, want)
+	}
+
+	res = c.post("/settings/nodes/"+n.ID+"/test", nil)
+	expectStatus(t, res, http.StatusSeeOther)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.HasPrefix(got, "one: reachable.") {
+		t.Fatalf("flash %q", got)
+	}
+	if err := e.sim.Node("pve1").SetDown(true); err != nil {
+		t.Fatal(err)
+	}
+	c.post("/settings/nodes/"+n.ID+"/test", nil)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.HasPrefix(got, "one: unreachable.") {
+		t.Fatalf("flash %q", got)
+	}
+	// Without the CSRF token nothing is tested.
+	expectStatus(t, c.post("/settings/nodes/"+n.ID+"/test", url.Values{"_csrf": {"forged"}}), http.StatusForbidden)
+}
+
+// TestNodes_PrivilegesExplained: the form says which privileges the token
+// needs and how to create one, with the commands of the reference.
+func TestNodes_PrivilegesExplained(t *testing.T) {
+	e := nodesSetup(t)
+	c, _ := e.nodesLogin(t, "alice")
+	res := c.get("/settings/nodes")
+	list := nodesText(res, "token-privilege-list")
+	for _, want := range []string{"Sys.Audit on /", "VM.Allocate", "VM.PowerMgmt", "on /vms", "Datastore.AllocateSpace", "on /storage", "SDN.Use on /sdn/zones/localnetwork"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("privilege list lacks %q:\n%s", want, list)
+		}
+	}
+	cmds := strings.Split(nodesText(res, "token-setup-commands"), "\n")
+	want := []string{
+		`pveum role add Corral --privs "Sys.Audit VM.Audit VM.PowerMgmt VM.Allocate VM.Config.CPU VM.Config.Memory VM.Config.Network VM.Config.Disk VM.Config.Options Datastore.Audit Datastore.AllocateSpace SDN.Use Datastore.AllocateTemplate"`,
+		"pveum user add corral@pve",
+		"pveum acl modify / --users corral@pve --roles Corral",
+		"pveum user token add corral@pve corral --privsep 1",
+		"pveum acl modify / --tokens 'corral@pve!corral' --roles Corral",
+	}
+	if len(cmds) != len(want) {
+		t.Fatalf("commands %q", cmds)
+	}
+	for i := range want {
+		if strings.TrimSpace(cmds[i]) != want[i] {
+			t.Errorf("command %d = %q, want %q", i, cmds[i], want[i])
+		}
+	}
+	// The simulator's own list of what Corral needs is what the role grants.
+	for _, p := range pvesim.CorralPrivileges {
+		if !strings.Contains(want[0], p) {
+			t.Errorf("the role lacks %s", p)
+		}
 	}
 }
 
 // TestNodes_PendingExpires: a confirmation older than ten minutes stores
-// nothing.
+// nothing and sends nothing.
 func TestNodes_PendingExpires(t *testing.T) {
 	e := nodesSetup(t)
 	c, u := e.nodesLogin(t, "alice")
 	res := c.post("/settings/nodes", e.nodesForm(t, "pve-solo", "solo"))
 	expectStatus(t, res, http.StatusOK)
-	if got := nodesText(res, "confirm-cluster"); got != "standalone node" {
-		t.Fatalf("cluster %q", got)
-	}
-	pending, _ := res.Doc.Find(`input[name="pending"]`).Attr("value")
+	pending := pendingID(t, res)
 	e.clock.Add(11 * 60e9)
 	res = c.post("/settings/nodes/confirm", url.Values{"pending": {pending}})
 	expectStatus(t, res, http.StatusSeeOther)
@@ -138,6 +209,11 @@ func TestNodes_PendingExpires(t *testing.T) {
 		t.Fatal("an expired confirmation stored the node")
 	}
 	if got := nodesText(c.get("/settings/nodes"), "flash"); !strings.Contains(got, "expired") {
+		t.Fatalf("flash %q", got)
+	}
+	// A standalone node says so once added.
+	expectStatus(t, c.nodesTry("/settings/nodes", e.nodesForm(t, "pve-solo", "solo")), http.StatusSeeOther)
+	if got := nodesText(c.get("/settings/nodes"), "flash"); strings.Contains(got, "cluster") || !strings.Contains(got, "solo added") {
 		t.Fatalf("flash %q", got)
 	}
 }

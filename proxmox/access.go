@@ -84,6 +84,17 @@ func corralPrivileges() []requirement {
 	return out
 }
 
+// CorralRole lists the privileges of the role Corral's set-up instructions
+// create: every privilege MissingForCorral checks, then
+// Datastore.AllocateTemplate, which only template downloads need.
+func CorralRole() []string {
+	var out []string
+	for _, r := range corralPrivileges() {
+		out = append(out, r.priv)
+	}
+	return append(out, "Datastore.AllocateTemplate")
+}
+
 // MissingForCorral lists what the token lacks for Corral to work, as
 // "Privilege on /path", empty when nothing is missing. A privilege-separated
 // token without ACLs lacks everything.

@@ -362,15 +362,21 @@ func TestPvesimReads(t *testing.T) {
 
 	t.Run("Probe", func(t *testing.T) {
 		n := sim.Node("pve2")
-		res, err := proxmox.Probe(ctx, n.Host(), n.Port(), pvesim.DemoTokenID, pvesim.DemoTokenSecret)
+		res, err := proxmox.Probe(ctx, n.Host(), n.Port())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Fingerprint != n.Fingerprint() || res.Version == nil || res.Version.Version == "" {
-			t.Errorf("probe = %+v, want fingerprint %s and a version", res, n.Fingerprint())
+		if res.Fingerprint != n.Fingerprint() {
+			t.Errorf("probe = %+v, want fingerprint %s", res, n.Fingerprint())
 		}
 		if res.TrustedByCA {
 			t.Error("a cluster CA certificate should not verify against the system roots")
+		}
+		// The token then goes to exactly the certificate the probe saw.
+		cfg := pvesimConfig(n)
+		cfg.Fingerprint = res.Fingerprint
+		if v, err := pvesimClientFor(t, cfg).Version(ctx); err != nil || v.Version == "" {
+			t.Errorf("version over the probed pin: %+v, %v", v, err)
 		}
 	})
 }
@@ -629,7 +635,7 @@ func TestPvesimErrorsUnreachable(t *testing.T) {
 		if perr.Message != "connection refused" {
 			t.Errorf("message = %q", perr.Message)
 		}
-		_, err = proxmox.Probe(ctx, "127.0.0.1", port, "", "")
+		_, err = proxmox.Probe(ctx, "127.0.0.1", port)
 		pvesimPerr(t, err, proxmox.ErrUnreachable)
 	})
 
@@ -641,7 +647,7 @@ func TestPvesimErrorsUnreachable(t *testing.T) {
 		if !strings.Contains(perr.Message, "pve-nowhere.invalid") {
 			t.Errorf("message = %q", perr.Message)
 		}
-		_, err := proxmox.Probe(ctx, cfg.Host, cfg.Port, "", "", proxmox.WithResolver(pvesimFailingResolver()))
+		_, err := proxmox.Probe(ctx, cfg.Host, cfg.Port, proxmox.WithResolver(pvesimFailingResolver()))
 		pvesimPerr(t, err, proxmox.ErrUnreachable)
 	})
 }
@@ -664,7 +670,7 @@ func TestPvesimErrorsTrustAndAuth(t *testing.T) {
 		if perr.Expected != old || perr.Actual != n.Fingerprint() || perr.Actual == old {
 			t.Errorf("expected %s actual %s; node now %s, was %s", perr.Expected, perr.Actual, n.Fingerprint(), old)
 		}
-		res, err := proxmox.Probe(ctx, n.Host(), n.Port(), "", "")
+		res, err := proxmox.Probe(ctx, n.Host(), n.Port())
 		if err != nil || res.Fingerprint != n.Fingerprint() {
 			t.Errorf("probe after rotation = %+v, %v", res, err)
 		}
@@ -681,8 +687,6 @@ func TestPvesimErrorsTrustAndAuth(t *testing.T) {
 		if perr.Status != 401 {
 			t.Errorf("status = %d", perr.Status)
 		}
-		_, err := proxmox.Probe(ctx, cfg.Host, cfg.Port, cfg.TokenID, cfg.TokenSecret)
-		pvesimPerr(t, err, proxmox.ErrUnauthorized)
 	})
 
 	t.Run("MissingPrivilege", func(t *testing.T) {

@@ -133,6 +133,13 @@ func (f *fakePVE) requests(method, path string) []request {
 	return out
 }
 
+// requestCount is how many requests of any kind reached the server.
+func (f *fakePVE) requestCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reqs)
+}
+
 // fingerprint is the SHA-256 of the server's certificate.
 func (f *fakePVE) fingerprint() string { return Fingerprint(f.srv.Certificate().Raw) }
 

@@ -21,17 +21,13 @@ type ProbeResult struct {
 	// TrustedByCA reports whether the chain also verifies against the CA roots
 	// (system pool or WithRootCAs) for this host name, so UseCA would work.
 	TrustedByCA bool
-	// Version is the node's /version, fetched over a connection pinned to
-	// Fingerprint; nil when no token was given.
-	Version *Version
 }
 
 // Probe connects to host:port without trusting it and reports the leaf
 // certificate, so the user can compare the fingerprint before pinning it.
-// Nothing is sent over that untrusted connection. When tokenID is non-empty,
-// Probe then calls /version over a new connection pinned to the fingerprint it
-// just saw; if that fails, the certificate details are returned with the error.
-func Probe(ctx context.Context, host string, port int, tokenID, tokenSecret string, opts ...Option) (*ProbeResult, error) {
+// It takes no credentials and sends nothing over that untrusted connection:
+// the token goes only to a Client pinned to a fingerprint the user confirmed.
+func Probe(ctx context.Context, host string, port int, opts ...Option) (*ProbeResult, error) {
 	o := buildOptions(opts)
 	cfg := Config{Host: host, Port: port}
 	addr := cfg.Addr()
@@ -70,20 +66,6 @@ func Probe(ctx context.Context, host string, port int, tokenID, tokenSecret stri
 	for _, ip := range leaf.IPAddresses {
 		res.IPAddresses = append(res.IPAddresses, ip.String())
 	}
-	if tokenID == "" {
-		return res, nil
-	}
-	cfg.TokenID, cfg.TokenSecret, cfg.Fingerprint = tokenID, tokenSecret, res.Fingerprint
-	client, err := New(cfg, opts...)
-	if err != nil {
-		return res, err
-	}
-	defer client.Close()
-	v, err := client.Version(ctx)
-	if err != nil {
-		return res, err
-	}
-	res.Version = v
 	return res, nil
 }
 

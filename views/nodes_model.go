@@ -22,7 +22,7 @@ type NodeRow struct {
 }
 
 // NodeForm is the add or edit form. Secrets are never part of it: only
-// whether one is stored.
+// whether one is kept server-side, and where from.
 type NodeForm struct {
 	CSRF    string
 	Action  string // where the form posts
@@ -31,11 +31,26 @@ type NodeForm struct {
 
 	Name, Host, Port, TokenID, SSHUser, SSHPort string
 
-	HasTokenSecret, HasSSHPassword, HasSSHKey bool
+	// What an empty secret field stands for: SecretNone, SecretStored or
+	// SecretHeld.
+	TokenSecretKept, SSHPasswordKept, SSHKeyKept string
+	// Pending is the id under which an earlier try is held server-side (its
+	// typed secrets, the keys the user confirmed), for the retry.
+	Pending string
+
+	Privileges    []string // what the token needs, "VM.Audit, … on /vms"
+	SetupCommands []string // pveum commands creating such a token
 
 	Errors  map[string]string // by field name
 	Problem *NodeProblem      // a failed connection test
 }
+
+// What an empty secret field of the node form stands for.
+const (
+	SecretNone   = ""
+	SecretStored = "stored" // the node's stored secret, for its unchanged address
+	SecretHeld   = "held"   // typed in an earlier try, kept server-side for the retry
+)
 
 // NodeProblem is a failure explained: title, what happened, what to check,
 // and commands that fix it.
@@ -46,8 +61,8 @@ type NodeProblem struct {
 	Commands []string
 }
 
-// NodeConfirm is the page where the user checks what a probe found before
-// Corral pins it.
+// NodeConfirm is the page where the user checks the keys a node presented
+// before Corral sends it any secret and pins them.
 type NodeConfirm struct {
 	CSRF      string
 	PendingID string
@@ -58,17 +73,8 @@ type NodeConfirm struct {
 	SSHUser   string
 	TokenID   string
 
-	Version     string
-	ClusterName string // "" for a standalone node
-	PVENodeName string
-
 	TLS CertFacts
 	SSH HostKeyFacts
-
-	Peers     []string // the user's other nodes in the same cluster
-	Duplicate string   // the user's node that already is this Proxmox node
-	Missing   []string // privileges Corral lacks: a warning, not a failure
-	Commands  []string // pveum commands granting Missing
 }
 
 // CertFacts describe the TLS certificate a node presents.
@@ -92,12 +98,14 @@ type HostKeyFacts struct {
 
 // NodeStatus is the live status cell of one node.
 type NodeStatus struct {
+	CSRF    string
 	ID      string
 	Label   string // reachable, unreachable, certificate changed, ...
 	Level   string // ok, warn, bad
 	Message string
 	Version string
-	Retrust bool // the certificate or host key changed: offer to review
+	Retrust bool   // the certificate or host key changed: offer to review
+	Tested  string // "tested at 15:04:05" after Test again
 }
 
 // NodeStatusID is the element id of a node's status cell.
