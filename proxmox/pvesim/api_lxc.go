@@ -78,8 +78,18 @@ func getLXCConfig(rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rq.p["snapshot"] != "" {
-		return nil, errStatus(http.StatusInternalServerError, "snapshot '%s' does not exist", rq.p["snapshot"])
+	if name := rq.p["snapshot"]; name != "" {
+		if rq.p.boolParam("current") {
+			msg := "cannot use 'snapshot' parameter with 'current'"
+			return nil, errParam(map[string]string{"snapshot": msg, "current": msg})
+		}
+		snap := g.snapshots[name]
+		if snap == nil {
+			return nil, errStatus(http.StatusInternalServerError, "snapshot '%s' does not exist", name)
+		}
+		c := snap.json()
+		c["digest"] = g.digest()
+		return c, nil
 	}
 	return g.configMap(rq.p.boolParam("current")), nil
 }
@@ -98,8 +108,8 @@ func getLXCInterfaces(rq *request) (any, error) {
 		return nil, nil
 	}
 	rows := []any{ifaceRow("lo", "00:00:00:00:00:00", "127.0.0.1/8", "::1/128")}
-	for i := 0; i < 10; i++ {
-		v, ok := g.nets[fmt.Sprintf("net%d", i)]
+	for i := 0; i < maxNets; i++ {
+		v, ok := g.conf[fmt.Sprintf("net%d", i)]
 		if !ok {
 			continue
 		}
@@ -165,7 +175,7 @@ func getLXCRRD(rq *request) (any, error) {
 	for i := int64(69); i >= 0; i-- {
 		t := now - i*step
 		row := map[string]any{"time": t, "maxcpu": float64(g.cpus()), "maxmem": float64(g.maxmem()),
-			"maxdisk": float64(g.diskBytes), "disk": float64(g.diskBytes) * float64(10+g.vmid%30) / 100}
+			"maxdisk": float64(g.diskBytes()), "disk": float64(g.diskBytes()) * float64(10+g.vmid%30) / 100}
 		running := g.status == "running" && t >= g.startedAt.Unix()
 		switch {
 		case i == 0:

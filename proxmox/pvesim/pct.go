@@ -32,6 +32,10 @@ const pctUsage = `USAGE: pct <COMMAND> [ARGS] [OPTIONS]
        pct push <vmid> <file> <destination> [OPTIONS]
        pct pull <vmid> <path> <destination> [OPTIONS]
        pct set <vmid> [OPTIONS]
+       pct snapshot <vmid> <snapname> [OPTIONS]
+       pct delsnapshot <vmid> <snapname> [OPTIONS]
+       pct rollback <vmid> <snapname> [OPTIONS]
+       pct listsnapshot <vmid>
 `
 
 // cmdUsage is the one-line synopsis pct prints after an argument error.
@@ -57,6 +61,9 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 	cmd, rest := args[0], args[1:]
 	if cmd == "set" {
 		return n.pctSet(pio, rest)
+	}
+	if _, ok := snapshotCmdUsage[cmd]; ok {
+		return n.pctSnapshot(ctx, pio, cmd, rest)
 	}
 	want, known := nargs[cmd]
 	if !known {
@@ -180,7 +187,7 @@ func (n *Node) pctList(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", "VMID", "Status", "Lock", "Name")
 	for _, g := range rows {
-		fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", strconv.Itoa(g.vmid), g.status, g.lock, g.displayName())
+		fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", strconv.Itoa(g.vmid), g.status, g.lock(), g.displayName())
 	}
 }
 
@@ -316,7 +323,7 @@ func (n *Node) sandbox(g *guest) (box, context.Context, error) {
 // guestIP is eth0's address: the static ip of net0, or its DHCP lease.
 func (n *Node) guestIP(g *guest) string {
 	n.estate.mu.Lock()
-	v := g.nets["net0"]
+	v := g.conf["net0"]
 	n.estate.mu.Unlock()
 	net, _ := parsePropString("net0", v, "", netFormat)
 	switch ip := net["ip"]; ip {
