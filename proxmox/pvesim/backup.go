@@ -281,9 +281,20 @@ func (n *Node) backupGuest(tl *taskLog, job *backupJob, st *storage, vmid int) (
 	running := g.status == "running"
 	e.mu.Unlock()
 
+	// A real backup takes seconds; with fast simulated tasks two could
+	// start within one, so the name moves on to the next free second.
 	backupTime := n.sim.now()
-	base := fmt.Sprintf("vzdump-lxc-%d-%s", vmid, backupTime.Format("2006_01_02-15_04_05"))
 	ext := ".tar" + map[string]string{"0": "", "1": ".lzo", "lzo": ".lzo", "gzip": ".gz", "zstd": ".zst"}[job.compress]
+	base := ""
+	e.mu.Lock()
+	for {
+		base = fmt.Sprintf("vzdump-lxc-%d-%s", vmid, backupTime.Format("2006_01_02-15_04_05"))
+		if _, taken := st.volume(job.storage + ":backup/" + base + ext); !taken {
+			break
+		}
+		backupTime = backupTime.Add(time.Second)
+	}
+	e.mu.Unlock()
 	target := "/var/lib/vz/dump/" + base + ext
 
 	if err := info("Starting Backup of VM %d (lxc)", vmid); err != nil {

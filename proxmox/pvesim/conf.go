@@ -47,11 +47,32 @@ func (c ctConf) json() map[string]any {
 				continue
 			}
 			out[k] = n
+		case k == "description":
+			out[k] = readDescription(v)
 		default:
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// readDescription is a description as PVE reads it back from the file's
+// comment lines: every line ends with a newline.
+func readDescription(v string) string {
+	lines := descriptionLines(v)
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// descriptionLines splits like Perl's split(/\n/): trailing empty lines go.
+func descriptionLines(v string) []string {
+	lines := strings.Split(v, "\n")
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
 
 // intOr reads an integer key, def when absent.
@@ -69,10 +90,8 @@ func (c ctConf) isSet(key string) bool { return c[key] == "1" }
 // render writes the section like write_pct_config: the description as
 // comment lines on top, then the keys in sorted order.
 func (c ctConf) render(b *strings.Builder) {
-	for _, line := range strings.Split(c["description"], "\n") {
-		if c["description"] != "" {
-			b.WriteString("#" + encodeText(line) + "\n")
-		}
+	for _, line := range descriptionLines(c["description"]) {
+		b.WriteString("#" + encodeText(line) + "\n")
 	}
 	for _, k := range slices.Sorted(maps.Keys(c)) {
 		if k == "description" {

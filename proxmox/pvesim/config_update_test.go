@@ -48,7 +48,7 @@ func TestConfig_RunningHotplugAndPending(t *testing.T) {
 	}
 	cur := configOf(t, n, "105", true)
 	for k, want := range map[string]any{"memory": float64(1024), "swap": float64(256), "cores": float64(3), "onboot": float64(1),
-		"description": "line one\nline two", "tags": "db;web", "startup": "order=2,up=30"} {
+		"description": "line one\nline two\n", "tags": "db;web", "startup": "order=2,up=30"} {
 		if cur[k] != want {
 			t.Errorf("current %s = %#v, want %#v", k, cur[k], want)
 		}

@@ -322,7 +322,7 @@ func getSnapshots(rq *request) (any, error) {
 	rows := []any{}
 	for _, name := range names {
 		s := g.snapshots[name]
-		row := map[string]any{"name": name, "snaptime": s.intOr("snaptime", 0), "description": s["description"]}
+		row := map[string]any{"name": name, "snaptime": s.intOr("snaptime", 0), "description": readDescription(s["description"])}
 		if p := s["parent"]; p != "" {
 			row["parent"] = p
 		}

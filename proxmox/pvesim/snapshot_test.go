@@ -68,7 +68,7 @@ func TestSnapshots(t *testing.T) {
 		t.Fatalf("snapshot: %s %q", status, log)
 	}
 	snaps := snapshotsOf(t, n, "105")
-	if c := snaps["clean"]; c == nil || c["description"] != "before provisioning" || c["snaptime"] == nil || c["parent"] != nil {
+	if c := snaps["clean"]; c == nil || c["description"] != "before provisioning\n" || c["snaptime"] == nil || c["parent"] != nil {
 		t.Fatalf("clean = %v", c)
 	}
 	if cur := snaps["current"]; cur["parent"] != "clean" || cur["running"] != float64(1) || cur["digest"] == nil {
@@ -101,11 +101,11 @@ func TestSnapshots(t *testing.T) {
 	})
 	t.Run("Config", func(t *testing.T) {
 		c := call(t, n, corralTok, http.MethodGet, base+"/clean/config", nil).dataMap(t)
-		if c["memory"] != float64(2048) || c["description"] != "before provisioning" || c["snaptime"] == nil {
+		if c["memory"] != float64(2048) || c["description"] != "before provisioning\n" || c["snaptime"] == nil {
 			t.Fatalf("snapshot config = %v", c)
 		}
 		wantStatus(t, call(t, n, corralTok, http.MethodPut, base+"/clean/config", url.Values{"description": {"clean base"}}), 200, "")
-		if d := snapshotsOf(t, n, "105")["clean"]["description"]; d != "clean base" {
+		if d := snapshotsOf(t, n, "105")["clean"]["description"]; d != "clean base\n" {
 			t.Errorf("description = %v", d)
 		}
 		wantStatus(t, call(t, n, corralTok, http.MethodGet, base+"/nope/config", nil), 500, "snapshot 'nope' does not exist")
