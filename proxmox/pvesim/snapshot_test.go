@@ -160,6 +160,16 @@ func TestSnapshots(t *testing.T) {
 		if status != "CT is locked (backup)" {
 			t.Errorf("snapshot of a locked CT: %s", status)
 		}
+		c := mustSSH(t, n)
+		if _, errOut, code := runSSH(t, c, "pct unlock 105", ""); code != 0 {
+			t.Fatalf("pct unlock: %d %q", code, errOut)
+		}
+		if _, errOut, code := runSSH(t, c, "pct unlock 105", ""); code != 255 || errOut != "no lock found trying to remove any lock\n" {
+			t.Fatalf("second pct unlock: %d %q", code, errOut)
+		}
+		if status, _ := runTask(t, n, corralTok, http.MethodPost, base, url.Values{"snapname": {"s2"}}); status != "OK" {
+			t.Errorf("snapshot after unlock: %s", status)
+		}
 	})
 }
 
