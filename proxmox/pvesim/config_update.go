@@ -806,14 +806,7 @@ func (g *guest) pendingRows() []any {
 }
 
 func getLXCPending(rq *request) (any, error) {
-	if err := rq.needVM("VM.Audit"); err != nil {
-		return nil, err
-	}
-	rq.n.estate.mu.Lock()
-	defer rq.n.estate.mu.Unlock()
-	g, err := rq.localCT()
-	if err != nil {
-		return nil, err
-	}
-	return g.pendingRows(), nil
+	return rq.withCT(func(g *guest) (any, error) {
+		return g.pendingRows(), nil
+	}, "VM.Audit")
 }

@@ -303,40 +303,33 @@ func snapshotParams(rq *request) (vmid int, name string) {
 }
 
 func getSnapshots(rq *request) (any, error) {
-	if err := rq.needVM("VM.Audit"); err != nil {
-		return nil, err
-	}
-	rq.n.estate.mu.Lock()
-	defer rq.n.estate.mu.Unlock()
-	g, err := rq.localCT()
-	if err != nil {
-		return nil, err
-	}
-	names := slices.Collect(maps.Keys(g.snapshots))
-	slices.SortFunc(names, func(a, b string) int {
-		if d := g.snapshots[a].intOr("snaptime", 0) - g.snapshots[b].intOr("snaptime", 0); d != 0 {
-			return d
+	return rq.withCT(func(g *guest) (any, error) {
+		names := slices.Collect(maps.Keys(g.snapshots))
+		slices.SortFunc(names, func(a, b string) int {
+			if d := g.snapshots[a].intOr("snaptime", 0) - g.snapshots[b].intOr("snaptime", 0); d != 0 {
+				return d
+			}
+			return strings.Compare(a, b)
+		})
+		rows := []any{}
+		for _, name := range names {
+			s := g.snapshots[name]
+			row := map[string]any{"name": name, "snaptime": s.intOr("snaptime", 0), "description": readDescription(s["description"])}
+			if p := s["parent"]; p != "" {
+				row["parent"] = p
+			}
+			if st := s["snapstate"]; st != "" {
+				row["snapstate"] = st
+			}
+			rows = append(rows, row)
 		}
-		return strings.Compare(a, b)
-	})
-	rows := []any{}
-	for _, name := range names {
-		s := g.snapshots[name]
-		row := map[string]any{"name": name, "snaptime": s.intOr("snaptime", 0), "description": readDescription(s["description"])}
-		if p := s["parent"]; p != "" {
-			row["parent"] = p
+		current := map[string]any{"name": "current", "digest": g.digest(), "running": b2i(g.status == "running"),
+			"description": "You are here!"}
+		if p := g.conf["parent"]; p != "" {
+			current["parent"] = p
 		}
-		if st := s["snapstate"]; st != "" {
-			row["snapstate"] = st
-		}
-		rows = append(rows, row)
-	}
-	current := map[string]any{"name": "current", "digest": g.digest(), "running": b2i(g.status == "running"),
-		"description": "You are here!"}
-	if p := g.conf["parent"]; p != "" {
-		current["parent"] = p
-	}
-	return append(rows, current), nil
+		return append(rows, current), nil
+	}, "VM.Audit")
 }
 
 func postSnapshot(rq *request) (any, error) {
@@ -390,21 +383,14 @@ func postRollback(rq *request) (any, error) {
 }
 
 func getSnapshotConfig(rq *request) (any, error) {
-	if err := rq.needAnyVM("VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"); err != nil {
-		return nil, err
-	}
-	rq.n.estate.mu.Lock()
-	defer rq.n.estate.mu.Unlock()
-	g, err := rq.localCT()
-	if err != nil {
-		return nil, err
-	}
-	_, name := snapshotParams(rq)
-	snap := g.snapshots[name]
-	if snap == nil {
-		return nil, errStatus(http.StatusInternalServerError, "snapshot '%s' does not exist", name)
-	}
-	return snap.json(), nil
+	return rq.withCT(func(g *guest) (any, error) {
+		_, name := snapshotParams(rq)
+		snap := g.snapshots[name]
+		if snap == nil {
+			return nil, errStatus(http.StatusInternalServerError, "snapshot '%s' does not exist", name)
+		}
+		return snap.json(), nil
+	}, "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit")
 }
 
 func putSnapshotConfig(rq *request) (any, error) {
