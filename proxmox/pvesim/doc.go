@@ -110,11 +110,11 @@
 // exec command is split like a POSIX shell would (mvdan.cc/sh); `pct list`,
 // `status`, `start`, `stop`, `exec`, `enter`, `push`, `pull`, `set` (every
 // option, as root@pam), `snapshot`, `delsnapshot`, `rollback`,
-// `listsnapshot`, `unlock` are implemented with pct's texts and exit codes (255 for
-// pct's own errors; task commands print the task log as they run),
-// anything else is "bash: X: command not found" (127). A session's PTY,
-// window changes, stdin EOF and signals reach the command; INT/TERM/HUP end
-// it with 128+n, KILL with an exit-signal.
+// `listsnapshot` and `unlock` are implemented with pct's texts and exit
+// codes (255 for pct's own errors; task commands print the task log as
+// they run), anything else is "bash: X: command not found" (127). A
+// session's PTY, window changes, stdin EOF and signals reach the command;
+// INT/TERM/HUP end it with 128+n, KILL with an exit-signal.
 //
 // Commands inside a container run in package pvesim/guest: every container
 // has a private directory under the Sim's root (Node.ContainerDir) that the
