@@ -183,6 +183,7 @@ func TestConfigChange(t *testing.T) {
 	ch.Update(cur, "onboot", "")
 	ch.Update(cur, "nameserver", "9.9.9.9")
 	ch.Update(cur, "searchdomain", "") // not set: nothing to delete
+	ch.Update(LXCConfig{"description": "notes\n"}, "description", "notes")
 	ch.Update(cur, "mp1", NewVolume("local-lvm", 4, "/srv", true).String())
 	ch.Update(cur, "mp0", "local-lvm:vm-105-disk-1,mp=/data2,size=1G")
 	want := "delete=onboot&digest=abc&memory=1024&mp0=local-lvm%3Avm-105-disk-1%2Cmp%3D%2Fdata2%2Csize%3D1G&mp1=local-lvm%3A4%2Cmp%3D%2Fsrv%2Cbackup%3D1&nameserver=9.9.9.9"

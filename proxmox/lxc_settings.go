@@ -83,9 +83,13 @@ func NewConfigChange(cfg LXCConfig) *ConfigChange {
 }
 
 // Update records value for key if it differs from cur; an empty value
-// deletes a key that is set.
+// deletes a key that is set. Descriptions compare without the newline
+// Proxmox adds to their last line.
 func (ch *ConfigChange) Update(cur LXCConfig, key, value string) {
 	old, set := cur[key]
+	if key == "description" {
+		old, value = strings.TrimRight(old, "\n"), strings.TrimRight(value, "\n")
+	}
 	switch {
 	case value == "" && set:
 		ch.Delete = append(ch.Delete, key)
