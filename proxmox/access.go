@@ -67,8 +67,10 @@ func parentACLPath(path string) string {
 // requirement is one privilege Corral needs on one ACL path.
 type requirement struct{ path, priv string }
 
-// corralPrivileges are what Corral's features need (reference §11).
-// Datastore.AllocateTemplate is left out: only template downloads need it.
+// corralPrivileges are what Corral's features need (reference §11), plus
+// VM.Snapshot (take, roll back, delete snapshots) and VM.Backup (back up and
+// restore). Datastore.AllocateTemplate is left out: only template
+// downloads need it.
 func corralPrivileges() []requirement {
 	var out []requirement
 	add := func(path string, privs ...string) {
@@ -78,7 +80,7 @@ func corralPrivileges() []requirement {
 	}
 	add("/", "Sys.Audit")
 	add("/vms", "VM.Audit", "VM.PowerMgmt", "VM.Allocate", "VM.Config.CPU", "VM.Config.Memory",
-		"VM.Config.Network", "VM.Config.Disk", "VM.Config.Options")
+		"VM.Config.Network", "VM.Config.Disk", "VM.Config.Options", "VM.Snapshot", "VM.Backup")
 	add("/storage", "Datastore.Audit", "Datastore.AllocateSpace")
 	add("/sdn/zones/localnetwork", "SDN.Use")
 	return out

@@ -125,6 +125,10 @@ func (c *Client) statusError(method, path string, resp *http.Response, raw []byt
 		e.Kind = KindNotFound
 	case resp.StatusCode == 595 || resp.StatusCode == 596:
 		e.Kind = KindProxyTimeout
+	case e.Message == configChangedMessage:
+		e.Kind = KindConfigChanged
+	case lockIn(e.Message) != "":
+		e.Kind, e.Lock = KindLocked, lockIn(e.Message)
 	case looksNotFound(e.Message) || looksNotFound(e.paramText()):
 		// Proxmox has no 404: missing guests are 500 "... does not exist",
 		// unknown tasks 400 "no such task".

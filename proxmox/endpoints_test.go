@@ -269,7 +269,7 @@ func TestClient_ReadEndpoints(t *testing.T) {
 		}
 		f.fixture("GET", "/access/permissions", "access_permissions_empty.json")
 		p, err = c.Permissions(ctx, "/vms")
-		if err != nil || len(p) != 0 || p.Has("/vms", "VM.Audit") || len(p.MissingForCorral()) != 12 {
+		if err != nil || len(p) != 0 || p.Has("/vms", "VM.Audit") || len(p.MissingForCorral()) != 14 {
 			t.Errorf("empty: %v, %v", p, err)
 		}
 	})

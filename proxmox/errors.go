@@ -3,6 +3,7 @@ package proxmox
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -12,35 +13,39 @@ type Kind int
 
 // The kinds of failure a call can end in.
 const (
-	KindUnknown      Kind = iota
-	KindUnreachable       // DNS failure, connection refused or dropped, connect timeout
-	KindTLSMismatch       // the certificate differs from the pinned fingerprint
-	KindTLSUntrusted      // CA verification failed (UseCA) or the TLS handshake broke
-	KindUnauthorized      // 401: token unknown, wrong secret, expired or disabled
-	KindForbidden         // 403: the token lacks a privilege
-	KindNotFound          // the guest, storage, task or endpoint does not exist
-	KindRefused           // Proxmox answered with an error of its own (400, 500, ...)
-	KindProxyTimeout      // 595/596: the API node could not reach the node in the path
-	KindTimeout           // no answer before the deadline
-	KindCanceled          // the caller gave up
-	KindTaskFailed        // a task ended with an exit status other than OK or WARNINGS
-	KindBadResponse       // the answer could not be decoded
+	KindUnknown       Kind = iota
+	KindUnreachable        // DNS failure, connection refused or dropped, connect timeout
+	KindTLSMismatch        // the certificate differs from the pinned fingerprint
+	KindTLSUntrusted       // CA verification failed (UseCA) or the TLS handshake broke
+	KindUnauthorized       // 401: token unknown, wrong secret, expired or disabled
+	KindForbidden          // 403: the token lacks a privilege
+	KindNotFound           // the guest, storage, task or endpoint does not exist
+	KindRefused            // Proxmox answered with an error of its own (400, 500, ...)
+	KindProxyTimeout       // 595/596: the API node could not reach the node in the path
+	KindTimeout            // no answer before the deadline
+	KindCanceled           // the caller gave up
+	KindTaskFailed         // a task ended with an exit status other than OK or WARNINGS
+	KindBadResponse        // the answer could not be decoded
+	KindLocked             // another task holds the guest's lock (backup, snapshot, …) or its config file
+	KindConfigChanged      // the config changed since its digest was read
 )
 
 var kindNames = [...]string{
-	KindUnknown:      "unknown",
-	KindUnreachable:  "unreachable",
-	KindTLSMismatch:  "tls mismatch",
-	KindTLSUntrusted: "tls untrusted",
-	KindUnauthorized: "unauthorized",
-	KindForbidden:    "forbidden",
-	KindNotFound:     "not found",
-	KindRefused:      "refused",
-	KindProxyTimeout: "proxy timeout",
-	KindTimeout:      "timeout",
-	KindCanceled:     "canceled",
-	KindTaskFailed:   "task failed",
-	KindBadResponse:  "bad response",
+	KindUnknown:       "unknown",
+	KindUnreachable:   "unreachable",
+	KindTLSMismatch:   "tls mismatch",
+	KindTLSUntrusted:  "tls untrusted",
+	KindUnauthorized:  "unauthorized",
+	KindForbidden:     "forbidden",
+	KindNotFound:      "not found",
+	KindRefused:       "refused",
+	KindProxyTimeout:  "proxy timeout",
+	KindTimeout:       "timeout",
+	KindCanceled:      "canceled",
+	KindTaskFailed:    "task failed",
+	KindBadResponse:   "bad response",
+	KindLocked:        "locked",
+	KindConfigChanged: "config changed",
 }
 
 // String returns the kind's short name.
@@ -65,6 +70,9 @@ var (
 	ErrCanceled     = errors.New("proxmox: canceled")
 	ErrTaskFailed   = errors.New("proxmox: task failed")
 	ErrBadResponse  = errors.New("proxmox: bad response")
+	// ErrLocked also matches a task that failed because of a lock.
+	ErrLocked        = errors.New("proxmox: guest locked")
+	ErrConfigChanged = errors.New("proxmox: config changed meanwhile")
 )
 
 func (k Kind) sentinel() error {
@@ -93,6 +101,10 @@ func (k Kind) sentinel() error {
 		return ErrTaskFailed
 	case KindBadResponse:
 		return ErrBadResponse
+	case KindLocked:
+		return ErrLocked
+	case KindConfigChanged:
+		return ErrConfigChanged
 	}
 	return nil
 }
@@ -124,6 +136,12 @@ type Error struct {
 	// UPID and ExitStatus describe a failed task (KindTaskFailed).
 	UPID       string
 	ExitStatus string
+
+	// Lock names what holds the guest when a lock stopped the call or its
+	// task: a config lock (backup, snapshot, snapshot-delete, rollback,
+	// create, destroyed, mounted, migrate, disk, fstrim) or "config" for
+	// the config file lock a running resize or restore holds.
+	Lock string
 
 	Err error // underlying cause, if any
 }
@@ -162,8 +180,12 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is the sentinel of e's Kind.
+// Is reports whether target is the sentinel of e's Kind; a failed task
+// that a lock stopped is also ErrLocked.
 func (e *Error) Is(target error) bool {
+	if target == ErrLocked && e.Lock != "" {
+		return true
+	}
 	s := e.Kind.sentinel()
 	return s != nil && target == s
 }
@@ -220,7 +242,18 @@ func (e *Error) UserMessage() string {
 	case KindCanceled:
 		return fmt.Sprintf("The request to %s was canceled.", h)
 	case KindTaskFailed:
-		return fmt.Sprintf("A task on %s failed: %s.", h, strings.TrimSuffix(e.ExitStatus, "."))
+		if e.Lock != "" {
+			return fmt.Sprintf("A task on %s could not run: %s.", h, lockWords(e.Lock))
+		}
+		msg := e.ExitStatus
+		if e.Message != "" && e.Message != e.ExitStatus {
+			msg = e.Message
+		}
+		return fmt.Sprintf("A task on %s failed: %s.", h, strings.TrimSuffix(msg, "."))
+	case KindLocked:
+		return fmt.Sprintf("The container is busy on %s: %s.", h, lockWords(e.Lock))
+	case KindConfigChanged:
+		return fmt.Sprintf("The container's configuration on %s changed after you opened it, so your change was not applied.", h)
 	case KindBadResponse:
 		return fmt.Sprintf("%s sent an answer Corral does not understand.", h)
 	}
@@ -249,12 +282,74 @@ func (e *Error) Hint() string {
 	case KindTimeout:
 		return "The node may be overloaded or the network slow; try again in a moment."
 	case KindTaskFailed:
+		if e.Lock != "" {
+			return lockHint
+		}
 		return "Open the task log on the node for details."
+	case KindLocked:
+		return lockHint
+	case KindConfigChanged:
+		return "Reload the page to see the current values, then make your change again."
 	case KindBadResponse:
 		return "Check that the address points to a Proxmox VE API (port 8006)."
 	}
 	return ""
 }
+
+// lockHint is what to do about a lock.
+const lockHint = "Wait for that task to finish (the node's task list shows it) and try again. " +
+	"A lock left behind by a task that crashed can be removed on the node with pct unlock VMID."
+
+// lockWords says in plain words what a lock means.
+func lockWords(lock string) string {
+	switch lock {
+	case "backup":
+		return "a backup of it is running"
+	case "snapshot":
+		return "a snapshot of it is being taken"
+	case "snapshot-delete":
+		return "one of its snapshots is being deleted"
+	case "rollback":
+		return "it is being rolled back to a snapshot"
+	case "create":
+		return "it is being created or restored"
+	case "destroyed":
+		return "it is being deleted"
+	case "mounted":
+		return "its disks are mounted on the host (pct mount)"
+	case "migrate":
+		return "it is being moved to another node"
+	case "disk":
+		return "one of its disks is being moved"
+	case "fstrim":
+		return "its disks are being trimmed"
+	case "config":
+		return "another change to its configuration is still running, such as a disk resize or a restore"
+	}
+	return "it is locked (" + lock + ")"
+}
+
+var (
+	// lockPattern finds PVE's check_lock message, also inside longer ones
+	// ("unable to restore CT 105 - CT is locked (backup)").
+	lockPattern = regexp.MustCompile(`(?:CT|VM) is locked \(([a-z-]+)\)`)
+	// lockFilePattern is lock_config giving up after 10 s.
+	lockFilePattern = regexp.MustCompile(`can't lock file '[^']*pve-config-\d+\.lock' - got timeout`)
+)
+
+// lockIn returns the lock a message reports, "" for none.
+func lockIn(msg string) string {
+	if m := lockPattern.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	if lockFilePattern.MatchString(msg) {
+		return "config"
+	}
+	return ""
+}
+
+// configChangedMessage is assert_if_modified's refusal of a stale digest.
+const configChangedMessage = "detected modified configuration - file changed by other user? Try again."
 
 func orDefault(s, def string) string {
 	if s == "" {

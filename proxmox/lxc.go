@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Container is a row of GET /nodes/{node}/lxc (sizes in bytes, CPU a fraction).
@@ -66,6 +67,29 @@ func (c *Client) LXCStatus(ctx context.Context, node string, vmid int) (*Contain
 		return nil, err
 	}
 	return &out, nil
+}
+
+// WaitLXCStatus polls until the container's status is want ("running",
+// "stopped"), for starts Proxmox runs as a task of their own (rollback or
+// restore with start=1). It returns the status error or a KindCanceled or
+// KindTimeout *Error when ctx ends first.
+func (c *Client) WaitLXCStatus(ctx context.Context, node string, vmid int, want string) error {
+	ticker := time.NewTicker(c.poll)
+	defer ticker.Stop()
+	for {
+		st, err := c.LXCStatus(ctx, node, vmid)
+		if err != nil {
+			return err
+		}
+		if st.Status == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return c.stoppedWaiting(ctx, "stopped waiting for CT "+strconv.Itoa(vmid)+" to be "+want)
+		case <-ticker.C:
+		}
+	}
 }
 
 // Interface is a row of GET .../interfaces (runtime addresses).

@@ -2,7 +2,6 @@ package proxmox
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,17 +12,11 @@ import (
 // the same; the raw "lxc" lines stay JSON. Helpers parse the common keys.
 type LXCConfig map[string]string
 
-// LXCConfig returns a container's current configuration.
+// LXCConfig returns a container's configuration as it will be after its
+// next start: changes waiting for it are included (LXCConfigCurrent leaves
+// them out).
 func (c *Client) LXCConfig(ctx context.Context, node string, vmid int) (LXCConfig, error) {
-	var raw map[string]json.RawMessage
-	if err := c.get(ctx, lxcPath(node, vmid, "config"), nil, &raw); err != nil {
-		return nil, err
-	}
-	cfg := make(LXCConfig, len(raw))
-	for k, v := range raw {
-		cfg[k] = rawString(v)
-	}
-	return cfg, nil
+	return c.lxcConfig(ctx, node, vmid, nil, "config")
 }
 
 // Int returns key as an integer, 0 when absent or not numeric.

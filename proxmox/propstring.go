@@ -1,6 +1,8 @@
 package proxmox
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -154,4 +156,116 @@ func (f Features) String() string {
 		parts = append(parts, "mount="+f.Mount)
 	}
 	return strings.Join(parts, ",")
+}
+
+// MountPoint is a container mount point (mp0, mp1, ...): a volume on a
+// storage, or a bind mount of a host directory when Volume is a path.
+type MountPoint struct {
+	Volume   string // local-lvm:vm-105-disk-1, "local-lvm:8" for a new 8 GiB volume, or /host/path
+	Path     string // where it appears inside the container (mp=)
+	Size     string // 8G; read only, Proxmox keeps it
+	Backup   bool   // include the volume in backups
+	ReadOnly bool
+	// Other holds the keys Corral does not model (acl, quota, mountoptions,
+	// replicate, shared, keepattrs, idmap), kept so a rewrite loses nothing.
+	Other map[string]string
+}
+
+// ParseMountPoint parses an mpN value.
+func ParseMountPoint(s string) MountPoint {
+	m := ParsePropertyString(s, "volume")
+	mp := MountPoint{Volume: m["volume"], Path: m["mp"], Size: m["size"],
+		Backup: propBool(m, "backup"), ReadOnly: propBool(m, "ro")}
+	for _, k := range []string{"volume", "mp", "size", "backup", "ro"} {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		mp.Other = m
+	}
+	return mp
+}
+
+// IsBind reports whether the mount point is a host path (only root@pam may
+// set those, through `pct set` on the node).
+func (m MountPoint) IsBind() bool { return strings.HasPrefix(m.Volume, "/") }
+
+// Storage returns the storage of a volume mount point, "" for a bind mount.
+func (m MountPoint) Storage() string {
+	if m.IsBind() {
+		return ""
+	}
+	sid, _, _ := strings.Cut(m.Volume, ":")
+	return sid
+}
+
+// String formats the mount point as Proxmox prints it: the volume, mp=,
+// then the other keys in sorted order.
+func (m MountPoint) String() string {
+	keys := map[string]string{}
+	for k, v := range m.Other {
+		keys[k] = v
+	}
+	if m.Backup {
+		keys["backup"] = "1"
+	}
+	if m.ReadOnly {
+		keys["ro"] = "1"
+	}
+	if m.Size != "" {
+		keys["size"] = m.Size
+	}
+	parts := []string{m.Volume}
+	if m.Path != "" {
+		parts = append(parts, "mp="+m.Path)
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		parts = append(parts, k+"="+keys[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+// NewVolume is the mount point value that makes Proxmox allocate a new
+// volume of gib GiB on storage, mounted at path.
+func NewVolume(storage string, gib int, path string, backup bool) MountPoint {
+	return MountPoint{Volume: storage + ":" + strconv.Itoa(gib), Path: path, Backup: backup}
+}
+
+// ParseDiskSize reads Proxmox's disk sizes ("8G", "512M", "1.5T", "2048K",
+// bytes without a unit) into bytes.
+func ParseDiskSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("proxmox: %q is not a disk size", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// FormatDiskSize prints bytes in the largest unit that divides them, as
+// Proxmox writes size= ("10G", "8704M").
+func FormatDiskSize(n int64) string {
+	unit := ""
+	for _, u := range []string{"K", "M", "G", "T"} {
+		if n == 0 || n%1024 != 0 {
+			break
+		}
+		n /= 1024
+		unit = u
+	}
+	return strconv.FormatInt(n, 10) + unit
 }

@@ -43,6 +43,10 @@ func (c *Client) post(ctx context.Context, path string, form url.Values, out any
 	return c.do(ctx, http.MethodPost, path, nil, form, out)
 }
 
+func (c *Client) put(ctx context.Context, path string, form url.Values, out any) error {
+	return c.do(ctx, http.MethodPut, path, nil, form, out)
+}
+
 func (c *Client) delete(ctx context.Context, path string, query url.Values, out any) error {
 	return c.do(ctx, http.MethodDelete, path, query, nil, out)
 }

@@ -49,7 +49,11 @@ type Volume struct {
 	Size    Int    `json:"size"`
 	CTime   Int    `json:"ctime"`
 	VMID    Int    `json:"vmid"`
-	Notes   string `json:"notes"`
+	Notes   string `json:"notes"` // backups: the first line of their notes
+	// Backups only: the guest type (lxc, qemu) and whether pruning and
+	// deletion are blocked.
+	Subtype   string `json:"subtype"`
+	Protected Bool   `json:"protected"`
 }
 
 // StorageContent lists the volumes of one content type (e.g. vztmpl) on a storage.

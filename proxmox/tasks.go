@@ -77,7 +77,8 @@ const logPage = 500
 
 // WaitTask polls a task until it stops, passing each new log line to onLog
 // (if non-nil) exactly once, in order. It returns nil when the task ended with
-// OK or WARNINGS, a KindTaskFailed *Error carrying the exit status otherwise,
+// OK or WARNINGS, a KindTaskFailed *Error carrying the exit status otherwise
+// (with Lock set, and matching ErrLocked, when a lock stopped the task),
 // and a KindCanceled or KindTimeout *Error when ctx ends first (the task
 // keeps running on the node).
 // An empty node is taken from the UPID.
@@ -92,6 +93,18 @@ func (c *Client) WaitTask(ctx context.Context, node, upid string, onLog func(lin
 	ticker := time.NewTicker(c.poll)
 	defer ticker.Stop()
 	seen := 0
+	// vzdump ends with the bare "job errors"; the reason is its last
+	// "ERROR: Backup of VM … failed - …" line.
+	lastError := ""
+	userLog := onLog
+	onLog = func(line string) {
+		if rest, ok := strings.CutPrefix(line, "ERROR: "); ok {
+			lastError = rest
+		}
+		if userLog != nil {
+			userLog(line)
+		}
+	}
 	for {
 		// Status first, then the log: when the status says stopped, the log
 		// read afterwards is complete.
@@ -106,19 +119,30 @@ func (c *Client) WaitTask(ctx context.Context, node, upid string, onLog func(lin
 			if st.Succeeded() {
 				return nil
 			}
+			msg := st.ExitStatus
+			if msg == "job errors" && lastError != "" {
+				msg = lastError
+			}
 			return &Error{Kind: KindTaskFailed, Host: c.addr, UPID: upid,
-				ExitStatus: st.ExitStatus, Message: st.ExitStatus}
+				ExitStatus: st.ExitStatus, Message: msg, Lock: lockIn(msg)}
 		}
 		select {
 		case <-ctx.Done():
-			kind := KindCanceled
-			if ctx.Err() == context.DeadlineExceeded {
-				kind = KindTimeout
-			}
-			return &Error{Kind: kind, Host: c.addr, UPID: upid, Message: "stopped waiting for the task", Err: ctx.Err()}
+			e := c.stoppedWaiting(ctx, "stopped waiting for the task")
+			e.UPID = upid
+			return e
 		case <-ticker.C:
 		}
 	}
+}
+
+// stoppedWaiting is the error of a wait whose ctx ended: canceled or timed out.
+func (c *Client) stoppedWaiting(ctx context.Context, msg string) *Error {
+	kind := KindCanceled
+	if ctx.Err() == context.DeadlineExceeded {
+		kind = KindTimeout
+	}
+	return &Error{Kind: kind, Host: c.addr, Message: msg, Err: ctx.Err()}
 }
 
 // streamLog delivers lines numbered above seen and returns the new count.

@@ -33,10 +33,11 @@ type route struct {
 
 // pathVarProps are the schema entries of path variables.
 var pathVarProps = map[string]prop{
-	"node":    {kind: kNode, required: true},
-	"vmid":    {kind: kVMID, required: true},
-	"upid":    {kind: kString, required: true},
-	"storage": {kind: kStorageID, required: true},
+	"node":     {kind: kNode, required: true},
+	"vmid":     {kind: kVMID, required: true},
+	"upid":     {kind: kString, required: true},
+	"storage":  {kind: kStorageID, required: true},
+	"snapname": snapNameProp,
 }
 
 // ServeHTTP is the node's pveproxy: faults, authentication, cluster

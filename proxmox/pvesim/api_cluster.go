@@ -90,7 +90,7 @@ func getClusterResources(rq *request) (any, error) {
 				rows = append(rows, map[string]any{
 					"id": "storage/" + n.name + "/" + st.id, "storage": st.id, "node": n.name, "type": "storage",
 					"plugintype": st.typ, "content": joinComma(st.content), "shared": b2i(st.shared),
-					"status": "available", "disk": st.used, "maxdisk": st.total,
+					"status": "available", "disk": st.usedBytes(), "maxdisk": st.total,
 				})
 			}
 		}

@@ -26,6 +26,8 @@ var createSchema = func() schema {
 		"onboot": {kind: kBool}, "description": {kind: kString, maxLen: 8192}, "protection": {kind: kBool},
 		"console": {kind: kBool}, "tty": {kind: kInt, min: lim(0), max: lim(6)}, "pool": {kind: kString},
 		"unique": {kind: kBool}, "force": {kind: kBool}, "timezone": {kind: kString},
+		"restore": {kind: kBool}, "bwlimit": {kind: kNumber, min: lim(0)}, "ignore-unpack-errors": {kind: kBool},
+		"ha-managed": {kind: kBool}, "startup": {kind: kString, format: formatStartup},
 		"ostype": {kind: kEnum, enum: []string{"debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged"}},
 		"arch":   {kind: kEnum, enum: []string{"amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"}},
 		"cmode":  {kind: kEnum, enum: []string{"shell", "console", "tty"}},
@@ -60,6 +62,9 @@ func privFor(key string) string {
 // createCheck is a validated create request.
 type createCheck struct {
 	g        *guest
+	conf     ctConf // the config vzcreate writes at its end (rootfs added then)
+	rootSID  string // storage of the root disk
+	rootSize int64
 	template string // file name of the template
 	keys     string
 	password bool
@@ -67,6 +72,9 @@ type createCheck struct {
 }
 
 func postLXCCreate(rq *request) (any, error) {
+	if rq.p.boolParam("restore") {
+		return postLXCRestore(rq)
+	}
 	if err := rq.checkVMIDUnused(); err != nil {
 		return nil, err
 	}
@@ -96,32 +104,29 @@ func postLXCCreate(rq *request) (any, error) {
 func (n *Node) createWork(tok *token, c *createCheck) func(tl *taskLog) error {
 	g := c.g
 	return func(tl *taskLog) error {
-		disk := fmt.Sprintf("vm-%d-disk-0", g.vmid)
-		blocks := g.diskBytes / 4096
-		lines := []string{
-			fmt.Sprintf("  Logical volume \"%s\" created.", disk),
-			fmt.Sprintf("Creating filesystem with %d 4k blocks and %d inodes", blocks, blocks/4),
-			"Filesystem UUID: " + randUUID(),
-			"Superblock backups stored on blocks: ",
-			"\t32768, 98304, 163840, 229376, 294912, 819200, 884736, 1605632",
+		n.estate.mu.Lock()
+		vol := n.storage(c.rootSID).allocDisk(g.vmid, c.rootSize, n.sim.now())
+		n.estate.mu.Unlock()
+		c.conf["rootfs"] = vol + ",size=" + formatSize(c.rootSize)
+		lines := append(mkfsLines(vol, c.rootSize),
 			fmt.Sprintf("extracting archive '/var/lib/vz/template/cache/%s'", c.template),
 			fmt.Sprintf("Total bytes read: %d (%dMiB, 289MiB/s)", templateSize(c.template)*3, templateSize(c.template)*3>>20),
-			"Detected container architecture: " + g.arch,
+			"Detected container architecture: "+c.conf["arch"],
 			"Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...",
-			fmt.Sprintf("done: SHA256:%s root@%s", strings.ReplaceAll(randUUID(), "-", ""), g.displayName()),
-		}
+			fmt.Sprintf("done: SHA256:%s root@%s", strings.ReplaceAll(randUUID(), "-", ""), c.conf["hostname"]),
+		)
 		for _, l := range lines {
 			if !tl.Log("%s", l) {
 				n.abortCreate(g)
 				return fmt.Errorf("unable to create CT %d - interrupted by signal", g.vmid)
 			}
 		}
-		if err := seedGuestDir(g.dir, g.displayName(), c.keys); err != nil {
+		if err := seedGuestDir(g.dir, c.conf["hostname"], c.keys); err != nil {
 			n.abortCreate(g)
 			return fmt.Errorf("unable to create CT %d - %w", g.vmid, err)
 		}
 		n.estate.mu.Lock()
-		g.lock = ""
+		g.conf = c.conf
 		g.statsSeen = true
 		n.estate.mu.Unlock()
 		if c.start {
@@ -137,8 +142,32 @@ func (n *Node) abortCreate(g *guest) {
 	if n.estate.guests[g.vmid] == g {
 		delete(n.estate.guests, g.vmid)
 	}
+	n.freeDisks(g.vmid)
 	n.estate.mu.Unlock()
 	_ = os.RemoveAll(g.dir)
+}
+
+// freeDisks destroys every disk of vmid on this node; the caller holds estate.mu.
+func (n *Node) freeDisks(vmid int) {
+	for _, st := range n.storages {
+		for name, d := range st.disks {
+			if d.vmid == vmid {
+				delete(st.disks, name)
+			}
+		}
+	}
+}
+
+// mkfsLines is what allocating and formatting a container volume prints.
+func mkfsLines(volid string, size int64) []string {
+	blocks := size / 4096
+	return []string{
+		fmt.Sprintf("  Logical volume \"%s\" created.", lvName(volid)),
+		fmt.Sprintf("Creating filesystem with %d 4k blocks and %d inodes", blocks, blocks/4),
+		"Filesystem UUID: " + randUUID(),
+		"Superblock backups stored on blocks: ",
+		"\t32768, 98304, 163840, 229376, 294912, 819200, 884736, 1605632",
+	}
 }
 
 // seedGuestDir writes what vzcreate leaves in a fresh root: hostname and root's keys.
@@ -185,43 +214,54 @@ func (rq *request) checkCreate() (*createCheck, error) {
 	if !unpriv && !tok.can("/", "Sys.Modify") {
 		return nil, errPerm("/", "Sys.Modify")
 	}
-	g := &guest{vmid: vmid, typ: LXC, node: n.name, status: "stopped", lock: "create", created: n.sim.now(),
-		hostname: p["hostname"], arch: "amd64", memory: p.intParam("memory", 512), swap: p.intParam("swap", 512),
-		cores: p.intParam("cores", 0), cpulimit: p["cpulimit"], unprivileged: unpriv, onboot: p.boolParam("onboot"),
-		protection: p.boolParam("protection"), nameserver: p["nameserver"], searchdomain: p["searchdomain"],
-		description: p["description"], nets: map[string]string{}}
-	if g.hostname == "" {
-		g.hostname = fmt.Sprintf("CT%d", vmid)
+	conf := ctConf{"arch": "amd64", "memory": strconv.Itoa(p.intParam("memory", 512)),
+		"swap": strconv.Itoa(p.intParam("swap", 512)), "hostname": p["hostname"]}
+	if conf["hostname"] == "" {
+		conf["hostname"] = fmt.Sprintf("CT%d", vmid)
 	}
-	if v := p["arch"]; v != "" {
-		g.arch = v
-	}
-
-	if err := rq.checkFeatures(g); err != nil {
-		return nil, err
-	}
-	if tags := p["tags"]; tags != "" {
-		for _, t := range strings.FieldsFunc(tags, func(r rune) bool { return r == ';' || r == ',' || r == ' ' }) {
-			if !tagRe.MatchString(t) {
-				return nil, errParam(map[string]string{"tags": "invalid format - invalid characters in tag\n"})
-			}
+	for _, k := range []string{"cores", "cpulimit", "cpuunits", "nameserver", "searchdomain", "description",
+		"arch", "startup", "timezone", "tty", "cmode", "console"} {
+		if v, ok := p[k]; ok {
+			conf[k] = v
 		}
-		g.tags = normaliseTags(tags)
 	}
-	if err := rq.checkNets(g); err != nil {
+	for _, k := range []string{"onboot", "protection"} {
+		if p.boolParam(k) {
+			conf[k] = "1"
+		}
+	}
+	if unpriv {
+		conf["unprivileged"] = "1"
+	}
+	g := newGuest(vmid, LXC, n.name, ctConf{"lock": "create"})
+	g.created = n.sim.now()
+	c := &createCheck{g: g, conf: conf}
+
+	if err := rq.checkFeatures(conf, unpriv); err != nil {
 		return nil, err
 	}
-	if err := rq.checkRootfs(g); err != nil {
+	if tags, ok := p["tags"]; ok {
+		v, err := checkTags(tags)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			conf["tags"] = v
+		}
+	}
+	if err := rq.checkNets(conf, vmid); err != nil {
+		return nil, err
+	}
+	if err := rq.checkRootfs(c); err != nil {
 		return nil, err
 	}
 	tmpl, err := rq.checkTemplate(p["ostemplate"])
 	if err != nil {
 		return nil, err
 	}
-	g.ostemplate = p["ostemplate"]
-	g.ostype = p["ostype"]
-	if g.ostype == "" {
-		g.ostype = osTypeOf(tmpl)
+	conf["ostype"] = p["ostype"]
+	if conf["ostype"] == "" {
+		conf["ostype"] = osTypeOf(tmpl)
 	}
 	keys := p["ssh-public-keys"]
 	for _, line := range strings.Split(keys, "\n") {
@@ -232,10 +272,21 @@ func (rq *request) checkCreate() (*createCheck, error) {
 			return nil, errStatus(http.StatusInternalServerError, "SSH public key validation error")
 		}
 	}
-	return &createCheck{g: g, template: tmpl, keys: keys, password: p["password"] != "", start: p.boolParam("start")}, nil
+	c.template, c.keys, c.password, c.start = tmpl, keys, p["password"] != "", p.boolParam("start")
+	return c, nil
 }
 
-func (rq *request) checkFeatures(g *guest) error {
+// checkTags validates a tag list and returns PVE's stored form.
+func checkTags(tags string) (string, error) {
+	for _, t := range strings.FieldsFunc(tags, func(r rune) bool { return r == ';' || r == ',' || r == ' ' }) {
+		if !tagRe.MatchString(t) {
+			return "", errParam(map[string]string{"tags": "invalid format - invalid characters in tag\n"})
+		}
+	}
+	return normaliseTags(tags), nil
+}
+
+func (rq *request) checkFeatures(conf ctConf, unprivileged bool) error {
 	v, ok := rq.p["features"]
 	if !ok {
 		return nil
@@ -250,14 +301,14 @@ func (rq *request) checkFeatures(g *guest) error {
 			return errStatus(http.StatusForbidden, "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)")
 		}
 	}
-	if !g.unprivileged {
+	if !unprivileged {
 		return errStatus(http.StatusForbidden, "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)")
 	}
-	g.features = f.String("")
+	conf["features"] = f.String("")
 	return nil
 }
 
-func (rq *request) checkNets(g *guest) error {
+func (rq *request) checkNets(conf ctConf, vmid int) error {
 	for k, v := range rq.p {
 		if !netKeyRe.MatchString(k) {
 			continue
@@ -276,12 +327,12 @@ func (rq *request) checkNets(g *guest) error {
 			}
 		}
 		idx, _ := strconv.Atoi(strings.TrimPrefix(k, "net"))
-		g.nets[k] = rq.n.sim.normaliseNet(net, g.vmid, idx)
+		conf[k] = rq.n.sim.normaliseNet(net, vmid, idx)
 	}
 	return nil
 }
 
-func (rq *request) checkRootfs(g *guest) error {
+func (rq *request) checkRootfs(c *createCheck) error {
 	p, n := rq.p, rq.n
 	storeID := p["storage"]
 	if storeID == "" {
@@ -316,12 +367,8 @@ func (rq *request) checkRootfs(g *guest) error {
 	if !rq.tok.can("/storage/"+vol, "Datastore.AllocateSpace") {
 		return errPerm("/storage/"+vol, "Datastore.AllocateSpace")
 	}
-	g.diskBytes = int64(gib * (1 << 30))
-	sizeStr := fmt.Sprintf("%dG", int64(gib))
-	if gib != float64(int64(gib)) {
-		sizeStr = fmt.Sprintf("%dM", int64(gib*1024))
-	}
-	g.rootfs = fmt.Sprintf("%s:vm-%d-disk-0,size=%s", vol, g.vmid, sizeStr)
+	// create_disks allocates whole MiB: int(GiB * 1024) * 1024 KiB.
+	c.rootSID, c.rootSize = vol, int64(gib*1024)<<20
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -14,9 +13,6 @@ func (s *Sim) setRunning(g *guest, running bool) {
 	if running {
 		g.status = "running"
 		g.startedAt = s.now()
-		if g.pendingFeatures != nil {
-			g.features, g.pendingFeatures = *g.pendingFeatures, nil
-		}
 		g.runCtx, g.runCancel = context.WithCancel(s.ctx)
 		return
 	}
@@ -44,10 +40,10 @@ func (n *Node) checkStartable(vmid int) (*guest, error) {
 	if g == nil || g.node != n.name || g.typ != LXC {
 		return nil, fmt.Errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", n.name, vmid)
 	}
-	if g.lock != "" {
-		return nil, fmt.Errorf("CT is locked (%s)", g.lock)
+	if g.lock() != "" {
+		return nil, fmt.Errorf("CT is locked (%s)", g.lock())
 	}
-	if g.template {
+	if g.isTemplate() {
 		return nil, fmt.Errorf("you can't start a CT if it's a template")
 	}
 	return g, nil
@@ -81,11 +77,36 @@ func (n *Node) startWork(vmid int) func(tl *taskLog) error {
 		if err != nil {
 			return err
 		}
-		if g.status != "running" {
-			n.sim.setRunning(g, true)
+		if g.status == "running" {
+			return nil
 		}
+		// vm_start applies what waited for a restart first.
+		n.applyPending(g)
+		if missing := n.missingBindSource(g); missing != "" {
+			// lxc's pre-start hook fails to mount it; the reason goes to the lxc log.
+			e.mu.Unlock()
+			defer e.mu.Lock()
+			for _, l := range []string{"run_buffer: 571 Script exited with status 2",
+				fmt.Sprintf("lxc_init: 845 Failed to run lxc.hook.pre-start for container \"%d\"", vmid),
+				fmt.Sprintf("__lxc_start: 2034 Failed to initialize container \"%d\"", vmid)} {
+				tl.Log("%s", l)
+			}
+			return fmt.Errorf("startup for container '%d' failed", vmid)
+		}
+		n.sim.setRunning(g, true)
 		return nil
 	}
+}
+
+// missingBindSource is the first bind mount whose host directory is
+// missing, "" when all are there; the caller holds estate.mu.
+func (n *Node) missingBindSource(g *guest) string {
+	for _, k := range volumeKeys(g.conf) {
+		if mp := parseMountPoint(k, g.conf[k]); mp.kind == "bind" && !n.hostDirExists(mp.volume) {
+			return mp.volume
+		}
+	}
+	return ""
 }
 
 // runningCT returns the container if it runs on this node, else PVE's "not running" error.
@@ -158,8 +179,8 @@ func (rq *request) powerOff(typ, word string, change func(*taskLog, *guest) erro
 		if g == nil || g.node != rq.n.name {
 			return fmt.Errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", rq.n.name, vmid)
 		}
-		if g.lock != "" {
-			return fmt.Errorf("CT is locked (%s)", g.lock)
+		if g.lock() != "" {
+			return fmt.Errorf("CT is locked (%s)", g.lock())
 		}
 		if g.status != "running" {
 			return nil
@@ -191,19 +212,25 @@ func deleteLXC(rq *request) (any, error) {
 			n.sim.setRunning(g, false)
 			e.mu.Unlock()
 		}
-		vol := strings.SplitN(g.rootfs, ",", 2)[0]
-		if !tl.Log("  Logical volume \"%s\" successfully removed.", strings.TrimPrefix(vol, "local-lvm:")) {
-			return errClosed
+		e.mu.Lock()
+		vols := n.diskNames(g.vmid)
+		e.mu.Unlock()
+		for _, vol := range vols {
+			if !tl.Log("  Logical volume \"%s\" successfully removed.", vol) {
+				return errClosed
+			}
 		}
 		if purge && !tl.Log("purging CT %d from related configurations..", vmid) {
 			return errClosed
 		}
 		e.mu.Lock()
 		delete(e.guests, vmid)
+		n.freeDisks(vmid)
 		e.mu.Unlock()
 		if g.dir != "" {
 			_ = os.RemoveAll(g.dir)
 		}
+		n.removeSnapshotData(vmid)
 		return nil
 	}), nil
 }
@@ -218,13 +245,13 @@ func (rq *request) lockForDestroy(force bool) (*guest, error) {
 		return nil, err
 	}
 	switch {
-	case g.protection:
+	case g.protected():
 		return nil, errStatus(http.StatusInternalServerError, "can't remove CT %d - protection mode enabled", vmid)
-	case g.lock != "":
-		return nil, errStatus(http.StatusInternalServerError, "CT is locked (%s)", g.lock)
+	case g.lock() != "":
+		return nil, errStatus(http.StatusInternalServerError, "CT is locked (%s)", g.lock())
 	case g.status == "running" && !force:
 		return nil, errStatus(http.StatusInternalServerError, "unable to destroy CT %d - container is running", vmid)
 	}
-	g.lock = "destroyed"
+	g.setLock("destroyed")
 	return g, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -61,7 +62,7 @@ func getStorages(rq *request) (any, error) {
 		if c := rq.p["content"]; c != "" && !slices.ContainsFunc(strings.Split(c, ","), st.allows) {
 			continue
 		}
-		used := st.used + n.storageUsedByGuests(st.id)
+		used := st.usedBytes()
 		rows = append(rows, map[string]any{
 			"storage": st.id, "type": st.typ, "content": joinComma(st.content), "active": 1, "enabled": 1,
 			"shared": b2i(st.shared), "total": st.total, "used": used, "avail": st.total - used,
@@ -69,17 +70,6 @@ func getStorages(rq *request) (any, error) {
 		})
 	}
 	return rows, nil
-}
-
-// storageUsedByGuests is the space of container disks on a storage; the caller holds estate.mu.
-func (n *Node) storageUsedByGuests(sid string) int64 {
-	var sum int64
-	for _, g := range n.estate.guests {
-		if g.node == n.name && strings.HasPrefix(g.rootfs, sid+":") {
-			sum += g.diskBytes / 5
-		}
-	}
-	return sum
 }
 
 func getStorageContent(rq *request) (any, error) {
@@ -98,25 +88,41 @@ func getStorageContent(rq *request) (any, error) {
 	if want != "" && !st.allows(want) {
 		return []any{}, nil
 	}
+	vmid, byVMID := rq.p["vmid"], rq.p["vmid"] != ""
 	type item struct {
 		volid string
 		row   map[string]any
 	}
 	var items []item
 	for _, v := range st.volumes {
-		if want == "" || want == v.content {
-			items = append(items, item{v.volid, map[string]any{"volid": v.volid, "content": v.content,
-				"format": v.format, "size": v.size, "ctime": v.ctime}})
+		if want != "" && want != v.content {
+			continue
 		}
+		if byVMID && (v.content != "backup" || strconv.Itoa(v.vmid) != vmid) {
+			// PVE lists only images and backups by owner; templates never match.
+			continue
+		}
+		if v.content == "backup" && !rq.canAccessBackup(sid, v.vmid) {
+			continue
+		}
+		items = append(items, item{v.volid, v.row()})
 	}
-	if want == "" || want == "rootdir" {
-		for _, g := range n.estate.guests {
-			if g.node != n.name || g.typ != LXC || !strings.HasPrefix(g.rootfs, sid+":") {
+	if want == "" || want == "rootdir" || want == "images" {
+		for name, d := range st.disks {
+			g := n.estate.guests[d.vmid]
+			content := "images"
+			if g == nil || g.typ == LXC {
+				content = "rootdir"
+			}
+			if (want != "" && want != content) || (byVMID && strconv.Itoa(d.vmid) != vmid) {
 				continue
 			}
-			volid := strings.SplitN(g.rootfs, ",", 2)[0]
-			items = append(items, item{volid, map[string]any{"volid": volid, "content": "rootdir", "format": "raw",
-				"size": g.diskBytes, "vmid": g.vmid, "ctime": g.created.Unix()}})
+			if !canSeeStorage(rq.tok, sid) || !rq.tok.can(vmPath(d.vmid), "VM.Config.Disk") {
+				continue
+			}
+			volid := sid + ":" + name
+			items = append(items, item{volid, map[string]any{"volid": volid, "content": content, "format": "raw",
+				"size": d.size, "vmid": d.vmid, "ctime": d.ctime}})
 		}
 	}
 	sort.Slice(items, func(i, j int) bool { return strings.ToLower(items[i].volid) < strings.ToLower(items[j].volid) })
@@ -125,6 +131,30 @@ func getStorageContent(rq *request) (any, error) {
 		out = append(out, it.row)
 	}
 	return out, nil
+}
+
+// canAccessBackup is check_volume_access for a backup of vmid on storage sid.
+func (rq *request) canAccessBackup(sid string, vmid int) bool {
+	if rq.tok.can("/storage/"+sid, "Datastore.Allocate") {
+		return true
+	}
+	return rq.tok.can("/storage/"+sid, "Datastore.AllocateSpace") && rq.tok.can(vmPath(vmid), "VM.Backup")
+}
+
+// row is the volume as /storage/{storage}/content lists it.
+func (v volume) row() map[string]any {
+	row := map[string]any{"volid": v.volid, "content": v.content, "format": v.format, "size": v.size, "ctime": v.ctime}
+	if v.content == "backup" {
+		row["subtype"] = v.subtype
+		row["vmid"] = v.vmid
+		if v.notes != "" {
+			row["notes"] = strings.SplitN(v.notes, "\n", 2)[0]
+		}
+		if v.protected {
+			row["protected"] = 1
+		}
+	}
+	return row
 }
 
 func getAplinfo(rq *request) (any, error) {
@@ -181,6 +211,9 @@ func postAplinfo(rq *request) (any, error) {
 		}
 		n.estate.mu.Lock()
 		defer n.estate.mu.Unlock()
+		if _, had := st.volume(sid + ":vztmpl/" + file); !had {
+			st.used += size
+		}
 		st.addVolume(volume{volid: sid + ":vztmpl/" + file, content: "vztmpl", format: templateFormat(file),
 			size: size, ctime: n.sim.now().Unix()})
 		return nil

@@ -38,7 +38,7 @@ func (t TokenSpec) FullID() string {
 // CorralPrivileges are the privileges Corral needs (reference §11).
 var CorralPrivileges = []string{
 	"VM.Audit", "VM.PowerMgmt", "VM.Allocate", "VM.Config.CPU", "VM.Config.Memory",
-	"VM.Config.Network", "VM.Config.Disk", "VM.Config.Options",
+	"VM.Config.Network", "VM.Config.Disk", "VM.Config.Options", "VM.Snapshot", "VM.Backup",
 	"Datastore.Audit", "Datastore.AllocateSpace", "Datastore.AllocateTemplate",
 	"Sys.Audit", "SDN.Use",
 }
@@ -78,6 +78,10 @@ func newToken(spec TokenSpec) *token {
 	}
 	return &token{spec: spec, acl: acl}
 }
+
+// isRootPam reports whether the caller is root@pam itself (a shell running
+// pct), for whom PVE skips every permission check. A token of root is not.
+func (t *token) isRootPam() bool { return t.spec.User == "root@pam" && t.spec.ID == "" }
 
 // can reports whether the token holds priv on path, directly or inherited
 // from a parent path.

@@ -36,10 +36,58 @@
 //
 // # Tasks
 //
-// Create, start, stop, shutdown, reboot, delete and template downloads
-// return a UPID at once and run a worker that logs realistic lines over
-// about Options.TaskDuration, then ends with TASK OK, TASK WARNINGS: n or
-// TASK ERROR: msg. Sim.WaitTasks waits for every task.
+// Create, start, stop, shutdown, reboot, delete, resize, snapshots,
+// rollbacks, backups, restores and template downloads return a UPID at once
+// and run a worker that logs realistic lines over about
+// Options.TaskDuration, then ends with TASK OK, TASK WARNINGS: n or TASK
+// ERROR: msg. Sim.WaitTasks waits for every task.
+//
+// # Container configuration
+//
+// A container's config is kept as PVE keeps its .conf file: the main
+// section (lock included), [pve:pending] and one section per snapshot, all
+// as key → value text; GET …/config types the values as PVE's parser does
+// and its digest is the SHA-1 of that file, so any change anywhere in it
+// (a snapshot, a lock) makes an older digest stale. PUT …/config follows
+// update_vm: config lock, "CT is locked (…)", the digest check ("detected
+// modified configuration - file changed by other user? Try again."),
+// privileges (bind mounts and devices are root@pam's, as are feature flags
+// other than nesting), delete/revert, then the change goes to pending and
+// is applied at once when stopped; a running container takes description,
+// onboot, startup, protection, hostname, cores, tags, cpulimit, cpuunits,
+// memory, swap, net[n] and new mount points live and keeps the rest pending
+// until its next start (GET …/pending lists them). mp[n] "storage:GiB"
+// allocates a volume; removing one from a stopped container leaves
+// unused[n], removing that frees the space. Bind-mount sources are
+// directories under Node.HostDir and are checked when mounted (hotplug or
+// start). PUT …/resize grows rootfs or a mount point ("+2G" or absolute,
+// never shrinking) in a "resize" task that holds the config lock; other
+// config changes wait for it up to Options.LockTimeout, then fail with
+// PVE's "can't lock file … - got timeout".
+//
+// Storage figures move with the estate: thin volumes (local-lvm) count a
+// fifth of their size as used, backups and downloaded templates their size.
+//
+// # Snapshots, backups and restores
+//
+// Snapshots are PVE's sections with parent links (the tree), taken under
+// lock "snapshot" (lvmthin volumes only: a bind mount makes "snapshot
+// feature is not available"), deleted under "snapshot-delete", rolled back
+// under "rollback" after stopping the container, with start=1 starting it in
+// a separate vzstart task. Name and reserved-name checks answer at once;
+// every other refusal is the task's error, as in PVE. The container's files
+// are copied with each snapshot, so a rollback undoes what ran inside.
+//
+// POST /nodes/{node}/vzdump backs containers up with vzdump's INFO: log
+// (modes snapshot, suspend, stop; snapshot mode uses a temporary "vzdump"
+// snapshot) into storage:backup/vzdump-lxc-VMID-YYYY_MM_DD-HH_MM_SS.tar.zst
+// volumes listed by …/storage/{storage}/content?content=backup&vmid=, with
+// notes from notes-template. A guest locked by another task fails with
+// "ERROR: Backup of VM … failed - CT is locked (…)" and the job with "job
+// errors". POST /nodes/{node}/lxc with restore=1 and ostemplate=<backup
+// volid> restores config and files to a new VMID, or with force=1 over a
+// stopped, unprotected container (new disks, then the old ones removed).
+// Only root@pam may restore bind mounts.
 //
 // # Faults
 //
@@ -60,11 +108,13 @@
 //
 // Each node's sshd accepts root with the password or an authorized key. The
 // exec command is split like a POSIX shell would (mvdan.cc/sh); `pct list`,
-// `status`, `start`, `stop`, `exec`, `enter`, `push` and `pull` are
-// implemented with pct's texts and exit codes (255 for pct's own errors),
-// anything else is "bash: X: command not found" (127). A session's PTY,
-// window changes, stdin EOF and signals reach the command; INT/TERM/HUP end
-// it with 128+n, KILL with an exit-signal.
+// `status`, `start`, `stop`, `exec`, `enter`, `push`, `pull`, `set` (every
+// option, as root@pam), `snapshot`, `delsnapshot`, `rollback`,
+// `listsnapshot` and `unlock` are implemented with pct's texts and exit
+// codes (255 for pct's own errors; task commands print the task log as
+// they run), anything else is "bash: X: command not found" (127). A
+// session's PTY, window changes, stdin EOF and signals reach the command;
+// INT/TERM/HUP end it with 128+n, KILL with an exit-signal.
 //
 // Commands inside a container run in package pvesim/guest: every container
 // has a private directory under the Sim's root (Node.ContainerDir) that the

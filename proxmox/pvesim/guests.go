@@ -18,33 +18,49 @@ func (s *Sim) AddGuest(spec GuestSpec) error {
 	if spec.Type == "" {
 		spec.Type = LXC
 	}
-	g := &guest{
-		vmid: spec.VMID, typ: spec.Type, node: spec.Node, status: "stopped", statsSeen: true,
-		hostname: spec.Name, cores: spec.Cores, memory: spec.MemoryMiB, swap: 512,
-		tags: normaliseTags(spec.Tags), arch: "amd64", ostype: "debian", unprivileged: true,
-		template: spec.Template, created: s.now(),
+	name := spec.Name
+	cores, memory, disk := spec.Cores, spec.MemoryMiB, spec.DiskGiB
+	if cores == 0 {
+		cores = 1
 	}
-	if g.cores == 0 {
-		g.cores = 1
+	if memory == 0 {
+		memory = 512
 	}
-	if g.memory == 0 {
-		g.memory = 512
-	}
-	disk := spec.DiskGiB
 	if disk == 0 {
 		disk = 8
 	}
-	g.diskBytes = int64(disk) << 30
-	g.rootfs = fmt.Sprintf("local-lvm:vm-%d-disk-0,size=%dG", g.vmid, disk)
-	net0 := spec.Net0
-	if net0 == "" {
-		net0 = "name=eth0,bridge=vmbr0,ip=dhcp"
+	conf := ctConf{"cores": strconv.Itoa(cores), "memory": strconv.Itoa(memory)}
+	if spec.Template {
+		conf["template"] = "1"
 	}
-	net, problems := parsePropString("net0", net0, "", netFormat)
-	if len(problems) > 0 {
-		return fmt.Errorf("pvesim: guest %d: %s", g.vmid, strings.Join(problems, "; "))
+	if tags := normaliseTags(spec.Tags); tags != "" {
+		conf["tags"] = tags
 	}
-	g.nets = map[string]string{"net0": s.normaliseNet(net, g.vmid, 0)}
+	if spec.Type == QEMU {
+		if name != "" {
+			conf["name"] = name
+		}
+		conf["scsi0"] = fmt.Sprintf("local-lvm:vm-%d-disk-0,size=%dG", spec.VMID, disk)
+	} else {
+		if name == "" {
+			name = fmt.Sprintf("CT%d", spec.VMID)
+		}
+		conf["hostname"] = name
+		for k, v := range map[string]string{"swap": "512", "arch": "amd64", "ostype": "debian", "unprivileged": "1"} {
+			conf[k] = v
+		}
+		net0 := spec.Net0
+		if net0 == "" {
+			net0 = "name=eth0,bridge=vmbr0,ip=dhcp"
+		}
+		net, problems := parsePropString("net0", net0, "", netFormat)
+		if len(problems) > 0 {
+			return fmt.Errorf("pvesim: guest %d: %s", spec.VMID, strings.Join(problems, "; "))
+		}
+		conf["net0"] = s.normaliseNet(net, spec.VMID, 0)
+	}
+	g := newGuest(spec.VMID, spec.Type, spec.Node, conf)
+	g.statsSeen, g.created = true, s.now()
 
 	n.estate.mu.Lock()
 	defer n.estate.mu.Unlock()
@@ -57,6 +73,8 @@ func (s *Sim) AddGuest(spec GuestSpec) error {
 			return err
 		}
 		g.dir = dir
+		vol := n.storage("local-lvm").allocDisk(g.vmid, int64(disk)<<30, g.created)
+		g.conf["rootfs"] = fmt.Sprintf("%s,size=%dG", vol, disk)
 	}
 	if spec.Running {
 		s.setRunning(g, true)

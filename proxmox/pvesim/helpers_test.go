@@ -115,7 +115,7 @@ func tryCall(ctx context.Context, n *Node, auth, method, path string, form url.V
 	var body io.Reader
 	target := n.APIURL() + path
 	if form != nil {
-		if method == http.MethodPost {
+		if method == http.MethodPost || method == http.MethodPut {
 			body = strings.NewReader(form.Encode())
 		} else {
 			target += "?" + form.Encode()

@@ -22,6 +22,10 @@ type Options struct {
 	// TaskDuration is roughly how long a task runs from UPID to "stopped".
 	// Zero means 300ms; use a negative value for "as fast as possible".
 	TaskDuration time.Duration
+	// LockTimeout is how long a config change waits for a task that holds
+	// the container's config lock (resize, restore) before failing with
+	// "can't lock file … - got timeout". Zero means PVE's 10s.
+	LockTimeout time.Duration
 	// AuthFailDelay is how long a request with a bad token waits before its
 	// 401. Real PVE waits about 3s; zero answers at once.
 	AuthFailDelay time.Duration

@@ -123,6 +123,10 @@ type prop struct {
 	minLen   int
 	maxLen   int
 	enum     []string
+	// format checks a string's format and returns what follows PVE's
+	// "invalid format - " when it fails; pattern must match the whole value.
+	format  func(v string) string
+	pattern *regexp.Regexp
 }
 
 // schema maps parameter names to their definitions; anything else is refused.
@@ -220,6 +224,14 @@ func (d prop) check(v string) string {
 		if !storageIDRe.MatchString(v) {
 			return fmt.Sprintf("invalid format - storage ID '%s' contains illegal characters\n", v)
 		}
+	}
+	if d.format != nil {
+		if msg := d.format(v); msg != "" {
+			return "invalid format - " + msg
+		}
+	}
+	if d.pattern != nil && !d.pattern.MatchString(v) {
+		return "value does not match the regex pattern"
 	}
 	if d.maxLen > 0 && len(v) > d.maxLen {
 		return fmt.Sprintf("value may only be %d characters long", d.maxLen)

@@ -32,6 +32,11 @@ const pctUsage = `USAGE: pct <COMMAND> [ARGS] [OPTIONS]
        pct push <vmid> <file> <destination> [OPTIONS]
        pct pull <vmid> <path> <destination> [OPTIONS]
        pct set <vmid> [OPTIONS]
+       pct snapshot <vmid> <snapname> [OPTIONS]
+       pct delsnapshot <vmid> <snapname> [OPTIONS]
+       pct rollback <vmid> <snapname> [OPTIONS]
+       pct listsnapshot <vmid>
+       pct unlock <vmid>
 `
 
 // cmdUsage is the one-line synopsis pct prints after an argument error.
@@ -40,10 +45,11 @@ var cmdUsage = map[string]string{
 	"stop": "pct stop <vmid> [OPTIONS]", "enter": "pct enter <vmid> [OPTIONS]",
 	"exec": "pct exec <vmid> [<extra-args>] [OPTIONS]",
 	"push": "pct push <vmid> <file> <destination> [OPTIONS]", "pull": "pct pull <vmid> <path> <destination> [OPTIONS]",
+	"unlock": "pct unlock <vmid>",
 }
 
 // nargs is how many positional arguments each command takes.
-var nargs = map[string]int{"list": 0, "status": 1, "start": 1, "stop": 1, "enter": 1, "exec": 1, "push": 3, "pull": 3}
+var nargs = map[string]int{"list": 0, "status": 1, "start": 1, "stop": 1, "enter": 1, "exec": 1, "push": 3, "pull": 3, "unlock": 1}
 
 // pct is the simulated /usr/sbin/pct; it only sees this node's containers.
 func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
@@ -57,6 +63,9 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 	cmd, rest := args[0], args[1:]
 	if cmd == "set" {
 		return n.pctSet(pio, rest)
+	}
+	if _, ok := snapshotCmdUsage[cmd]; ok {
+		return n.pctSnapshot(ctx, pio, cmd, rest)
 	}
 	want, known := nargs[cmd]
 	if !known {
@@ -94,6 +103,8 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 		return 0
 	case "start", "stop":
 		return n.pctPower(ctx, pio, cmd, vmid, status)
+	case "unlock":
+		return n.pctUnlock(pio, g)
 	}
 	if status != "running" {
 		return die("container '%d' not running!", vmid)
@@ -180,8 +191,21 @@ func (n *Node) pctList(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", "VMID", "Status", "Lock", "Name")
 	for _, g := range rows {
-		fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", strconv.Itoa(g.vmid), g.status, g.lock, g.displayName())
+		fmt.Fprintf(w, "%-10s %-10s %-12s %-20s\n", strconv.Itoa(g.vmid), g.status, g.lock(), g.displayName())
 	}
+}
+
+// pctUnlock removes whatever lock the config holds, as remove_lock does:
+// the way out when a task died holding one.
+func (n *Node) pctUnlock(pio pctIO, g *guest) int {
+	n.estate.mu.Lock()
+	defer n.estate.mu.Unlock()
+	if g.lock() == "" {
+		fmt.Fprintln(pio.stderr, "no lock found trying to remove any lock")
+		return pctExit
+	}
+	g.setLock("")
+	return 0
 }
 
 // pctPower runs pct start/stop: the API task, waited for.
@@ -316,7 +340,7 @@ func (n *Node) sandbox(g *guest) (box, context.Context, error) {
 // guestIP is eth0's address: the static ip of net0, or its DHCP lease.
 func (n *Node) guestIP(g *guest) string {
 	n.estate.mu.Lock()
-	v := g.nets["net0"]
+	v := g.conf["net0"]
 	n.estate.mu.Unlock()
 	net, _ := parsePropString("net0", v, "", netFormat)
 	switch ip := net["ip"]; ip {

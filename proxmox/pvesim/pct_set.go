@@ -1,7 +1,9 @@
 package pvesim
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,25 +11,18 @@ import (
 
 const pctSetUsage = "pct set <vmid> [OPTIONS]"
 
-// pctSetOptions are the options of the real `pct set` (the CLI form of PUT
-// …/lxc/{vmid}/config); the simulator implements only "features", the one
-// Corral needs root for, and names the others as not simulated.
-var pctSetOptions = func() []string {
-	opts := []string{"delete", "revert", "digest", "features"}
-	for k := range createSchema {
-		switch k {
-		case "vmid", "ostemplate", "storage", "password", "ssh-public-keys", "start", "pool", "unique", "force":
-			continue
-		}
-		opts = append(opts, k)
-	}
-	return opts
-}()
+// pctSetOptions are the options of `pct set`, the CLI form of PUT
+// …/lxc/{vmid}/config.
+var pctSetOptions = slices.Sorted(maps.Keys(updateSchema))
 
-// pctSet runs `pct set <vmid> --features …` as root@pam, who may set every
-// feature flag. Like PVE, a running container keeps its features until its
-// next start; the change is pending meanwhile (GET …/config shows it unless
-// current=1).
+// rootPam is who runs pct in a root shell on the node: PVE skips every
+// permission check for root@pam, so feature flags other than nesting and
+// bind mounts of host paths can be set here and nowhere else.
+var rootPam = newToken(TokenSpec{User: "root@pam"})
+
+// pctSet runs `pct set <vmid> --key value …` as root@pam, through the same
+// update as the API: lock and digest checks, pending values for what a
+// running container takes only at its next start.
 func (n *Node) pctSet(pio pctIO, args []string) int {
 	die := func(format string, a ...any) int {
 		fmt.Fprintf(pio.stderr, format+"\n", a...)
@@ -50,41 +45,31 @@ func (n *Node) pctSet(pio pctIO, args []string) int {
 		}
 		return die("400 Parameter verification failed.\nvmid: %s\n%s", msg, pctSetUsage)
 	}
-	features, hasFeatures := opts["features"]
-	for k := range opts {
-		if k != "features" {
-			return die("pvesim: pct set --%s is not simulated (only --features is)", k)
+	p := params(opts)
+	if aerr := updateSchema.check(p); aerr != nil {
+		return die("%s%s", cliParamError(aerr), pctSetUsage)
+	}
+	if err := n.updateConfig(rootPam, vmid, updateFromParams(p)); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.errors != nil {
+			return die("%s%s", cliParamError(ae), pctSetUsage)
 		}
-	}
-	var f propString
-	if hasFeatures {
-		var problems []string
-		f, problems = parsePropString("features", features, "", featuresFormat)
-		if len(problems) > 0 {
-			return die("400 Parameter verification failed.\nfeatures: %s\n%s", propError(problems), pctSetUsage)
+		if errors.As(err, &ae) {
+			return die("%s", ae.msg)
 		}
+		return die("%s", err)
 	}
-	if !hasFeatures {
-		return die("no options specified")
-	}
-	n.estate.mu.Lock()
-	defer n.estate.mu.Unlock()
-	g := n.estate.guests[vmid]
-	if g == nil || g.node != n.name || g.typ != LXC {
-		return die("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", n.name, vmid)
-	}
-	if g.lock != "" {
-		return die("CT is locked (%s)", g.lock)
-	}
-	value := f.String("")
-	if g.status == "running" {
-		// Feature flags are not hot-pluggable: they wait for the next start.
-		g.pendingFeatures = &value
-		return 0
-	}
-	g.features = value
-	g.pendingFeatures = nil
 	return 0
+}
+
+// cliParamError prints a parameter error the way PVE's CLI handler does.
+func cliParamError(e *apiError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s\n", e.status, e.msg)
+	for _, k := range slices.Sorted(maps.Keys(e.errors)) {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.TrimRight(e.errors[k], "\n"))
+	}
+	return b.String()
 }
 
 // getOptions parses options as Perl's Getopt::Long does for a pct command:

@@ -27,14 +27,15 @@ func TestPctSet_Features(t *testing.T) {
 		if code != 0 || out != "" || errOut != "" {
 			t.Fatalf("code %d out %q err %q", code, out, errOut)
 		}
-		if f := featuresOf(t, n, "110", true); f != "keyctl=1,nesting=1" {
+		// PVE stores the value as given.
+		if f := featuresOf(t, n, "110", true); f != "nesting=1,keyctl=1" {
 			t.Fatalf("features %q", f)
 		}
 		// Re-running is harmless, and the value replaces the whole property.
 		if _, errOut, code := runSSH(t, c, "pct set 110 --features=fuse=on,nesting=yes", ""); code != 0 {
 			t.Fatalf("again: %d %q", code, errOut)
 		}
-		if f := featuresOf(t, n, "110", false); f != "fuse=1,nesting=1" {
+		if f := featuresOf(t, n, "110", false); f != "fuse=on,nesting=yes" {
 			t.Fatalf("features %q", f)
 		}
 	})
@@ -43,7 +44,7 @@ func TestPctSet_Features(t *testing.T) {
 		if _, errOut, code := runSSH(t, c, "pct set 105 --features nesting=1,keyctl=1", ""); code != 0 {
 			t.Fatalf("%d %q", code, errOut)
 		}
-		if f := featuresOf(t, n, "105", false); f != "keyctl=1,nesting=1" {
+		if f := featuresOf(t, n, "105", false); f != "nesting=1,keyctl=1" {
 			t.Fatalf("pending features %q", f)
 		}
 		if f := featuresOf(t, n, "105", true); f != before {
@@ -51,7 +52,7 @@ func TestPctSet_Features(t *testing.T) {
 		}
 		waitTask(t, n, adminToken, upidOf(t, call(t, n, adminToken, http.MethodPost, "/nodes/pve/lxc/105/status/stop", nil)))
 		waitTask(t, n, adminToken, upidOf(t, call(t, n, adminToken, http.MethodPost, "/nodes/pve/lxc/105/status/start", nil)))
-		if f := featuresOf(t, n, "105", true); f != "keyctl=1,nesting=1" {
+		if f := featuresOf(t, n, "105", true); f != "nesting=1,keyctl=1" {
 			t.Fatalf("features after restart %q", f)
 		}
 	})
@@ -77,7 +78,7 @@ func TestPctSet_Features(t *testing.T) {
 			}
 		})
 	}
-	if f := featuresOf(t, n, "110", true); f != "fuse=1,nesting=1" {
+	if f := featuresOf(t, n, "110", true); f != "fuse=on,nesting=yes" {
 		t.Fatalf("a refused pct set changed features to %q", f)
 	}
 }

@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -133,10 +134,19 @@ var netFormat = map[string]propKey{
 
 // rootfsFormat is the rootfs property string format.
 var rootfsFormat = map[string]propKey{
-	"volume": {kind: "string", required: true}, "size": {kind: "string"}, "acl": {kind: "bool"},
+	"volume": {kind: "lxc-mp-string", required: true}, "size": {kind: "disk-size"}, "acl": {kind: "bool"},
 	"mountoptions": {kind: "string"}, "quota": {kind: "bool"}, "replicate": {kind: "bool"},
-	"ro": {kind: "bool"}, "shared": {kind: "bool"},
+	"ro": {kind: "bool"}, "shared": {kind: "bool"}, "idmap": {kind: "string"},
 }
+
+// mpFormat is the mp[n] format: rootfs's plus the path inside the CT.
+var mpFormat = func() map[string]propKey {
+	m := maps.Clone(rootfsFormat)
+	m["mp"] = propKey{kind: "lxc-mp-string", required: true}
+	m["backup"] = propKey{kind: "bool"}
+	m["keepattrs"] = propKey{kind: "bool"}
+	return m
+}()
 
 // featuresFormat is the features property string format.
 var featuresFormat = map[string]propKey{
@@ -147,10 +157,17 @@ var featuresFormat = map[string]propKey{
 // addrFormats are PVE's address formats (pve-ipv4-config, ipv4, ...): each
 // returns PVE's complaint about v, or "" when v is valid.
 var addrFormats = map[string]func(v string) string{
-	"ipv4":        func(v string) string { return addrProblem(v, true, false, "IPv4 address") },
-	"ipv6":        func(v string) string { return addrProblem(v, false, false, "IPv6 address") },
-	"ipv4-config": func(v string) string { return ipConfigProblem(v, true, "dhcp", "manual") },
-	"ipv6-config": func(v string) string { return ipConfigProblem(v, false, "dhcp", "manual", "auto") },
+	"ipv4":          func(v string) string { return addrProblem(v, true, false, "IPv4 address") },
+	"ipv6":          func(v string) string { return addrProblem(v, false, false, "IPv6 address") },
+	"ipv4-config":   func(v string) string { return ipConfigProblem(v, true, "dhcp", "manual") },
+	"ipv6-config":   func(v string) string { return ipConfigProblem(v, false, "dhcp", "manual", "auto") },
+	"lxc-mp-string": mpPathProblem,
+	"disk-size": func(v string) string {
+		if _, ok := parseSize(v); !ok {
+			return "value does not look like a valid disk size: " + v
+		}
+		return ""
+	},
 }
 
 func addrProblem(v string, v4, cidr bool, what string) string {

@@ -3,14 +3,15 @@ package pvesim
 import "net/http"
 
 // routes lists every endpoint the simulator serves. Path variables ({node},
-// {vmid}, {upid}, {storage}) are validated by pathVarProps; each schema lists
+// {vmid}, {upid}, {storage}, {snapname}) are validated by pathVarProps; each schema lists
 // the other parameters the endpoint accepts.
 func (s *Sim) routes() []route {
 	return s.routeTable
 }
 
 func buildRoutes() []route {
-	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	snap := "/nodes/{node}/lxc/{vmid}/snapshot"
 	return []route{
 		{get, "/version", nil, getVersion},
 		{get, "/access/permissions", schema{"path": {kind: kString}, "userid": {kind: kString}}, getPermissions},
@@ -43,7 +44,7 @@ func buildRoutes() []route {
 		{get, "/nodes/{node}/lxc", nil, getLXCList},
 		{post, "/nodes/{node}/lxc", createSchema, postLXCCreate},
 		{get, "/nodes/{node}/lxc/{vmid}/status/current", nil, getLXCStatus},
-		{get, "/nodes/{node}/lxc/{vmid}/config", schema{"current": {kind: kBool}, "snapshot": {kind: kString}}, getLXCConfig},
+		{get, "/nodes/{node}/lxc/{vmid}/config", schema{"current": {kind: kBool}, "snapshot": {kind: kString, maxLen: 40, format: formatConfigID}}, getLXCConfig},
 		{get, "/nodes/{node}/lxc/{vmid}/interfaces", nil, getLXCInterfaces},
 		{get, "/nodes/{node}/lxc/{vmid}/rrddata", schema{
 			"timeframe": {kind: kEnum, required: true, enum: []string{"hour", "day", "week", "month", "year", "decade"}},
@@ -55,6 +56,17 @@ func buildRoutes() []route {
 			"timeout": {kind: kInt, min: lim(0)}, "forceStop": {kind: kBool},
 		}, postLXCShutdown},
 		{post, "/nodes/{node}/lxc/{vmid}/status/reboot", schema{"timeout": {kind: kInt, min: lim(0)}}, postLXCReboot},
+		{put, "/nodes/{node}/lxc/{vmid}/config", updateSchema, putLXCConfig},
+		{get, "/nodes/{node}/lxc/{vmid}/pending", nil, getLXCPending},
+		{put, "/nodes/{node}/lxc/{vmid}/resize", resizeSchema, putResize},
+		{get, snap, nil, getSnapshots},
+		{post, snap, schema{"snapname": snapNameProp, "description": {kind: kString}}, postSnapshot},
+		{get, snap + "/{snapname}", nil, getSnapshotIndex},
+		{del, snap + "/{snapname}", schema{"force": {kind: kBool}}, deleteSnapshotAPI},
+		{post, snap + "/{snapname}/rollback", schema{"start": {kind: kBool}}, postRollback},
+		{get, snap + "/{snapname}/config", nil, getSnapshotConfig},
+		{put, snap + "/{snapname}/config", schema{"description": {kind: kString}}, putSnapshotConfig},
+		{post, "/nodes/{node}/vzdump", vzdumpSchema, postVzdump},
 		{del, "/nodes/{node}/lxc/{vmid}", schema{
 			"purge": {kind: kBool}, "destroy-unreferenced-disks": {kind: kBool}, "force": {kind: kBool},
 		}, deleteLXC},

@@ -51,6 +51,9 @@ func New(opts Options) (*Sim, error) {
 	if opts.TaskDuration < 0 {
 		opts.TaskDuration = 0
 	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 10 * time.Second
+	}
 	if opts.Templates == nil {
 		opts.Templates = DefaultTemplates
 	}

@@ -2,8 +2,6 @@ package pvesim
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -51,38 +49,23 @@ type guest struct {
 	typ       GuestType
 	node      string
 	status    string // running or stopped
-	lock      string // create, destroyed, …; "" when unlocked
 	startedAt time.Time
 	created   time.Time
 	statsSeen bool // false until "pvestatd" has seen it: /cluster/resources shows status unknown
 
-	// config, as PVE stores it (values already normalised, strings)
-	hostname     string
-	ostemplate   string
-	ostype       string
-	arch         string
-	cores        int // 0 = all host cores
-	cpulimit     string
-	memory       int // MiB
-	swap         int // MiB
-	rootfs       string
-	diskBytes    int64
-	nets         map[string]string
-	features     string
-	tags         string
-	nameserver   string
-	searchdomain string
-	description  string
-	onboot       bool
-	unprivileged bool
-	protection   bool
-	template     bool
-
-	// pendingFeatures is a features change made while running (nil: none);
-	// it applies at the next start.
-	pendingFeatures *string
+	// conf is the main section of the configuration file (lock included),
+	// pending holds changes that wait for the next start, pendingDelete the
+	// keys to delete then, and snapshots the snapshot sections by name.
+	conf          ctConf
+	pending       ctConf
+	pendingDelete []string
+	snapshots     map[string]ctConf
 
 	ignoreShutdown bool
+
+	// flock is lock_config: held by tasks that change the config over time
+	// (resize, restore); others wait for it up to Options.LockTimeout.
+	flock chan struct{}
 
 	dir       string          // private data directory, the root the guest sandbox runs in
 	box       box             // made on first use
@@ -90,10 +73,15 @@ type guest struct {
 	runCancel context.CancelFunc
 }
 
+func newGuest(vmid int, typ GuestType, node string, conf ctConf) *guest {
+	return &guest{vmid: vmid, typ: typ, node: node, status: "stopped", conf: conf,
+		snapshots: map[string]ctConf{}, flock: make(chan struct{}, 1)}
+}
+
 // displayName is the list "name": the hostname, or CT<vmid>/VM<vmid>.
 func (g *guest) displayName() string {
-	if g.hostname != "" {
-		return g.hostname
+	if h := g.hostname(); h != "" {
+		return h
 	}
 	if g.typ == QEMU {
 		return fmt.Sprintf("VM%d", g.vmid)
@@ -110,63 +98,11 @@ func (g *guest) kindWord() string {
 }
 
 // configMap is GET …/lxc/{vmid}/config, with PVE's types: pending changes
-// applied unless current.
+// applied unless current, plus the digest of the whole file.
 func (g *guest) configMap(current bool) map[string]any {
-	if g.lock == "create" {
-		// vzcreate writes the real config only at its end; until then the
-		// file holds little more than the lock.
-		c := map[string]any{"lock": "create"}
-		c["digest"] = g.digest(c)
-		return c
-	}
-	c := map[string]any{"arch": g.arch, "memory": g.memory, "swap": g.swap, "hostname": g.displayName()}
-	if g.ostype != "" {
-		c["ostype"] = g.ostype
-	}
-	if g.cores > 0 {
-		c["cores"] = g.cores
-	}
-	if g.cpulimit != "" {
-		c["cpulimit"] = g.cpulimit
-	}
-	if g.rootfs != "" {
-		c["rootfs"] = g.rootfs
-	}
-	for k, v := range g.nets {
-		c[k] = v
-	}
-	features := g.features
-	if g.pendingFeatures != nil && !current {
-		features = *g.pendingFeatures
-	}
-	optStr := map[string]string{
-		"features": features, "tags": g.tags, "nameserver": g.nameserver,
-		"searchdomain": g.searchdomain, "description": g.description, "lock": g.lock,
-	}
-	for k, v := range optStr {
-		if v != "" {
-			c[k] = v
-		}
-	}
-	optBool := map[string]bool{"onboot": g.onboot, "unprivileged": g.unprivileged, "protection": g.protection, "template": g.template}
-	for k, v := range optBool {
-		if v {
-			c[k] = 1
-		}
-	}
-	c["digest"] = g.digest(c)
+	c := g.effective(current).json()
+	c["digest"] = g.digest()
 	return c
-}
-
-// digest is the SHA-1 of the config rendered as a .conf file.
-func (g *guest) digest(c map[string]any) string {
-	keys := slices.Sorted(maps.Keys(c))
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: %v\n", k, c[k])
-	}
-	sum := sha1.Sum([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
 }
 
 // storage is one storage as seen from one node.
@@ -176,17 +112,32 @@ type storage struct {
 	content []string
 	shared  bool
 	total   int64
-	used    int64
-	volumes []volume
+	used    int64    // bytes used by files (the install, templates, backups)
+	volumes []volume // files: templates and backups
+	disks   map[string]*disk
 }
 
-// volume is an item of /storage/{storage}/content.
+// disk is a guest volume on a block storage (lvmthin), by name.
+type disk struct {
+	vmid  int
+	size  int64
+	ctime int64
+}
+
+// volume is a file item of /storage/{storage}/content.
 type volume struct {
 	volid   string
 	content string
 	format  string
 	size    int64
 	ctime   int64
+
+	// backups only
+	vmid      int
+	subtype   string // lxc or qemu
+	notes     string
+	protected bool
+	archive   *archive
 }
 
 func (s *storage) allows(content string) bool { return slices.Contains(s.content, content) }
@@ -206,6 +157,42 @@ func (s *storage) addVolume(v volume) {
 	sort.Slice(s.volumes, func(i, j int) bool {
 		return strings.ToLower(s.volumes[i].volid) < strings.ToLower(s.volumes[j].volid)
 	})
+}
+
+// thinShare is how much of a thin volume's size the pool really holds in
+// the simulation: containers rarely fill their disks.
+const thinShare = 5
+
+// usedBytes is what the storage reports as used: files plus the written
+// part of thin volumes.
+func (s *storage) usedBytes() int64 {
+	used := s.used
+	for _, d := range s.disks {
+		used += d.size / thinShare
+	}
+	return used
+}
+
+func (s *storage) availBytes() int64 { return s.total - s.usedBytes() }
+
+// allocDisk creates the next free vm-<vmid>-disk-<n> and returns its volume id.
+func (s *storage) allocDisk(vmid int, size int64, now time.Time) string {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("vm-%d-disk-%d", vmid, i)
+		if _, taken := s.disks[name]; !taken {
+			s.disks[name] = &disk{vmid: vmid, size: size, ctime: now.Unix()}
+			return s.id + ":" + name
+		}
+	}
+}
+
+// diskOf returns the disk behind a volume id on this storage.
+func (s *storage) diskOf(volid string) *disk {
+	sid, name, ok := strings.Cut(volid, ":")
+	if !ok || sid != s.id {
+		return nil
+	}
+	return s.disks[name]
 }
 
 // templateFormat is the vztmpl "format" PVE derives from the file name.
@@ -233,12 +220,12 @@ func templateSize(file string) int64 {
 // defaultStorages are what a fresh PVE install has.
 func defaultStorages(templates []string, now time.Time) []*storage {
 	local := &storage{id: "local", typ: "dir", content: []string{"vztmpl", "iso", "backup"},
-		total: 100_861_726_720, used: 12_415_746_048}
+		total: 100_861_726_720, used: 12_415_746_048, disks: map[string]*disk{}}
 	for _, t := range templates {
 		local.addVolume(volume{volid: "local:vztmpl/" + t, content: "vztmpl", format: templateFormat(t),
 			size: templateSize(t), ctime: now.Add(-72 * time.Hour).Unix()})
 	}
 	lvm := &storage{id: "local-lvm", typ: "lvmthin", content: []string{"rootdir", "images"},
-		total: 373_553_102_848, used: 18_640_299_832}
+		total: 373_553_102_848, used: 18_640_299_832, disks: map[string]*disk{}}
 	return []*storage{local, lvm}
 }

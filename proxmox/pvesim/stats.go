@@ -28,7 +28,7 @@ type usage struct {
 }
 
 func (s *Sim) usage(g *guest) usage {
-	u := usage{disk: g.diskBytes * int64(10+g.vmid%30) / 100}
+	u := usage{disk: g.diskBytes() * int64(10+g.vmid%30) / 100}
 	if g.status != "running" {
 		return u
 	}
@@ -46,46 +46,46 @@ func (s *Sim) usage(g *guest) usage {
 	return u
 }
 
-func (g *guest) maxmem() int64 { return int64(g.memory) << 20 }
+func (g *guest) maxmem() int64 { return int64(g.memoryMiB()) << 20 }
 
 func (g *guest) cpus() int {
-	if g.cores > 0 {
-		return g.cores
+	if c := g.cores(); c > 0 {
+		return c
 	}
 	return hostCPUs
 }
 
 // addOptional adds lock, tags and template only when set, as PVE does.
 func (g *guest) addOptional(row map[string]any) {
-	if g.lock != "" {
-		row["lock"] = g.lock
+	if l := g.lock(); l != "" {
+		row["lock"] = l
 	}
-	if g.tags != "" {
-		row["tags"] = g.tags
+	if t := g.tags(); t != "" {
+		row["tags"] = t
 	}
 }
 
 // listRow is a row of GET /nodes/{node}/lxc or /qemu (and status/current).
 func (s *Sim) listRow(g *guest) map[string]any {
-	if g.lock == "create" {
+	if g.lock() == "create" {
 		// The config is still empty: PVE reports defaults.
 		row := map[string]any{
 			"vmid": g.vmid, "name": fmt.Sprintf("CT%d", g.vmid), "status": "stopped", "type": "lxc", "cpus": 1,
 			"cpu": 0, "maxmem": int64(512) << 20, "mem": 0, "maxswap": int64(512) << 20, "swap": 0,
 			"maxdisk": int64(4) << 30, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
-			"uptime": 0, "lock": g.lock,
+			"uptime": 0, "lock": g.lock(),
 		}
 		return row
 	}
 	u := s.usage(g)
 	row := map[string]any{
 		"vmid": g.vmid, "name": g.displayName(), "status": g.status, "cpus": g.cpus(),
-		"cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes, "disk": u.disk,
+		"cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes(), "disk": u.disk,
 		"netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite, "uptime": u.uptime,
 	}
 	if g.typ == LXC {
 		row["type"] = "lxc"
-		row["maxswap"] = int64(g.swap) << 20
+		row["maxswap"] = int64(g.swapMiB()) << 20
 		row["swap"] = 0
 	}
 	if g.status == "running" {
@@ -98,7 +98,7 @@ func (s *Sim) listRow(g *guest) map[string]any {
 			row["pressurememoryfull"] = 0.0
 		}
 	}
-	if g.template {
+	if g.isTemplate() {
 		row["template"] = 1
 	}
 	g.addOptional(row)
@@ -114,13 +114,10 @@ func (s *Sim) resourceRow(g *guest, nodeUp bool) map[string]any {
 		return row
 	}
 	u := s.usage(g)
-	tmpl := 0
-	if g.template {
-		tmpl = 1
-	}
+	tmpl := b2i(g.isTemplate())
 	for k, v := range map[string]any{
 		"status": g.status, "name": g.displayName(), "uptime": u.uptime, "template": tmpl,
-		"maxcpu": g.cpus(), "cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes,
+		"maxcpu": g.cpus(), "cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes(),
 		"disk": u.disk, "netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite,
 	} {
 		row[k] = v

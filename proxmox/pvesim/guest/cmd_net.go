@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // journalFor returns the entries of the given units, or all entries.
@@ -42,6 +43,7 @@ func cmdJournalctl(p *proc) int {
 			units = append(units, unitName(a[2:]))
 		}
 	}
+	follow := f.has("-f", "--follow")
 	n := -1
 	if v, ok := f.get("-n", "--lines"); ok {
 		if v == "all" {
@@ -51,20 +53,11 @@ func cmdJournalctl(p *proc) int {
 		}
 	} else if f.has("-e", "--pager-end") {
 		n = 1000
+	} else if follow {
+		n = 10 // journalctl -f starts with the last ten lines
 	}
 	output, _ := f.get("-o", "--output")
-	var entries []journalEntry
-	p.s.g.view(func(st *state) { entries = journalFor(st, units) })
-	if n >= 0 && len(entries) > n {
-		entries = entries[len(entries)-n:]
-	}
-	if len(entries) == 0 {
-		if output != "cat" {
-			fmt.Fprintln(p.out, "-- No entries --")
-		}
-		return 0
-	}
-	for _, e := range entries {
+	print := func(e journalEntry) {
 		switch output {
 		case "cat":
 			fmt.Fprintln(p.out, e.Msg)
@@ -74,7 +67,50 @@ func cmdJournalctl(p *proc) int {
 			fmt.Fprintln(p.out, formatShort(e, p.s.g.hostname))
 		}
 	}
-	return 0
+	var entries []journalEntry
+	p.s.g.view(func(st *state) { entries = journalFor(st, units) })
+	if n >= 0 && len(entries) > n {
+		entries = entries[len(entries)-n:]
+	}
+	if len(entries) == 0 && output != "cat" && !follow {
+		fmt.Fprintln(p.out, "-- No entries --")
+	}
+	for _, e := range entries {
+		print(e)
+	}
+	if !follow {
+		return 0
+	}
+	// Follow: print what other commands log until the command is interrupted.
+	var last *journalEntry
+	if len(entries) > 0 {
+		last = &entries[len(entries)-1]
+	}
+	for p.sleep(followPoll) {
+		var all []journalEntry
+		p.s.g.view(func(st *state) { all = journalFor(st, units) })
+		// Everything after the last line printed; if the journal's cap
+		// dropped that line, everything it still holds is newer.
+		start := 0
+		for i := len(all) - 1; last != nil && i >= 0; i-- {
+			if all[i].same(*last) {
+				start = i + 1
+				break
+			}
+		}
+		for i := start; i < len(all); i++ {
+			print(all[i])
+			last = &all[i]
+		}
+	}
+	return 130
+}
+
+// followPoll is how often journalctl -f looks for new entries.
+const followPoll = 50 * time.Millisecond
+
+func (e journalEntry) same(o journalEntry) bool {
+	return e.Time.Equal(o.Time) && e.Unit == o.Unit && e.Ident == o.Ident && e.PID == o.PID && e.Msg == o.Msg
 }
 
 // socket is one listening TCP socket of a running unit.

@@ -53,7 +53,8 @@
 // --port N/--port=N/-p N in ExecStart; a unit whose ExecStart binary is
 // missing fails with journal entries like systemd's. ss, journalctl and
 // systemctl answer from that state in the formats of iproute2 6.1 and
-// systemd 252 (Debian 12).
+// systemd 252 (Debian 12); journalctl -f keeps printing new entries until
+// the command is interrupted.
 //
 // State that is not a file (packages, units, journal, file owners, the
 // address, debconf answers, the apt lists fetched) is JSON in /.pvesim-state.json inside the root, read and written
