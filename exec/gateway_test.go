@@ -68,7 +68,7 @@ func TestGateway_WrongPasswordLimited(t *testing.T) {
 	if err == nil {
 		t.Fatal("right password accepted during lockout")
 	}
-	if !strings.Contains(banner, "too many failed logins") {
+	if !strings.Contains(banner, "too many failed password logins") {
 		t.Errorf("banner %q", banner)
 	}
 	if n := len(env.audit.find(EventAuthFailed)); n != 3 {
@@ -81,6 +81,12 @@ func TestGateway_WrongPasswordLimited(t *testing.T) {
 	if _, err := env.dial(t, "bob", ssh.Password("bob-pw")); err == nil {
 		t.Error("same address not limited")
 	}
+	// Only passwords are throttled: alice's registered key still logs in.
+	c, err := env.dial(t, "alice", ssh.PublicKeys(env.aliceKey))
+	if err != nil {
+		t.Fatalf("key login refused during a password lockout: %v", err)
+	}
+	c.Close()
 }
 
 func TestGateway_Exec(t *testing.T) {

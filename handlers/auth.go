@@ -101,8 +101,10 @@ func (h *Handler) loginShow(c echo.Context) error {
 func (h *Handler) loginSubmit(c echo.Context) error {
 	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
 	keys := []string{"user:" + strings.ToLower(f.Username), "addr:" + c.RealIP()}
-	if blocked, wait := h.Limiter.Blocked(keys...); blocked {
+	try, ok, wait := h.Limiter.Reserve(keys...)
+	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
+		h.Logger.Warn("sign-in refused: too many failed attempts", "username", f.Username, "remote", c.RealIP(), "retry_after_s", secs)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		h.audit(c, store.AuditEntry{Kind: "login.limited", Username: f.Username})
 		f.Error = fmt.Sprintf("Too many failed sign-ins. Wait %d seconds, then try again.", secs)
@@ -110,11 +112,12 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	}
 	u, err := h.Accounts.Authenticate(c.Request().Context(), f.Username, c.FormValue("password"))
 	if errors.Is(err, store.ErrBadCredentials) {
-		h.Limiter.Fail(keys...)
+		// The reserved attempt stays counted.
 		h.audit(c, store.AuditEntry{Kind: "login.failed", Username: f.Username})
 		f.Error = "Wrong username or password."
 		return h.render(c, http.StatusUnauthorized, h.page(c, "Sign in", ""), views.Login(f))
 	}
+	try.Release()
 	if err != nil {
 		return err
 	}
