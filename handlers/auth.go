@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -160,9 +162,22 @@ func (h *Handler) logout(c echo.Context) error {
 	return seeOther(c, "/login")
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: it accepts only a path
+// with an optional query, such as "/containers?node=x", and "" otherwise.
+// Browsers drop tabs and newlines anywhere in a URL and read "\" as "/", so
+// "/\t/evil.example" or "/\\evil.example" would leave the site: no control
+// character, space or backslash is accepted anywhere.
 func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 2048 {
+		return ""
+	}
+	for _, r := range p {
+		if r <= ' ' || r == '\\' || unicode.IsControl(r) {
+			return ""
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return ""
 	}
 	return p

@@ -251,17 +251,49 @@ func TestUnauthenticatedHTMXGetsRedirectHeader(t *testing.T) {
 func TestLoginNextStaysOnSite(t *testing.T) {
 	s := newTestServer(t)
 	s.withUser(t, "alice", "correct horse")
-	for next, want := range map[string]string{
-		"/templates":           "/templates",
-		"//evil.example/":      "/containers",
-		"https://evil.example": "/containers",
-		"/\\evil.example":      "/containers",
+	for _, tc := range []struct{ next, want string }{
+		{"/templates", "/templates"},
+		{"/containers?node=n1&status=running", "/containers?node=n1&status=running"},
+		{"/templates/%2F%2Fevil.example", "/templates/%2F%2Fevil.example"}, // encoded: a path here
+		{"//evil.example/", "/containers"},
+		{"///evil.example/", "/containers"},
+		{"https://evil.example", "/containers"},
+		{"javascript:alert(1)", "/containers"},
+		{"/\\evil.example", "/containers"},
+		{"/\\/evil.example", "/containers"},
+		{"\\\\evil.example", "/containers"},
+		{"/templates\\..\\x", "/containers"},
+		{"/\t/evil.example/x", "/containers"},
+		{"/\t\t/evil.example", "/containers"},
+		{"\t//evil.example", "/containers"},
+		{"/\n/evil.example", "/containers"},
+		{"/\r/evil.example", "/containers"},
+		{"/\x00/evil.example", "/containers"},
+		{"/\x7f/evil.example", "/containers"},
+		{"/\u0085/evil.example", "/containers"},
+		{"/ /evil.example", "/containers"},
+		{"", "/containers"},
 	} {
 		c := s.client(t)
 		c.get("/login")
-		res := c.post("/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "next": {next}})
-		if got := res.Header.Get("Location"); got != want {
-			t.Errorf("next=%q redirected to %q, want %q", next, got, want)
+		// url.Values sends a TAB as %09, a backslash as %5C.
+		res := c.post("/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "next": {tc.next}})
+		if got := res.Header.Get("Location"); got != tc.want {
+			t.Errorf("next=%q redirected to %q, want %q", tc.next, got, tc.want)
+		}
+	}
+	// The sign-in page does not carry a bad next into its form either.
+	c := s.client(t)
+	for raw, want := range map[string]string{
+		"%2F%09%2Fevil.example%2Fx": "",
+		"/%09/evil.example":         "",
+		"%2F%5Cevil.example":        "",
+		"%2Ftemplates%3Ftag%3Dx":    "/templates?tag=x",
+	} {
+		res := c.get("/login?next=" + raw)
+		got, _ := res.Doc.Find(`input[name="next"]`).Attr("value")
+		if got != want {
+			t.Errorf("GET /login?next=%s: form carries %q, want %q", raw, got, want)
 		}
 	}
 }
