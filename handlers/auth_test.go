@@ -203,6 +203,23 @@ func TestCSRFRefusesForgedRequests(t *testing.T) {
 	expectStatus(t, c.get("/containers"), http.StatusOK) // still signed in: nothing changed
 }
 
+// TestCSRFNotFromQuery: a token in the URL ends up in logs, history and
+// Referer headers, so it is not accepted there, only from the form body
+// or the header.
+func TestCSRFNotFromQuery(t *testing.T) {
+	s := newTestServer(t)
+	s.withUser(t, "alice", "correct horse")
+	c := s.client(t)
+	c.login("alice", "correct horse")
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/logout?_csrf="+url.QueryEscape(c.csrf), strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	expectStatus(t, c.do(req), http.StatusForbidden)
+	res := c.post("/logout?_csrf="+url.QueryEscape(c.csrf), url.Values{"_csrf": {""}})
+	expectStatus(t, res, http.StatusForbidden)
+	expectStatus(t, c.get("/containers"), http.StatusOK) // still signed in
+	expectStatus(t, c.post("/logout", nil), http.StatusSeeOther)
+}
+
 func TestCSRFHeaderAccepted(t *testing.T) {
 	s := newTestServer(t)
 	s.withUser(t, "alice", "correct horse")
