@@ -64,7 +64,7 @@ type Event struct {
 	VMID        int
 	Node        string
 	NodeID      string
-	Command     string // for exec sessions, truncated
+	Command     string // for exec sessions, the program name (see Config.AuditCommands)
 	ExitStatus  int
 	Duration    time.Duration
 	Reason      string

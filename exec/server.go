@@ -21,6 +21,9 @@ type Config struct {
 	MaxSessionsPerUser int           // concurrent sessions per user; default 10
 	HandshakeTimeout   time.Duration // connect to first session; default 30 s
 	Logger             *slog.Logger  // required
+	// AuditCommands keeps the first 200 bytes of each command in the audit
+	// log. Off, only the program name is kept: arguments can hold secrets.
+	AuditCommands bool
 }
 
 // Deps are what the gateway needs from the rest of Corral. Limiter may be
