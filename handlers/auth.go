@@ -60,17 +60,46 @@ func (h *Handler) setupShow(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, "Set up", ""), views.Setup(views.AuthForm{CSRF: csrfToken(c)}))
 }
 
+// setupForm is the first-run form; Validate reports every field's problem
+// at once, so the form is corrected in one go.
+type setupForm struct {
+	username, password, confirm string
+}
+
+func (f setupForm) Validate() map[string]string {
+	errs := map[string]string{}
+	if err := store.ValidateUsername(f.username); err != nil {
+		errs["username"] = ruleText(err)
+	}
+	if err := store.ValidatePassword(f.password); err != nil {
+		errs["password"] = ruleText(err)
+	}
+	if f.confirm != f.password {
+		errs["confirm"] = "The two passwords differ."
+	}
+	return errs
+}
+
+// ruleText turns a store.ErrInvalid error into a sentence for a form.
+func ruleText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
 func (h *Handler) setupCreate(c echo.Context) error {
 	if err := h.setupAvailable(c); err != nil {
 		return err
 	}
-	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username"))}
-	pass := c.FormValue("password")
-	if pass != c.FormValue("confirm") {
-		f.Error = "The two passwords differ."
+	form := setupForm{username: strings.TrimSpace(c.FormValue("username")), password: c.FormValue("password"), confirm: c.FormValue("confirm")}
+	f := views.AuthForm{CSRF: csrfToken(c), Username: form.username}
+	if errs := form.Validate(); len(errs) > 0 {
+		f.Error, f.Errors = "Fix the fields marked below.", errs
 		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
 	}
-	u, err := h.Accounts.CreateFirstUser(c.Request().Context(), f.Username, pass)
+	u, err := h.Accounts.CreateFirstUser(c.Request().Context(), form.username, form.password)
 	switch {
 	case errors.Is(err, store.ErrSetupDone):
 		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")

@@ -27,8 +27,30 @@ func TestSetupCreatesFirstAccountOnlyOnce(t *testing.T) {
 
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"different"}})
 	expectStatus(t, res, http.StatusUnprocessableEntity)
-	if !strings.Contains(res.Doc.Find(`[data-testid="form-error"]`).Text(), "differ") {
+	if !strings.Contains(res.Doc.Find(`[data-testid="field-error"][data-field="confirm"]`).Text(), "differ") {
 		t.Fatalf("mismatched passwords not explained: %s", res.Body)
+	}
+	if v, _ := res.Doc.Find(`input[name="username"]`).Attr("value"); v != "alice" {
+		t.Fatalf("the username was not kept: %q", v)
+	}
+
+	// Every field's problem is shown at once (issue 14), next to its field.
+	res = c.post("/setup", url.Values{"username": {"-alice"}, "password": {"short"}, "confirm": {"other"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	for field, want := range map[string]string{
+		"username": "Username must start with a letter or digit.",
+		"password": "Password must be at least 8 characters.",
+		"confirm":  "The two passwords differ.",
+	} {
+		if got := strings.TrimSpace(res.Doc.Find(`[data-testid="field-error"][data-field="` + field + `"]`).Text()); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+		if v, _ := res.Doc.Find(`input[name="` + field + `"]`).Attr("aria-invalid"); v != "true" {
+			t.Errorf("%s not marked invalid", field)
+		}
+	}
+	if n, _ := s.DB.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("an invalid setup created %d account(s)", n)
 	}
 
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
