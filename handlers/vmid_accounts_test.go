@@ -20,16 +20,9 @@ import (
 // to look like someone else's cluster.
 func twinSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	opts.Guests = []pvesim.GuestSpec{{Node: "pve1", VMID: 300, Name: "decoy"}}
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return startSimWith(t, func(o *pvesim.Options) {
+		o.Guests = []pvesim.GuestSpec{{Node: "pve1", VMID: 300, Name: "decoy"}}
+	})
 }
 
 // TestVMIDField_TwinClusterOfAnotherAccount: bob registers a cluster that
