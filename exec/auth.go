@@ -26,7 +26,7 @@ var (
 )
 
 // lockedMessage is sent as an auth banner while a client is locked out.
-const lockedMessage = "corral: too many failed logins; try again later\n"
+const lockedMessage = "corral: too many failed password logins; try again later, or use a registered SSH key\n"
 
 // serverConfig replaces gliderlabs' auth plumbing with x/crypto callbacks
 // that see each attempt's own ConnMetadata (gliderlabs' context keeps the
@@ -39,23 +39,25 @@ func (srv *Server) serverConfig(ctx gliderssh.Context) *ssh.ServerConfig {
 		NoClientAuthCallback: func(ssh.ConnMetadata) (*ssh.Permissions, error) { return nil, errNoneMethod },
 		PasswordCallback: func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
 			user, _ := splitLogin(conn.User())
-			if err := srv.checkLocked(ctx, conn, user, "password"); err != nil {
+			release, err := srv.reserve(ctx, conn, user)
+			if err != nil {
 				return nil, err
 			}
 			ref, err := srv.deps.Auth.PasswordLogin(ctx, user, string(password), conn.RemoteAddr())
 			if err != nil {
-				srv.loginFailed(ctx, conn, user, "password")
+				srv.loginFailed(ctx, conn, user, "password") // the reserved attempt stays counted
 				return nil, err
 			}
+			release()
 			srv.loginOK(ctx, conn, ref, "password", nil)
 			return loginPermissions(ref, conn.User(), "password", nil), nil
 		},
 		// Called for offered keys too: it only says whether the key would do.
+		// The password limiter has no say here: keys cannot be guessed, and
+		// failed passwords (say, in the browser) must not lock a user out
+		// of key logins.
 		PublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			user, _ := splitLogin(conn.User())
-			if err := srv.checkLocked(ctx, conn, user, "publickey"); err != nil {
-				return nil, err
-			}
 			ref, err := srv.deps.Auth.PublicKeyLogin(ctx, user, key, conn.RemoteAddr())
 			if err != nil {
 				// Clients offer every key they have; these are not failures.
@@ -113,18 +115,20 @@ func remoteIP(a net.Addr) string {
 	return a.String()
 }
 
-func (srv *Server) checkLocked(ctx gliderssh.Context, conn ssh.ConnMetadata, user, method string) error {
-	ipKey, userKey := "ip:"+remoteIP(conn.RemoteAddr()), "user:"+user
-	if srv.deps.Limiter.Allow(ipKey) && srv.deps.Limiter.Allow(userKey) {
-		return nil
+// reserve counts a password attempt for the address and the account
+// before the password is checked (see Limiter). A refusal is logged and
+// audited, and the client is told why in a banner.
+func (srv *Server) reserve(ctx gliderssh.Context, conn ssh.ConnMetadata, user string) (release func(), err error) {
+	release, ok := srv.deps.Limiter.Reserve("ip:"+remoteIP(conn.RemoteAddr()), "user:"+user)
+	if ok {
+		return release, nil
 	}
-	srv.audit(ctx, Event{Kind: EventAuthLocked, User: user, Remote: conn.RemoteAddr().String(), Method: method, Reason: errLocked.Error()})
-	return &ssh.BannerError{Err: errLocked, Message: lockedMessage}
+	srv.log.Warn("ssh login refused: too many failed passwords", "user", user, "remote", conn.RemoteAddr().String())
+	srv.audit(ctx, Event{Kind: EventAuthLocked, User: user, Remote: conn.RemoteAddr().String(), Method: "password", Reason: errLocked.Error()})
+	return nil, &ssh.BannerError{Err: errLocked, Message: lockedMessage}
 }
 
 func (srv *Server) loginFailed(ctx gliderssh.Context, conn ssh.ConnMetadata, user, method string) {
-	srv.deps.Limiter.Failure("ip:" + remoteIP(conn.RemoteAddr()))
-	srv.deps.Limiter.Failure("user:" + user)
 	srv.audit(ctx, Event{Kind: EventAuthFailed, User: user, Remote: conn.RemoteAddr().String(), Method: method})
 }
 

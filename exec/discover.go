@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,20 +94,36 @@ if [ -d ` + CredentialDir + ` ]; then
 fi
 `
 
+// Discovery is what Discover found in a container.
+type Discovery struct {
+	Services []Service
+	// Truncated: the probe's output passed MaxOutput and was cut, so
+	// services (or credential names) may be missing.
+	Truncated bool
+}
+
 // Discover finds a running container's services through pct exec:
 // application services first, then system ones, each sorted by name.
-func Discover(ctx context.Context, h Pcter, vmid int) ([]Service, error) {
-	out, err := pctOutput(ctx, h, vmid, "discover services", []string{"bash", "-c", discoverScript})
+func Discover(ctx context.Context, h Pcter, vmid int) (Discovery, error) {
+	out, cut, err := pctOutput(ctx, h, vmid, "discover services", []string{"bash", "-c", discoverScript})
 	if err != nil {
-		return nil, err
+		return Discovery{}, err
 	}
-	return parseDiscovery(out), nil
+	return Discovery{Services: parseDiscovery(out), Truncated: cut}, nil
+}
+
+// Logs is the tail of a service's journal.
+type Logs struct {
+	Lines []string // each at most MaxLogLine bytes (plus LineCutMark)
+	// Truncated: the journal's output passed MaxOutput; the newest lines
+	// are missing.
+	Truncated bool
 }
 
 // ServiceLogs returns the last lines (1-200) of a service's journal.
-func ServiceLogs(ctx context.Context, h Pcter, vmid int, service string, lines int) ([]string, error) {
+func ServiceLogs(ctx context.Context, h Pcter, vmid int, service string, lines int) (Logs, error) {
 	if err := ValidServiceName(service); err != nil {
-		return nil, err
+		return Logs{}, err
 	}
 	lines = min(max(lines, 1), 200)
 	unit := service
@@ -116,30 +131,37 @@ func ServiceLogs(ctx context.Context, h Pcter, vmid int, service string, lines i
 		unit += ".service"
 	}
 	argv := []string{"journalctl", "-u", unit, "-n", fmt.Sprint(lines), "--no-pager", "--output=short"}
-	out, err := pctOutput(ctx, h, vmid, "read the journal of "+service, argv)
+	out, cut, err := pctOutput(ctx, h, vmid, "read the journal of "+service, argv)
 	if err != nil {
-		return nil, err
+		return Logs{}, err
 	}
-	var logs []string
+	logs := Logs{Truncated: cut}
 	for l := range strings.Lines(out) {
 		l = strings.TrimRight(l, "\r\n")
 		if strings.TrimSpace(l) != "" && l != "-- No entries --" {
-			logs = append(logs, l)
+			logs.Lines = append(logs.Lines, cutLine(l))
 		}
 	}
 	return logs, nil
 }
 
+// CredentialFile is a service's credential file as read.
+type CredentialFile struct {
+	Entries []Credential
+	// Truncated: the file passed MaxOutput and only its start was read.
+	Truncated bool
+}
+
 // Credentials reads a service's credential file (see CredentialDir).
-func Credentials(ctx context.Context, h Pcter, vmid int, service string) ([]Credential, error) {
+func Credentials(ctx context.Context, h Pcter, vmid int, service string) (CredentialFile, error) {
 	if err := ValidServiceName(service); err != nil {
-		return nil, err
+		return CredentialFile{}, err
 	}
-	out, err := pctOutput(ctx, h, vmid, "read the credentials of "+service, []string{"cat", CredentialDir + "/" + service})
+	out, cut, err := pctOutput(ctx, h, vmid, "read the credentials of "+service, []string{"cat", CredentialDir + "/" + service})
 	if err != nil {
-		return nil, err
+		return CredentialFile{}, err
 	}
-	return ParseCredentials(out), nil
+	return CredentialFile{Entries: ParseCredentials(out), Truncated: cut}, nil
 }
 
 var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@-]*$`)
@@ -153,11 +175,31 @@ func ValidServiceName(s string) error {
 	return nil
 }
 
-func pctOutput(ctx context.Context, h Pcter, vmid int, what string, argv []string) (string, error) {
-	var stdout, stderr bytes.Buffer
-	code, err := h.Pct(ctx, PctRequest{VMID: vmid, Argv: argv, Stdout: &stdout, Stderr: &stderr})
+// maxStderr is how much of a failed command's stderr is kept; its error
+// message shows less.
+const maxStderr = 4 << 10
+
+// errOutputFull is the cause Corral stops a command with once its output
+// reached MaxOutput.
+var errOutputFull = errors.New("output reached its cap")
+
+// pctOutput runs argv in the container and returns its stdout, at most
+// MaxOutput bytes of it: at the cap the command is stopped and cut
+// reports that its output was cut.
+func pctOutput(ctx context.Context, h Pcter, vmid int, what string, argv []string) (out string, cut bool, err error) {
+	run, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	stdout := &capBuffer{max: MaxOutput, full: func() { stop(errOutputFull) }}
+	stderr := &capBuffer{max: maxStderr}
+	code, err := h.Pct(run, PctRequest{VMID: vmid, Argv: argv, Stdout: stdout, Stderr: stderr})
+	if stdout.Cut() && ctx.Err() == nil {
+		stoppedByUs := err != nil && errors.Is(context.Cause(run), errOutputFull)
+		if stoppedByUs || err == nil && code == 0 {
+			return stdout.String(), true, nil
+		}
+	}
 	if err != nil {
-		return "", fmt.Errorf("exec: %s in CT %d: %w", what, vmid, err)
+		return "", false, fmt.Errorf("exec: %s in CT %d: %w", what, vmid, err)
 	}
 	if code != 0 {
 		msg := strings.TrimSpace(stderr.String())
@@ -165,11 +207,11 @@ func pctOutput(ctx context.Context, h Pcter, vmid int, what string, argv []strin
 			msg = strings.TrimSpace(stdout.String())
 		}
 		if len(msg) > 300 {
-			msg = msg[:300] + "…"
+			msg = string(trimPartialRune([]byte(msg[:300]))) + "…"
 		}
-		return "", &CommandError{VMID: vmid, What: what, Code: code, Stderr: msg}
+		return "", false, &CommandError{VMID: vmid, What: what, Code: code, Stderr: msg}
 	}
-	return stdout.String(), nil
+	return stdout.String(), false, nil
 }
 
 // The last discovery of a container is kept as an event of type

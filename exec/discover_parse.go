@@ -80,26 +80,24 @@ func SortServices(svcs []Service) {
 	})
 }
 
+// splitSections cuts the probe's output at its markers; each section is a
+// slice of out, so a large output is not copied again.
 func splitSections(out string) map[string]string {
 	sec := map[string]string{}
-	cur := ""
-	var b strings.Builder
-	flush := func() {
-		if cur != "" {
-			sec[cur] = b.String()
-		}
-		b.Reset()
-	}
+	cur, start, pos := "", 0, 0
 	for line := range strings.Lines(out) {
 		switch t := strings.TrimRight(line, "\r\n"); t {
 		case markUnits, markSS, markPIDs, markCreds:
-			flush()
-			cur = t
-			continue
+			if cur != "" {
+				sec[cur] = out[start:pos]
+			}
+			cur, start = t, pos+len(line)
 		}
-		b.WriteString(line)
+		pos += len(line)
 	}
-	flush()
+	if cur != "" {
+		sec[cur] = out[start:]
+	}
 	return sec
 }
 
@@ -221,20 +219,18 @@ func parsePIDs(out string) map[string][]int {
 // marker followed by its text. Only the keys are kept.
 func parseCredentialFiles(out string) map[string][]string {
 	m := map[string][]string{}
-	name := ""
-	var body strings.Builder
+	name, start, pos := "", 0, 0
 	flush := func() {
 		if name == "" {
 			return
 		}
 		var keys []string
-		for _, c := range ParseCredentials(body.String()) {
+		for _, c := range ParseCredentials(out[start:pos]) {
 			keys = append(keys, c.Key)
 		}
 		if len(keys) > 0 {
 			m[name] = keys
 		}
-		body.Reset()
 	}
 	for line := range strings.Lines(out) {
 		if rest, ok := strings.CutPrefix(line, markFile); ok {
@@ -243,9 +239,9 @@ func parseCredentialFiles(out string) map[string][]string {
 			if ValidServiceName(name) != nil {
 				name = ""
 			}
-			continue
+			start = pos + len(line)
 		}
-		body.WriteString(line)
+		pos += len(line)
 	}
 	flush()
 	return m
@@ -256,6 +252,7 @@ func parseCredentialFiles(out string) map[string][]string {
 // are ignored. A repeated key keeps its last value, in first position.
 func ParseCredentials(text string) []Credential {
 	var out []Credential
+	at := map[string]int{} // key -> index in out
 	for line := range strings.Lines(text) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || strings.HasPrefix(line, "@@corral:") {
@@ -266,10 +263,11 @@ func ParseCredentials(text string) []Credential {
 		if !ok || k == "" {
 			continue
 		}
-		if i := slices.IndexFunc(out, func(c Credential) bool { return c.Key == k }); i >= 0 {
+		if i, ok := at[k]; ok {
 			out[i].Value = v
 			continue
 		}
+		at[k] = len(out)
 		out = append(out, Credential{Key: k, Value: v})
 	}
 	return out

@@ -146,10 +146,11 @@ func TestDiscoverInSim(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svcs, err := Discover(t.Context(), h, 105)
-	if err != nil {
-		t.Fatal(err)
+	found, err := Discover(t.Context(), h, 105)
+	if err != nil || found.Truncated {
+		t.Fatal(found.Truncated, err)
 	}
+	svcs := found.Services
 	byName := map[string]Service{}
 	for _, s := range svcs {
 		byName[s.Name] = s
@@ -166,12 +167,12 @@ func TestDiscoverInSim(t *testing.T) {
 	}
 
 	creds, err := Credentials(t.Context(), h, 105, "nginx")
-	if err != nil || !reflect.DeepEqual(creds, []Credential{{"USER", "admin"}, {"PASSWORD", "hunter2"}}) {
+	if err != nil || creds.Truncated || !reflect.DeepEqual(creds.Entries, []Credential{{"USER", "admin"}, {"PASSWORD", "hunter2"}}) {
 		t.Fatalf("Credentials = %v, %v", creds, err)
 	}
 	logs, err := ServiceLogs(t.Context(), h, 105, "nginx", 500)
-	if err != nil || len(logs) == 0 {
-		t.Fatalf("ServiceLogs = %q, %v", logs, err)
+	if err != nil || len(logs.Lines) == 0 || logs.Truncated {
+		t.Fatalf("ServiceLogs = %+v, %v", logs, err)
 	}
 	if _, err := ServiceLogs(t.Context(), h, 105, "-all", 10); !errors.Is(err, ErrBadServiceName) {
 		t.Fatalf("bad name: %v", err)

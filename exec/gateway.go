@@ -139,7 +139,10 @@ func (srv *Server) proxy(ctx context.Context, s gliderssh.Session, g Guest, req 
 	base := Event{UserID: info.user.ID, User: info.user.Name, Remote: s.RemoteAddr().String(),
 		VMID: g.VMID, Node: g.Node, NodeID: g.NodeID}
 	if req.kind == reqExec {
-		base.Command = truncate(req.command, 200)
+		base.Command = programName(req.command)
+		if srv.cfg.AuditCommands {
+			base.Command = truncate(req.command, 200)
+		}
 	}
 	startEv := base
 	startEv.Kind = EventSessionStart

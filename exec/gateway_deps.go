@@ -64,7 +64,7 @@ type Event struct {
 	VMID        int
 	Node        string
 	NodeID      string
-	Command     string // for exec sessions, truncated
+	Command     string // for exec sessions, the program name (see Config.AuditCommands)
 	ExitStatus  int
 	Duration    time.Duration
 	Reason      string
@@ -75,10 +75,15 @@ type Auditor interface {
 	Audit(ctx context.Context, e Event) error
 }
 
-// Limiter decides whether login attempts are allowed, like the web login's
-// limiter. Keys are "ip:ADDR" and "user:NAME"; both must be allowed.
+// Limiter throttles password logins like the web login's limiter; keys are
+// "ip:ADDR" and "user:NAME". Public keys are never throttled.
 type Limiter interface {
-	Allow(key string) bool
-	Failure(key string)
+	// Reserve counts a password attempt against every key before the
+	// password is checked, so concurrent attempts cannot all get past the
+	// limit; it stays counted as a failure unless release is called. While
+	// any key has used up its tries, Reserve counts nothing and reports ok
+	// false.
+	Reserve(keys ...string) (release func(), ok bool)
+	// Success forgets key's failures (the account logged in).
 	Success(key string)
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -68,7 +69,7 @@ func TestGateway_WrongPasswordLimited(t *testing.T) {
 	if err == nil {
 		t.Fatal("right password accepted during lockout")
 	}
-	if !strings.Contains(banner, "too many failed logins") {
+	if !strings.Contains(banner, "too many failed password logins") {
 		t.Errorf("banner %q", banner)
 	}
 	if n := len(env.audit.find(EventAuthFailed)); n != 3 {
@@ -81,6 +82,12 @@ func TestGateway_WrongPasswordLimited(t *testing.T) {
 	if _, err := env.dial(t, "bob", ssh.Password("bob-pw")); err == nil {
 		t.Error("same address not limited")
 	}
+	// Only passwords are throttled: alice's registered key still logs in.
+	c, err := env.dial(t, "alice", ssh.PublicKeys(env.aliceKey))
+	if err != nil {
+		t.Fatalf("key login refused during a password lockout: %v", err)
+	}
+	c.Close()
 }
 
 func TestGateway_Exec(t *testing.T) {
@@ -385,10 +392,7 @@ func TestGateway_SessionLimit(t *testing.T) {
 		readUntil(t, stdout, "up")
 		held = append(held, s)
 	}
-	_, errOut, code := run(t, c, "105 -- true", "")
-	if code != 1 || !strings.Contains(errOut, "2 open sessions") {
-		t.Errorf("third session: %d %q", code, errOut)
-	}
+	wantRefused(t, c, 2)
 	// Bob has his own allowance.
 	if _, _, code := run(t, env.mustDial(t, "bob"), "205 -- true", ""); code != 0 {
 		t.Errorf("bob: %d", code)
@@ -398,14 +402,52 @@ func TestGateway_SessionLimit(t *testing.T) {
 	// The slot frees once the gateway has torn the session down.
 	deadline := time.Now().Add(waitLimit)
 	for {
-		_, errOut, code := run(t, c, "105 -- true", "")
-		if code == 0 {
+		s, err := c.NewSession()
+		if err == nil {
+			s.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("slot never freed: %d %q", code, errOut)
+			t.Fatalf("slot never freed: %v", err)
 		}
 		runtime.Gosched()
+	}
+}
+
+// TestGateway_SessionLimitBeforeAccept: session channels count from the
+// moment they are opened, before they ask for a shell or a command, so
+// idle channels cannot pile up past the cap.
+func TestGateway_SessionLimitBeforeAccept(t *testing.T) {
+	env := startGateway(t, func(c *Config, _ *Deps) { c.MaxSessionsPerUser = 2 })
+	c := env.mustDial(t, "alice")
+	for range 2 {
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+	}
+	wantRefused(t, c, 2)
+	// Another connection of the same user is held to the same cap.
+	wantRefused(t, env.mustDial(t, "alice", ssh.PublicKeys(env.aliceKey)), 2)
+	denied := env.audit.find(EventDenied)
+	if len(denied) != 2 || denied[0].Reason != "session limit" || denied[0].UserID != "u-alice" {
+		t.Fatalf("denied events %+v", denied)
+	}
+}
+
+// wantRefused opens one more session channel and expects the gateway to
+// refuse it, saying why.
+func wantRefused(t *testing.T, c *ssh.Client, limit int) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err == nil {
+		s.Close()
+		t.Fatalf("a session past the limit of %d was accepted", limit)
+	}
+	var oce *ssh.OpenChannelError
+	if !errors.As(err, &oce) || oce.Reason != ssh.ResourceShortage || !strings.Contains(oce.Message, fmt.Sprintf("%d open sessions", limit)) {
+		t.Fatalf("refusal: %v", err)
 	}
 }
 

@@ -34,39 +34,54 @@ func (l *WindowLimiter) now() time.Time {
 	return time.Now()
 }
 
-// Allow reports whether key may try to log in now.
-func (l *WindowLimiter) Allow(key string) bool {
+// Reserve implements Limiter.
+func (l *WindowLimiter) Reserve(keys ...string) (release func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := l.keys[key]
-	if f == nil {
-		return true
+	now := l.now()
+	for _, k := range keys {
+		if f := l.current(k, now); f != nil && f.n >= l.Max {
+			return nil, false
+		}
 	}
-	if l.now().Sub(f.last) >= l.Window {
-		delete(l.keys, key)
-		return true
-	}
-	return f.n < l.Max
-}
-
-// Failure records a failed attempt for key.
-func (l *WindowLimiter) Failure(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.keys == nil {
 		l.keys = make(map[string]*failures)
 	}
-	now := l.now()
 	if len(l.keys) >= maxLimiterKeys {
 		l.pruneLocked(now)
 	}
-	f := l.keys[key]
-	if f == nil || now.Sub(f.last) >= l.Window {
-		f = &failures{}
-		l.keys[key] = f
+	counted := make(map[string]*failures, len(keys))
+	for _, k := range keys {
+		f := l.current(k, now)
+		if f == nil {
+			f = &failures{}
+			l.keys[k] = f
+		}
+		f.n++
+		f.last = now
+		counted[k] = f
 	}
-	f.n++
-	f.last = now
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for k, f := range counted {
+			// Only the count this attempt went into; a newer window's
+			// count is not this attempt's to lower.
+			if l.keys[k] == f && f.n > 0 {
+				f.n--
+			}
+		}
+	}, true
+}
+
+// current is key's count within the window, or nil; callers hold mu.
+func (l *WindowLimiter) current(key string, now time.Time) *failures {
+	f := l.keys[key]
+	if f != nil && now.Sub(f.last) >= l.Window {
+		delete(l.keys, key)
+		return nil
+	}
+	return f
 }
 
 // maxLimiterKeys bounds memory under a spray of made-up user names: past

@@ -22,12 +22,13 @@ type Middleware func(gliderssh.Handler) gliderssh.Handler
 //     whatever happened;
 //  3. authorize: the identity is re-read from the successful login attempt
 //     and checked before anything uses it;
-//  4. limit: only authorized sessions count against the per-user cap;
-//  5. idle: the idle timer runs for menus and proxied sessions alike.
+//  4. idle: the idle timer runs for menus and proxied sessions alike.
 //
-// The gateway handler (target, menu, proxy) is innermost.
+// The gateway handler (target, menu, proxy) is innermost. The per-user
+// session cap is not a middleware: it applies before a session channel is
+// accepted (handleSession).
 func (srv *Server) chain() gliderssh.Handler {
-	mws := []Middleware{srv.recoverMW, srv.logMW, srv.authorizeMW, srv.limitMW, srv.idleMW}
+	mws := []Middleware{srv.recoverMW, srv.logMW, srv.authorizeMW, srv.idleMW}
 	h := gliderssh.Handler(srv.gateway)
 	for i := len(mws) - 1; i >= 0; i-- {
 		h = mws[i](h)
@@ -72,21 +73,6 @@ func (srv *Server) authorizeMW(next gliderssh.Handler) gliderssh.Handler {
 			return
 		}
 		infoOf(s).user = ref
-		next(s)
-	}
-}
-
-func (srv *Server) limitMW(next gliderssh.Handler) gliderssh.Handler {
-	return func(s gliderssh.Session) {
-		info := infoOf(s)
-		if !srv.sessions.acquire(info.user.ID) {
-			srv.audit(s.Context(), Event{Kind: EventDenied, UserID: info.user.ID, User: info.user.Name,
-				Remote: s.RemoteAddr().String(), Reason: "session limit"})
-			say(s, fmt.Sprintf("corral: you already have %d open sessions, the most allowed; close one and try again", srv.cfg.MaxSessionsPerUser))
-			s.Exit(1)
-			return
-		}
-		defer srv.sessions.release(info.user.ID)
 		next(s)
 	}
 }

@@ -9,15 +9,18 @@ import (
 // discover finds the container's services with the shared discovery probe
 // (discover.go) and reports each application service.
 func (p *pipeline) discover(ctx context.Context, st Step) error {
-	svcs, err := Discover(ctx, p.shell(), p.job.Plan.VMID)
+	found, err := Discover(ctx, p.shell(), p.job.Plan.VMID)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return &StepError{Step: st.Key, Message: "service discovery failed: " + err.Error(), Command: "discover services"}
 	}
-	p.job.Services = svcs
-	for _, s := range svcs {
+	if found.Truncated {
+		p.emit(st, EntryLog, "Service discovery "+TruncatedNote+"; some services may be missing")
+	}
+	p.job.Services = found.Services
+	for _, s := range found.Services {
 		if s.System {
 			continue
 		}

@@ -93,27 +93,56 @@ func (s *shellSession) Close() {
 const tailLines = 20
 
 // lineWriter turns a command's output into log lines and keeps the last
-// few for the error message. stdout and stderr share one, hence the lock.
+// few for the error message. Memory stays bounded whatever the command
+// prints: a line keeps at most MaxLogLine bytes, and after MaxOutput bytes
+// of lines only TruncatedNote is logged (the command runs on; the tail
+// still follows it). stdout and stderr share one, hence the lock.
 type lineWriter struct {
-	mu   sync.Mutex
-	emit func(string)
-	buf  []byte
-	tail []string
+	mu      sync.Mutex
+	emit    func(string)
+	buf     []byte // the current line, at most MaxLogLine bytes
+	long    bool   // the current line passed MaxLogLine
+	cr      bool   // a carriage return ended the last text of this line
+	emitted int    // bytes of lines logged so far
+	cut     bool   // MaxOutput reached: nothing more is logged
+	tail    []string
 }
 
 func (w *lineWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexAny(b, "\r\n")
 		if i < 0 {
+			w.add(b)
 			break
 		}
-		w.line(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
+		w.add(b[:i])
+		if b[i] == '\n' {
+			w.endLine()
+		} else {
+			w.cr = true
+		}
+		b = b[i+1:]
 	}
-	return len(b), nil
+	return n, nil
+}
+
+// add appends text to the current line. A progress bar redraws its line
+// after a carriage return: text after one replaces the line so far, so
+// the line shows what the bar showed last.
+func (w *lineWriter) add(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if w.cr {
+		w.buf, w.long, w.cr = w.buf[:0], false, false
+	}
+	if room := MaxLogLine - len(w.buf); len(p) > room {
+		p, w.long = p[:room], true
+	}
+	w.buf = append(w.buf, p...)
 }
 
 // flush emits a last line without a newline.
@@ -121,25 +150,34 @@ func (w *lineWriter) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.buf) > 0 {
-		w.line(string(w.buf))
-		w.buf = nil
+		w.endLine()
 	}
 }
 
-func (w *lineWriter) line(s string) {
-	// A progress bar redraws with \r: keep what it shows last.
-	if i := strings.LastIndexByte(strings.TrimRight(s, "\r"), '\r'); i >= 0 {
-		s = s[i+1:]
+func (w *lineWriter) endLine() {
+	s := string(w.buf)
+	if w.long {
+		s = string(trimPartialRune(w.buf)) + LineCutMark
 	}
-	s = strings.TrimRight(s, "\r ")
+	w.buf, w.long, w.cr = w.buf[:0], false, false
+	s = strings.TrimRight(s, " ")
 	if s == "" {
 		return
 	}
-	w.emit(s)
 	w.tail = append(w.tail, s)
 	if len(w.tail) > tailLines {
 		w.tail = w.tail[len(w.tail)-tailLines:]
 	}
+	if w.cut {
+		return
+	}
+	if w.emitted+len(s) > MaxOutput {
+		w.cut = true
+		w.emit(TruncatedNote)
+		return
+	}
+	w.emitted += len(s) + 1
+	w.emit(s)
 }
 
 // command runs argv in the container, streaming its output as log lines of

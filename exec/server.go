@@ -21,6 +21,9 @@ type Config struct {
 	MaxSessionsPerUser int           // concurrent sessions per user; default 10
 	HandshakeTimeout   time.Duration // connect to first session; default 30 s
 	Logger             *slog.Logger  // required
+	// AuditCommands keeps the first 200 bytes of each command in the audit
+	// log. Off, only the program name is kept: arguments can hold secrets.
+	AuditCommands bool
 }
 
 // Deps are what the gateway needs from the rest of Corral. Limiter may be
@@ -140,7 +143,26 @@ func (c *deadlineConn) SetDeadline(time.Time) error { return nil }
 func (c *deadlineConn) activate() { c.once.Do(func() { c.Conn.SetDeadline(time.Time{}) }) }
 
 // handleSession serves one "session" channel with our own session type.
+// The per-user cap is applied here, before the channel is accepted: an
+// accepted channel holds a goroutine and a timer before it asks for
+// anything, so counting only started sessions let a user hold any number.
 func (srv *Server) handleSession(_ *gliderssh.Server, conn *ssh.ServerConn, nc ssh.NewChannel, ctx gliderssh.Context) {
+	var user UserRef
+	if p := conn.Permissions; p != nil {
+		user = UserRef{ID: p.Extensions[extUserID], Name: p.Extensions[extUser]}
+	}
+	if user.ID == "" {
+		nc.Reject(ssh.Prohibited, "corral: permission denied")
+		return
+	}
+	if !srv.sessions.acquire(user.ID) {
+		srv.log.Info("ssh session refused: session limit", "user", user.Name, "remote", conn.RemoteAddr().String())
+		srv.audit(ctx, Event{Kind: EventDenied, UserID: user.ID, User: user.Name,
+			Remote: conn.RemoteAddr().String(), Reason: "session limit"})
+		nc.Reject(ssh.ResourceShortage, fmt.Sprintf("corral: you already have %d open sessions, the most allowed; close one and try again", srv.cfg.MaxSessionsPerUser))
+		return
+	}
+	defer srv.sessions.release(user.ID)
 	if dc, ok := ctx.Value(connKey{}).(*deadlineConn); ok {
 		dc.activate()
 	}

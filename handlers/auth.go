@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,17 +60,46 @@ func (h *Handler) setupShow(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, "Set up", ""), views.Setup(views.AuthForm{CSRF: csrfToken(c)}))
 }
 
+// setupForm is the first-run form; Validate reports every field's problem
+// at once, so the form is corrected in one go.
+type setupForm struct {
+	username, password, confirm string
+}
+
+func (f setupForm) Validate() map[string]string {
+	errs := map[string]string{}
+	if err := store.ValidateUsername(f.username); err != nil {
+		errs["username"] = ruleText(err)
+	}
+	if err := store.ValidatePassword(f.password); err != nil {
+		errs["password"] = ruleText(err)
+	}
+	if f.confirm != f.password {
+		errs["confirm"] = "The two passwords differ."
+	}
+	return errs
+}
+
+// ruleText turns a store.ErrInvalid error into a sentence for a form.
+func ruleText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
 func (h *Handler) setupCreate(c echo.Context) error {
 	if err := h.setupAvailable(c); err != nil {
 		return err
 	}
-	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username"))}
-	pass := c.FormValue("password")
-	if pass != c.FormValue("confirm") {
-		f.Error = "The two passwords differ."
+	form := setupForm{username: strings.TrimSpace(c.FormValue("username")), password: c.FormValue("password"), confirm: c.FormValue("confirm")}
+	f := views.AuthForm{CSRF: csrfToken(c), Username: form.username}
+	if errs := form.Validate(); len(errs) > 0 {
+		f.Error, f.Errors = "Fix the fields marked below.", errs
 		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
 	}
-	u, err := h.Accounts.CreateFirstUser(c.Request().Context(), f.Username, pass)
+	u, err := h.Accounts.CreateFirstUser(c.Request().Context(), form.username, form.password)
 	switch {
 	case errors.Is(err, store.ErrSetupDone):
 		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")
@@ -101,8 +132,10 @@ func (h *Handler) loginShow(c echo.Context) error {
 func (h *Handler) loginSubmit(c echo.Context) error {
 	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
 	keys := []string{"user:" + strings.ToLower(f.Username), "addr:" + c.RealIP()}
-	if blocked, wait := h.Limiter.Blocked(keys...); blocked {
+	try, ok, wait := h.Limiter.Reserve(keys...)
+	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
+		h.Logger.Warn("sign-in refused: too many failed attempts", "username", f.Username, "remote", c.RealIP(), "retry_after_s", secs)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		h.audit(c, store.AuditEntry{Kind: "login.limited", Username: f.Username})
 		f.Error = fmt.Sprintf("Too many failed sign-ins. Wait %d seconds, then try again.", secs)
@@ -110,11 +143,12 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	}
 	u, err := h.Accounts.Authenticate(c.Request().Context(), f.Username, c.FormValue("password"))
 	if errors.Is(err, store.ErrBadCredentials) {
-		h.Limiter.Fail(keys...)
+		// The reserved attempt stays counted.
 		h.audit(c, store.AuditEntry{Kind: "login.failed", Username: f.Username})
 		f.Error = "Wrong username or password."
 		return h.render(c, http.StatusUnauthorized, h.page(c, "Sign in", ""), views.Login(f))
 	}
+	try.Release()
 	if err != nil {
 		return err
 	}
@@ -157,9 +191,22 @@ func (h *Handler) logout(c echo.Context) error {
 	return seeOther(c, "/login")
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: it accepts only a path
+// with an optional query, such as "/containers?node=x", and "" otherwise.
+// Browsers drop tabs and newlines anywhere in a URL and read "\" as "/", so
+// "/\t/evil.example" or "/\\evil.example" would leave the site: no control
+// character, space or backslash is accepted anywhere.
 func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 2048 {
+		return ""
+	}
+	for _, r := range p {
+		if r <= ' ' || r == '\\' || unicode.IsControl(r) {
+			return ""
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return ""
 	}
 	return p

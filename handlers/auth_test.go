@@ -27,8 +27,30 @@ func TestSetupCreatesFirstAccountOnlyOnce(t *testing.T) {
 
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"different"}})
 	expectStatus(t, res, http.StatusUnprocessableEntity)
-	if !strings.Contains(res.Doc.Find(`[data-testid="form-error"]`).Text(), "differ") {
+	if !strings.Contains(res.Doc.Find(`[data-testid="field-error"][data-field="confirm"]`).Text(), "differ") {
 		t.Fatalf("mismatched passwords not explained: %s", res.Body)
+	}
+	if v, _ := res.Doc.Find(`input[name="username"]`).Attr("value"); v != "alice" {
+		t.Fatalf("the username was not kept: %q", v)
+	}
+
+	// Every field's problem is shown at once (issue 14), next to its field.
+	res = c.post("/setup", url.Values{"username": {"-alice"}, "password": {"short"}, "confirm": {"other"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	for field, want := range map[string]string{
+		"username": "Username must start with a letter or digit.",
+		"password": "Password must be at least 8 characters.",
+		"confirm":  "The two passwords differ.",
+	} {
+		if got := strings.TrimSpace(res.Doc.Find(`[data-testid="field-error"][data-field="` + field + `"]`).Text()); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+		if v, _ := res.Doc.Find(`input[name="` + field + `"]`).Attr("aria-invalid"); v != "true" {
+			t.Errorf("%s not marked invalid", field)
+		}
+	}
+	if n, _ := s.DB.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("an invalid setup created %d account(s)", n)
 	}
 
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
@@ -151,13 +173,35 @@ func TestLoginRateLimit(t *testing.T) {
 func TestLoginLimiterPerAccount(t *testing.T) {
 	l := handlers.NewLoginLimiter(5, time.Minute, nil)
 	for i := 0; i < 5; i++ {
-		l.Fail("user:alice", "addr:10.0.0."+string(rune('1'+i)))
+		if _, ok, _ := l.Reserve("user:alice", "addr:10.0.0."+string(rune('1'+i))); !ok {
+			t.Fatalf("attempt %d refused", i)
+		}
 	}
-	if blocked, _ := l.Blocked("user:alice", "addr:10.0.0.9"); !blocked {
+	if _, ok, wait := l.Reserve("user:alice", "addr:10.0.0.9"); ok || wait <= 0 {
 		t.Fatal("5 failures on one account from 5 addresses did not block the account")
 	}
-	if blocked, _ := l.Blocked("user:bob", "addr:10.0.0.9"); blocked {
+	if _, ok, _ := l.Reserve("user:bob", "addr:10.0.0.9"); !ok {
 		t.Fatal("another account from a fresh address was blocked")
+	}
+}
+
+func TestLoginLimiterRelease(t *testing.T) {
+	l := handlers.NewLoginLimiter(2, time.Minute, nil)
+	for i := 0; i < 10; i++ {
+		a, ok, _ := l.Reserve("user:alice", "addr:10.0.0.1")
+		if !ok {
+			t.Fatalf("attempt %d refused although every earlier one was released", i)
+		}
+		a.Release()
+	}
+	l.Reserve("user:alice", "addr:10.0.0.1")
+	a, _, _ := l.Reserve("user:alice", "addr:10.0.0.1")
+	if _, ok, _ := l.Reserve("user:alice", "addr:10.0.0.1"); ok {
+		t.Fatal("two failures did not block")
+	}
+	a.Release()
+	if _, ok, _ := l.Reserve("user:alice", "addr:10.0.0.1"); !ok {
+		t.Fatal("a released attempt still counted")
 	}
 }
 
@@ -179,6 +223,23 @@ func TestCSRFRefusesForgedRequests(t *testing.T) {
 		expectStatus(t, res, http.StatusForbidden)
 	}
 	expectStatus(t, c.get("/containers"), http.StatusOK) // still signed in: nothing changed
+}
+
+// TestCSRFNotFromQuery: a token in the URL ends up in logs, history and
+// Referer headers, so it is not accepted there, only from the form body
+// or the header.
+func TestCSRFNotFromQuery(t *testing.T) {
+	s := newTestServer(t)
+	s.withUser(t, "alice", "correct horse")
+	c := s.client(t)
+	c.login("alice", "correct horse")
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/logout?_csrf="+url.QueryEscape(c.csrf), strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	expectStatus(t, c.do(req), http.StatusForbidden)
+	res := c.post("/logout?_csrf="+url.QueryEscape(c.csrf), url.Values{"_csrf": {""}})
+	expectStatus(t, res, http.StatusForbidden)
+	expectStatus(t, c.get("/containers"), http.StatusOK) // still signed in
+	expectStatus(t, c.post("/logout", nil), http.StatusSeeOther)
 }
 
 func TestCSRFHeaderAccepted(t *testing.T) {
@@ -229,17 +290,49 @@ func TestUnauthenticatedHTMXGetsRedirectHeader(t *testing.T) {
 func TestLoginNextStaysOnSite(t *testing.T) {
 	s := newTestServer(t)
 	s.withUser(t, "alice", "correct horse")
-	for next, want := range map[string]string{
-		"/templates":           "/templates",
-		"//evil.example/":      "/containers",
-		"https://evil.example": "/containers",
-		"/\\evil.example":      "/containers",
+	for _, tc := range []struct{ next, want string }{
+		{"/templates", "/templates"},
+		{"/containers?node=n1&status=running", "/containers?node=n1&status=running"},
+		{"/templates/%2F%2Fevil.example", "/templates/%2F%2Fevil.example"}, // encoded: a path here
+		{"//evil.example/", "/containers"},
+		{"///evil.example/", "/containers"},
+		{"https://evil.example", "/containers"},
+		{"javascript:alert(1)", "/containers"},
+		{"/\\evil.example", "/containers"},
+		{"/\\/evil.example", "/containers"},
+		{"\\\\evil.example", "/containers"},
+		{"/templates\\..\\x", "/containers"},
+		{"/\t/evil.example/x", "/containers"},
+		{"/\t\t/evil.example", "/containers"},
+		{"\t//evil.example", "/containers"},
+		{"/\n/evil.example", "/containers"},
+		{"/\r/evil.example", "/containers"},
+		{"/\x00/evil.example", "/containers"},
+		{"/\x7f/evil.example", "/containers"},
+		{"/\u0085/evil.example", "/containers"},
+		{"/ /evil.example", "/containers"},
+		{"", "/containers"},
 	} {
 		c := s.client(t)
 		c.get("/login")
-		res := c.post("/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "next": {next}})
-		if got := res.Header.Get("Location"); got != want {
-			t.Errorf("next=%q redirected to %q, want %q", next, got, want)
+		// url.Values sends a TAB as %09, a backslash as %5C.
+		res := c.post("/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "next": {tc.next}})
+		if got := res.Header.Get("Location"); got != tc.want {
+			t.Errorf("next=%q redirected to %q, want %q", tc.next, got, tc.want)
+		}
+	}
+	// The sign-in page does not carry a bad next into its form either.
+	c := s.client(t)
+	for raw, want := range map[string]string{
+		"%2F%09%2Fevil.example%2Fx": "",
+		"/%09/evil.example":         "",
+		"%2F%5Cevil.example":        "",
+		"%2Ftemplates%3Ftag%3Dx":    "/templates?tag=x",
+	} {
+		res := c.get("/login?next=" + raw)
+		got, _ := res.Doc.Find(`input[name="next"]`).Attr("value")
+		if got != want {
+			t.Errorf("GET /login?next=%s: form carries %q, want %q", raw, got, want)
 		}
 	}
 }

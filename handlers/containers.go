@@ -27,9 +27,9 @@ type EventStore interface {
 
 // ServiceInspector looks inside a container through pct exec on its node.
 type ServiceInspector interface {
-	Discover(ctx context.Context, n store.Node, vmid int) ([]exec.Service, error)
-	ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) ([]string, error)
-	Credentials(ctx context.Context, n store.Node, vmid int, service string) ([]exec.Credential, error)
+	Discover(ctx context.Context, n store.Node, vmid int) (exec.Discovery, error)
+	ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (exec.Logs, error)
+	Credentials(ctx context.Context, n store.Node, vmid int, service string) (exec.CredentialFile, error)
 }
 
 // NewSSHInspector is the ServiceInspector main uses: one SSH connection per
@@ -47,17 +47,17 @@ func (sshInspector) with(ctx context.Context, n store.Node, fn func(*exec.Host) 
 	return fn(host)
 }
 
-func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (svcs []exec.Service, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { svcs, err = exec.Discover(ctx, h, vmid); return err })
-	return svcs, err
+func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (found exec.Discovery, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { found, err = exec.Discover(ctx, h, vmid); return err })
+	return found, err
 }
 
-func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out []string, err error) {
+func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out exec.Logs, err error) {
 	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.ServiceLogs(ctx, h, vmid, service, lines); return err })
 	return out, err
 }
 
-func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out []exec.Credential, err error) {
+func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out exec.CredentialFile, err error) {
 	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.Credentials(ctx, h, vmid, service); return err })
 	return out, err
 }

@@ -78,7 +78,8 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	case !running:
 		return fail(fmt.Sprintf("CT %d is not running. Start it, then refresh.", vmid))
 	}
-	svcs, err := h.Services.Discover(ctx, n, vmid)
+	found, err := h.Services.Discover(ctx, n, vmid)
+	svcs := found.Services
 	if err != nil {
 		h.Logger.Info("discovery failed", "node", n.Name, "vmid", vmid, "err", err)
 		return fail(sshErrorText(n, "discover services", err))
@@ -91,6 +92,9 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	toast(c, "ok", "Services refreshed.")
 	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
 	v.Discovered = "just now"
+	if found.Truncated {
+		v.Truncated = "Discovery " + exec.TruncatedNote + "; some services may be missing."
+	}
 	return render(v)
 }
 
@@ -117,7 +121,7 @@ func (h *Handler) serviceLogs(c echo.Context) error {
 	if err != nil {
 		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the logs of "+svc, err), err: err}
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" logs", "containers"), views.ServiceLogs(svc, out))
+	return h.render(c, http.StatusOK, h.page(c, svc+" logs", "containers"), views.ServiceLogs(svc, out.Lines, truncatedNote(out.Truncated)))
 }
 
 // serviceCredentials reveals a service's credentials, read live from the
@@ -139,11 +143,19 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 	if err != nil {
 		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the credentials of "+svc, err), err: err}
 	}
-	facts := make([]views.Fact, 0, len(creds))
-	for _, cr := range creds {
+	facts := make([]views.Fact, 0, len(creds.Entries))
+	for _, cr := range creds.Entries {
 		facts = append(facts, views.Fact{Label: cr.Key, Value: cr.Value})
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(svc, facts))
+	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(svc, facts, truncatedNote(creds.Truncated)))
+}
+
+// truncatedNote is the notice shown under output that was cut, or "".
+func truncatedNote(cut bool) string {
+	if !cut {
+		return ""
+	}
+	return "The container's " + exec.TruncatedNote + "; the rest is not shown."
 }
 
 // sshErrorText explains a failure of a pct exec on node n.

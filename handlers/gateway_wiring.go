@@ -88,14 +88,19 @@ func limiterKey(k string) string {
 	return strings.ToLower(k)
 }
 
-// Allow reports whether a login attempt under key may proceed.
-func (g GatewayLimiter) Allow(key string) bool {
-	blocked, _ := g.L.Blocked(limiterKey(key))
-	return !blocked
+// Reserve counts a password attempt under keys before it is checked (see
+// exec.Limiter and LoginLimiter.Reserve).
+func (g GatewayLimiter) Reserve(keys ...string) (release func(), ok bool) {
+	mapped := make([]string, len(keys))
+	for i, k := range keys {
+		mapped[i] = limiterKey(k)
+	}
+	a, ok, _ := g.L.Reserve(mapped...)
+	if !ok {
+		return nil, false
+	}
+	return a.Release, true
 }
-
-// Failure counts a failed attempt.
-func (g GatewayLimiter) Failure(key string) { g.L.Fail(limiterKey(key)) }
 
 // Success forgets the account's failures (not the address's).
 func (g GatewayLimiter) Success(key string) {

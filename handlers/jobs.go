@@ -178,7 +178,7 @@ func (h *Handler) jobRetry(c echo.Context) error {
 }
 
 func (h *Handler) jobDelete(c echo.Context) error {
-	u, j, _, err := h.userJob(c)
+	u, j, n, err := h.userJob(c)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,8 @@ func (h *Handler) jobDelete(c echo.Context) error {
 		}
 		return err
 	}
-	h.audit(c, store.AuditEntry{Kind: "container.delete", Target: fmt.Sprintf("%s/%d", j.Plan.NodeID, j.Plan.VMID), Detail: "deleted after a failed creation"})
+	h.audit(c, store.AuditEntry{Kind: "container.delete", UserID: u.ID, Username: u.Username,
+		Target: fmt.Sprintf("%s/%d", n.Name, j.Plan.VMID), Detail: "deleted after a failed creation"})
 	setFlash(c, "ok", fmt.Sprintf("Container %d (%s) was deleted.", j.Plan.VMID, j.Plan.Hostname))
 	return seeOther(c, "/containers")
 }

@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +133,15 @@ func TestJobs_DeleteAfterFailure(t *testing.T) {
 	evs, _ := env.srv.DB.ContainerEvents(ctx, env.user.ID, env.node.ID, vmid, []string{store.EventDeleted}, 0)
 	if len(evs) != 1 {
 		t.Errorf("deleted events %d", len(evs))
+	}
+	// The audit log says who deleted it, and where.
+	audits, err := env.srv.DB.AuditEntries(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(audits, func(a store.AuditEntry) bool { return a.Kind == "container.delete" })
+	if i < 0 || audits[i].UserID != env.user.ID || audits[i].Username != "alice" || audits[i].Target != fmt.Sprintf("%s/%d", env.node.Name, vmid) {
+		t.Errorf("delete audit %+v", audits)
 	}
 }
 

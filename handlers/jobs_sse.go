@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -160,17 +159,44 @@ func (s *sseStream) component(name string, comp templ.Component) {
 	s.event(name, "", buf.String())
 }
 
+// event writes one event. SSE ends a line at CRLF, LF or a lone CR, and
+// container output reaches data (a credential key holding a CR once forged
+// an "event: status" line), so data is split at all three and no field
+// carries a raw CR or LF; the client joins the data lines with LF.
 func (s *sseStream) event(name, id, data string) {
 	var b strings.Builder
 	if id != "" {
-		fmt.Fprintf(&b, "id: %s\n", id)
+		b.WriteString("id: " + sseField(id) + "\n")
 	}
-	fmt.Fprintf(&b, "event: %s\n", name)
-	for line := range strings.SplitSeq(data, "\n") {
-		fmt.Fprintf(&b, "data: %s\n", strings.TrimSuffix(line, "\r"))
+	b.WriteString("event: " + sseField(name) + "\n")
+	for {
+		i := strings.IndexAny(data, "\r\n")
+		if i < 0 {
+			break
+		}
+		b.WriteString("data: " + data[:i] + "\n")
+		if strings.HasPrefix(data[i:], "\r\n") {
+			i++
+		}
+		data = data[i+1:]
 	}
-	b.WriteString("\n")
+	b.WriteString("data: " + data + "\n\n")
 	s.write(b.String())
+}
+
+// sseField drops what would end or void a one-line field: CR, LF, and the
+// NUL a client refuses in an id.
+func sseField(v string) string {
+	if !strings.ContainsAny(v, "\r\n\x00") {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\r' && c != '\n' && c != 0 {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func (s *sseStream) write(text string) {

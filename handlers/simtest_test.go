@@ -18,9 +18,18 @@ import (
 // standalone "pve-solo") with tasks as fast as possible, closed with the test.
 func startSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
+	return startSimWith(t, nil)
+}
+
+// startSimWith is startSim with the demo options changed by tweak first.
+func startSimWith(t *testing.T, tweak func(*pvesim.Options)) *pvesim.Sim {
+	t.Helper()
 	opts := pvesim.DemoOptions()
 	opts.TaskDuration = -1
 	opts.Dir = t.TempDir()
+	if tweak != nil {
+		tweak(&opts)
+	}
 	sim, err := pvesim.New(opts)
 	if err != nil {
 		t.Fatal(err)

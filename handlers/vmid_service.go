@@ -81,13 +81,16 @@ func (s *VMIDService) Close() {
 	s.bg.Wait()
 }
 
-// vmidTarget is a node record as a refresh target. A record without a
-// cluster key (not re-probed since keys existed) is its own space.
+// vmidTarget is a node record as a refresh target, in its owner's view of
+// its cluster: the cluster key is what the server claims, so it never
+// joins two accounts' views. A record without a cluster key (not re-probed
+// since keys existed) is its own space.
 func vmidTarget(n store.Node) proxmox.VMIDTarget {
-	key := n.ClusterKey
-	if key == "" {
-		key = "record:" + n.ID
+	cluster := n.ClusterKey
+	if cluster == "" {
+		cluster = "record:" + n.ID
 	}
+	key := proxmox.VMIDKey(n.UserID, cluster)
 	name := n.PVENodeName
 	if name == "" {
 		name = n.Name
@@ -134,8 +137,9 @@ func (s *VMIDService) NoteDeleted(ctx context.Context, n store.Node, vmid int) {
 	}
 }
 
-// RefreshAll re-reads every cluster known to any user, once per cluster, for
-// the periodic job. Clusters that could not be read are logged at debug level
+// RefreshAll re-reads every account's view of each of its clusters, once
+// per account and cluster and through that account's nodes, for the
+// periodic job. Clusters that could not be read are logged at debug level
 // (a powered-off lab would otherwise warn every minute) and counted in the
 // error.
 func (s *VMIDService) RefreshAll(ctx context.Context) error {

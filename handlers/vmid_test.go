@@ -151,7 +151,8 @@ func TestVMIDField_NotesAndCache(t *testing.T) {
 	}
 
 	// A fresh entry is left alone when the wizard opens; RefreshAll reads
-	// each cluster once, whoever's nodes point at it.
+	// each account's cluster once, however many of its nodes point at it:
+	// alice's homelab through pve1, bob's through pve2 or pve3.
 	e.svc.RefreshIfStale(ctx, e.pve1)
 	bob := e.withUser(t, "bob", "battery staple")
 	e.addSimNode(t, e.sim, bob.ID, "pve2", "pve2")
@@ -159,8 +160,8 @@ func TestVMIDField_NotesAndCache(t *testing.T) {
 	if err := e.svc.RefreshAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(); n != 2 {
-		t.Fatalf("%d cluster reads after RefreshAll over three homelab nodes, want 2", n)
+	if n := count(); n != 3 {
+		t.Fatalf("%d cluster reads after RefreshAll over three homelab nodes of two accounts, want 3", n)
 	}
 	if state, _ := e.vmidAsk(t, e.pve1.ID, "101"); state != "taken" {
 		t.Fatalf("RefreshAll did not restore Proxmox's truth: 101 is %s", state)

@@ -12,7 +12,9 @@ import (
 // and its members' names and addresses as /cluster/status reports them, so
 // two nodes of one cluster share it, whoever added them, while two unrelated
 // clusters that happen to share a name (every home lab has a "homelab") do
-// not. A standalone node is its own space, named by its certificate.
+// not. A standalone node is its own space, named by its certificate. The
+// key is only what the server claims, so it never decides on its own whose
+// cached guests a reader sees (see VMIDKey).
 func ClusterKey(st *ClusterStatus, fingerprint string) string {
 	if st == nil || st.Name == "" {
 		return "node:" + strings.ToUpper(fingerprint)

@@ -34,8 +34,15 @@ type VMIDLookup struct {
 	Holder VMIDHolder
 }
 
-// VMIDStore caches, per cluster key (see ClusterKey), every guest id of the
-// cluster with its holder. Lookup and Age return ErrVMIDMiss when the cluster
+// VMIDKey is the cache key of one account's view of one cluster (cluster is
+// a ClusterKey). A cluster key is built from what a server says about
+// itself, so anyone can set up a server that says the same as someone
+// else's; the account part keeps each account's view apart, so such a twin
+// can neither read another account's guests nor change what it sees.
+func VMIDKey(account, cluster string) string { return "user:" + account + ":" + cluster }
+
+// VMIDStore caches, per cache key (see VMIDKey), every guest id of a
+// cluster with its holder, as one account's nodes report them. Lookup and Age return ErrVMIDMiss when the cluster
 // has no fresh entry. Note* leave a missing entry missing, because a partial
 // list would make every other id look free; the next read refreshes it.
 type VMIDStore interface {

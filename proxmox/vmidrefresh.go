@@ -22,10 +22,11 @@ const (
 var errVMIDNoList = errors.New("the answer held no guest list")
 
 // VMIDTarget is one way to read a cluster's guests: one of its nodes as
-// some user registered it. Callers outside this package build it from their
+// the account of Key registered it, so an account's view is only ever read
+// through that account's own nodes. Callers outside this package build it from their
 // node records.
 type VMIDTarget struct {
-	Key    string // the cluster key (ClusterKey) the node belongs to
+	Key    string // the cache key (VMIDKey): the account and the node's cluster
 	Node   string // the node's name inside Proxmox, for logs
 	Config Config
 }

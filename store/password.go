@@ -36,7 +36,9 @@ const (
 	maxPasswordLen = 1024
 )
 
-func validatePassword(pw string) error {
+// ValidatePassword enforces the password length rules; the error wraps
+// ErrInvalid and names the rule.
+func ValidatePassword(pw string) error {
 	if utf8.RuneCountInString(pw) < minPasswordLen {
 		return fmt.Errorf("%w: password must be at least %d characters", ErrInvalid, minPasswordLen)
 	}

@@ -31,9 +31,9 @@ func (r userRecord) user() User {
 
 const maxUsernameLen = 32
 
-// validateUsername enforces 1–32 characters from [a-zA-Z0-9._-], starting
-// with a letter or digit.
-func validateUsername(name string) error {
+// ValidateUsername enforces 1–32 characters from [a-zA-Z0-9._-], starting
+// with a letter or digit; the error wraps ErrInvalid and names the rule.
+func ValidateUsername(name string) error {
 	if name == "" || len(name) > maxUsernameLen {
 		return fmt.Errorf("%w: username must be 1 to %d characters", ErrInvalid, maxUsernameLen)
 	}
@@ -80,10 +80,10 @@ func (db *DB) CreateFirstUser(ctx context.Context, username, password string) (U
 }
 
 func (db *DB) createUser(ctx context.Context, username, password string, first bool) (User, error) {
-	if err := validateUsername(username); err != nil {
+	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
-	if err := validatePassword(password); err != nil {
+	if err := ValidatePassword(password); err != nil {
 		return User{}, err
 	}
 	// Hash outside the transaction: it is slow on purpose.
@@ -194,7 +194,7 @@ func (db *DB) UserByName(ctx context.Context, name string) (User, error) {
 // deletes all of that user's sessions (the caller signs the user in again
 // if the change came from a live session).
 func (db *DB) SetPassword(ctx context.Context, userID, password string) error {
-	if err := validatePassword(password); err != nil {
+	if err := ValidatePassword(password); err != nil {
 		return err
 	}
 	hash, err := db.hash(ctx, password)

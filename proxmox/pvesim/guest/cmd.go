@@ -205,7 +205,7 @@ func (p *proc) open(a string) (io.ReadCloser, error) {
 		return io.NopCloser(p.in), nil
 	}
 	vp := p.path(a)
-	if dev, ok := openDevice(vp, p.out, p.err); ok {
+	if dev, ok := openDevice(p.s.fs.Target(vp), p.out, p.err); ok {
 		return dev, nil
 	}
 	return p.s.fs.OpenFile(vp, 0, 0)

@@ -634,7 +634,7 @@ func cmdTee(p *proc) int {
 	code := 0
 	for _, a := range f.args {
 		vp := p.path(a)
-		if dev, ok := openDevice(vp, p.out, p.err); ok {
+		if dev, ok := openDevice(p.s.fs.Target(vp), p.out, p.err); ok {
 			writers = append(writers, dev)
 			continue
 		}

@@ -124,6 +124,8 @@ func TestCommands(t *testing.T) {
 		{"sudo", "sudo -u coder bash -c 'echo $((1+1))'", "2\n", 0},
 		{"here-doc", "cat <<'EOF' > /tmp/h\nline $HOME\nEOF\ncat /tmp/h", "line $HOME\n", 0},
 		{"dev null", "echo x >/dev/null 2>&1; [ -e /dev/null ] && echo ok", "ok\n", 0},
+		{"dev zero through a link", "ln -s /dev/zero /tmp/zlink && head -c 4 /tmp/zlink", "\x00\x00\x00\x00", 0},
+		{"dev null through a link", "ln -s ../dev/null /tmp/nlink && echo x >/tmp/nlink && cat /tmp/nlink", "", 0},
 		{"urandom", "head -c 8 /dev/urandom | wc -c", "8\n", 0},
 		{"script in root", "printf '#!/bin/bash\\necho from $1\\n' > /usr/local/bin/hello && chmod +x /usr/local/bin/hello && hello arg", "from arg\n", 0},
 		{"script not executable", "echo 'echo x' > /tmp/ne.sh && /tmp/ne.sh", "", 126},

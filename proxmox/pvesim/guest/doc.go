@@ -71,7 +71,8 @@
 // only records); hard links are copies; only the listed commands exist,
 // each with the flags provisioning scripts use (no awk, find, tar, python,
 // node); /dev and /proc are not real (/dev/null, /dev/zero, /dev/urandom,
-// /dev/stdout and /dev/stderr are emulated); `command -v` sees functions of
+// /dev/stdout and /dev/stderr are emulated, also through a symlink, but
+// test -f still calls them regular files); `command -v` sees functions of
 // the top-level shell only; in the interactive shell, input typed while a
 // command runs goes to that command even if it never reads it. Process
 // substitution (<(...)) uses a named pipe

@@ -108,6 +108,18 @@ func (v *vfs) resolve(vp string, follow bool) (string, error) {
 	}
 }
 
+// Target is the container path vp names once every symlink on the way is
+// followed, or vp itself when it cannot be resolved. Emulated devices are
+// recognised by it, so a link to /dev/zero reads zeros as it would on a
+// real system.
+func (v *vfs) Target(vp string) string {
+	rel, err := v.resolve(vp, true)
+	if err != nil {
+		return clean(vp)
+	}
+	return clean(rel)
+}
+
 // pathErr rewrites errors so that they name the container path, never the
 // host directory behind it.
 func (v *vfs) pathErr(err error, vp string) error {

@@ -248,7 +248,7 @@ func (s *session) markFuncs(top *interp.Runner, names []string) []string {
 func (s *session) openHandler(ctx context.Context, p string, flag int, perm os.FileMode) (io.ReadWriteCloser, error) {
 	hc := interp.HandlerCtx(ctx)
 	vp := abs(hc.Dir, p)
-	if dev, ok := openDevice(vp, hc.Stdout, hc.Stderr); ok {
+	if dev, ok := openDevice(s.fs.Target(vp), hc.Stdout, hc.Stderr); ok {
 		return dev, nil
 	}
 	f, err := s.fs.OpenFile(vp, flag, perm)
