@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,8 +102,10 @@ func ProbeHost(ctx context.Context, t HostTarget) (ProbeResult, error) {
 	res := ProbeResult{HostKeyInfo: hostKeyInfo(pinned)}
 
 	addr := t.Addr()
-	var out, errOut bytes.Buffer
-	code, err := h.Run(ctx, PctList, &out, &errOut)
+	// A host's answers are capped like a container's: a hostile or broken
+	// host cannot grow Corral's memory.
+	out, errOut := &capBuffer{max: MaxOutput}, &capBuffer{max: maxStderr}
+	code, err := h.Run(ctx, PctList, out, errOut)
 	if err != nil {
 		return res, fmt.Errorf("exec: probe %s: %w", addr, err)
 	}
