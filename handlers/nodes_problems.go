@@ -131,7 +131,10 @@ func pveumCommands(tokenID string, missing []string) []string {
 		return nil
 	}
 	user, _, _ := strings.Cut(tokenID, "!")
-	cmds := []string{fmt.Sprintf("pveum role add Corral --privs %q", strings.Join(privs, " "))}
+	// The role usually exists already (made with an older Corral's list):
+	// then it is extended instead of created.
+	list := strings.Join(privs, " ")
+	cmds := []string{fmt.Sprintf("pveum role add Corral --privs %q || pveum role modify Corral --append 1 --privs %q", list, list)}
 	if user != "" && user != "root@pam" {
 		cmds = append(cmds, "pveum acl modify / --users "+shellQuote(user)+" --roles Corral")
 	}

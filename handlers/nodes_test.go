@@ -172,7 +172,7 @@ func TestNodes_PrivilegesExplained(t *testing.T) {
 	}
 	cmds := strings.Split(nodesText(res, "token-setup-commands"), "\n")
 	want := []string{
-		`pveum role add Corral --privs "Sys.Audit VM.Audit VM.PowerMgmt VM.Allocate VM.Config.CPU VM.Config.Memory VM.Config.Network VM.Config.Disk VM.Config.Options Datastore.Audit Datastore.AllocateSpace SDN.Use Datastore.AllocateTemplate"`,
+		`pveum role add Corral --privs "Sys.Audit VM.Audit VM.PowerMgmt VM.Allocate VM.Config.CPU VM.Config.Memory VM.Config.Network VM.Config.Disk VM.Config.Options VM.Snapshot VM.Backup Datastore.Audit Datastore.AllocateSpace SDN.Use Datastore.AllocateTemplate"`,
 		"pveum user add corral@pve",
 		"pveum acl modify / --users corral@pve --roles Corral",
 		"pveum user token add corral@pve corral --privsep 1",

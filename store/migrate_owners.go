@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"cmp"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -100,14 +102,25 @@ func schema1Template(v []byte) ([]byte, bool, error) {
 	return out, true, err
 }
 
-// unchangedBuiltin reports whether t has the recipe of the built-in of the
-// same name.
+// schema1Builtins are the built-ins as the schema-1 binaries seeded them
+// (dumped from BuiltinTemplates at that release). A stored copy is compared
+// with these, not with today's built-ins, which have changed since.
+//
+//go:embed schema1_builtins.json
+var schema1Builtins []byte
+
+// unchangedBuiltin reports whether t has the recipe of the schema-1
+// built-in of the same name.
 func unchangedBuiltin(t Template) bool {
+	var shipped []Template
+	if err := json.Unmarshal(schema1Builtins, &shipped); err != nil {
+		return false
+	}
 	mine, err := EncodeTemplateFile(t)
 	if err != nil {
 		return false
 	}
-	for _, b := range BuiltinTemplates() {
+	for _, b := range shipped {
 		if b.Name != t.Name {
 			continue
 		}
