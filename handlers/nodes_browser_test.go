@@ -23,19 +23,19 @@ func TestNodes_Browser(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-settings"]`),
-		chromedp.Click(`[data-testid="nav-settings"]`),
+		browsertest.Click(`[data-testid="nav-settings"]`),
 		chromedp.WaitVisible(`[data-testid="node-form"]`),
-		chromedp.SendKeys(`#name`, "pve1"),
-		chromedp.SendKeys(`#host`, pve1.Host()),
+		browsertest.SendKeys(`#name`, "pve1"),
+		browsertest.SendKeys(`#host`, pve1.Host()),
 		chromedp.SetValue(`#port`, strconv.Itoa(pve1.Port())),
-		chromedp.SendKeys(`#token_id`, nodesTokenID),
-		chromedp.SendKeys(`#token_secret`, nodesTokenSecret),
+		browsertest.SendKeys(`#token_id`, nodesTokenID),
+		browsertest.SendKeys(`#token_secret`, nodesTokenSecret),
 		chromedp.SetValue(`#ssh_port`, strconv.Itoa(sshPort(t, pve1.SSHAddr()))),
-		chromedp.SendKeys(`#ssh_password`, nodesRootPassword),
+		browsertest.SendKeys(`#ssh_password`, nodesRootPassword),
 	)
 	b.Screenshot("form-filled")
 
@@ -44,7 +44,7 @@ func TestNodes_Browser(t *testing.T) {
 	b.Run(
 		chromedp.SetValue(`#token_id`, "corral@pve!bare"),
 		chromedp.SetValue(`#token_secret`, nodesOtherSecret),
-		chromedp.Click(`[data-testid="node-submit"]`),
+		browsertest.Click(`[data-testid="node-submit"]`),
 		chromedp.WaitVisible(`[data-testid="probe-error"]`),
 	)
 	b.Screenshot("no-privileges")
@@ -56,12 +56,12 @@ func TestNodes_Browser(t *testing.T) {
 	}
 	b.Run(
 		chromedp.SetValue(`#token_id`, nodesTokenID),
-		chromedp.SendKeys(`#token_secret`, nodesTokenSecret),
-		chromedp.SendKeys(`#ssh_password`, nodesRootPassword),
+		browsertest.SendKeys(`#token_secret`, nodesTokenSecret),
+		browsertest.SendKeys(`#ssh_password`, nodesRootPassword),
 	)
 
 	b.Run(
-		chromedp.Click(`[data-testid="node-submit"]`),
+		browsertest.Click(`[data-testid="node-submit"]`),
 		chromedp.WaitVisible(`[data-testid="node-confirm"]`),
 	)
 	b.Screenshot("confirm")
@@ -76,7 +76,7 @@ func TestNodes_Browser(t *testing.T) {
 	}
 
 	b.Run(
-		chromedp.Click(`[data-testid="node-confirm-submit"]`),
+		browsertest.Click(`[data-testid="node-confirm-submit"]`),
 		chromedp.WaitVisible(`[data-testid="node-default"]`),
 		chromedp.WaitVisible(`[data-testid="node-status-label"]`),
 	)

@@ -63,6 +63,9 @@ func New(t testing.TB) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	if err := installPageHelpers(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return &Browser{t: t, ctx: ctx, outDir: OutDir(t)}
 }
 
@@ -93,28 +96,6 @@ func Get[T any](b *Browser, a chromedp.Action[T]) T {
 		b.t.Fatalf("browser: %v", err)
 	}
 	return v
-}
-
-// WaitTrue waits until the JavaScript expression is true. Unlike
-// chromedp.Poll it survives the page navigating meanwhile (a plain form post
-// when htmx had not loaded yet, a redirect), which would otherwise fail the
-// test for no fault of the page.
-func (b *Browser) WaitTrue(expr string) {
-	b.t.Helper()
-	deadline := time.Now().Add(DefaultTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Screenshot("failure")
-			b.t.Fatalf("browser: %s never became true (last error: %v)", expr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // Screenshot saves the viewport as OutDir/NN-name.png and returns its path.
