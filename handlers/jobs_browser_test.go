@@ -53,6 +53,9 @@ func TestBrowserJobProgress(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="job-status"][data-state="done"]`),
 		chromedp.WaitVisible(`[data-testid="job-container-link"]`),
 	)
+	// The runner saves "done" before it logs the line announcing it, so the
+	// status panel can turn done a moment before that last line streams in.
+	b.WaitTrue(`document.querySelector('[data-testid="job-log"]').textContent.includes("is ready")`)
 	log := browsertest.Get(b, chromedp.Text(`[data-testid="job-log"]`))
 	for _, want := range []string{"waiting for the test", "released", "is ready"} {
 		if !strings.Contains(log, want) {
