@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: run demo build cross generate test check-fmt vet check-generate bench clean
+.PHONY: run demo build cross generate test test-stress check-fmt vet check-generate bench clean
 
 run: ## run Corral on :8080 (data in ./data)
 	$(GO) run -ldflags "$(LDFLAGS)" . serve
@@ -42,6 +42,16 @@ check-generate:
 test: check-fmt vet check-generate ## the full test suite (as CI runs it)
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	$(MAKE) --no-print-directory cross
+
+# The timing-sensitive tests, repeated: every browser test (with htmx's settle
+# window widened, so a click that does not wait for htmx fails at once) and
+# every SSH gateway test. Slow, so CI does not run it; run it after changing
+# a page, the browser harness or the gateway.
+STRESS_COUNT  ?= 5
+STRESS_SETTLE ?= 300ms
+test-stress: ## repeat the browser and gateway tests 5 times (not part of CI)
+	CORRAL_BROWSER_SETTLE_DELAY=$(STRESS_SETTLE) $(GO) test -race -count=$(STRESS_COUNT) -timeout 60m \
+		-run 'Browser|Htmx|Gateway' ./handlers/... ./exec/ .
 
 bench: ## size, memory and start-up measurements, plus Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m $(PKGS)

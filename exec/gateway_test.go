@@ -348,8 +348,15 @@ func TestGateway_HostKeyChanged(t *testing.T) {
 	}
 }
 
+// timeoutHeadroom is the idle and handshake timeout of the tests that wait
+// for one to fire. Connecting to the node counts as idle time and logging in
+// counts against the handshake deadline, and both take well over 200ms with
+// -race on a busy two-core machine; a few seconds keeps the tests about the
+// timeouts, not about the machine.
+const timeoutHeadroom = 3 * time.Second
+
 func TestGateway_IdleTimeout(t *testing.T) {
-	env := startGateway(t, func(c *Config, _ *Deps) { c.IdleTimeout = 300 * time.Millisecond })
+	env := startGateway(t, func(c *Config, _ *Deps) { c.IdleTimeout = timeoutHeadroom })
 	c := env.mustDial(t, "alice")
 	s, err := c.NewSession()
 	if err != nil {
@@ -360,7 +367,13 @@ func TestGateway_IdleTimeout(t *testing.T) {
 	s.Stderr = &errOut
 	stdin, _ := s.StdinPipe() // held open, never written
 	defer stdin.Close()
-	err = s.Run("105 -- cat")
+	stdout, _ := s.StdoutPipe()
+	if err := s.Start("105 -- sh -c 'echo up; cat'"); err != nil {
+		t.Fatal(err)
+	}
+	// The command runs in the container, then nothing happens.
+	readUntil(t, stdout, "up")
+	err = s.Wait()
 	var exitErr *ssh.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 255 {
 		t.Errorf("run: %v, want exit 255", err)
@@ -502,8 +515,9 @@ func settledGoroutines(t *testing.T, want int) int {
 }
 
 func TestGateway_HandshakeTimeout(t *testing.T) {
-	env := startGateway(t, func(c *Config, _ *Deps) { c.HandshakeTimeout = 200 * time.Millisecond })
+	env := startGateway(t, func(c *Config, _ *Deps) { c.HandshakeTimeout = timeoutHeadroom })
 	t.Run("silent client", func(t *testing.T) {
+		t.Parallel()
 		conn, err := net.Dial("tcp", env.addr)
 		if err != nil {
 			t.Fatal(err)
@@ -516,6 +530,7 @@ func TestGateway_HandshakeTimeout(t *testing.T) {
 		}
 	})
 	t.Run("logged in without a session", func(t *testing.T) {
+		t.Parallel()
 		c := env.mustDial(t, "alice") // like ssh -N
 		if err := c.Wait(); err == nil {
 			t.Error("connection ended without error")

@@ -21,10 +21,10 @@ func TestBrowserFirstRun(t *testing.T) {
 	)
 	b.Screenshot("setup")
 	b.Run(
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.SendKeys(`#confirm`, "correct horse"),
-		chromedp.Click(`[data-testid="setup-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.SendKeys(`#confirm`, "correct horse"),
+		browsertest.Click(`[data-testid="setup-submit"]`),
 		chromedp.WaitVisible(`[data-testid="username"]`),
 	)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="username"]`)); got != "alice" {
@@ -36,22 +36,22 @@ func TestBrowserFirstRun(t *testing.T) {
 	b.Screenshot("after-setup")
 
 	b.Run(
-		chromedp.Click(`[data-testid="logout"]`),
+		browsertest.Click(`[data-testid="logout"]`),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
 	)
 	b.Screenshot("signed-out")
 
 	b.Run(
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "not the password"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "not the password"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="form-error"]`),
 	)
 	b.Screenshot("wrong-password")
 	b.Run(
 		chromedp.Clear(`#password`),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 	)
 	loc := browsertest.Get(b, chromedp.Location())

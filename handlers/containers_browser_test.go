@@ -28,9 +28,9 @@ func TestBrowserContainers(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(s.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
 		chromedp.Navigate(s.URL+"/containers"),
 		chromedp.WaitVisible(`[data-testid="ct-grid"]`),
@@ -41,7 +41,7 @@ func TestBrowserContainers(t *testing.T) {
 	}
 
 	b.Run(
-		chromedp.Click(`[data-testid="filter-node-pve1"]`),
+		browsertest.Click(`[data-testid="filter-node-pve1"]`),
 		chromedp.WaitVisible(`[data-testid="filter-node-pve1"].btn-primary`),
 	)
 	if n := browsertest.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="ct-card"]').length`)); n != 2 {
@@ -53,34 +53,34 @@ func TestBrowserContainers(t *testing.T) {
 
 	// Stop asks first, in the page's dialog; the card swaps to stopped.
 	b.Run(
-		chromedp.Click(card+` [data-testid="action-stop"]`),
+		browsertest.Click(card+` [data-testid="action-stop"]`),
 		chromedp.WaitVisible(`#confirm-dialog [data-testid="confirm-ok"]`),
 	)
 	b.Screenshot("confirm-stop")
-	b.Run(chromedp.Click(`#confirm-dialog [data-testid="confirm-ok"]`))
+	b.Run(browsertest.Click(`#confirm-dialog [data-testid="confirm-ok"]`))
 	b.WaitTrue(`document.querySelector('` + card + ` [data-testid="ct-status"]')?.textContent === "stopped"`)
 	b.Screenshot("stopped")
 	if s, _ := sim.Node("pve1").GuestStatus(101); s != "stopped" {
 		t.Fatalf("Proxmox says %s after stop", s)
 	}
-	b.Run(chromedp.Click(card + ` [data-testid="action-start"]`))
+	b.Run(browsertest.Click(card + ` [data-testid="action-start"]`))
 	b.WaitTrue(`document.querySelector('` + card + ` [data-testid="ct-status"]')?.textContent === "running"`)
 
 	// The detail page: overview, then services.
 	b.Run(
-		chromedp.Click(card+` [data-testid="ct-name"]`),
+		browsertest.Click(card+` [data-testid="ct-name"]`),
 		chromedp.WaitVisible(`[data-testid="detail-header"]`),
 		chromedp.WaitVisible(`[data-testid="chart-svg"]`),
 	)
 	b.Screenshot("detail-overview")
 	b.Run(
-		chromedp.Click(`[data-testid="tab-services"]`),
+		browsertest.Click(`[data-testid="tab-services"]`),
 		chromedp.WaitVisible(`[data-testid="services-refresh"]`),
-		chromedp.Click(`[data-testid="services-refresh"]`),
+		browsertest.Click(`[data-testid="services-refresh"]`),
 		chromedp.WaitVisible(`[data-service="nginx"]`),
-		chromedp.Click(`[data-service="nginx"] [data-testid="reveal-credentials"]`),
+		browsertest.Click(`[data-service="nginx"] [data-testid="reveal-credentials"]`),
 		chromedp.WaitVisible(`[data-service="nginx"] [data-testid="credential-value"]`),
-		chromedp.Click(`[data-service="nginx"] [data-testid="show-logs"]`),
+		browsertest.Click(`[data-service="nginx"] [data-testid="show-logs"]`),
 		chromedp.WaitVisible(`[data-service="nginx"] [data-testid="service-logs"]`),
 	)
 	b.Screenshot("services")

@@ -37,18 +37,28 @@ func (h *Handler) containerDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v, err := h.detailView(c, u, n, vmid, c.QueryParam("tab"))
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
+}
+
+// detailView reads what the detail page shows with tab open (overview when
+// tab is none of the others).
+func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid int, tab string) (views.DetailView, error) {
 	ctx := c.Request().Context()
 	rec, hasRec, err := h.corralRecord(ctx, u.ID, n.ID, vmid)
 	if err != nil {
-		return err
+		return views.DetailView{}, err
 	}
 	live := h.readLive(ctx, n, vmid)
 	gone := errors.Is(live.statusErr, proxmox.ErrNotFound)
 	if gone && !hasRec {
-		return &userError{status: http.StatusNotFound, msg: fmt.Sprintf("There is no CT %d on %s.", vmid, n.Name)}
+		return views.DetailView{}, &userError{status: http.StatusNotFound, msg: fmt.Sprintf("There is no CT %d on %s.", vmid, n.Name)}
 	}
 
-	v := views.DetailView{Tab: c.QueryParam("tab")}
+	v := views.DetailView{Tab: tab}
 	if v.Tab != "services" && v.Tab != "events" {
 		v.Tab = "overview"
 	}
@@ -77,12 +87,12 @@ func (h *Handler) containerDetail(c echo.Context) error {
 	switch v.Tab {
 	case "events":
 		if v.Events, err = h.eventsView(ctx, u, n, vmid, c.QueryParam("type")); err != nil {
-			return err
+			return views.DetailView{}, err
 		}
 	case "overview":
 		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
 	}
-	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
+	return v, nil
 }
 
 // readLive reads status, configuration and the last hour of samples in

@@ -101,7 +101,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 // serviceLogs shows the last lines of a service's journal, on demand and
 // never cached.
 func (h *Handler) serviceLogs(c echo.Context) error {
-	_, n, vmid, err := h.containerTarget(c)
+	u, n, vmid, err := h.containerTarget(c)
 	if err != nil {
 		return err
 	}
@@ -119,9 +119,14 @@ func (h *Handler) serviceLogs(c echo.Context) error {
 	defer cancel()
 	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, lines)
 	if err != nil {
-		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the logs of "+svc, err), err: err}
+		return h.serviceFailed(c, u, n, vmid, sshErrorText(n, "read the logs of "+svc, err), err)
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" logs", "containers"), views.ServiceLogs(svc, out.Lines, truncatedNote(out.Truncated)))
+	if !isHTMX(c) {
+		return h.servicesPage(c, u, n, vmid, svc, func(it *views.ServiceItem) {
+			it.ShowLogs, it.Logs, it.LogsCut = true, out.Lines, truncatedNote(out.Truncated)
+		})
+	}
+	return h.render(c, http.StatusOK, views.Page{}, views.ServiceLogs(svc, out.Lines, truncatedNote(out.Truncated)))
 }
 
 // serviceCredentials reveals a service's credentials, read live from the
@@ -141,13 +146,48 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 	defer cancel()
 	creds, err := h.Services.Credentials(ctx, n, vmid, svc)
 	if err != nil {
-		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the credentials of "+svc, err), err: err}
+		return h.serviceFailed(c, u, n, vmid, sshErrorText(n, "read the credentials of "+svc, err), err)
 	}
 	facts := make([]views.Fact, 0, len(creds.Entries))
 	for _, cr := range creds.Entries {
 		facts = append(facts, views.Fact{Label: cr.Key, Value: cr.Value})
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(svc, facts, truncatedNote(creds.Truncated)))
+	if !isHTMX(c) {
+		return h.servicesPage(c, u, n, vmid, svc, func(it *views.ServiceItem) {
+			it.ShowCreds, it.Creds, it.CredsCut = true, facts, truncatedNote(creds.Truncated)
+		})
+	}
+	return h.render(c, http.StatusOK, views.Page{}, views.Credentials(svc, facts, truncatedNote(creds.Truncated)))
+}
+
+// servicesPage answers Reveal or Show logs sent without JavaScript: the whole
+// detail page on the Services tab, with open drawing svc's row open.
+func (h *Handler) servicesPage(c echo.Context, u store.User, n store.Node, vmid int, svc string, open func(*views.ServiceItem)) error {
+	v, err := h.detailView(c, u, n, vmid, "services")
+	if err != nil {
+		return err
+	}
+	if it := v.Services.Item(svc); it != nil {
+		open(it)
+	} else {
+		v.Services.Error = svc + " is not among the services Corral last discovered. Refresh, then try again."
+	}
+	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
+}
+
+// serviceFailed reports a failed Reveal or Show logs: a toast for htmx, and
+// without JavaScript the Services tab with msg in its panel.
+func (h *Handler) serviceFailed(c echo.Context, u store.User, n store.Node, vmid int, msg string, err error) error {
+	if isHTMX(c) {
+		return &userError{status: http.StatusBadGateway, msg: msg, err: err}
+	}
+	h.Logger.Info("service read failed", "node", n.Name, "vmid", vmid, "err", err)
+	v, verr := h.detailView(c, u, n, vmid, "services")
+	if verr != nil {
+		return verr
+	}
+	v.Services.Error = msg
+	return h.render(c, http.StatusBadGateway, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
 }
 
 // truncatedNote is the notice shown under output that was cut, or "".

@@ -38,9 +38,9 @@ func TestBrowserJobProgress(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(env.srv.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "alice-password-1"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "alice-password-1"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 		chromedp.Navigate(env.srv.URL+"/jobs/"+jobID),
 		chromedp.WaitVisible(`[data-testid="job-status"][data-state="running"]`),
@@ -53,6 +53,9 @@ func TestBrowserJobProgress(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="job-status"][data-state="done"]`),
 		chromedp.WaitVisible(`[data-testid="job-container-link"]`),
 	)
+	// The runner saves "done" before it logs the line announcing it, so the
+	// status panel can turn done a moment before that last line streams in.
+	b.WaitTrue(`document.querySelector('[data-testid="job-log"]').textContent.includes("is ready")`)
 	log := browsertest.Get(b, chromedp.Text(`[data-testid="job-log"]`))
 	for _, want := range []string{"waiting for the test", "released", "is ready"} {
 		if !strings.Contains(log, want) {

@@ -27,21 +27,21 @@ func TestNodes_Browser(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-settings"]`),
-		chromedp.Click(`[data-testid="nav-settings"]`),
+		browsertest.Click(`[data-testid="nav-settings"]`),
 		chromedp.WaitVisible(`[data-testid="node-form"]`),
-		chromedp.Click(`[data-testid="token-privileges"] summary`),
+		browsertest.Click(`[data-testid="token-privileges"] summary`),
 		chromedp.WaitVisible(`[data-testid="token-setup-commands"]`),
-		chromedp.SendKeys(`#name`, "pve1"),
-		chromedp.SendKeys(`#host`, pve1.Host()),
+		browsertest.SendKeys(`#name`, "pve1"),
+		browsertest.SendKeys(`#host`, pve1.Host()),
 		chromedp.SetValue(`#port`, strconv.Itoa(pve1.Port())),
-		chromedp.SendKeys(`#token_id`, "corral@pve!bare"),
-		chromedp.SendKeys(`#token_secret`, nodesOtherSecret),
+		browsertest.SendKeys(`#token_id`, "corral@pve!bare"),
+		browsertest.SendKeys(`#token_secret`, nodesOtherSecret),
 		chromedp.SetValue(`#ssh_port`, strconv.Itoa(sshPort(t, pve1.SSHAddr()))),
-		chromedp.SendKeys(`#ssh_password`, nodesRootPassword),
+		browsertest.SendKeys(`#ssh_password`, nodesRootPassword),
 	)
 	b.Screenshot("form-filled")
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="token-setup-commands"]`)); !strings.Contains(got, "pveum user token add corral@pve corral --privsep 1") {
@@ -50,7 +50,7 @@ func TestNodes_Browser(t *testing.T) {
 
 	// Phase 1: the keys, fetched without any secret, to compare.
 	b.Run(
-		chromedp.Click(`[data-testid="node-submit"]`),
+		browsertest.Click(`[data-testid="node-submit"]`),
 		chromedp.WaitVisible(`[data-testid="node-confirm"]`),
 	)
 	b.Screenshot("confirm")
@@ -67,7 +67,7 @@ func TestNodes_Browser(t *testing.T) {
 	// Phase 2 over the trusted keys: the privilege-separated token without
 	// ACLs is explained, and the typed secrets are kept for the retry.
 	b.Run(
-		chromedp.Click(`[data-testid="node-confirm-submit"]`),
+		browsertest.Click(`[data-testid="node-confirm-submit"]`),
 		chromedp.WaitVisible(`[data-testid="probe-error"]`),
 	)
 	b.Screenshot("no-privileges")
@@ -88,8 +88,8 @@ func TestNodes_Browser(t *testing.T) {
 	// The retry: only the token changes; the confirmed keys need no second look.
 	b.Run(
 		chromedp.SetValue(`#token_id`, nodesTokenID),
-		chromedp.SendKeys(`#token_secret`, nodesTokenSecret),
-		chromedp.Click(`[data-testid="node-submit"]`),
+		browsertest.SendKeys(`#token_secret`, nodesTokenSecret),
+		browsertest.Click(`[data-testid="node-submit"]`),
 		chromedp.WaitVisible(`[data-testid="node-default"]`),
 		chromedp.WaitVisible(`[data-testid="node-status-label"]`),
 	)
@@ -108,7 +108,7 @@ func TestNodes_Browser(t *testing.T) {
 
 	// Test again: the status cell comes back stamped with the time.
 	b.Run(
-		chromedp.Click(`[data-testid="node-test"]`),
+		browsertest.Click(`[data-testid="node-test"]`),
 		chromedp.WaitVisible(`[data-testid="node-status-tested"]`),
 	)
 	b.Screenshot("tested-again")

@@ -24,34 +24,34 @@ func TestBrowserTemplates(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(s.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 		chromedp.Navigate(s.URL+"/templates/new"),
 		chromedp.WaitVisible(`[data-testid="template-form"]`),
-		chromedp.SendKeys(`[name="name"]`, "Browser made"),
-		chromedp.SendKeys(`[name="tags"]`, "web;demo"),
-		chromedp.SendKeys(`[name="packages.apt"]`, "curl"),
+		browsertest.SendKeys(`[name="name"]`, "Browser made"),
+		browsertest.SendKeys(`[name="tags"]`, "web;demo"),
+		browsertest.SendKeys(`[name="packages.apt"]`, "curl"),
 		// Each row button swaps the form (htmx); what was typed survives.
-		chromedp.Click(`[data-testid="add-script"]`),
+		browsertest.Click(`[data-testid="add-script"]`),
 		chromedp.WaitVisible(`[name="scripts.0.name"]`),
 		chromedp.SetValue(`[name="scripts.0.name"]`, "10-first.sh"),
-		chromedp.SendKeys(`[name="scripts.0.content"]`, "echo first"),
-		chromedp.Click(`[data-testid="add-script"]`),
+		browsertest.SendKeys(`[name="scripts.0.content"]`, "echo first"),
+		browsertest.Click(`[data-testid="add-script"]`),
 		chromedp.WaitVisible(`[name="scripts.1.name"]`),
 		chromedp.SetValue(`[name="scripts.1.name"]`, "20-second.sh"),
-		chromedp.SendKeys(`[name="scripts.1.content"]`, "echo second"),
-		chromedp.Click(`[data-testid="add-file"]`),
+		browsertest.SendKeys(`[name="scripts.1.content"]`, "echo second"),
+		browsertest.Click(`[data-testid="add-file"]`),
 		chromedp.WaitVisible(`[name="files.0.name"]`),
-		chromedp.SendKeys(`[name="files.0.name"]`, "motd"),
-		chromedp.SendKeys(`[name="files.0.target_dir"]`, "/etc"),
-		chromedp.SendKeys(`[name="files.0.content"]`, "welcome"),
+		browsertest.SendKeys(`[name="files.0.name"]`, "motd"),
+		browsertest.SendKeys(`[name="files.0.target_dir"]`, "/etc"),
+		browsertest.SendKeys(`[name="files.0.content"]`, "welcome"),
 	)
 	b.Screenshot("form-filled")
 
 	// Move the second script up: the swapped form shows the new order.
-	b.Run(chromedp.Click(`button[value="script-up:1"]`))
+	b.Run(browsertest.Click(`button[value="script-up:1"]`))
 	b.WaitTrue(`document.querySelector('[name="scripts.0.name"]')?.value === "20-second.sh"`)
 	if got := browsertest.Get(b, chromedp.Value(`[name="scripts.1.name"]`)); got != "10-first.sh" {
 		t.Fatalf("after moving up, script 2 is %q", got)
@@ -62,7 +62,7 @@ func TestBrowserTemplates(t *testing.T) {
 	b.Screenshot("reordered")
 
 	b.Run(
-		chromedp.Click(`[data-testid="template-save"]`),
+		browsertest.Click(`[data-testid="template-save"]`),
 		chromedp.WaitVisible(`[data-testid="template-name"]`),
 	)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="template-name"]`)); got != "Browser made" {
@@ -91,7 +91,7 @@ func TestBrowserTemplates(t *testing.T) {
 	if n := browsertest.Get(b, chromedp.Evaluate[int](own)); n != 2 {
 		t.Fatalf("%d own cards before filtering", n)
 	}
-	b.Run(chromedp.Click(`[data-testid="tag-demo"]`))
+	b.Run(browsertest.Click(`[data-testid="tag-demo"]`))
 	b.WaitTrue(`document.querySelectorAll('[data-testid="template-card"]').length === 1`)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="template-card"] h3`)); got != "Browser made" {
 		t.Fatalf("filtered card %q", got)

@@ -57,17 +57,17 @@ func TestBrowserWizard(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
 		chromedp.Navigate(e.URL+"/containers/new"),
 		chromedp.WaitVisible(`[data-testid="step-template"]`),
-		chromedp.Click(`input[value="`+tm.ID+`"]`),
+		browsertest.Click(`input[value="`+tm.ID+`"]`),
 	)
 	b.Screenshot("template")
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-configure"]`),
 	)
 	if got := browsertest.Get(b, chromedp.Value(`#vmid`)); got != "104" {
@@ -78,7 +78,7 @@ func TestBrowserWizard(t *testing.T) {
 	// A taken VMID turns the field red, a free one green.
 	b.Run(
 		chromedp.Clear(`#vmid`),
-		chromedp.SendKeys(`#vmid`, "100"),
+		browsertest.SendKeys(`#vmid`, "100"),
 		chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="taken"]`),
 	)
 	if msg := browsertest.Get(b, chromedp.Text(`[data-testid="vmid-status"]`)); !strings.Contains(msg, "100") {
@@ -87,35 +87,35 @@ func TestBrowserWizard(t *testing.T) {
 	b.Screenshot("vmid-taken")
 	browsertest.Get(b, chromedp.Evaluate[bool](`(document.querySelector('#vmid').value = '', true)`))
 	b.Run(
-		chromedp.SendKeys(`#vmid`, "150"),
+		browsertest.SendKeys(`#vmid`, "150"),
 		chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="free"]`),
 	)
 	b.Screenshot("vmid-free")
 
 	// A bad hostname is refused next to its field; then a good one passes.
 	b.Run(
-		chromedp.SendKeys(`#hostname`, "bad_name"),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.SendKeys(`#hostname`, "bad_name"),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="field-error"][data-field="hostname"]`),
 	)
 	b.Screenshot("configure-error")
 	b.Run(
 		chromedp.SetValue(`#hostname`, "hello1"),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-packages"]`),
-		chromedp.Click(`[data-testid="pkg-apt:vim"]`),
-		chromedp.SendKeys(`#extra_apt`, "htop"),
+		browsertest.Click(`[data-testid="pkg-apt:vim"]`),
+		browsertest.SendKeys(`#extra_apt`, "htop"),
 	)
 	b.Screenshot("packages")
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-scripts"]`),
-		chromedp.Click(`button[value="script-down:0"]`),
+		browsertest.Click(`button[value="script-down:0"]`),
 	)
 	b.WaitTrue(`document.querySelector('[data-testid="script-item"]')?.dataset.name === "20-world.sh"`)
 	b.Screenshot("scripts")
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-review"]`),
 	)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="review-vmid"]`)); got != "150" {
@@ -124,7 +124,7 @@ func TestBrowserWizard(t *testing.T) {
 	b.Screenshot("review")
 
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-create"]`),
+		browsertest.Click(`[data-testid="wizard-create"]`),
 		chromedp.WaitVisible(`[data-testid="job-status"]`),
 	)
 	if loc := browsertest.Get(b, chromedp.Location()); !strings.Contains(loc, "/jobs/") {

@@ -136,7 +136,10 @@ func (n *Node) applyFault(w http.ResponseWriter, r *http.Request, apiPath string
 		case <-t.C:
 			return true
 		case <-r.Context().Done():
-			return false
+			// The client gave up: drop the connection. Returning would
+			// let net/http answer an empty 200, which a client whose
+			// deadline just passed could still read as the answer.
+			panic(http.ErrAbortHandler)
 		}
 	case FaultStatus:
 		writeError(w, errStatus(f.Status, "%s", f.Message))
