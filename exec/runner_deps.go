@@ -95,6 +95,9 @@ type LogEntry struct {
 	Step   string // step key
 	Script string // script name, for output and markers of script steps
 	Text   string
+	// Data is added to the data of a marker's container event (e.g. the
+	// services a discovery found); the log does not keep it.
+	Data map[string]string
 }
 
 // Terminal reports whether e ends a run of the job.
@@ -107,7 +110,8 @@ func (e LogEntry) Terminal() bool {
 }
 
 // JobStore keeps jobs and their logs. AppendLog numbers the entries and
-// also records every non-log entry as a typed event of the container.
+// also records every non-log entry as a typed event of the container, in
+// one transaction with the log: a reader who sees a marker finds its event.
 type JobStore interface {
 	CreateJob(ctx context.Context, p Plan) (Job, error)
 	Job(ctx context.Context, userID, jobID string) (Job, error)
