@@ -7,7 +7,9 @@ import (
 )
 
 // discover finds the container's services with the shared discovery probe
-// (discover.go) and reports each application service.
+// (discover.go), reports each application service and records the whole
+// discovery as the container's ServicesEvent, which its Services tab and
+// dashboard card read: they show what the job found without a refresh.
 func (p *pipeline) discover(ctx context.Context, st Step) error {
 	svcs, err := Discover(ctx, p.shell(), p.job.Plan.VMID)
 	if err != nil {
@@ -23,7 +25,19 @@ func (p *pipeline) discover(ctx context.Context, st Step) error {
 		}
 		p.emit(st, EntryService, describeService(s))
 	}
+	p.r.emit(*p.job, LogEntry{Kind: EntryServices, Step: st.Key, Text: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Data: map[string]string{ServicesDataKey: EncodeServices(svcs), ServicesIPKey: staticIP(p.job.Plan.Create.IPv4)}})
 	return nil
+}
+
+// staticIP is the address of a static IPv4 setting ("192.168.1.50/24"),
+// or "" for DHCP: pages then use the address Proxmox reports.
+func staticIP(cidr string) string {
+	if cidr == "" || cidr == "dhcp" || cidr == "manual" {
+		return ""
+	}
+	ip, _, _ := strings.Cut(cidr, "/")
+	return ip
 }
 
 // describeService is one line about a service, without credential values.

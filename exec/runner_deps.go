@@ -26,6 +26,7 @@ const (
 	EntryStepDone    = "step_done"
 	EntryScriptDone  = "script_done"
 	EntryService     = "service_ready"
+	EntryServices    = ServicesEvent // the whole discovery, its services in Data
 	EntryError       = "error"
 	EntryReady       = "ready"
 	EntryInterrupted = "interrupted"
