@@ -20,10 +20,13 @@ func (p *pipeline) discover(ctx context.Context, st Step) error {
 	}
 	p.job.Services = svcs
 	for _, s := range svcs {
-		if s.System {
-			continue
+		switch {
+		case s.System:
+		case s.Unit == "":
+			p.emit(st, EntryLog, fmt.Sprintf("Saved credentials of %s: %s", s.Name, strings.Join(s.CredentialKeys, ", ")))
+		default:
+			p.emit(st, EntryService, describeService(s))
 		}
-		p.emit(st, EntryService, describeService(s))
 	}
 	p.r.emit(*p.job, LogEntry{Kind: EntryServices, Step: st.Key, Text: fmt.Sprintf("%d service(s) discovered", len(svcs)),
 		Data: map[string]string{ServicesDataKey: EncodeServices(svcs), ServicesIPKey: staticIP(p.job.Plan.Create.IPv4)}})

@@ -85,3 +85,56 @@ func TestBrowserJobServicesOnContainerPage(t *testing.T) {
 	}
 	b.Screenshot("services")
 }
+
+// TestJobs_CredentialsSavedUnderPackageName: a script that installs redis
+// and saves `save_credential redis ...` gets its credentials on the running
+// redis-server, revealed from there; no "redis - stopped" service appears
+// (issue 14, bug 11). Credentials that belong to no unit are shown as
+// credentials, not as a stopped service.
+func TestJobs_CredentialsSavedUnderPackageName(t *testing.T) {
+	env := jobsTestSetup(t)
+	const vmid = 154
+	plan := jobsTestPlan(env.user, env.node, vmid, "cache")
+	plan.Packages = []exec.Package{{Manager: "apt", Name: "redis"}}
+	plan.Scripts = []exec.Script{{Name: "10-redis.sh", Content: "save_credential redis REDIS_PASSWORD from-the-script\n" +
+		"save_credential wordpress WP_ADMIN admin\n"}}
+	jobID, err := env.runner.Start(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
+	if j.State != exec.JobDone {
+		t.Fatalf("job %s: %+v", j.State, j.Error)
+	}
+	c := env.srv.client(t)
+	c.login("alice", "alice-password-1")
+	job := c.get("/jobs/" + jobID)
+	if s := job.Doc.Find(`[data-testid="job-services"] [data-service="redis"]`); s.Length() != 0 {
+		t.Errorf("the job lists a service redis: %q", s.Text())
+	}
+	if s := job.Doc.Find(`[data-testid="job-services"] [data-service="redis-server"]`).Text(); !strings.Contains(s, "REDIS_PASSWORD") {
+		t.Errorf("redis-server on the job page: %q", s)
+	}
+	if s := job.Doc.Find(`[data-testid="job-services"] [data-service="wordpress"]`).Text(); strings.Contains(s, "stopped") || !strings.Contains(s, "credentials") {
+		t.Errorf("wordpress on the job page: %q", strings.Join(strings.Fields(s), " "))
+	}
+
+	base := "/containers/" + env.node.ID + "/154"
+	res := c.get(base + "?tab=services")
+	expectStatus(t, res, http.StatusOK)
+	if s := res.Doc.Find(`[data-testid="service"][data-service="redis"]`); s.Length() != 0 {
+		t.Errorf("a made-up redis service: %q", strings.Join(strings.Fields(s.Text()), " "))
+	}
+	rs := res.Doc.Find(`[data-testid="service"][data-service="redis-server"]`)
+	if rs.Length() != 1 || rs.Find(`[data-testid="reveal-credentials"]`).Length() != 1 {
+		t.Fatalf("redis-server without its credentials: %q", strings.Join(strings.Fields(rs.Text()), " "))
+	}
+	if wp := res.Doc.Find(`[data-testid="service"][data-service="wordpress"]`).Text(); strings.Contains(wp, "stopped") {
+		t.Errorf("wordpress's credentials shown as a stopped service: %q", strings.Join(strings.Fields(wp), " "))
+	}
+	res = c.post(base+"/services/redis-server/credentials", nil, "HX-Request", "true")
+	expectStatus(t, res, http.StatusOK)
+	if got := res.Doc.Find(`[data-testid="credential-value"]`).Text(); got != "from-the-script" {
+		t.Errorf("revealed %q", got)
+	}
+}
