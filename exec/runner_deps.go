@@ -131,8 +131,12 @@ type JobStore interface {
 // ErrDropped, and a missing container ErrGuestMissing.
 type ProxmoxOps interface {
 	// CreateLXC sends the plan's create request with a random root password
-	// that is discarded, and returns the task's UPID.
-	CreateLXC(ctx context.Context, p Plan) (string, error)
+	// that is discarded and notes as the container's description, and
+	// returns the task's UPID.
+	CreateLXC(ctx context.Context, p Plan, notes string) (string, error)
+	// Guest reads what tells whose a container is (ErrGuestMissing when
+	// there is none).
+	Guest(ctx context.Context, node string, vmid int) (GuestInfo, error)
 	Start(ctx context.Context, node string, vmid int) (string, error)
 	// Status is "running", "stopped", ...
 	Status(ctx context.Context, node string, vmid int) (string, error)

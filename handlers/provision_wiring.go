@@ -229,9 +229,19 @@ func (c connector) Shell(ctx context.Context, userID, nodeID string) (exec.Shell
 // exec's sentinels.
 type proxmoxOps struct{ api ProxmoxAPI }
 
-func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan) (string, error) {
-	upid, err := o.api.CreateLXC(ctx, p.PVENode, createParams(p))
+func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan, notes string) (string, error) {
+	params := createParams(p)
+	params.Description = notes
+	upid, err := o.api.CreateLXC(ctx, p.PVENode, params)
 	return upid, mapProxmoxErr(err)
+}
+
+func (o proxmoxOps) Guest(ctx context.Context, node string, vmid int) (exec.GuestInfo, error) {
+	cfg, err := o.api.LXCConfig(ctx, node, vmid)
+	if err != nil {
+		return exec.GuestInfo{}, mapProxmoxErr(err)
+	}
+	return exec.GuestInfo{Hostname: cfg.Hostname(), Description: cfg["description"], Lock: cfg.Lock()}, nil
 }
 
 func (o proxmoxOps) Start(ctx context.Context, node string, vmid int) (string, error) {

@@ -90,3 +90,46 @@ func TestDB_JobLogMarkersAreEvents(t *testing.T) {
 		t.Fatalf("a marker without a kind: %v", err)
 	}
 }
+
+// TestDB_DeleteContainerEndsItsJob: removing a container record ends the
+// stopped or finished job that created it as deleted, in the same
+// transaction, so its page no longer offers Retry or Delete; a job that
+// still runs is left to fail on its own.
+func TestDB_DeleteContainerEndsItsJob(t *testing.T) {
+	ctx := t.Context()
+	db, _ := mustOpen(t)
+	alice := mustUser(t, db, "alice")
+	n := mustNode(t, db, alice.ID, "n1")
+	for _, state := range []string{JobFailed, JobInterrupted, JobDone, JobRunning, JobQueued} {
+		j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 140, Plan: []byte("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.State = state
+		if err := db.SaveJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteContainer(ctx, alice.ID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Job(ctx, alice.ID, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := JobDeleted
+		if state == JobRunning || state == JobQueued {
+			want = state
+		}
+		if got.State != want {
+			t.Errorf("a %s job became %s", state, got.State)
+		}
+	}
+	// A record whose job is gone deletes as before.
+	c, err := db.CreateContainer(ctx, Container{UserID: alice.ID, NodeID: n.ID, VMID: 141, JobID: "no-such-job"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteContainer(ctx, alice.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+}
