@@ -56,7 +56,11 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 	}
 	cmd, rest := args[0], args[1:]
 	if cmd == "set" {
-		return n.pctSet(pio, rest)
+		code := n.pctSet(pio, rest)
+		if code == 0 {
+			n.sim.changed()
+		}
+		return code
 	}
 	want, known := nargs[cmd]
 	if !known {
