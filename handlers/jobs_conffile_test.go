@@ -43,13 +43,7 @@ func TestJobs_TemplateShipsPackageConffile(t *testing.T) {
 	res = e.step(t, res, func(v url.Values) { v.Set("hostname", "site"); v.Set("step", "review") })
 	expectStatus(t, res, http.StatusOK)
 	wizardAt(t, res, "review")
-	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
-	expectStatus(t, res, http.StatusSeeOther)
-	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
-	j := jobsTestWaitEnd(t, runner, e.user.ID, jobID)
-	if j.State != exec.JobDone {
-		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
-	}
+	j := jobsCreateFromReview(t, e, runner, res)
 	if got := jobsTestRead(t, e.sim, "pve1", j.Plan.VMID, "etc/nginx/sites-available/default"); got != site {
 		t.Errorf("the template's site file was replaced:\n%s", got)
 	}
@@ -59,4 +53,18 @@ func TestJobs_TemplateShipsPackageConffile(t *testing.T) {
 	if got := jobsTestRead(t, e.sim, "pve1", j.Plan.VMID, "etc/apt/apt.conf.d/50unattended-upgrades"); got != upgrades {
 		t.Errorf("ensure_installed replaced the template's file:\n%s", got)
 	}
+}
+
+// jobsCreateFromReview confirms the wizard's Review and waits for the job
+// the real runner then runs; it must end ready.
+func jobsCreateFromReview(t *testing.T, e *wizardEnv, runner *exec.Runner, review *response) exec.Job {
+	t.Helper()
+	res := e.step(t, review, func(v url.Values) { v.Set("create", "1") })
+	expectStatus(t, res, http.StatusSeeOther)
+	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
+	j := jobsTestWaitEnd(t, runner, e.user.ID, jobID)
+	if j.State != exec.JobDone {
+		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
+	}
+	return j
 }
