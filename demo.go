@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"golang.org/x/crypto/ssh"
@@ -37,13 +39,14 @@ func demo(ctx context.Context, in invocation) error {
 		cfg.DataDir = dir
 	}
 
+	// The simulated estate lives in the data directory, so a demo started
+	// again on it comes back whole: same nodes, certificates and (when
+	// free) ports, and the containers created last time.
 	opts := pvesim.DemoOptions()
-	simDir, err := os.MkdirTemp("", "corral-pvesim-")
-	if err != nil {
+	opts.Dir, opts.Persist = filepath.Join(cfg.DataDir, "pvesim"), true
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(simDir)
-	opts.Dir = simDir
 	sim, err := pvesim.New(opts)
 	if err != nil {
 		return fmt.Errorf("start the Proxmox simulator: %w", err)
@@ -93,27 +96,107 @@ func seedDemo(ctx context.Context, cfg Config, sim *pvesim.Sim) (string, error) 
 			return "", err
 		}
 	}
-	existing, err := db.Nodes(ctx, u.ID)
-	if err != nil {
+	if err := seedDemoNodes(ctx, db, u.ID, sim); err != nil {
 		return "", err
 	}
-	have := map[string]bool{}
-	for _, n := range existing {
-		have[n.Name] = true
+	return password, forgetVanished(ctx, db, u.ID, sim)
+}
+
+// seedDemoNodes registers every simulated node for the demo account, or
+// brings its record up to date: a restarted simulator may have had to take
+// other ports, or (its saved estate lost) have new certificates, which are
+// the demo's own to trust. A record is the simulator node's by the node
+// name Proxmox reports, so one the user renamed is updated, not doubled;
+// a second record of the same node is removed when nothing lives on it.
+func seedDemoNodes(ctx context.Context, db *store.DB, userID string, sim *pvesim.Sim) error {
+	existing, err := db.Nodes(ctx, userID)
+	if err != nil {
+		return err
 	}
 	for _, name := range sim.Nodes() {
-		if have[name] {
+		sn := sim.Node(name)
+		var recs []store.Node
+		for _, r := range existing {
+			if r.Host == sn.Host() && (r.PVENodeName == name || r.PVENodeName == "" && r.Name == name) {
+				recs = append(recs, r)
+			}
+		}
+		fresh, err := demoNode(ctx, sn, userID)
+		if err != nil {
+			return fmt.Errorf("register simulated node %s: %w", name, err)
+		}
+		if len(recs) == 0 {
+			if _, err := db.CreateNode(ctx, fresh); err != nil {
+				return err
+			}
 			continue
 		}
-		rec, err := demoNode(ctx, sim.Node(name), u.ID)
-		if err != nil {
-			return "", fmt.Errorf("register simulated node %s: %w", name, err)
+		// Keep the record named like the node, else the oldest.
+		if i := slices.IndexFunc(recs, func(r store.Node) bool { return r.Name == name }); i > 0 {
+			recs[0], recs[i] = recs[i], recs[0]
 		}
-		if _, err := db.CreateNode(ctx, rec); err != nil {
-			return "", err
+		update := func(old store.Node) error {
+			if sameEndpoint(old, fresh) {
+				return nil
+			}
+			fresh.ID, fresh.Name = old.ID, old.Name
+			_, err := db.UpdateNode(ctx, userID, fresh)
+			return err
+		}
+		if err := update(recs[0]); err != nil {
+			return fmt.Errorf("update simulated node %s: %w", name, err)
+		}
+		for _, dup := range recs[1:] {
+			err := db.DeleteNode(ctx, userID, dup.ID)
+			if errors.Is(err, store.ErrNodeInUse) {
+				err = update(dup) // containers live on it: keep it working
+			}
+			if err != nil {
+				return fmt.Errorf("duplicate of simulated node %s: %w", name, err)
+			}
 		}
 	}
-	return password, nil
+	return nil
+}
+
+// sameEndpoint reports whether a stored node already points at what the
+// probe of the simulated node found.
+func sameEndpoint(old, fresh store.Node) bool {
+	return old.Host == fresh.Host && old.Port == fresh.Port && old.SSHPort == fresh.SSHPort &&
+		old.TLSFingerprint == fresh.TLSFingerprint && old.SSHHostKey == fresh.SSHHostKey &&
+		old.ClusterKey == fresh.ClusterKey && old.PVENodeName == fresh.PVENodeName
+}
+
+// forgetVanished removes the demo account's records of containers the
+// simulator does not have (its saved estate was lost, or predates saving):
+// a container Corral made that is gone is gone, and its job says so.
+// Containers still being created are left to the job runner's recovery.
+func forgetVanished(ctx context.Context, db *store.DB, userID string, sim *pvesim.Sim) error {
+	nodes, err := db.Nodes(ctx, userID)
+	if err != nil {
+		return err
+	}
+	pveName := map[string]string{}
+	for _, n := range nodes {
+		pveName[n.ID] = n.PVENodeName
+	}
+	cts, err := db.Containers(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, ct := range cts {
+		sn := sim.Node(pveName[ct.NodeID])
+		if sn == nil || ct.Lifecycle == store.LifecycleCreating {
+			continue
+		}
+		if _, ok := sn.GuestStatus(ct.VMID); ok {
+			continue
+		}
+		if err := db.DeleteContainer(ctx, userID, ct.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // demoNode registers a simulated node through the same two phases as the

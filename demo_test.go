@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,21 +18,45 @@ import (
 )
 
 // demoSession starts `corral demo` in-process on free ports and signs in
-// with the printed credentials.
+// with the printed credentials; it stops when the test ends.
 func demoSession(t *testing.T) (base string, hc *http.Client, sshAddr, password string) {
+	t.Helper()
+	d := demoStart(t)
+	return d.base, d.hc, d.sshAddr, d.password
+}
+
+// demoRun is a running `corral demo`, signed in as its demo account.
+type demoRun struct {
+	base, sshAddr, password string
+	hc                      *http.Client
+	out                     *syncBuffer
+	// stop ends the demo and waits for it; it runs at the latest when the
+	// test ends.
+	stop func()
+}
+
+// demoStart starts `corral demo` with extra flags (e.g. --data DIR) on
+// free ports and signs in.
+func demoStart(t *testing.T, flags ...string) *demoRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	args := append([]string{"demo", "--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0"}, flags...)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0"}, env(nil), nil, out, &syncBuffer{})
+		done <- run(ctx, args, env(nil), nil, out, &syncBuffer{})
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo exited with %v", err)
-		}
-	})
+	var once sync.Once
+	d := &demoRun{out: out}
+	d.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("demo exited with %v", err)
+			}
+		})
+	}
+	t.Cleanup(d.stop)
 	re := regexp.MustCompile(`Open\s+(http://\S+)\s+Sign in\s+demo / (\S+)`)
 	deadline := time.Now().Add(60 * time.Second)
 	var m []string
@@ -51,17 +76,17 @@ func demoSession(t *testing.T) (base string, hc *http.Client, sshAddr, password 
 	if sm == nil {
 		t.Fatalf("demo did not print the ssh command:\n%s", out.String())
 	}
-	base, password, sshAddr = m[1], m[2], net.JoinHostPort(sm[2], sm[1])
+	d.base, d.password, d.sshAddr = m[1], m[2], net.JoinHostPort(sm[2], sm[1])
 	jar, _ := cookiejar.New(nil)
-	hc = &http.Client{Jar: jar}
-	res, err := hc.Get(base + "/login")
+	d.hc = &http.Client{Jar: jar}
+	res, err := d.hc.Get(d.base + "/login")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc, _ := goquery.NewDocumentFromReader(res.Body)
 	res.Body.Close()
 	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
-	res, err = hc.PostForm(base+"/login", url.Values{"username": {"demo"}, "password": {password}, "_csrf": {tok}})
+	res, err = d.hc.PostForm(d.base+"/login", url.Values{"username": {"demo"}, "password": {d.password}, "_csrf": {tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +94,7 @@ func demoSession(t *testing.T) (base string, hc *http.Client, sshAddr, password 
 	if res.StatusCode != http.StatusOK || !strings.HasSuffix(res.Request.URL.Path, "/containers") {
 		t.Fatalf("demo login ended at %s with %d", res.Request.URL, res.StatusCode)
 	}
-	return base, hc, sshAddr, password
+	return d
 }
 
 func TestDemoSignsInWithPrintedCredentials(t *testing.T) {

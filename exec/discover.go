@@ -35,16 +35,20 @@ func (e *CommandError) Error() string {
 	return msg
 }
 
-// Service is one service found in a container.
+// Service is one service found in a container: a systemd unit, or
+// credentials a script saved that belong to no unit (Unit and Status "").
 type Service struct {
 	Name   string // unit name without ".service", or a credential file's name
-	Unit   string // full unit name; "" for credentials without a running unit
-	Status string // running, or stopped for credentials without a running unit
+	Unit   string // full unit name; "" for credentials that belong to no unit
+	Status string // running, stopped (an installed unit that does not run), or ""
 	Ports  []int  // listening TCP ports (IPv4 or IPv6, not loopback), ascending
 	System bool   // part of the OS rather than an application
 	// CredentialKeys names the keys of the service's credential file; the
 	// values are only read on demand (Credentials), never kept.
 	CredentialKeys []string
+	// CredentialFile is that file's name in CredentialDir: the unit's name,
+	// or the name a script saved them under (redis for redis-server).
+	CredentialFile string
 }
 
 // Credential is one KEY=VALUE line of a credential file.
@@ -61,19 +65,22 @@ type Pcter interface {
 // of a credential file that starts with one is ignored, never trusted.
 const (
 	markUnits = "@@corral:units"
+	markFiles = "@@corral:unitfiles"
 	markSS    = "@@corral:ss"
 	markPIDs  = "@@corral:pids"
 	markCreds = "@@corral:creds"
 	markFile  = "@@corral:file "
 )
 
-// discoverScript gathers everything in one pct exec: running units, TCP
-// listeners, each unit's main PID with its children (a wrapper such as
+// discoverScript gathers everything in one pct exec: running units, the
+// installed ones (to place credentials of a stopped unit), TCP listeners, each unit's main PID with its children (a wrapper such as
 // code-server's keeps the port on a child), and the credential files.
 const discoverScript = `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
 units=$(systemctl list-units --type=service --state=running --no-pager --no-legend --plain 2>/dev/null)
 echo '` + markUnits + `'
 echo "$units"
+echo '` + markFiles + `'
+systemctl list-unit-files --type=service --no-pager --no-legend 2>/dev/null
 echo '` + markSS + `'
 ss -tlnp 2>/dev/null
 echo '` + markPIDs + `'

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -33,13 +34,11 @@ func IsSystemService(name string) bool {
 // parseDiscovery merges the sections of discoverScript's output.
 func parseDiscovery(out string) []Service {
 	sec := splitSections(out)
-	units := ParseUnits(sec[markUnits])
 	ports := ParseListeners(sec[markSS])
 	pids := parsePIDs(sec[markPIDs])
-	creds := parseCredentialFiles(sec[markCreds])
 
 	var svcs []Service
-	for _, unit := range units {
+	for _, unit := range ParseUnits(sec[markUnits]) {
 		name := strings.TrimSuffix(unit, ".service")
 		s := Service{Name: name, Unit: unit, Status: "running", System: IsSystemService(name)}
 		// The first PID of the unit's tree that listens wins: the main
@@ -50,21 +49,106 @@ func parseDiscovery(out string) []Service {
 				break
 			}
 		}
-		key := name
-		if _, ok := creds[key]; !ok {
-			key, _, _ = strings.Cut(name, "@") // code-server file for code-server@coder
-		}
-		if keys, ok := creds[key]; ok {
-			s.CredentialKeys = keys
-			delete(creds, key)
-		}
 		svcs = append(svcs, s)
 	}
-	for name, keys := range creds {
-		svcs = append(svcs, Service{Name: name, Status: "stopped", CredentialKeys: keys})
-	}
+	svcs = placeCredentials(svcs, ParseUnits(sec[markFiles]), parseCredentialFiles(sec[markCreds]))
 	SortServices(svcs)
 	return svcs
+}
+
+// placeCredentials gives each credential file (save_credential SERVICE ...)
+// to the unit it belongs to. SERVICE should be the unit's name, but scripts
+// often use the package's (redis for redis-server), so first every file
+// goes to the running unit of its name or an instance of it
+// (code-server@coder), else an installed unit of its name (shown stopped);
+// then a file still left goes to a unit of its family (the name followed
+// by "-", "@", "." or a digit, e.g. redis-server, php8.2-fpm), running
+// ones first. A file that belongs to no unit stays what it is, credentials
+// saved in the container, never a made-up stopped service.
+func placeCredentials(svcs []Service, installed []string, creds map[string][]string) []Service {
+	files := slices.Sorted(maps.Keys(creds))
+	give := func(i int, file string) {
+		svcs[i].CredentialKeys, svcs[i].CredentialFile = creds[file], file
+		delete(creds, file)
+	}
+	// stopped adds an installed unit that does not run, or finds it.
+	stopped := func(unit string) int {
+		name := strings.TrimSuffix(unit, ".service")
+		if i := slices.IndexFunc(svcs, func(s Service) bool { return s.Unit == unit }); i >= 0 {
+			return i
+		}
+		svcs = append(svcs, Service{Name: name, Unit: unit, Status: "stopped", System: IsSystemService(name)})
+		return len(svcs) - 1
+	}
+	free := func(s Service) bool { return s.CredentialFile == "" }
+
+	for _, file := range files {
+		if i := slices.IndexFunc(svcs, func(s Service) bool { return free(s) && s.Name == file }); i >= 0 {
+			give(i, file)
+		} else if i := slices.IndexFunc(svcs, func(s Service) bool { return free(s) && instanceOf(s.Name) == file }); i >= 0 {
+			give(i, file)
+		} else if slices.Contains(installed, file+".service") {
+			give(stopped(file+".service"), file)
+		}
+	}
+	for _, file := range files {
+		if _, left := creds[file]; !left {
+			continue
+		}
+		best := -1
+		for i, s := range svcs {
+			if free(s) && !s.System && s.Status == "running" && inFamily(s.Name, file) && (best < 0 || betterFamily(s, svcs[best])) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			give(best, file)
+			continue
+		}
+		var units []string
+		for _, u := range installed {
+			name := strings.TrimSuffix(u, ".service")
+			if !strings.Contains(name, "@") && !IsSystemService(name) && inFamily(name, file) &&
+				!slices.ContainsFunc(svcs, func(s Service) bool { return s.Unit == u && !free(s) }) {
+				units = append(units, u)
+			}
+		}
+		if len(units) > 0 {
+			slices.SortFunc(units, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
+			give(stopped(units[0]), file)
+		}
+	}
+	for _, file := range slices.Sorted(maps.Keys(creds)) {
+		svcs = append(svcs, Service{Name: file, CredentialKeys: creds[file], CredentialFile: file})
+	}
+	return svcs
+}
+
+// instanceOf is the template a unit instance comes from (code-server for
+// code-server@coder), or "".
+func instanceOf(name string) string {
+	if t, _, ok := strings.Cut(name, "@"); ok {
+		return t
+	}
+	return ""
+}
+
+// inFamily reports whether unit name is of the family of credential file
+// name: file, then "-", "@", "." or a digit (redis-server for redis).
+func inFamily(name, file string) bool {
+	if len(name) <= len(file) || !strings.HasPrefix(name, file) {
+		return false
+	}
+	c := name[len(file)]
+	return c == '-' || c == '@' || c == '.' || c >= '0' && c <= '9'
+}
+
+// betterFamily prefers a unit that listens, then the shorter name.
+func betterFamily(a, b Service) bool {
+	if (len(a.Ports) > 0) != (len(b.Ports) > 0) {
+		return len(a.Ports) > 0
+	}
+	return cmp.Or(cmp.Compare(len(a.Name), len(b.Name)), cmp.Compare(a.Name, b.Name)) < 0
 }
 
 // SortServices orders application services before system ones, by name.
@@ -87,7 +171,7 @@ func splitSections(out string) map[string]string {
 	cur, start, pos := "", 0, 0
 	for line := range strings.Lines(out) {
 		switch t := strings.TrimRight(line, "\r\n"); t {
-		case markUnits, markSS, markPIDs, markCreds:
+		case markUnits, markFiles, markSS, markPIDs, markCreds:
 			if cur != "" {
 				sec[cur] = out[start:pos]
 			}

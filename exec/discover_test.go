@@ -98,11 +98,63 @@ func TestParseDiscovery(t *testing.T) {
 		markFile + "../etc/passwd\nroot=x\n\n"
 	got := parseDiscovery(out)
 	want := []Service{
-		{Name: "code-server@coder", Unit: "code-server@coder.service", Status: "running", Ports: []int{8080}, CredentialKeys: []string{"PASSWORD"}},
-		{Name: "grafana", Status: "stopped", CredentialKeys: []string{"USER", "PASSWORD"}},
+		{Name: "code-server@coder", Unit: "code-server@coder.service", Status: "running", Ports: []int{8080}, CredentialKeys: []string{"PASSWORD"}, CredentialFile: "code-server"},
+		{Name: "grafana", CredentialKeys: []string{"USER", "PASSWORD"}, CredentialFile: "grafana"},
 		{Name: "nginx", Unit: "nginx.service", Status: "running", Ports: []int{80, 443}},
 		{Name: "cron", Unit: "cron.service", Status: "running", System: true},
 		{Name: "ssh", Unit: "ssh.service", Status: "running", Ports: []int{22}, System: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseDiscovery:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestParseDiscoveryPlacesCredentials: credentials saved under a package's
+// name go to its unit (issue 14, bug 11: `save_credential redis ...` showed
+// a "redis - stopped" service next to the running redis-server); a stopped
+// installed unit keeps its own; what belongs to no unit is no service.
+func TestParseDiscoveryPlacesCredentials(t *testing.T) {
+	out := markUnits + "\n" +
+		"redis-server.service loaded active running Advanced key-value store\n" +
+		"redis-sentinel.service loaded active running sentinel\n" +
+		"php8.2-fpm.service loaded active running PHP FastCGI\n" +
+		"mariadb.service loaded active running MariaDB\n" +
+		"ssh.service loaded active running OpenBSD Secure Shell server\n" +
+		markFiles + "\n" +
+		"redis-server.service enabled enabled\n" +
+		"redis-sentinel.service enabled enabled\n" +
+		"php8.2-fpm.service enabled enabled\n" +
+		"mariadb.service enabled enabled\n" +
+		"myapp.service disabled enabled\n" +
+		"gitea-runner.service disabled enabled\n" +
+		"getty@.service enabled enabled\n" +
+		"ssh.service enabled enabled\n" +
+		markSS + "\n" +
+		"LISTEN 0 511 0.0.0.0:6379 0.0.0.0:* users:((\"redis-server\",pid=10,fd=6))\n" +
+		"LISTEN 0 511 0.0.0.0:26379 0.0.0.0:* users:((\"redis-sentinel\",pid=11,fd=6))\n" +
+		markPIDs + "\n" +
+		"redis-server.service 10\nredis-sentinel.service 11\nphp8.2-fpm.service 12\nmariadb.service 13\nssh.service 14\n" +
+		markCreds + "\n" +
+		markFile + "redis\nREDIS_PASSWORD=x\n\n" +
+		markFile + "php\nADMIN=x\n\n" +
+		markFile + "mariadb\nROOT_PASSWORD=x\n\n" +
+		markFile + "myapp\nTOKEN=x\n\n" +
+		markFile + "gitea\nADMIN_PASSWORD=x\n\n" +
+		markFile + "wordpress\nWP_ADMIN=x\n\n" +
+		markFile + "re\nX=y\n\n" +
+		markFile + "getty\nX=y\n\n"
+	got := parseDiscovery(out)
+	want := []Service{
+		{Name: "getty", CredentialKeys: []string{"X"}, CredentialFile: "getty"},
+		{Name: "gitea-runner", Unit: "gitea-runner.service", Status: "stopped", CredentialKeys: []string{"ADMIN_PASSWORD"}, CredentialFile: "gitea"},
+		{Name: "mariadb", Unit: "mariadb.service", Status: "running", CredentialKeys: []string{"ROOT_PASSWORD"}, CredentialFile: "mariadb"},
+		{Name: "myapp", Unit: "myapp.service", Status: "stopped", CredentialKeys: []string{"TOKEN"}, CredentialFile: "myapp"},
+		{Name: "php8.2-fpm", Unit: "php8.2-fpm.service", Status: "running", CredentialKeys: []string{"ADMIN"}, CredentialFile: "php"},
+		{Name: "re", CredentialKeys: []string{"X"}, CredentialFile: "re"},
+		{Name: "redis-sentinel", Unit: "redis-sentinel.service", Status: "running", Ports: []int{26379}},
+		{Name: "redis-server", Unit: "redis-server.service", Status: "running", Ports: []int{6379}, CredentialKeys: []string{"REDIS_PASSWORD"}, CredentialFile: "redis"},
+		{Name: "wordpress", CredentialKeys: []string{"WP_ADMIN"}, CredentialFile: "wordpress"},
+		{Name: "ssh", Unit: "ssh.service", Status: "running", System: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseDiscovery:\n got %+v\nwant %+v", got, want)
@@ -134,7 +186,7 @@ func TestDiscoverInSim(t *testing.T) {
 	}
 	defer h.Close()
 	var out strings.Builder
-	code, err := h.Pct(t.Context(), PctRequest{VMID: 105, Argv: []string{"bash", "-c", "apt-get install -y nginx openssh-server"}, Stdout: &out, Stderr: &out})
+	code, err := h.Pct(t.Context(), PctRequest{VMID: 105, Argv: []string{"bash", "-c", "apt-get install -y nginx openssh-server redis"}, Stdout: &out, Stderr: &out})
 	if err != nil || code != 0 {
 		t.Fatalf("install: %d %v\n%s", code, err, out.String())
 	}
@@ -143,6 +195,10 @@ func TestDiscoverInSim(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "nginx"), []byte("USER=admin\nPASSWORD=hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Saved under the package's name, not the unit's (issue 14, bug 11).
+	if err := os.WriteFile(filepath.Join(dir, "redis"), []byte("REDIS_PASSWORD=s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -164,6 +220,12 @@ func TestDiscoverInSim(t *testing.T) {
 	}
 	if svcs[0].System {
 		t.Fatalf("system service listed first: %+v", svcs)
+	}
+	if r, ok := byName["redis-server"]; !ok || r.Status != "running" || r.CredentialFile != "redis" || !reflect.DeepEqual(r.CredentialKeys, []string{"REDIS_PASSWORD"}) {
+		t.Fatalf("redis-server = %+v (all: %+v)", r, svcs)
+	}
+	if r, ok := byName["redis"]; ok {
+		t.Fatalf("the credential file shows as a service of its own: %+v", r)
 	}
 
 	creds, err := Credentials(t.Context(), h, 105, "nginx")

@@ -42,7 +42,7 @@ ensure_installed() {
   is_installed "$1" && return 0
   if [ "$_PKG_MGR" = apt ]; then
     if [ -z "$_CORRAL_APT_UPDATED" ]; then apt-get update -qq || return 1; _CORRAL_APT_UPDATED=1; fi
-    apt-get install -y -qq "$1"
+    apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$1"
   else
     log_error "ensure_installed: unsupported package manager $_PKG_MGR"; return 1
   fi

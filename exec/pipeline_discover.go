@@ -7,7 +7,9 @@ import (
 )
 
 // discover finds the container's services with the shared discovery probe
-// (discover.go) and reports each application service.
+// (discover.go), reports each application service and records the whole
+// discovery as the container's ServicesEvent, which its Services tab and
+// dashboard card read: they show what the job found without a refresh.
 func (p *pipeline) discover(ctx context.Context, st Step) error {
 	found, err := Discover(ctx, p.shell(), p.job.Plan.VMID)
 	if err != nil {
@@ -19,14 +21,30 @@ func (p *pipeline) discover(ctx context.Context, st Step) error {
 	if found.Truncated {
 		p.emit(st, EntryLog, "Service discovery "+TruncatedNote+"; some services may be missing")
 	}
-	p.job.Services = found.Services
-	for _, s := range found.Services {
-		if s.System {
-			continue
+	svcs := found.Services
+	p.job.Services = svcs
+	for _, s := range svcs {
+		switch {
+		case s.System:
+		case s.Unit == "":
+			p.emit(st, EntryLog, fmt.Sprintf("Saved credentials of %s: %s", s.Name, strings.Join(s.CredentialKeys, ", ")))
+		default:
+			p.emit(st, EntryService, describeService(s))
 		}
-		p.emit(st, EntryService, describeService(s))
 	}
+	p.r.emit(*p.job, LogEntry{Kind: EntryServices, Step: st.Key, Text: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Data: map[string]string{ServicesDataKey: EncodeServices(svcs), ServicesIPKey: staticIP(p.job.Plan.Create.IPv4)}})
 	return nil
+}
+
+// staticIP is the address of a static IPv4 setting ("192.168.1.50/24"),
+// or "" for DHCP: pages then use the address Proxmox reports.
+func staticIP(cidr string) string {
+	if cidr == "" || cidr == "dhcp" || cidr == "manual" {
+		return ""
+	}
+	ip, _, _ := strings.Cut(cidr, "/")
+	return ip
 }
 
 // describeService is one line about a service, without credential values.

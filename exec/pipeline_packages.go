@@ -13,10 +13,17 @@ const pkgEnv = `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C PIP_BREAK_SYSTEM_PACKAGES=1
 `
 
+// aptKeepConfig answers dpkg's conffile question without a terminal: keep
+// the file already there (template files are deployed before packages, by
+// design) and put the package's version beside it as .dpkg-dist. Without
+// it dpkg asks, and under pct exec fails with "end of file on stdin at
+// conffile prompt".
+const aptKeepConfig = `-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`
+
 // Install commands per manager; package names arrive as "$@", never as
 // shell text.
 const (
-	aptScript = pkgEnv + `apt-get update -qq && apt-get install -y -qq "$@"`
+	aptScript = pkgEnv + `apt-get update -qq && apt-get install -y -qq ` + aptKeepConfig + ` "$@"`
 	npmScript = pkgEnv + `npm install -g "$@"`
 	pipScript = pkgEnv + `pip install --quiet "$@"`
 	// customScript runs the check and installs only when it fails.
@@ -55,7 +62,7 @@ func (p *pipeline) installPackages(ctx context.Context, st Step, manager string)
 	var script, display string
 	switch manager {
 	case "apt":
-		script, display = aptScript, "apt-get install -y "+strings.Join(names, " ")
+		script, display = aptScript, "apt-get install -y "+aptKeepConfig+" "+strings.Join(names, " ")
 	case "npm":
 		script, display = npmScript, "npm install -g "+strings.Join(names, " ")
 	case "pip":

@@ -16,7 +16,7 @@ func (p *pipeline) create(ctx context.Context, st Step) error {
 	}
 	plan := p.job.Plan
 	if p.job.CreateUPID == "" {
-		upid, err := api.CreateLXC(ctx, plan)
+		upid, err := api.CreateLXC(ctx, plan, CreatedNote(p.job.ID))
 		if err != nil {
 			return &StepError{Step: st.Key, Message: "Proxmox refused to create the container: " + err.Error()}
 		}

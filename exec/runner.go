@@ -132,7 +132,21 @@ func (r *Runner) Retry(ctx context.Context, userID, jobID string) error {
 	if err != nil {
 		return err
 	}
+	if err := r.stillOwned(ctx, j); err != nil {
+		return err
+	}
 	return r.requeue(ctx, j, nil, "")
+}
+
+// stillOwned refuses to go on with a job whose created container is gone
+// or replaced (a *GuestGoneError): the retry would fail on a missing
+// container or, worse, run its steps in someone else's.
+func (r *Runner) stillOwned(ctx context.Context, j Job) error {
+	if !j.IsDone(StepCreate) {
+		return nil // the create step comes again
+	}
+	_, err := r.ownGuest(ctx, j)
+	return err
 }
 
 // stoppedJob loads the user's job, which must be failed or interrupted.
@@ -165,8 +179,10 @@ func (r *Runner) requeue(ctx context.Context, j Job, changes []ScriptChange, not
 }
 
 // Delete destroys the container of a failed or interrupted job on Proxmox
-// (only if this job created it) and removes its record. A container that is
-// already gone counts as deleted.
+// and removes its record, only once it has checked that the guest with
+// that VMID is the one this job created. A created container that is gone
+// or replaced is refused (a *GuestGoneError); one whose create never
+// finished and is not there counts as deleted.
 func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 	j, err := r.cfg.Store.Job(ctx, userID, jobID)
 	if err != nil {
@@ -175,11 +191,17 @@ func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 	if j.State != JobFailed && j.State != JobInterrupted {
 		return fmt.Errorf("exec: delete job's container: %w (it is %s)", ErrJobState, j.State)
 	}
-	// Without a completed create, the VMID may belong to someone else's
+	// Without a create request sent, the VMID may belong to someone else's
 	// container: never destroy what this job did not build.
 	if j.IsDone(StepCreate) || j.CreateUPID != "" {
-		if err := r.destroy(ctx, j); err != nil {
+		present, err := r.ownGuest(ctx, j)
+		if err != nil {
 			return err
+		}
+		if present {
+			if err := r.destroy(ctx, j); err != nil {
+				return err
+			}
 		}
 	}
 	j.State = JobDeleted

@@ -26,6 +26,7 @@ const (
 	EntryStepDone    = "step_done"
 	EntryScriptDone  = "script_done"
 	EntryService     = "service_ready"
+	EntryServices    = ServicesEvent // the whole discovery, its services in Data
 	EntryError       = "error"
 	EntryReady       = "ready"
 	EntryInterrupted = "interrupted"
@@ -95,6 +96,9 @@ type LogEntry struct {
 	Step   string // step key
 	Script string // script name, for output and markers of script steps
 	Text   string
+	// Data is added to the data of a marker's container event (e.g. the
+	// services a discovery found); the log does not keep it.
+	Data map[string]string
 }
 
 // Terminal reports whether e ends a run of the job.
@@ -107,7 +111,8 @@ func (e LogEntry) Terminal() bool {
 }
 
 // JobStore keeps jobs and their logs. AppendLog numbers the entries and
-// also records every non-log entry as a typed event of the container.
+// also records every non-log entry as a typed event of the container, in
+// one transaction with the log: a reader who sees a marker finds its event.
 type JobStore interface {
 	CreateJob(ctx context.Context, p Plan) (Job, error)
 	Job(ctx context.Context, userID, jobID string) (Job, error)
@@ -126,8 +131,12 @@ type JobStore interface {
 // ErrDropped, and a missing container ErrGuestMissing.
 type ProxmoxOps interface {
 	// CreateLXC sends the plan's create request with a random root password
-	// that is discarded, and returns the task's UPID.
-	CreateLXC(ctx context.Context, p Plan) (string, error)
+	// that is discarded and notes as the container's description, and
+	// returns the task's UPID.
+	CreateLXC(ctx context.Context, p Plan, notes string) (string, error)
+	// Guest reads what tells whose a container is (ErrGuestMissing when
+	// there is none).
+	Guest(ctx context.Context, node string, vmid int) (GuestInfo, error)
 	Start(ctx context.Context, node string, vmid int) (string, error)
 	// Status is "running", "stopped", ...
 	Status(ctx context.Context, node string, vmid int) (string, error)

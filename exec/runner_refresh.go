@@ -108,6 +108,9 @@ func (r *Runner) RetryWithTemplate(ctx context.Context, userID, jobID, reviewed 
 	if len(changes) == 0 || ChangesDigest(changes) != reviewed {
 		return fmt.Errorf("exec: retry job %s with its template: %w", jobID, ErrChangesStale)
 	}
+	if err := r.stillOwned(ctx, j); err != nil {
+		return err
+	}
 	// The slice may be shared with the caller's copy of the job.
 	j.Plan.Scripts = slices.Clone(j.Plan.Scripts)
 	var names []string

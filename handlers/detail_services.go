@@ -24,7 +24,8 @@ const sshWait = 60 * time.Second
 func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []exec.Service, ip string, known bool) views.ServicesView {
 	v := views.ServicesView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Running: running, Known: known}
 	for _, s := range svcs {
-		it := views.ServiceItem{Name: s.Name, Status: s.Status, CredKeys: s.CredentialKeys}
+		// Credentials that belong to no unit have no state to show.
+		it := views.ServiceItem{Name: s.Name, Status: cmp.Or(s.Status, "credentials"), CredKeys: s.CredentialKeys}
 		for _, p := range s.Ports {
 			pl := views.PortLink{Port: p}
 			if ip != "" {
@@ -144,7 +145,7 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 		Target: fmt.Sprintf("%s/%d", n.Name, vmid), Detail: svc})
 	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
 	defer cancel()
-	creds, err := h.Services.Credentials(ctx, n, vmid, svc)
+	creds, err := h.Services.Credentials(ctx, n, vmid, h.credentialFile(ctx, u.ID, n.ID, vmid, svc))
 	if err != nil {
 		return h.serviceFailed(c, u, n, vmid, sshErrorText(n, "read the credentials of "+svc, err), err)
 	}
@@ -196,6 +197,19 @@ func truncatedNote(cut bool) string {
 		return ""
 	}
 	return "The container's " + exec.TruncatedNote + "; the rest is not shown."
+}
+
+// credentialFile names the credential file of service svc as the last
+// discovery placed it: a unit's credentials may be saved under another name
+// (redis for redis-server).
+func (h *Handler) credentialFile(ctx context.Context, userID, nodeID string, vmid int, svc string) string {
+	svcs, _, _ := h.lastServices(ctx, userID, nodeID, vmid)
+	for _, s := range svcs {
+		if s.Name == svc && s.CredentialFile != "" {
+			return s.CredentialFile
+		}
+	}
+	return svc
 }
 
 // sshErrorText explains a failure of a pct exec on node n.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,8 +38,13 @@ type Provisioner interface {
 	// when reviewed is exec.ChangesDigest of the changes as they are now
 	// (exec.ErrChangesStale otherwise).
 	RetryWithTemplate(ctx context.Context, userID, jobID, reviewed string) error
-	// Delete destroys a failed or interrupted job's container.
+	// Delete destroys a failed or interrupted job's container, once it has
+	// checked the guest is the one the job created.
 	Delete(ctx context.Context, userID, jobID string) error
+	// CheckGuest answers a *exec.GuestGoneError when a stopped job's
+	// container is gone or its VMID holds another; Retry and Delete then
+	// refuse with the same error.
+	CheckGuest(ctx context.Context, userID, jobID string) error
 }
 
 func (h *Handler) registerJobRoutes(g *echo.Group) {
@@ -80,7 +86,12 @@ func (h *Handler) jobShow(c echo.Context) error {
 		return err
 	}
 	v := jobView(j, n, csrfToken(c), filter)
-	v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
+	if v.Gone == "" {
+		v.Gone = h.guestGone(c.Request().Context(), j, n)
+	}
+	if v.Gone == "" {
+		v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
+	}
 	for _, e := range entries {
 		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {
@@ -90,6 +101,52 @@ func (h *Handler) jobShow(c echo.Context) error {
 	v.Live = !j.Finished() || !endsRun(entries)
 	title := fmt.Sprintf("Creating %s", j.Plan.Hostname)
 	return h.render(c, http.StatusOK, h.page(c, title, "containers"), jobPage(v))
+}
+
+// guestCheckWait bounds asking Proxmox whether a stopped job's container
+// is still there; a node that does not answer only costs the notice.
+const guestCheckWait = 5 * time.Second
+
+// guestGone says why a stopped job's container is no longer there, or "".
+func (h *Handler) guestGone(ctx context.Context, j exec.Job, n store.Node) string {
+	if j.State != exec.JobFailed && j.State != exec.JobInterrupted {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, guestCheckWait)
+	defer cancel()
+	err := h.Provisioner.CheckGuest(ctx, j.UserID, j.ID)
+	var gone *exec.GuestGoneError
+	if !errors.As(err, &gone) {
+		return ""
+	}
+	return guestGoneText(gone, n)
+}
+
+// guestGoneText explains a *exec.GuestGoneError on node n.
+func guestGoneText(g *exec.GuestGoneError, n store.Node) string {
+	if g.Now != "" {
+		return fmt.Sprintf("CT %d on %s is now another container (%s), not the one this job created.", g.VMID, n.Name, g.Now)
+	}
+	return fmt.Sprintf("The container CT %d no longer exists on %s.", g.VMID, n.Name)
+}
+
+// refusal turns what Retry or Delete refused into a notice on the job's
+// page (a redirect back to it), or returns the error as it is.
+func (h *Handler) refusal(c echo.Context, j exec.Job, n store.Node, err error) error {
+	var gone *exec.GuestGoneError
+	switch {
+	case errors.As(err, &gone):
+		setFlash(c, "bad", guestGoneText(gone, n)+" Nothing was done.")
+	case errors.Is(err, exec.ErrGuestBusy):
+		setFlash(c, "warn", fmt.Sprintf("CT %d is still being created. Try again once its create task has ended.", j.Plan.VMID))
+	case errors.Is(err, exec.ErrJobState) && j.State == exec.JobDeleted:
+		setFlash(c, "warn", fmt.Sprintf("Container %d no longer exists, so this job has nothing left to do.", j.Plan.VMID))
+	case errors.Is(err, exec.ErrJobState):
+		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry or delete.")
+	default:
+		return err
+	}
+	return seeOther(c, "/jobs/"+j.ID)
 }
 
 // templateChanges names the scripts a retry of the stopped job j with its
@@ -142,7 +199,7 @@ func (h *Handler) showTemplateChanges(c echo.Context, status int, j exec.Job, no
 // jobRetryTemplate retries with the template's current scripts, if they
 // are still exactly the ones the user reviewed.
 func (h *Handler) jobRetryTemplate(c echo.Context) error {
-	u, j, _, err := h.userJob(c)
+	u, j, n, err := h.userJob(c)
 	if err != nil {
 		return err
 	}
@@ -151,27 +208,20 @@ func (h *Handler) jobRetryTemplate(c echo.Context) error {
 	case errors.Is(err, exec.ErrChangesStale):
 		return h.showTemplateChanges(c, http.StatusConflict, j,
 			"The template changed since you reviewed it, so nothing ran. Below is what would run now; review it again.")
-	case errors.Is(err, exec.ErrJobState):
-		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
-		return seeOther(c, "/jobs/"+j.ID)
 	case err != nil:
-		return err
+		return h.refusal(c, j, n, err)
 	}
 	setFlash(c, "info", "Retrying from the step that failed, with the template's current version of the scripts you reviewed.")
 	return seeOther(c, "/jobs/"+j.ID)
 }
 
 func (h *Handler) jobRetry(c echo.Context) error {
-	u, j, _, err := h.userJob(c)
+	u, j, n, err := h.userJob(c)
 	if err != nil {
 		return err
 	}
 	if err := h.Provisioner.Retry(c.Request().Context(), u.ID, j.ID); err != nil {
-		if errors.Is(err, exec.ErrJobState) {
-			setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
-			return seeOther(c, "/jobs/"+j.ID)
-		}
-		return err
+		return h.refusal(c, j, n, err)
 	}
 	setFlash(c, "info", "Retrying from the step that failed.")
 	return seeOther(c, "/jobs/"+j.ID)
@@ -183,11 +233,7 @@ func (h *Handler) jobDelete(c echo.Context) error {
 		return err
 	}
 	if err := h.Provisioner.Delete(c.Request().Context(), u.ID, j.ID); err != nil {
-		if errors.Is(err, exec.ErrJobState) {
-			setFlash(c, "warn", "Only a failed or interrupted creation can be deleted here.")
-			return seeOther(c, "/jobs/"+j.ID)
-		}
-		return err
+		return h.refusal(c, j, n, err)
 	}
 	h.audit(c, store.AuditEntry{Kind: "container.delete", UserID: u.ID, Username: u.Username,
 		Target: fmt.Sprintf("%s/%d", n.Name, j.Plan.VMID), Detail: "deleted after a failed creation"})

@@ -248,13 +248,7 @@ func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
 	if res.Doc.Find(`[data-testid="root-command"]`).Length() != 1 {
 		t.Fatal("the Review of Docker host shows no pct set command")
 	}
-	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
-	expectStatus(t, res, http.StatusSeeOther)
-	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
-	j := jobsTestWaitEnd(t, runner, e.user.ID, jobID)
-	if j.State != exec.JobDone {
-		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
-	}
+	j := jobsCreateFromReview(t, e, runner, res)
 	cfg := featuresTestConfig(t, e.node, j.Plan.VMID)
 	if got := featuresTestFlags(cfg["features"]); !slices.Equal(got, []string{"keyctl", "nesting"}) {
 		t.Fatalf("features %q", cfg["features"])

@@ -46,6 +46,9 @@ func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
 	if j.State == exec.JobDone {
 		v.Percent = 100
 	}
+	if j.State == exec.JobDeleted {
+		v.Gone = fmt.Sprintf("Container %d (%s) was deleted.", j.Plan.VMID, j.Plan.Hostname)
+	}
 	if e := j.Error; e != nil && (j.State == exec.JobFailed || j.State == exec.JobInterrupted) {
 		v.Error = &views.JobErrorView{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
 	}

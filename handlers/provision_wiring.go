@@ -23,7 +23,6 @@ type ProvisionStore interface {
 	ActiveJobs(ctx context.Context) ([]store.Job, error)
 	AppendJobLog(ctx context.Context, userID, jobID string, lines []store.JobLogLine) ([]store.JobLogLine, error)
 	JobLog(ctx context.Context, userID, jobID string, after uint64) ([]store.JobLogLine, error)
-	AppendEvent(ctx context.Context, e store.Event) (store.Event, error)
 	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
 	SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error
 	// Template lets the owner of a job's template retry it with the
@@ -146,35 +145,23 @@ func (s provisionStore) ActiveJobs(ctx context.Context) ([]exec.Job, error) {
 	return out, nil
 }
 
-// AppendLog saves entries in the job log and each marker (every kind but
-// "log") also as a typed event of the container.
+// AppendLog saves entries in the job log; the store records each marker
+// (every kind but "log") also as a typed event of the container, in the
+// same transaction.
 func (s provisionStore) AppendLog(ctx context.Context, j exec.Job, entries []exec.LogEntry) ([]exec.LogEntry, error) {
 	lines := make([]store.JobLogLine, len(entries))
 	for i, e := range entries {
-		lines[i] = store.JobLogLine{Time: e.Time, Kind: e.Kind, Step: e.Step, Script: e.Script, Text: e.Text}
+		lines[i] = store.JobLogLine{Time: e.Time, Kind: e.Kind, Step: e.Step, Script: e.Script, Text: e.Text, EventData: e.Data}
 	}
 	saved, err := s.db.AppendJobLog(ctx, j.UserID, j.ID, lines)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]exec.LogEntry, len(saved))
-	var errs []error
 	for i, l := range saved {
 		out[i] = fromLogLine(l)
-		if l.Kind == exec.EntryLog {
-			continue
-		}
-		data := map[string]string{"step": l.Step, "log_seq": fmt.Sprint(l.Seq)}
-		if l.Script != "" {
-			data["script"] = l.Script
-		}
-		_, err := s.db.AppendEvent(ctx, store.Event{
-			UserID: j.UserID, NodeID: j.Plan.NodeID, VMID: j.Plan.VMID, ContainerID: j.ContainerID,
-			JobID: j.ID, Type: l.Kind, Message: l.Text, Time: l.Time, Data: data,
-		})
-		errs = append(errs, err)
 	}
-	return out, errors.Join(errs...)
+	return out, nil
 }
 
 func (s provisionStore) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]exec.LogEntry, error) {
@@ -242,9 +229,19 @@ func (c connector) Shell(ctx context.Context, userID, nodeID string) (exec.Shell
 // exec's sentinels.
 type proxmoxOps struct{ api ProxmoxAPI }
 
-func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan) (string, error) {
-	upid, err := o.api.CreateLXC(ctx, p.PVENode, createParams(p))
+func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan, notes string) (string, error) {
+	params := createParams(p)
+	params.Description = notes
+	upid, err := o.api.CreateLXC(ctx, p.PVENode, params)
 	return upid, mapProxmoxErr(err)
+}
+
+func (o proxmoxOps) Guest(ctx context.Context, node string, vmid int) (exec.GuestInfo, error) {
+	cfg, err := o.api.LXCConfig(ctx, node, vmid)
+	if err != nil {
+		return exec.GuestInfo{}, mapProxmoxErr(err)
+	}
+	return exec.GuestInfo{Hostname: cfg.Hostname(), Description: cfg["description"], Lock: cfg.Lock()}, nil
 }
 
 func (o proxmoxOps) Start(ctx context.Context, node string, vmid int) (string, error) {

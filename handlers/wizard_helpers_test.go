@@ -47,6 +47,9 @@ func (r *wizardRecorder) Subscribe(string) (<-chan []exec.LogEntry, func()) {
 }
 func (r *wizardRecorder) Retry(context.Context, string, string) error  { return store.ErrNotFound }
 func (r *wizardRecorder) Delete(context.Context, string, string) error { return store.ErrNotFound }
+func (r *wizardRecorder) CheckGuest(context.Context, string, string) error {
+	return store.ErrNotFound
+}
 func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]exec.ScriptChange, error) {
 	return nil, store.ErrNotFound
 }

@@ -145,10 +145,17 @@ func (db *DB) UpdateContainer(ctx context.Context, userID string, c Container) e
 	return nil
 }
 
-// DeleteContainer removes the user's container record.
+// DeleteContainer removes the user's container record and, unless it still
+// runs, ends the job that created it as deleted: a job page must not offer
+// to retry or delete a container that is gone (its VMID may soon hold
+// another).
 func (db *DB) DeleteContainer(ctx context.Context, userID, id string) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := containerRecordByID(tx, userID, id); err != nil {
+		rec, err := containerRecordByID(tx, userID, id)
+		if err != nil {
+			return err
+		}
+		if err := endJobOfDeleted(tx, userID, rec.JobID, db.now().UTC()); err != nil {
 			return err
 		}
 		return userBucket(tx, bucketContainers, userID).Delete([]byte(id))

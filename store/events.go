@@ -81,46 +81,61 @@ func jobEventPrefix(userID, jobID string) []byte {
 // indexes it by container (when NodeID and VMID are set) and by job (when
 // JobID is set).
 func (db *DB) AppendEvent(ctx context.Context, e Event) (Event, error) {
-	switch {
-	case e.UserID == "" || e.Type == "":
-		return Event{}, fmt.Errorf("store: append event: %w: user and type are required", ErrInvalid)
-	case strings.ContainsRune(e.UserID+e.NodeID+e.JobID, 0):
-		return Event{}, fmt.Errorf("store: append event: %w: ids must not contain NUL", ErrInvalid)
+	if err := validEvent(e); err != nil {
+		return Event{}, fmt.Errorf("store: append event: %w", err)
 	}
 	if e.Time.IsZero() {
 		e.Time = db.now()
 	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		e, err = putEvent(tx, e)
+		return err
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("store: append %s event: %w", e.Type, err)
+	}
+	return e, nil
+}
+
+func validEvent(e Event) error {
+	switch {
+	case e.UserID == "" || e.Type == "":
+		return fmt.Errorf("%w: user and type are required", ErrInvalid)
+	case strings.ContainsRune(e.UserID+e.NodeID+e.JobID, 0):
+		return fmt.Errorf("%w: ids must not contain NUL", ErrInvalid)
+	}
+	return nil
+}
+
+// putEvent writes a valid event with a set Time and its indexes inside tx,
+// and returns it with Seq set.
+func putEvent(tx *bolt.Tx, e Event) (Event, error) {
 	e.Time = e.Time.UTC()
 	rec := eventRecord{
 		V: recordVersion, UserID: e.UserID, NodeID: e.NodeID, VMID: e.VMID, ContainerID: e.ContainerID,
 		JobID: e.JobID, Type: e.Type, Message: e.Message, Time: e.Time, Data: e.Data,
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketEvents))
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		e.Seq = seq
-		if err := put(b, u64(seq), rec); err != nil {
-			return err
-		}
-		if e.NodeID != "" && e.VMID > 0 {
-			k := binary.BigEndian.AppendUint64(ctEventPrefix(e.UserID, e.NodeID, e.VMID), seq)
-			if err := tx.Bucket([]byte(bucketEventsByCt)).Put(k, []byte(e.Type)); err != nil {
-				return err
-			}
-		}
-		if e.JobID != "" {
-			k := binary.BigEndian.AppendUint64(jobEventPrefix(e.UserID, e.JobID), seq)
-			if err := tx.Bucket([]byte(bucketEventsByJob)).Put(k, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	b := tx.Bucket([]byte(bucketEvents))
+	seq, err := b.NextSequence()
 	if err != nil {
-		return Event{}, fmt.Errorf("store: append %s event: %w", e.Type, err)
+		return e, err
+	}
+	e.Seq = seq
+	if err := put(b, u64(seq), rec); err != nil {
+		return e, err
+	}
+	if e.NodeID != "" && e.VMID > 0 {
+		k := binary.BigEndian.AppendUint64(ctEventPrefix(e.UserID, e.NodeID, e.VMID), seq)
+		if err := tx.Bucket([]byte(bucketEventsByCt)).Put(k, []byte(e.Type)); err != nil {
+			return e, err
+		}
+	}
+	if e.JobID != "" {
+		k := binary.BigEndian.AppendUint64(jobEventPrefix(e.UserID, e.JobID), seq)
+		if err := tx.Bucket([]byte(bucketEventsByJob)).Put(k, nil); err != nil {
+			return e, err
+		}
 	}
 	return e, nil
 }

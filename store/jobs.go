@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -252,6 +253,27 @@ func syncContainer(tx *bolt.Tx, userID string, rec jobRecord, now time.Time) err
 		return put(b, []byte(crec.ID), crec)
 	}
 	return nil
+}
+
+// endJobOfDeleted marks the user's job jobID deleted when its container
+// record goes, unless the job is queued or running (the pipeline then
+// fails on its own). A job that is gone already is fine.
+func endJobOfDeleted(tx *bolt.Tx, userID, jobID string, now time.Time) error {
+	if jobID == "" {
+		return nil
+	}
+	rec, err := jobRecordByID(tx, userID, jobID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.State == JobQueued || rec.State == JobRunning || rec.State == JobDeleted {
+		return nil
+	}
+	rec.State, rec.Updated = JobDeleted, now
+	return put(userBucket(tx, bucketJobs, userID), []byte(rec.ID), rec)
 }
 
 // ActiveJobs returns every user's queued or running jobs, oldest first: the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,9 +14,13 @@ import (
 // MaxJobLogLines bounds each job's log: older lines are dropped first.
 const MaxJobLogLines = 2000
 
-// JobLogLine is one entry of a job's log: an output line (Kind "log") or a
-// step marker. Seq numbers a job's lines from 1 without gaps, so a reader
-// can resume after the last one it saw.
+// JobLogOutput is the kind of a job log line that is command output; every
+// other kind is a marker (step started, script done, ready, ...).
+const JobLogOutput = "log"
+
+// JobLogLine is one entry of a job's log: an output line (Kind
+// JobLogOutput) or a marker. Seq numbers a job's lines from 1 without gaps,
+// so a reader can resume after the last one it saw.
 type JobLogLine struct {
 	Seq    uint64    `json:"-"`
 	Time   time.Time `json:"t"`
@@ -22,11 +28,17 @@ type JobLogLine struct {
 	Step   string    `json:"s,omitempty"`
 	Script string    `json:"sc,omitempty"`
 	Text   string    `json:"x"`
+	// EventData is added to the data of a marker's container event; the
+	// log itself does not keep it.
+	EventData map[string]string `json:"-"`
 }
 
 // AppendJobLog appends lines to the user's job log, numbering them, and
-// trims the log to MaxJobLogLines. It returns the lines with Seq (and a
-// zero Time) set.
+// trims the log to MaxJobLogLines. Each marker is also recorded as an event
+// of the job's container (type Kind, message Text, data step, script,
+// log_seq and EventData) in the same transaction, so whoever reads a
+// marker in the log finds its event too. It returns the lines with Seq
+// (and a zero Time) set.
 func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []JobLogLine) ([]JobLogLine, error) {
 	if len(lines) == 0 {
 		return nil, nil
@@ -34,7 +46,8 @@ func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []Jo
 	now := db.now().UTC()
 	out := make([]JobLogLine, len(lines))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := jobRecordByID(tx, userID, jobID); err != nil {
+		job, err := jobRecordByID(tx, userID, jobID)
+		if err != nil {
 			return err
 		}
 		b, err := tx.Bucket([]byte(bucketJobLogs)).CreateBucketIfNotExists([]byte(jobID))
@@ -53,6 +66,15 @@ func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []Jo
 			if err := put(b, u64(last), l); err != nil {
 				return err
 			}
+			if l.Kind != JobLogOutput {
+				e := markerEvent(userID, job, l)
+				if err := validEvent(e); err != nil {
+					return err
+				}
+				if _, err := putEvent(tx, e); err != nil {
+					return err
+				}
+			}
 			out[i] = l
 		}
 		return trimLog(b, last)
@@ -61,6 +83,19 @@ func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []Jo
 		return nil, fmt.Errorf("store: append job %q log: %w", jobID, err)
 	}
 	return out, nil
+}
+
+// markerEvent is the container event a marker line of job records.
+func markerEvent(userID string, job jobRecord, l JobLogLine) Event {
+	data := map[string]string{"step": l.Step, "log_seq": strconv.FormatUint(l.Seq, 10)}
+	if l.Script != "" {
+		data["script"] = l.Script
+	}
+	maps.Copy(data, l.EventData)
+	return Event{
+		UserID: userID, NodeID: job.NodeID, VMID: job.VMID, ContainerID: job.ContainerID, JobID: job.ID,
+		Type: l.Kind, Message: l.Text, Time: l.Time, Data: data,
+	}
 }
 
 // trimLog deletes lines numbered last-MaxJobLogLines and below.

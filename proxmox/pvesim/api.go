@@ -97,7 +97,13 @@ func (n *Node) dispatch(r *http.Request, tok *token, apiPath string, segs []stri
 		if aerr := sch.check(p); aerr != nil {
 			return nil, aerr
 		}
-		return rt.h(&request{n: n, r: r, tok: tok, p: p, vars: vars})
+		out, err := rt.h(&request{n: n, r: r, tok: tok, p: p, vars: vars})
+		if err == nil && r.Method != http.MethodGet {
+			// A synchronous change (a config edit) is saved at once; tasks
+			// save again when they end.
+			n.sim.changed()
+		}
+		return out, err
 	}
 	// PVE answers 501 for unknown paths and unknown methods alike.
 	return nil, errStatus(http.StatusNotImplemented, "Method '%s %s' not implemented", r.Method, apiPath)

@@ -104,6 +104,14 @@
 // Node.RotateCertificate, Node.RotateHostKey and Node.SetDown change the
 // node the way a reinstall, a new host key or a power cut would.
 //
+// # Persistence
+//
+// With Options.Persist the estate outlives the process: certificates, host
+// keys, ports (a port taken meanwhile is replaced), guests with their
+// state and files, and downloaded templates are saved in Options.Dir after
+// every change and on Close, and New restores them (Sim.Restored); then
+// Options.Guests seed nothing. Tasks are not kept. `corral demo` uses it.
+//
 // # SSH, pct and the guest sandbox
 //
 // Each node's sshd accepts root with the password or an authorized key. The

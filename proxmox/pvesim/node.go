@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ type Node struct {
 	sshSrv   *gliderssh.Server
 	sshLn    net.Listener
 	hostKey  atomic.Pointer[ssh.Signer]
+	hostPriv atomic.Pointer[ed25519.PrivateKey] // hostKey's private key, for Persist
 	sshAuth  sshAuth
 	sshConns sync.WaitGroup
 
@@ -107,19 +109,22 @@ func (n *Node) RotateCertificate() error {
 	}
 	n.cert.Store(cert)
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.closeConnsLocked()
+	n.mu.Unlock()
+	n.sim.changed()
 	return nil
 }
 
 // RotateHostKey replaces the node's SSH host key.
 func (n *Node) RotateHostKey() error {
-	signer, err := newHostKey()
+	signer, priv, err := newHostKey()
 	if err != nil {
 		return err
 	}
 	n.hostKey.Store(&signer)
+	n.hostPriv.Store(&priv)
 	n.sshSrv.AddHostKey(signer)
+	n.sim.changed()
 	return nil
 }
 
@@ -155,9 +160,19 @@ func (n *Node) closeConnsLocked() {
 	clear(n.conns)
 }
 
-// start listens on 127.0.0.1:0 for HTTPS and SSH.
+// start listens on 127.0.0.1 for HTTPS and SSH: on free ports, or with
+// Persist on the ports, certificate and host key it had before (a taken
+// port is replaced by a free one).
 func (n *Node) start() error {
-	cert, err := n.estate.ca.issue(n.name, n.sim.now())
+	saved := n.sim.savedNode(n.name)
+	var cert *tls.Certificate
+	var hostKey ed25519.PrivateKey
+	var err error
+	if saved != nil {
+		cert, hostKey, err = saved.identity()
+	} else {
+		cert, err = n.estate.ca.issue(n.name, n.sim.now())
+	}
 	if err != nil {
 		return err
 	}
@@ -171,14 +186,22 @@ func (n *Node) start() error {
 		ErrorLog:     slog.NewLogLogger(n.sim.log.Handler(), slog.LevelDebug),
 		ConnState:    n.trackConn,
 	}
-	n.addr = "127.0.0.1:0"
+	apiPort, sshPort := 0, 0
+	if saved != nil {
+		apiPort, sshPort = saved.APIPort, saved.SSHPort
+	}
 	n.mu.Lock()
+	n.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort))
 	err = n.listenLocked()
+	if err != nil && apiPort != 0 {
+		n.addr = "127.0.0.1:0" // taken by someone else meanwhile
+		err = n.listenLocked()
+	}
 	n.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return n.startSSH()
+	return n.startSSH(hostKey, sshPort)
 }
 
 func (n *Node) listenLocked() error {

@@ -46,6 +46,10 @@ type Options struct {
 	// Dir holds container data and the nodes' host-side directories. Empty
 	// means a fresh temporary directory that Close removes.
 	Dir string
+	// Persist keeps the estate in Dir across restarts (see persist.go):
+	// certificates, host keys, ports (when still free), guests and
+	// downloaded templates come back; Guests only seed a fresh estate.
+	Persist bool
 	// Logger receives the simulator's own diagnostics (nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (nil means time.Now).

@@ -62,7 +62,11 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 	}
 	cmd, rest := args[0], args[1:]
 	if cmd == "set" {
-		return n.pctSet(pio, rest)
+		code := n.pctSet(pio, rest)
+		if code == 0 {
+			n.sim.changed()
+		}
+		return code
 	}
 	if _, ok := snapshotCmdUsage[cmd]; ok {
 		return n.pctSnapshot(ctx, pio, cmd, rest)

@@ -36,6 +36,10 @@ type Sim struct {
 
 	pidMu   sync.Mutex
 	nextPID uint32
+
+	restored *savedState // what New read back (Options.Persist), or nil
+	saveMu   sync.Mutex  // one save at a time
+	built    bool        // New completed; only a whole estate is saved
 }
 
 var nodeNameRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
@@ -87,10 +91,18 @@ func New(opts Options) (*Sim, error) {
 		}
 		s.dir, s.ownsDir = d, true
 	}
+	if opts.Persist && opts.Dir == "" {
+		return nil, errors.New("pvesim: Persist needs a Dir")
+	}
+	if err := s.loadState(); err != nil {
+		return nil, err
+	}
 	if err := s.build(); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.built = true
+	s.changed()
 	return s, nil
 }
 
@@ -109,6 +121,9 @@ func (s *Sim) build() error {
 	for _, t := range s.opts.Tokens {
 		s.AddToken(t)
 	}
+	if restored, err := s.restoreGuests(); restored || err != nil {
+		return err
+	}
 	for _, g := range s.opts.Guests {
 		if err := s.AddGuest(g); err != nil {
 			return err
@@ -121,7 +136,10 @@ func (s *Sim) addEstate(spec ClusterSpec, standalone bool) error {
 	if len(spec.Nodes) == 0 {
 		return fmt.Errorf("pvesim: cluster %q has no nodes", spec.Name)
 	}
-	ca, err := newCA(s.now())
+	ca, err := s.savedCA(spec.Name)
+	if ca == nil && err == nil {
+		ca, err = newCA(s.now())
+	}
 	if err != nil {
 		return err
 	}
@@ -160,6 +178,9 @@ func (s *Sim) Close() error {
 		s.nodes[name].close(ctx)
 	}
 	s.wg.Wait()
+	if s.built {
+		s.changed() // after the tasks: what they left is what comes back
+	}
 	if s.ownsDir {
 		return os.RemoveAll(s.dir)
 	}

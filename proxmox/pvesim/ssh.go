@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -44,25 +43,31 @@ func (s *Sim) AuthorizeKey(key ssh.PublicKey) {
 	}
 }
 
-func newHostKey() (ssh.Signer, error) {
+func newHostKey() (ssh.Signer, ed25519.PrivateKey, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("pvesim: host key: %w", err)
+		return nil, nil, fmt.Errorf("pvesim: host key: %w", err)
 	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return nil, fmt.Errorf("pvesim: host key: %w", err)
-	}
-	return signer, nil
+	signer, err := hostSigner(priv)
+	return signer, priv, err
 }
 
-// startSSH starts the node's sshd: root only, password or key, no forwarding.
-func (n *Node) startSSH() error {
-	signer, err := newHostKey()
+// startSSH starts the node's sshd: root only, password or key, no
+// forwarding. A nil key means a new one, port 0 (or a taken one) a free
+// port.
+func (n *Node) startSSH(key ed25519.PrivateKey, port int) error {
+	var signer ssh.Signer
+	var err error
+	if key == nil {
+		signer, key, err = newHostKey()
+	} else {
+		signer, err = hostSigner(key)
+	}
 	if err != nil {
 		return err
 	}
 	n.hostKey.Store(&signer)
+	n.hostPriv.Store(&key)
 	n.sshAuth.password = n.sim.opts.RootPassword
 	n.sshAuth.keys = slices.Clone(n.sim.opts.AuthorizedKeys)
 	n.sshSrv = &gliderssh.Server{
@@ -77,7 +82,7 @@ func (n *Node) startSSH() error {
 		},
 		SessionRequestCallback: capturePty,
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenFirst(port)
 	if err != nil {
 		return fmt.Errorf("pvesim: node %s ssh listen: %w", n.name, err)
 	}

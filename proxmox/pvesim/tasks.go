@@ -76,24 +76,30 @@ func (n *Node) startTask(tok *token, typ, id string, steps int, work func(tl *ta
 		if err == nil && s.ctx.Err() != nil {
 			err = errClosed
 		}
-		n.estate.mu.Lock()
-		defer n.estate.mu.Unlock()
-		switch {
-		case err != nil:
-			t.lines = append(t.lines, "TASK ERROR: "+err.Error())
-			t.exitstatus = err.Error()
-		case t.warnings > 0:
-			t.lines = append(t.lines, fmt.Sprintf("TASK WARNINGS: %d", t.warnings))
-			t.exitstatus = fmt.Sprintf("WARNINGS: %d", t.warnings)
-		default:
-			t.lines = append(t.lines, "TASK OK")
-			t.exitstatus = "OK"
-		}
-		t.done = true
-		close(t.finished)
-		t.endtime = s.now().Unix()
+		n.endTask(t, err)
+		s.changed()
 	}()
 	return t.upid
+}
+
+// endTask records how task t ended.
+func (n *Node) endTask(t *task, err error) {
+	n.estate.mu.Lock()
+	defer n.estate.mu.Unlock()
+	switch {
+	case err != nil:
+		t.lines = append(t.lines, "TASK ERROR: "+err.Error())
+		t.exitstatus = err.Error()
+	case t.warnings > 0:
+		t.lines = append(t.lines, fmt.Sprintf("TASK WARNINGS: %d", t.warnings))
+		t.exitstatus = fmt.Sprintf("WARNINGS: %d", t.warnings)
+	default:
+		t.lines = append(t.lines, "TASK OK")
+		t.exitstatus = "OK"
+	}
+	t.done = true
+	close(t.finished)
+	t.endtime = n.sim.now().Unix()
 }
 
 // WaitTasks blocks until every task started so far has finished. Tests use
