@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -123,7 +124,8 @@ func TestJobs_DeleteChecksItIsTheJobsGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := exec.CreatedNote(jobID); cfg["description"] != want {
+	// Proxmox gives the description back with a newline after its last line.
+	if want := exec.CreatedNote(jobID); strings.TrimSuffix(fmt.Sprint(cfg["description"]), "\n") != want {
 		t.Errorf("description %q, want %q", cfg["description"], want)
 	}
 
