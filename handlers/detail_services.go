@@ -27,9 +27,7 @@ func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running b
 		it := views.ServiceItem{Name: s.Name, Status: s.Status, CredKeys: s.CredentialKeys}
 		for _, p := range s.Ports {
 			pl := views.PortLink{Port: p}
-			if ip != "" {
-				pl.URL = portURL(ip, p)
-			}
+			pl.URL, pl.Text = portAccess(ip, s.Name, p)
 			it.Ports = append(it.Ports, pl)
 		}
 		if s.System {
@@ -86,7 +84,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	ip := cmp.Or(live.ip, oldIP)
 	rec, _, _ := h.corralRecord(ctx, u.ID, n.ID, vmid)
 	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: exec.ServicesEvent,
-		Message: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Message: views.Plural(len(svcs), "service", "services") + " discovered",
 		Data:    map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: ip}})
 	toast(c, "ok", "Services refreshed.")
 	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
