@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -103,19 +102,17 @@ func (h *Handler) serviceLogs(c echo.Context) error {
 	if exec.ValidServiceName(svc) != nil {
 		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
 	}
-	lines := 200
-	if s := c.QueryParam("lines"); s != "" {
-		if k, err := strconv.Atoi(s); err == nil {
-			lines = min(max(k, 1), 200)
-		}
+	q := parseLogsQuery(c)
+	if q.hide {
+		return h.hideLogs(c, n, vmid, svc)
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
 	defer cancel()
-	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, lines)
+	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, q.lines)
 	if err != nil {
 		return &userError{status: http.StatusBadGateway, msg: sshErrorText(n, "read the logs of "+svc, err), err: err}
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" logs", "containers"), views.ServiceLogs(svc, out))
+	return h.renderLogs(c, n, vmid, svc, q, out)
 }
 
 // serviceCredentials reveals a service's credentials, read live from the
@@ -141,7 +138,7 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 	for _, cr := range creds {
 		facts = append(facts, views.Fact{Label: cr.Key, Value: cr.Value})
 	}
-	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(svc, facts))
+	return h.render(c, http.StatusOK, h.page(c, svc+" credentials", "containers"), views.Credentials(views.CredentialsView{NodeID: n.ID, VMID: vmid, Service: svc, Creds: facts}))
 }
 
 // sshErrorText explains a failure of a pct exec on node n.

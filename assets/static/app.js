@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var REFRESH = "corral:refresh"; // views.RefreshEvent
+  document.documentElement.classList.add("js"); // shows controls that need us
 
   function toast(detail) {
     var box = document.getElementById("toasts");
