@@ -73,7 +73,7 @@ func (h *Handler) setupCreate(c echo.Context) error {
 	case errors.Is(err, store.ErrSetupDone):
 		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
-		f.Error = err.Error()
+		f.Error = ruleText(err)
 		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
 	case err != nil:
 		return err

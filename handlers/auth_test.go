@@ -31,6 +31,13 @@ func TestSetupCreatesFirstAccountOnlyOnce(t *testing.T) {
 		t.Fatalf("mismatched passwords not explained: %s", res.Body)
 	}
 
+	// The rule in words, without the store's "invalid:" prefix.
+	res = c.post("/setup", url.Values{"username": {"al ice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if got := res.Doc.Find(`[data-testid="form-error"]`).Text(); !strings.HasPrefix(got, "Username may contain only") || strings.Contains(got, "invalid") {
+		t.Fatalf("bad username explained as %q", got)
+	}
+
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
 	expectStatus(t, res, http.StatusSeeOther)
 	res = c.get("/containers")
