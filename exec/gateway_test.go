@@ -322,6 +322,38 @@ func TestGateway_Menu(t *testing.T) {
 	}
 }
 
+// TestGateway_MenuStoppedAsksAgain picks a stopped container from the
+// menu: the gateway says so and asks again instead of ending the session.
+func TestGateway_MenuStoppedAsksAgain(t *testing.T) {
+	env := startGateway(t, nil)
+	c := env.mustDial(t, "alice")
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := s.StdinPipe()
+	stdout, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, stdout, "Open which one")
+	io.WriteString(stdin, "2\r")
+	got := readUntil(t, stdout, "Open which one")
+	if !strings.Contains(got, "106 (db) is stopped; start it first, or pick another") {
+		t.Fatalf("after picking the stopped db:\n%s", got)
+	}
+	io.WriteString(stdin, "web\rexit 7\r")
+	err = s.Wait()
+	var exitErr *ssh.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 7 {
+		t.Errorf("wait: %v, want exit status 7 from web's shell", err)
+	}
+}
+
 func TestGateway_HostKeyChanged(t *testing.T) {
 	env := startGateway(t, nil)
 	if err := env.sim.Node("pve2").RotateHostKey(); err != nil {
