@@ -206,3 +206,38 @@ func TestServiceLinksOnlyForWeb(t *testing.T) {
 		t.Errorf("card links %q", links)
 	}
 }
+
+// TestNodesCountAllContainers: the Containers column counts what Proxmox
+// lists on the node, not only what Corral created.
+func TestNodesCountAllContainers(t *testing.T) {
+	st := containersTestStart(t)
+	if _, err := st.s.DB.CreateContainer(context.Background(), store.Container{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 100,
+		Hostname: "pihole", Lifecycle: store.LifecycleReady}); err != nil {
+		t.Fatal(err)
+	}
+	res := st.c.get("/settings/nodes")
+	cell := res.Doc.Find(`[data-node-id="` + st.pve1.ID + `"] [data-testid="node-containers"]`)
+	if get, _ := cell.Attr("hx-get"); get != "/settings/nodes/"+st.pve1.ID+"/containers" {
+		t.Fatalf("the cell does not load the count: %q", get)
+	}
+	for node, want := range map[string][2]string{st.pve1.ID: {"2", "1 made by Corral"}, st.pve2.ID: {"1", ""}, st.solo.ID: {"1", ""}} {
+		res = st.c.get("/settings/nodes/"+node+"/containers", "HX-Request", "true")
+		expectStatus(t, res, http.StatusOK)
+		total := res.Doc.Find(`[data-testid="node-containers-total"]`).Text()
+		corral := strings.TrimSpace(res.Doc.Find(`[data-testid="node-containers-corral"]`).Text())
+		if total != want[0] || corral != want[1] {
+			t.Errorf("node %s: %q containers, %q; want %q, %q", node, total, corral, want[0], want[1])
+		}
+	}
+	if err := st.sim.Node("pve-solo").SetDown(true); err != nil {
+		t.Fatal(err)
+	}
+	res = st.c.get("/settings/nodes/"+st.solo.ID+"/containers", "HX-Request", "true")
+	if got := res.Doc.Find(`[data-testid="node-containers-total"]`).Text(); got != "—" {
+		t.Errorf("a node that is down counts %q", got)
+	}
+	st.s.withUser(t, "bob", "battery staple")
+	bob := st.s.client(t)
+	bob.login("bob", "battery staple")
+	expectStatus(t, bob.get("/settings/nodes/"+st.pve1.ID+"/containers"), http.StatusNotFound)
+}
