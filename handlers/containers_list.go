@@ -26,7 +26,7 @@ func (h *Handler) containerList(c echo.Context) error {
 		return err
 	}
 	v := views.ContainersView{CSRF: csrfToken(c), NoNodes: len(nodes) == 0,
-		NodeID: c.QueryParam("node"), Status: c.QueryParam("status")}
+		NodeID: c.QueryParam("node"), Status: c.QueryParam("status"), RefreshEvery: h.DashboardRefresh}
 	if !v.NoNodes {
 		if v, err = h.dashboard(ctx, u, nodes, v); err != nil {
 			return err

@@ -5,11 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"corral/handlers"
 	"corral/handlers/browsertest"
 	"corral/proxmox"
 	"corral/store"
@@ -24,7 +26,9 @@ type dashBrowser struct {
 
 func startDashBrowser(t *testing.T) *dashBrowser {
 	t.Helper()
-	s := newTestServer(t)
+	// The 10 s poll would race the test's own steps on a busy machine: the
+	// test triggers every refresh itself.
+	s := newTestServer(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
 	sim := startSim(t)
 	u := s.withUser(t, "alice", "correct horse")
 	st := &containersTestSetup{s: s, sim: sim, alice: u,
@@ -173,8 +177,10 @@ func TestBrowserDashboardConfirmAcrossRefresh(t *testing.T) {
 	if ok := browsertest.Get(b, chromedp.Text(`#confirm-dialog [data-testid="confirm-ok"]`)); ok != "Reboot mqtt" {
 		t.Errorf("reboot confirm button says %q", ok)
 	}
+	// Cancel asks nothing and resumes the refresh at once.
+	browsertest.Get(b, chromedp.Evaluate[string](markGrid))
 	b.Run(chromedp.Click(`#confirm-dialog [data-testid="confirm-cancel"]`))
-	b.WaitTrue(`!document.getElementById("confirm-dialog").open`)
+	b.WaitTrue(`!document.getElementById("confirm-dialog").open && ` + gridReplaced())
 
 	b.Run(chromedp.Click(mqtt+` [data-testid="action-stop"]`), chromedp.WaitVisible(`#confirm-dialog [data-testid="confirm-ok"]`))
 	if ok := browsertest.Get(b, chromedp.Text(`#confirm-dialog [data-testid="confirm-ok"]`)); ok != "Stop mqtt" {
@@ -186,8 +192,9 @@ func TestBrowserDashboardConfirmAcrossRefresh(t *testing.T) {
 	if got := browsertest.Get(b, chromedp.Evaluate[string](`document.getElementById("ct-grid").dataset.refresh`)); got != "paused dialog" {
 		t.Fatalf("refresh with the dialog open: %q", got)
 	}
+	// Confirming stops it, and the refresh resumes once the stop is done.
 	b.Run(chromedp.Click(`#confirm-dialog [data-testid="confirm-ok"]`))
-	b.WaitTrue(cardStatusIs("pve1", 101, "stopped"))
+	b.WaitTrue(gridReplaced() + ` && ` + cardStatusIs("pve1", 101, "stopped"))
 	if s, _ := d.sim.Node("pve1").GuestStatus(101); s != "stopped" {
 		t.Fatalf("Proxmox says %s after the confirmed stop", s)
 	}

@@ -54,6 +54,9 @@ type Deps struct {
 	Locks       *ContainerLocks
 	SSHGateway  SSHGatewayInfo
 	Cookies     CookiePolicy // when cookies are Secure
+	// DashboardRefresh is how often the dashboard polls; 10 s when zero.
+	// Browser tests set it long and trigger refreshes themselves.
+	DashboardRefresh time.Duration
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time
@@ -85,6 +88,9 @@ func New(d Deps) *Handler {
 	}
 	if d.Locks == nil {
 		d.Locks = NewContainerLocks()
+	}
+	if d.DashboardRefresh <= 0 {
+		d.DashboardRefresh = 10 * time.Second
 	}
 	return &Handler{Deps: d}
 }
