@@ -54,12 +54,13 @@ type Deps struct {
 	Locks       *ContainerLocks
 	SSHGateway  SSHGatewayInfo
 	Cookies     CookiePolicy // when cookies are Secure
-	// DashboardRefresh is how often the dashboard polls; 10 s when zero.
-	// Browser tests set it long and trigger refreshes themselves.
-	DashboardRefresh time.Duration
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time
+
+	// DashboardRefresh is how often the dashboard polls; 10 s when zero.
+	// Browser tests set it long and trigger refreshes themselves.
+	DashboardRefresh time.Duration
 }
 
 // Handler serves every route. Build it with New and mount it with Register.
