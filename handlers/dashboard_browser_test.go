@@ -28,14 +28,8 @@ func startDashBrowser(t *testing.T) *dashBrowser {
 	t.Helper()
 	// The 10 s poll would race the test's own steps on a busy machine: the
 	// test triggers every refresh itself.
-	s := newTestServer(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
-	sim := startSim(t)
-	u := s.withUser(t, "alice", "correct horse")
-	st := &containersTestSetup{s: s, sim: sim, alice: u,
-		pve1: s.addSimNode(t, sim, u.ID, "pve1", "pve1"),
-		pve2: s.addSimNode(t, sim, u.ID, "pve2", "pve2"),
-		solo: s.addSimNode(t, sim, u.ID, "pve-solo", "solo"),
-	}
+	st := containersTestStart(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
+	s := st.s
 	b := browsertest.New(t)
 	b.Run(
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

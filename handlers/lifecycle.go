@@ -256,21 +256,28 @@ func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid
 	if hasRec {
 		card.Template = rec.TemplateName
 	}
-	if api, err := h.Proxmox(n); err == nil {
-		sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
-		if st, err := api.LXCStatus(sctx, pveName(n), vmid); err == nil {
-			card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
-			card.Live = st.Status
-			card.Name = containerName(st.Name, "", rec.Hostname, vmid)
-			if st.Status == "running" {
-				card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
-				card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
-			}
+	if st, err := h.liveStatus(ctx, n, vmid); err == nil {
+		card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
+		card.Live = st.Status
+		card.Name = containerName(st.Name, "", rec.Hostname, vmid)
+		if st.Status == "running" {
+			card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
+			card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
 		}
-		cancel()
 	}
 	h.addCardServices(ctx, u.ID, &card)
 	return card
+}
+
+// liveStatus asks Proxmox for one container's state, briefly.
+func (h *Handler) liveStatus(ctx context.Context, n store.Node, vmid int) (*proxmox.ContainerStatus, error) {
+	api, err := h.Proxmox(n)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusCheckWait)
+	defer cancel()
+	return api.LXCStatus(ctx, pveName(n), vmid)
 }
 
 // confirmAction is GET /containers/{node}/{vmid}/{action}: the question the
@@ -293,12 +300,8 @@ func (h *Handler) confirmPage(c echo.Context, n store.Node, vmid int, action str
 		return err
 	}
 	name := containerName("", "", rec.Hostname, vmid)
-	if api, err := h.Proxmox(n); err == nil {
-		sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
-		if st, err := api.LXCStatus(sctx, pveName(n), vmid); err == nil {
-			name = containerName(st.Name, "", rec.Hostname, vmid)
-		}
-		cancel()
+	if st, err := h.liveStatus(ctx, n, vmid); err == nil {
+		name = containerName(st.Name, "", rec.Hostname, vmid)
 	}
 	conf, ok := views.ConfirmationFor(action, name, vmid)
 	if !ok {
