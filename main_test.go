@@ -202,3 +202,22 @@ func TestTemplatesImportCommand(t *testing.T) {
 		t.Fatalf("bob's import did not make his own templates:\n%s", out.String())
 	}
 }
+
+// TestServeLogsEachComponentOnce: every log line names its component once
+// (the gateway used to print "component=ssh component=ssh").
+func TestServeLogsEachComponentOnce(t *testing.T) {
+	cfg := serveConfig(t, []string{"--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, nil)
+	_, logs, stop := startServeConfig(t, cfg)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "ssh gateway listening") {
+		t.Fatalf("the gateway logged nothing:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if n := strings.Count(line, "component="); n > 1 {
+			t.Errorf("%d components in %q", n, line)
+		}
+	}
+}

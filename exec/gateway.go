@@ -108,10 +108,17 @@ func (srv *Server) menu(s gliderssh.Session, guests []Guest, pty bool) (Guest, [
 			continue
 		}
 		g, err := pick(guests, answer)
-		if err == nil {
+		switch {
+		case err != nil:
+			io.WriteString(s, "corral: "+err.Error()+nl)
+		case g.Status != "running":
+			// A slip of the finger should not end the session: say why
+			// and ask again.
+			srv.deny(s, targetLabel(g), "not running")
+			io.WriteString(s, fmt.Sprintf("corral: container %s is %s; start it first, or pick another%s", targetLabel(g), clean(g.Status), nl))
+		default:
 			return g, rest, true
 		}
-		io.WriteString(s, "corral: "+err.Error()+nl)
 	}
 	s.Exit(1)
 	return Guest{}, nil, false

@@ -294,21 +294,7 @@ func TestGateway_PtyWindow(t *testing.T) {
 }
 
 func TestGateway_Menu(t *testing.T) {
-	env := startGateway(t, nil)
-	c := env.mustDial(t, "alice")
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := s.StdinPipe()
-	stdout, _ := s.StdoutPipe()
-	if err := s.Shell(); err != nil {
-		t.Fatal(err)
-	}
+	s, stdin, stdout := menuSession(t, startGateway(t, nil), "alice")
 	menu := readUntil(t, stdout, "Open which one")
 	for _, want := range []string{"1  105   web   pve1  running", "2  106   db    pve1  stopped", "3  107   far   pve2  running"} {
 		if !strings.Contains(menu, want) {
@@ -322,11 +308,48 @@ func TestGateway_Menu(t *testing.T) {
 	readUntil(t, stdout, "no such container")
 	// Pick web, then talk to its shell: the typed-ahead command runs there.
 	io.WriteString(stdin, "web\rexit 7\r")
-	err = s.Wait()
+	err := s.Wait()
 	var exitErr *ssh.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 7 {
 		t.Errorf("wait: %v, want exit status 7", err)
 	}
+}
+
+// TestGateway_MenuStoppedAsksAgain picks a stopped container from the
+// menu: the gateway says so and asks again instead of ending the session.
+func TestGateway_MenuStoppedAsksAgain(t *testing.T) {
+	s, stdin, stdout := menuSession(t, startGateway(t, nil), "alice")
+	readUntil(t, stdout, "Open which one")
+	io.WriteString(stdin, "2\r")
+	got := readUntil(t, stdout, "Open which one")
+	if !strings.Contains(got, "106 (db) is stopped; start it first, or pick another") {
+		t.Fatalf("after picking the stopped db:\n%s", got)
+	}
+	io.WriteString(stdin, "web\rexit 7\r")
+	err := s.Wait()
+	var exitErr *ssh.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 7 {
+		t.Errorf("wait: %v, want exit status 7 from web's shell", err)
+	}
+}
+
+// menuSession opens a shell with a PTY as user, which shows the menu.
+func menuSession(t *testing.T, env *gwEnv, user string) (*ssh.Session, io.Writer, io.Reader) {
+	t.Helper()
+	s, err := env.mustDial(t, user).NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := s.StdinPipe()
+	stdout, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return s, stdin, stdout
 }
 
 func TestGateway_HostKeyChanged(t *testing.T) {

@@ -69,7 +69,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	srv := &Server{
 		cfg:      cfg,
 		deps:     deps,
-		log:      cfg.Logger.With("component", "ssh"),
+		log:      cfg.Logger, // main names the component
 		sessions: newSessionCounter(cfg.MaxSessionsPerUser),
 		dial:     Dial,
 	}

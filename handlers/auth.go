@@ -80,15 +80,6 @@ func (f setupForm) Validate() map[string]string {
 	return errs
 }
 
-// ruleText turns a store.ErrInvalid error into a sentence for a form.
-func ruleText(err error) string {
-	msg := strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
-	if msg == "" {
-		return msg
-	}
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
-}
-
 func (h *Handler) setupCreate(c echo.Context) error {
 	if err := h.setupAvailable(c); err != nil {
 		return err
@@ -104,7 +95,7 @@ func (h *Handler) setupCreate(c echo.Context) error {
 	case errors.Is(err, store.ErrSetupDone):
 		return echo.NewHTTPError(http.StatusNotFound, "Corral is already set up. Sign in instead.")
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
-		f.Error = err.Error()
+		f.Error = ruleText(err)
 		return h.render(c, http.StatusUnprocessableEntity, h.page(c, "Set up", ""), views.Setup(f))
 	case err != nil:
 		return err

@@ -53,6 +53,13 @@ func TestSetupCreatesFirstAccountOnlyOnce(t *testing.T) {
 		t.Fatalf("an invalid setup created %d account(s)", n)
 	}
 
+	// The rule in words, without the store's "invalid:" prefix.
+	res = c.post("/setup", url.Values{"username": {"al ice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if got := strings.TrimSpace(res.Doc.Find(`[data-testid="field-error"][data-field="username"]`).Text()); !strings.HasPrefix(got, "Username may contain only") || strings.Contains(got, "invalid") {
+		t.Fatalf("bad username explained as %q", got)
+	}
+
 	res = c.post("/setup", url.Values{"username": {"alice"}, "password": {"correct horse"}, "confirm": {"correct horse"}})
 	expectStatus(t, res, http.StatusSeeOther)
 	res = c.get("/containers")

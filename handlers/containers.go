@@ -8,6 +8,7 @@ import (
 
 	"corral/exec"
 	"corral/store"
+	"corral/views"
 )
 
 // ContainerStore keeps the containers Corral created, per user.
@@ -70,6 +71,9 @@ func (h *Handler) registerContainerRoutes(g *echo.Group) {
 	g.POST("/containers/:node/:vmid/services/:service/credentials", h.serviceCredentials)
 	for _, a := range lifecycleActions {
 		g.POST("/containers/:node/:vmid/"+a, h.lifecycle(a))
+	}
+	for _, a := range views.ConfirmableActions {
+		g.GET("/containers/:node/:vmid/"+a, h.confirmAction(a))
 	}
 }
 

@@ -3,9 +3,11 @@ package handlers_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"corral/handlers"
 	"corral/handlers/browsertest"
 )
 
@@ -13,7 +15,8 @@ import (
 // container from its card (through the confirmation dialog), opens its
 // page, discovers its services, reveals a credential and reads a log.
 func TestBrowserContainers(t *testing.T) {
-	s := newTestServer(t)
+	// No 10 s poll replacing a card under a click on a busy machine.
+	s := newTestServer(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
 	sim := startSim(t)
 	u := s.withUser(t, "alice", "correct horse")
 	st := &containersTestSetup{s: s, sim: sim, alice: u,
@@ -44,6 +47,8 @@ func TestBrowserContainers(t *testing.T) {
 		browsertest.Click(`[data-testid="filter-node-pve1"]`),
 		chromedp.WaitVisible(`[data-testid="filter-node-pve1"].btn-primary`),
 	)
+	// The click navigated: wait for app.js, which turns Stop into the dialog.
+	b.WaitTrue(`document.readyState === "complete"`)
 	if n := browsertest.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="ct-card"]').length`)); n != 2 {
 		t.Fatalf("%d cards for pve1", n)
 	}

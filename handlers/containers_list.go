@@ -26,7 +26,7 @@ func (h *Handler) containerList(c echo.Context) error {
 		return err
 	}
 	v := views.ContainersView{CSRF: csrfToken(c), NoNodes: len(nodes) == 0,
-		NodeID: c.QueryParam("node"), Status: c.QueryParam("status")}
+		NodeID: c.QueryParam("node"), Status: c.QueryParam("status"), RefreshEvery: h.DashboardRefresh}
 	if !v.NoNodes {
 		if v, err = h.dashboard(ctx, u, nodes, v); err != nil {
 			return err
@@ -71,8 +71,11 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		seen[k] = true
 		r, ok := rec[k]
 		card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: k.vmid,
-			Name: cmp.Or(row.Res.Name, r.Hostname, "CT "+strconv.Itoa(k.vmid))}
+			Name: containerName(row.Res.Name, "", r.Hostname, k.vmid)}
 		card.Status = mergedStatus(r.Lifecycle, ok, row.Res.Status)
+		if row.Res.Status == "running" || row.Res.Status == "stopped" {
+			card.Live = row.Res.Status
+		}
 		if ok {
 			card.Template = r.TemplateName
 			card.JobURL = jobURL(r)
@@ -95,7 +98,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 			continue
 		}
 		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: r.VMID,
-			Name: cmp.Or(r.Hostname, "CT "+strconv.Itoa(r.VMID)), Template: r.TemplateName, JobURL: jobURL(r)}
+			Name: containerName("", "", r.Hostname, r.VMID), Template: r.TemplateName, JobURL: jobURL(r)}
 		card.Status = mergedStatus(r.Lifecycle, true, "")
 		switch {
 		case !est.Answered[n.ID]:
@@ -110,7 +113,12 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		return cmp.Or(cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
 	})
 
+	// The summary is also the status filter: it counts what the node
+	// filter lets through, whatever the status filter.
 	for _, card := range cards {
+		if v.NodeID != "" && card.NodeID != v.NodeID {
+			continue
+		}
 		v.Summary.Total++
 		switch card.Status {
 		case "running":
@@ -154,16 +162,14 @@ func (h *Handler) addCardServices(ctx context.Context, userID string, card *view
 	}
 }
 
-// serviceURL links a service's first port when the address is known.
+// serviceURL links a service's first web port when the address is known.
 func serviceURL(ip string, s exec.Service) string {
-	if ip == "" || len(s.Ports) == 0 {
-		return ""
+	for _, p := range s.Ports {
+		if link, _ := portAccess(ip, s.Name, p); link != "" {
+			return link
+		}
 	}
-	return portURL(ip, s.Ports[0])
-}
-
-func portURL(ip string, port int) string {
-	return "http://" + ip + ":" + strconv.Itoa(port)
+	return ""
 }
 
 // mergedStatus is what a card shows: Corral's lifecycle while creating or

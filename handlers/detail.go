@@ -44,8 +44,8 @@ func (h *Handler) containerDetail(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
 }
 
-// detailView reads what the detail page shows with tab open (overview when
-// tab is none of the others).
+// detailView reads what Proxmox and Corral know of one container, for the
+// page and for the answer to an action taken on it.
 func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid int, tab string) (views.DetailView, error) {
 	ctx := c.Request().Context()
 	rec, hasRec, err := h.corralRecord(ctx, u.ID, n.ID, vmid)
@@ -62,8 +62,8 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	if v.Tab != "services" && v.Tab != "events" {
 		v.Tab = "overview"
 	}
-	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid,
-		Name: cmp.Or(rec.Hostname, live.config.Hostname(), "CT "+strconv.Itoa(vmid)), JobURL: jobURL(rec)}
+	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Tab: v.Tab,
+		Name: containerName("", live.config.Hostname(), rec.Hostname, vmid), JobURL: jobURL(rec)}
 	switch {
 	case gone:
 		v.Header.Status = mergedStatus(rec.Lifecycle, true, "")
@@ -73,12 +73,19 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 		v.Problem = fmt.Sprintf("Node %s did not answer (%s). Below is what Corral last knew; actions may fail until it is back.", n.Name, problemText(live.statusErr))
 	default:
 		v.Header.Status = mergedStatus(rec.Lifecycle, hasRec, live.status.Status)
-		v.Header.Name = cmp.Or(live.status.Name, v.Header.Name)
+		v.Header.Live = live.status.Status
+		v.Header.Name = containerName(live.status.Name, live.config.Hostname(), rec.Hostname, vmid)
 	}
 
+	running := live.status != nil && live.status.Status == "running"
 	svcs, ip, known := h.lastServices(ctx, u.ID, n.ID, vmid)
-	v.IP = cmp.Or(live.ip, ip)
-	v.Services = h.servicesView(c, n, vmid, live.status != nil && live.status.Status == "running", svcs, v.IP, known)
+	// A stopped container has only its static address; the one discovery
+	// saw may have been leased to another machine since.
+	v.IP = live.ip
+	if running {
+		v.IP = cmp.Or(live.ip, ip)
+	}
+	v.Services = h.servicesView(c, n, vmid, running, svcs, cmp.Or(live.ip, ip), known)
 	if known {
 		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{exec.ServicesEvent}, 1); err == nil && len(evs) > 0 {
 			v.Services.Discovered = agoText(h.Now(), evs[0].Time)
@@ -87,12 +94,18 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	switch v.Tab {
 	case "events":
 		if v.Events, err = h.eventsView(ctx, u, n, vmid, c.QueryParam("type")); err != nil {
-			return views.DetailView{}, err
+			return v, err
 		}
 	case "overview":
 		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
 	}
 	return v, nil
+}
+
+// containerName is what a container is called everywhere: its name in
+// Proxmox, else its configured hostname, else the hostname Corral gave it.
+func containerName(proxmoxName, configHostname, corralHostname string, vmid int) string {
+	return cmp.Or(proxmoxName, configHostname, corralHostname, "CT "+strconv.Itoa(vmid))
 }
 
 // readLive reads status, configuration and the last hour of samples in
@@ -154,7 +167,7 @@ func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec
 		mib := func(x int) string { return strconv.Itoa(x) + " MiB" }
 		cores := "all host cores"
 		if cfg.Cores() > 0 {
-			cores = strconv.Itoa(cfg.Cores())
+			cores = views.Plural(cfg.Cores(), "core", "cores")
 		}
 		v.Config = []views.Fact{
 			{Label: "Hostname", Value: cfg.Hostname()},
@@ -201,7 +214,7 @@ func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec
 	if st := live.status; st != nil && st.Status == "running" {
 		v.Uptime = uptimeText(int64(st.Uptime))
 		v.Usage = []views.UsageBar{
-			{Label: "CPU", Percent: clampPct(float64(st.CPU) * 100), Text: fmt.Sprintf("%.0f%% of %g cores", float64(st.CPU)*100, float64(st.CPUs))},
+			{Label: "CPU", Percent: clampPct(float64(st.CPU) * 100), Text: fmt.Sprintf("%.0f%% of %s", float64(st.CPU)*100, cpusText(float64(st.CPUs)))},
 			usageBar("Memory", int64(st.Mem), int64(st.MaxMem)),
 			usageBar("Disk", int64(st.Disk), int64(st.MaxDisk)),
 		}
@@ -214,23 +227,47 @@ func fillOverview(v *views.DetailView, n store.Node, rec store.Container, hasRec
 			samples = append(samples, p)
 		}
 	}
-	if len(samples) > 0 {
-		cpu := views.Chart{Title: "CPU", Max: 5}
-		mem := views.Chart{Title: "Memory"}
-		for _, p := range samples {
-			cpu.Values = append(cpu.Values, float64(p.CPU)*100)
-			cpu.Max = max(cpu.Max, float64(p.CPU)*100)
-			mem.Values = append(mem.Values, float64(p.Mem))
-			mem.Max = max(mem.Max, float64(p.MaxMem))
-		}
-		cpu.Max = min(cpu.Max*1.2, 100)
-		last := samples[len(samples)-1]
-		cpu.Latest = fmt.Sprintf("%.1f%%", float64(last.CPU)*100)
-		cpu.Scale = fmt.Sprintf("%.0f%%", cpu.Max)
-		mem.Latest = bytesText(int64(last.Mem))
-		mem.Scale = bytesText(int64(mem.Max))
-		v.Charts = []views.Chart{cpu, mem}
+	v.Charts = usageCharts(samples)
+}
+
+// usageCharts draws the last hour of CPU and memory. The labels say what
+// the line shows: its peak, not the top of the scale, so a flat zero line
+// reads "peak 0%", and memory's peak is set against its limit.
+func usageCharts(samples []proxmox.RRDPoint) []views.Chart {
+	if len(samples) == 0 {
+		return nil
 	}
+	cpu := views.Chart{Title: "CPU"}
+	mem := views.Chart{Title: "Memory"}
+	var cpuPeak, memPeak, memLimit float64
+	for _, p := range samples {
+		cpu.Values = append(cpu.Values, float64(p.CPU)*100)
+		cpuPeak = max(cpuPeak, float64(p.CPU)*100)
+		mem.Values = append(mem.Values, float64(p.Mem))
+		memPeak = max(memPeak, float64(p.Mem))
+		memLimit = max(memLimit, float64(p.MaxMem))
+	}
+	// A near-idle container still gets a readable line: the scale starts
+	// at 5%, and leaves a little room above the peak.
+	cpu.Max = min(max(cpuPeak*1.2, 5), 100)
+	mem.Max = max(memLimit, memPeak)
+	last := samples[len(samples)-1]
+	cpu.Latest = fmt.Sprintf("now %.1f%%", float64(last.CPU)*100)
+	cpu.Peak = fmt.Sprintf("peak %.1f%%", cpuPeak)
+	mem.Latest = "now " + bytesText(int64(last.Mem))
+	mem.Peak = "peak " + bytesText(int64(memPeak))
+	if memLimit > 0 {
+		mem.Peak += " of " + bytesText(int64(memLimit))
+	}
+	return []views.Chart{cpu, mem}
+}
+
+// cpusText is "1 core", "2 cores", "1.5 cores" (a CPU limit).
+func cpusText(n float64) string {
+	if n == float64(int(n)) {
+		return views.Plural(int(n), "core", "cores")
+	}
+	return strconv.FormatFloat(n, 'g', 3, 64) + " cores"
 }
 
 func usageBar(label string, used, total int64) views.UsageBar {
@@ -304,12 +341,16 @@ func (h *Handler) eventsView(ctx context.Context, u store.User, n store.Node, vm
 		}
 		it := views.EventItem{Type: e.Type, Message: e.Message, Time: e.Time.Format(time.RFC3339), Ago: agoText(now, e.Time)}
 		for k, val := range e.Data {
+			label, shown := views.EventDataLabel(k)
+			if !shown {
+				continue
+			}
 			if k == exec.ServicesDataKey {
 				if svcs, err := exec.DecodeServices(val); err == nil {
-					val = strconv.Itoa(len(svcs)) + " service(s)"
+					val = views.Plural(len(svcs), "service", "services")
 				}
 			}
-			it.Data = append(it.Data, views.Fact{Label: k, Value: val})
+			it.Data = append(it.Data, views.Fact{Label: label, Value: val})
 		}
 		slices.SortFunc(it.Data, func(a, b views.Fact) int { return cmp.Compare(a.Label, b.Label) })
 		if e.Type == exec.ServicesEvent && it.Message == "" {

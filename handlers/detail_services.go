@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,9 +27,7 @@ func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running b
 		it := views.ServiceItem{Name: s.Name, Status: cmp.Or(s.Status, "credentials"), CredKeys: s.CredentialKeys}
 		for _, p := range s.Ports {
 			pl := views.PortLink{Port: p}
-			if ip != "" {
-				pl.URL = portURL(ip, p)
-			}
+			pl.URL, pl.Text = portAccess(ip, s.Name, p)
 			it.Ports = append(it.Ports, pl)
 		}
 		if s.System {
@@ -88,7 +85,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	ip := cmp.Or(live.ip, oldIP)
 	rec, _, _ := h.corralRecord(ctx, u.ID, n.ID, vmid)
 	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: exec.ServicesEvent,
-		Message: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Message: views.Plural(len(svcs), "service", "services") + " discovered",
 		Data:    map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: ip}})
 	toast(c, "ok", "Services refreshed.")
 	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
@@ -110,24 +107,24 @@ func (h *Handler) serviceLogs(c echo.Context) error {
 	if exec.ValidServiceName(svc) != nil {
 		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
 	}
-	lines := 200
-	if s := c.QueryParam("lines"); s != "" {
-		if k, err := strconv.Atoi(s); err == nil {
-			lines = min(max(k, 1), 200)
-		}
+	q := parseLogsQuery(c)
+	if q.hide {
+		return h.hideLogs(c, n, vmid, svc)
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), sshWait)
 	defer cancel()
-	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, lines)
+	out, err := h.Services.ServiceLogs(ctx, n, vmid, svc, q.lines)
 	if err != nil {
 		return h.serviceFailed(c, u, n, vmid, sshErrorText(n, "read the logs of "+svc, err), err)
 	}
+	cut := truncatedNote(out.Truncated)
 	if !isHTMX(c) {
 		return h.servicesPage(c, u, n, vmid, svc, func(it *views.ServiceItem) {
-			it.ShowLogs, it.Logs, it.LogsCut = true, out.Lines, truncatedNote(out.Truncated)
+			it.ShowLogs = true
+			it.Logs = views.LogsView{NodeID: n.ID, VMID: vmid, Service: svc, Lines: out.Lines, Count: q.lines, Static: true, Cut: cut}
 		})
 	}
-	return h.render(c, http.StatusOK, views.Page{}, views.ServiceLogs(svc, out.Lines, truncatedNote(out.Truncated)))
+	return h.renderLogs(c, n, vmid, svc, q, out.Lines, cut)
 }
 
 // serviceCredentials reveals a service's credentials, read live from the
@@ -158,7 +155,8 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 			it.ShowCreds, it.Creds, it.CredsCut = true, facts, truncatedNote(creds.Truncated)
 		})
 	}
-	return h.render(c, http.StatusOK, views.Page{}, views.Credentials(svc, facts, truncatedNote(creds.Truncated)))
+	return h.render(c, http.StatusOK, views.Page{}, views.Credentials(views.CredentialsView{
+		NodeID: n.ID, VMID: vmid, Service: svc, Creds: facts, Cut: truncatedNote(creds.Truncated)}))
 }
 
 // servicesPage answers Reveal or Show logs sent without JavaScript: the whole
@@ -168,11 +166,14 @@ func (h *Handler) servicesPage(c echo.Context, u store.User, n store.Node, vmid 
 	if err != nil {
 		return err
 	}
-	if it := v.Services.Item(svc); it != nil {
-		open(it)
-	} else {
-		v.Services.Error = svc + " is not among the services Corral last discovered. Refresh, then try again."
+	it := v.Services.Item(svc)
+	if it == nil {
+		// Discovery has changed since the row was drawn (or never ran): the
+		// unit asked for is still worth showing.
+		v.Services.Apps = append([]views.ServiceItem{{Name: svc, Status: "not discovered"}}, v.Services.Apps...)
+		it = &v.Services.Apps[0]
 	}
+	open(it)
 	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
 }
 

@@ -60,7 +60,7 @@ func TestContainerDetail(t *testing.T) {
 	base := "/containers/" + st.pve1.ID + "/100"
 	res := st.c.get(base)
 	expectStatus(t, res, 200)
-	for label, want := range map[string]string{"Hostname": "pihole", "Cores": "1", "Memory": "512 MiB", "Template": "DNS sinkhole", "Node": "pve1"} {
+	for label, want := range map[string]string{"Hostname": "pihole", "Cores": "1 core", "Memory": "512 MiB", "Template": "DNS sinkhole", "Node": "pve1"} {
 		if got := strings.TrimSpace(res.Doc.Find(`[data-testid="cfg-` + label + `"]`).Text()); got != want {
 			t.Errorf("%s = %q, want %q", label, got, want)
 		}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,7 +47,7 @@ func classify(err error) (int, string) {
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "Not found, or not yours."
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
-		return http.StatusUnprocessableEntity, err.Error()
+		return http.StatusUnprocessableEntity, ruleText(err)
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. The details are in Corral's log."
 }
@@ -77,4 +78,29 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		title = "Not found"
 	}
 	_ = h.render(c, status, h.page(c, title, ""), views.ErrorPage(status, title, msg))
+}
+
+// ruleText is the rule a store error names, as a sentence for the user:
+// "store: create user: invalid: username may contain only ..." becomes
+// "Username may contain only ...". The operation and the sentinel's name
+// are for the log, not for people.
+func ruleText(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{store.ErrInvalid, store.ErrConflict} {
+		if _, rule, ok := strings.Cut(msg, sentinel.Error()+": "); ok {
+			msg = rule
+			break
+		}
+	}
+	if i := strings.LastIndex(msg, "store: "); i >= 0 {
+		msg = msg[i+len("store: "):]
+	}
+	if msg == "" {
+		return "That is not allowed."
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }

@@ -57,6 +57,10 @@ type Deps struct {
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time
+
+	// DashboardRefresh is how often the dashboard polls; 10 s when zero.
+	// Browser tests set it long and trigger refreshes themselves.
+	DashboardRefresh time.Duration
 }
 
 // Handler serves every route. Build it with New and mount it with Register.
@@ -85,6 +89,9 @@ func New(d Deps) *Handler {
 	}
 	if d.Locks == nil {
 		d.Locks = NewContainerLocks()
+	}
+	if d.DashboardRefresh <= 0 {
+		d.DashboardRefresh = 10 * time.Second
 	}
 	return &Handler{Deps: d}
 }

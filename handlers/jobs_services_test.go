@@ -69,15 +69,15 @@ func TestBrowserJobServicesOnContainerPage(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(env.srv.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "alice-password-1"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "alice-password-1"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 		chromedp.Navigate(env.srv.URL+"/jobs/"+jobID),
 		chromedp.WaitVisible(`[data-testid="job-status"][data-state="done"]`),
-		chromedp.Click(`[data-testid="job-container-link"]`),
+		browsertest.Click(`[data-testid="job-container-link"]`),
 		chromedp.WaitVisible(`[data-testid="tab-services"]`),
-		chromedp.Click(`[data-testid="tab-services"]`),
+		browsertest.Click(`[data-testid="tab-services"]`),
 		chromedp.WaitVisible(`[data-testid="service"][data-service="myapp"]`),
 	)
 	if text := browsertest.Get(b, chromedp.Text(`[data-testid="service"][data-service="myapp"]`)); !strings.Contains(text, "3000") {

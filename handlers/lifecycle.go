@@ -69,8 +69,11 @@ func (h *Handler) lifecycle(action string) echo.HandlerFunc {
 			return err
 		}
 		if action == "delete" && strings.TrimSpace(c.FormValue("confirm_vmid")) != strconv.Itoa(vmid) {
-			return &userError{status: http.StatusUnprocessableEntity,
-				msg: fmt.Sprintf("Type %d to confirm the deletion of CT %d.", vmid, vmid)}
+			msg := fmt.Sprintf("Type %d to confirm the deletion of CT %d.", vmid, vmid)
+			if !isHTMX(c) {
+				return h.confirmPage(c, n, vmid, action, http.StatusUnprocessableEntity, msg)
+			}
+			return &userError{status: http.StatusUnprocessableEntity, msg: msg}
 		}
 		unlock, running, ok := h.Locks.TryLock(n.ID, vmid, action)
 		if !ok {
@@ -126,6 +129,9 @@ func (h *Handler) runAction(ctx context.Context, n store.Node, vmid int, action 
 	st, err := api.LXCStatus(sctx, node, vmid)
 	cancel()
 	ct := fmt.Sprintf("CT %d", vmid)
+	if err == nil && st.Name != "" {
+		ct = fmt.Sprintf("%s (CT %d)", st.Name, vmid)
+	}
 	if err != nil {
 		if action == "delete" && errors.Is(err, proxmox.ErrNotFound) {
 			return actionResult{eventType: store.EventDeleted, message: ct + " was already gone from Proxmox; Corral forgot it.", gone: true}, nil
@@ -203,19 +209,16 @@ func (h *Handler) runAction(ctx context.Context, n store.Node, vmid int, action 
 	return actionResult{}, store.ErrNotFound
 }
 
-// actionAnswer swaps the card or the detail header (htmx) or redirects
-// (plain form), with the outcome as a toast or flash.
+// actionAnswer swaps the card or the detail page's body (htmx) or
+// redirects (plain form), with the outcome as a toast or flash.
 func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, res actionResult) error {
 	from := c.FormValue("from")
 	if !isHTMX(c) {
 		setFlash(c, "ok", res.message)
-		if res.gone {
+		if res.gone || from == "card" {
 			return seeOther(c, "/containers")
 		}
-		if from == "card" {
-			return seeOther(c, "/containers")
-		}
-		return seeOther(c, views.DetailURL(n.ID, vmid))
+		return seeOther(c, views.DetailURL(n.ID, vmid)+tabQuery(c.FormValue("tab")))
 	}
 	toast(c, "ok", res.message)
 	if res.gone {
@@ -225,42 +228,93 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 		}
 		return c.HTML(http.StatusOK, "") // the card disappears
 	}
-	name := "CT " + strconv.Itoa(vmid)
-	if hasRec && rec.Hostname != "" {
-		name = rec.Hostname
-	}
 	if from == "detail" {
-		return h.render(c, http.StatusOK, views.Page{}, views.DetailHeaderView(views.DetailHeader{
-			CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Name: name, Status: res.status, Note: res.message,
-		}))
+		v, err := h.detailView(c, u, n, vmid, c.FormValue("tab"))
+		if err != nil {
+			return err
+		}
+		v.Header.Note = res.message
+		return h.render(c, http.StatusOK, views.Page{}, views.DetailBody(v))
 	}
-	card := h.liveCard(c.Request().Context(), u, n, vmid, rec, hasRec, name, res.status)
+	card := h.liveCard(c.Request().Context(), u, n, vmid, rec, hasRec, res.status)
 	card.CSRF = csrfToken(c)
 	return h.render(c, http.StatusOK, views.Page{}, views.ContainerCardView(card))
 }
 
+// tabQuery keeps a detail page's tab in a URL.
+func tabQuery(tab string) string {
+	if tab == "services" || tab == "events" {
+		return "?tab=" + tab
+	}
+	return ""
+}
+
 // liveCard rebuilds one card from the container's current status.
-func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, name, status string) views.ContainerCard {
-	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid, Name: name, Status: status}
+func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, status string) views.ContainerCard {
+	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid, Status: status,
+		Name: containerName("", "", rec.Hostname, vmid)}
 	if hasRec {
 		card.Template = rec.TemplateName
 	}
-	if api, err := h.Proxmox(n); err == nil {
-		sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
-		if st, err := api.LXCStatus(sctx, pveName(n), vmid); err == nil {
-			card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
-			if st.Name != "" {
-				card.Name = st.Name
-			}
-			if st.Status == "running" {
-				card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
-				card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
-			}
+	if st, err := h.liveStatus(ctx, n, vmid); err == nil {
+		card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
+		card.Live = st.Status
+		card.Name = containerName(st.Name, "", rec.Hostname, vmid)
+		if st.Status == "running" {
+			card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
+			card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
 		}
-		cancel()
 	}
 	h.addCardServices(ctx, u.ID, &card)
 	return card
+}
+
+// liveStatus asks Proxmox for one container's state, briefly.
+func (h *Handler) liveStatus(ctx context.Context, n store.Node, vmid int) (*proxmox.ContainerStatus, error) {
+	api, err := h.Proxmox(n)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusCheckWait)
+	defer cancel()
+	return api.LXCStatus(ctx, pveName(n), vmid)
+}
+
+// confirmAction is GET /containers/{node}/{vmid}/{action}: the question the
+// shared dialog asks, as a page, for browsers without JavaScript.
+func (h *Handler) confirmAction(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		_, n, vmid, err := h.containerTarget(c)
+		if err != nil {
+			return err
+		}
+		return h.confirmPage(c, n, vmid, action, http.StatusOK, "")
+	}
+}
+
+func (h *Handler) confirmPage(c echo.Context, n store.Node, vmid int, action string, status int, problem string) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	rec, _, err := h.corralRecord(ctx, u.ID, n.ID, vmid)
+	if err != nil {
+		return err
+	}
+	name := containerName("", "", rec.Hostname, vmid)
+	if st, err := h.liveStatus(ctx, n, vmid); err == nil {
+		name = containerName(st.Name, "", rec.Hostname, vmid)
+	}
+	conf, ok := views.ConfirmationFor(action, name, vmid)
+	if !ok {
+		return store.ErrNotFound
+	}
+	from, tab := c.FormValue("from"), c.FormValue("tab")
+	cancelURL := views.DetailURL(n.ID, vmid) + tabQuery(tab)
+	if from == "card" {
+		cancelURL = "/containers"
+	}
+	v := views.ConfirmView{Confirmation: conf, CSRF: csrfToken(c), Action: views.ActionURL(n.ID, vmid, action),
+		From: from, Tab: tab, Cancel: cancelURL, Error: problem}
+	return h.render(c, status, h.page(c, conf.Title, "containers"), views.ConfirmPage(v))
 }
 
 // actionErrorText is an error in words for the timeline.

@@ -34,6 +34,7 @@ func (h *Handler) registerNodeRoutes(g *echo.Group) {
 	g.GET("/settings/nodes/:id/status", h.nodeStatus)
 	g.POST("/settings/nodes/:id/test", h.nodeTest)
 	g.POST("/settings/nodes/:id/retrust", h.nodeRetrust)
+	g.GET("/settings/nodes/:id/containers", h.nodeContainerCount)
 	g.POST("/settings/nodes/:id/default", h.nodeMakeDefault)
 	g.POST("/settings/nodes/:id/delete", h.nodeDelete)
 }
@@ -137,6 +138,31 @@ func (h *Handler) checkNode(c echo.Context) (store.Node, views.NodeStatus, error
 		s.Level = "warn"
 	}
 	return n, s, nil
+}
+
+// nodeContainerCount answers the lazy Containers cell: every LXC container
+// Proxmox lists on the node, not only those Corral made.
+func (h *Handler) nodeContainerCount(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	n, err := h.Nodes.Node(ctx, u.ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	count := views.NodeCount{ID: n.ID}
+	if count.Corral, err = h.Containers.CountContainersOnNode(ctx, u.ID, n.ID); err != nil {
+		return err
+	}
+	res, err := h.clusterResources(ctx, n)
+	if err != nil {
+		count.Problem = problemText(err)
+	}
+	for _, r := range res {
+		if r.Type == "lxc" && !bool(r.Template) && r.Node == pveName(n) {
+			count.Total++
+		}
+	}
+	return h.render(c, http.StatusOK, h.page(c, "Containers on "+n.Name, "settings"), views.NodeCountCell(count))
 }
 
 func (h *Handler) nodeMakeDefault(c echo.Context) error {

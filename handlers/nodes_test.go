@@ -276,7 +276,7 @@ func TestNodes_DefaultAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := c.get("/settings/nodes")
-	if got := res.Doc.Find(`[data-node-id="` + b.ID + `"] [data-testid="node-containers"]`).Text(); got != "1" {
+	if got := strings.TrimSpace(res.Doc.Find(`[data-node-id="` + b.ID + `"] [data-testid="node-containers"]`).Text()); got != "1 made by Corral" {
 		t.Fatalf("container count %q", got)
 	}
 	if _, ok := res.Doc.Find(`[data-node-id="` + b.ID + `"] form[action$="/delete"]`).Attr("data-confirm"); !ok {

@@ -65,13 +65,20 @@ func (h *Handler) sshKeyAdd(c echo.Context) error {
 		form.Error = "Paste a public key, e.g. the contents of ~/.ssh/id_ed25519.pub."
 		return h.sshKeyPage(c, formStatus(c), form)
 	}
+	if looksPrivate(form.Key) {
+		// A secret must never travel back into the page, not even to the
+		// person who pasted it.
+		form.Key = ""
+		form.Error = "That is a private key. Corral did not keep it and does not show it again. Paste the public key instead: the .pub file next to it, e.g. ~/.ssh/id_ed25519.pub."
+		return h.sshKeyPage(c, formStatus(c), form)
+	}
 	k, err := h.SSHKeys.AddSSHKey(c.Request().Context(), u.ID, form.Label, form.Key)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		form.Error = "You have already added this key."
 		return h.sshKeyPage(c, formStatus(c), form)
 	case errors.Is(err, store.ErrInvalid):
-		form.Error = "That is not a valid SSH public key (" + err.Error() + "). Paste one line such as “ssh-ed25519 AAAA… you@laptop”; never the private key."
+		form.Error = ruleText(err)
 		return h.sshKeyPage(c, formStatus(c), form)
 	case err != nil:
 		return err
@@ -90,4 +97,10 @@ func (h *Handler) sshKeyDelete(c echo.Context) error {
 	h.audit(c, store.AuditEntry{Kind: "sshkey.delete", UserID: u.ID, Username: u.Username, Target: fp})
 	setFlash(c, "ok", "Key removed.")
 	return seeOther(c, "/settings/ssh-keys")
+}
+
+// looksPrivate reports whether pasted text holds a private key (OpenSSH,
+// PEM or PuTTY) rather than a public one.
+func looksPrivate(s string) bool {
+	return strings.Contains(s, "PRIVATE KEY") || strings.Contains(s, "PuTTY-User-Key-File")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,8 +57,8 @@ func TestSSHKeysPage(t *testing.T) {
 
 	for key, want := range map[string]string{
 		line:                                  "already added",
-		"ssh-ed25519 notbase64!!":             "not a valid SSH public key",
-		"-----BEGIN OPENSSH PRIVATE KEY-----": "not a valid SSH public key",
+		"ssh-ed25519 notbase64!!":             "Paste exactly one public key",
+		"-----BEGIN OPENSSH PRIVATE KEY-----": "That is a private key",
 		"":                                    "Paste a public key",
 	} {
 		res = a.post("/settings/ssh-keys", url.Values{"key": {key}})
@@ -91,5 +92,46 @@ func TestSSHKeysPage(t *testing.T) {
 	}
 	if !added || !deleted {
 		t.Fatal("key changes were not audited")
+	}
+}
+
+// TestSSHKeysPrivateKeyNeverEchoed pastes a real private key: it is
+// refused, and nothing of it comes back in the page. Messages carry the
+// rule, not the store's internal prefixes.
+func TestSSHKeysPrivateKeyNeverEchoed(t *testing.T) {
+	s := newTestServer(t)
+	s.withUser(t, "alice", "correct horse")
+	a := s.client(t)
+	a.login("alice", "correct horse")
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "alice@laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText := string(pem.EncodeToMemory(block))
+	res := a.post("/settings/ssh-keys", url.Values{"label": {"laptop"}, "key": {pemText}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if got := res.Doc.Find(`textarea[name="key"]`).Text(); got != "" {
+		t.Fatalf("the textarea holds %q", got)
+	}
+	body := strings.Split(strings.TrimSpace(pemText), "\n")
+	for _, line := range body[1 : len(body)-1] {
+		if strings.Contains(res.Body, line) {
+			t.Fatalf("private key material %q is in the page", line)
+		}
+	}
+	if got := res.Doc.Find(`[data-testid="key-error"]`).Text(); !strings.HasPrefix(got, "That is a private key") {
+		t.Errorf("error %q", got)
+	}
+
+	long := strings.Repeat("x", 200)
+	line, _ := newAuthorizedKey(t, "x")
+	res = a.post("/settings/ssh-keys", url.Values{"label": {long}, "key": {line}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if got := res.Doc.Find(`[data-testid="key-error"]`).Text(); !strings.HasPrefix(got, "Label must be at most") || strings.Contains(got, "invalid") {
+		t.Errorf("label error %q", got)
 	}
 }

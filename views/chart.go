@@ -13,7 +13,7 @@ type Chart struct {
 	Latest string    // the newest value, formatted
 	Values []float64 // oldest first
 	Max    float64   // top of the scale; 0 means the largest value
-	Scale  string    // label of the top of the scale, e.g. "100%" or "1.0 GiB"
+	Peak   string    // the largest value, formatted: "peak 2.1%", "peak 310 MiB of 1.0 GiB"
 }
 
 // Chart geometry in SVG user units; the SVG scales to its box.

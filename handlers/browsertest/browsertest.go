@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -217,4 +219,22 @@ func moduleRoot() string {
 			return dir
 		}
 	}
+}
+
+// Grant gives the pages of origin the named permissions (e.g.
+// "clipboard-read") in this test's own browser context.
+func (b *Browser) Grant(origin string, names ...string) {
+	b.t.Helper()
+	bctx := chromedp.FromContext(b.ctx).BrowserContextID
+	b.Run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, name := range names {
+			if _, err := cdp.Call(ctx, tg, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted,
+				Origin: origin, BrowserContextID: bctx,
+			}); err != nil {
+				return fmt.Errorf("grant %s: %w", name, err)
+			}
+		}
+		return nil
+	}))
 }

@@ -1,0 +1,125 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+// Actions are the lifecycle controls of one container, on a card or on its
+// page. Start is a plain form; the others ask first, in the page's one
+// shared dialog (app.js) or, without JavaScript, on a confirmation page.
+type Actions struct {
+	CSRF   string
+	NodeID string
+	VMID   int
+	Name   string
+	Status string // what Corral shows: running, stopped, creating, error, unknown
+	Live   string // what Proxmox says: running, stopped, or "" when unknown
+	From   string // "card" or "detail": what the answer replaces
+	Tab    string // the detail page's tab, kept across the action
+}
+
+// Confirmation is how one action asks before it runs.
+type Confirmation struct {
+	Action string // stop, shutdown, reboot, delete
+	Title  string // "Stop mqtt?"
+	Text   string // what happens
+	Label  string // the button that does it: "Stop mqtt"
+	Danger bool   // data may be lost
+	VMID   int    // > 0 when the VMID must be typed (delete)
+}
+
+// ConfirmationFor words the question for action on the container named
+// name; ok is false for actions that do not ask (start).
+func ConfirmationFor(action, name string, vmid int) (Confirmation, bool) {
+	ct := fmt.Sprintf("%s (CT %d)", name, vmid)
+	c := Confirmation{Action: action}
+	switch action {
+	case "shutdown":
+		c.Title, c.Label = "Shut down "+name+"?", "Shut down "+name
+		c.Text = "Shut down " + ct + "? It gets 30 seconds to stop cleanly, then it is stopped."
+	case "stop":
+		c.Title, c.Label, c.Danger = "Stop "+name+"?", "Stop "+name, true
+		c.Text = "Stop " + ct + " now, without a clean shutdown? Unsaved data inside may be lost."
+	case "reboot":
+		c.Title, c.Label = "Reboot "+name+"?", "Reboot "+name
+		c.Text = "Reboot " + ct + "? Its services are unavailable until it is back up."
+	case "delete":
+		c.Title, c.Label, c.Danger, c.VMID = "Delete "+name+"?", "Delete "+name, true, vmid
+		c.Text = "Delete " + ct + " from Proxmox with its disks? This cannot be undone."
+	default:
+		return Confirmation{}, false
+	}
+	return c, true
+}
+
+// ConfirmableActions are the actions that ask first, in button order.
+var ConfirmableActions = []string{"shutdown", "stop", "reboot", "delete"}
+
+// ActionURL is where an action posts.
+func ActionURL(nodeID string, vmid int, action string) string {
+	return DetailURL(nodeID, vmid) + "/" + action
+}
+
+// fields are the hidden values every action form carries besides the token.
+func (a Actions) fields() url.Values {
+	v := url.Values{"from": {a.From}}
+	if a.Tab != "" {
+		v.Set("tab", a.Tab)
+	}
+	return v
+}
+
+// confirmURL is the page that asks without JavaScript.
+func (a Actions) confirmURL(action string) string {
+	return ActionURL(a.NodeID, a.VMID, action) + "?" + a.fields().Encode()
+}
+
+// target is the element the answer replaces.
+func (a Actions) target() string {
+	if a.From == "detail" {
+		return "#" + DetailBodyID
+	}
+	return "#" + CardID(a.NodeID, a.VMID)
+}
+
+// buttons lists the actions that make sense now. They follow Proxmox's
+// state, not Corral's: a container whose creation failed may well be running
+// and must still be stoppable.
+func (a Actions) buttons() []string {
+	if a.Status == "creating" {
+		return nil
+	}
+	switch a.Live {
+	case "running":
+		return []string{"shutdown", "stop", "reboot", "delete"}
+	case "stopped":
+		return []string{"start", "delete"}
+	}
+	return []string{"delete"}
+}
+
+func actionLabel(action string) string {
+	switch action {
+	case "start":
+		return "Start"
+	case "shutdown":
+		return "Shut down"
+	case "stop":
+		return "Stop"
+	case "reboot":
+		return "Reboot"
+	case "delete":
+		return "Delete…"
+	}
+	return action
+}
+
+// Plural is "1 core", "6 services".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
