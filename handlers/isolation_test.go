@@ -733,3 +733,39 @@ func TestIsolationRouteTable(t *testing.T) {
 		t.Errorf("a row without a route gave %q", problems)
 	}
 }
+
+// TestIsolationSharedProxmox: in a household sharing one Proxmox, B may
+// add a node on A's very host with a token of his own. He then sees what
+// Proxmox shows him (her containers, their names), as Proxmox's own UI
+// would, but nothing Corral keeps for A: her names for her nodes, the
+// template and job behind a container, its discovered services and events.
+func TestIsolationSharedProxmox(t *testing.T) {
+	est := newIsoEstate(t)
+	mine := est.srv.addSimNode(t, est.simA, est.bob.ID, "alpha-pve1", "bravo-on-alpha")
+	bob := est.srv.client(t)
+	bob.login("bob", isoBobPass)
+	corralOnly := []string{"alpha-node-", "alpha-private-tmpl", isoScriptMarker, est.aJobs[0].ID, est.aJobs[1].ID,
+		"alpha-bucket", "alpha-laptop-key", isoARootPass, isoAHeldSecret}
+
+	dash := bob.get("/containers")
+	expectStatus(t, dash, http.StatusOK)
+	if !strings.Contains(dash.Body, "alpha-web") {
+		t.Fatalf("B's dashboard does not show the containers of the Proxmox he added:\n%s", isoExcerpt(dash.Body))
+	}
+	pages := []*response{dash}
+	for _, ct := range est.aCTs[:3] { // the ones on alpha-pve1
+		base := "/containers/" + mine.ID + "/" + strconv.Itoa(ct.VMID)
+		for _, tab := range []string{"", "?tab=events", "?tab=services"} {
+			res := bob.get(base + tab)
+			expectStatus(t, res, http.StatusOK)
+			pages = append(pages, res)
+		}
+	}
+	for _, res := range pages {
+		for _, s := range corralOnly {
+			if strings.Contains(res.Body, s) {
+				t.Errorf("%s shows A's %q:\n%s", res.Request.URL, s, isoAround(res.Body, s))
+			}
+		}
+	}
+}
