@@ -91,13 +91,14 @@ var isoRoutes = map[string]isoRow{
 		form: isoFills(isoAPending("pending")),
 		want: isoRedirected,
 	}),
-	"GET /settings/nodes/:id":          isoCases(isoCase{path: isoFills(isoANode("id"))}),
-	"POST /settings/nodes/:id":         isoCases(isoCase{path: isoFills(isoANode("id")), form: isoFills(isoAPending("pending")), fixed: url.Values{"name": {"bravo-renamed"}}}),
-	"GET /settings/nodes/:id/status":   isoCases(isoCase{path: isoFills(isoANode("id"))}),
-	"POST /settings/nodes/:id/test":    isoCases(isoCase{path: isoFills(isoANode("id"))}),
-	"POST /settings/nodes/:id/retrust": isoCases(isoCase{path: isoFills(isoANode("id"))}),
-	"POST /settings/nodes/:id/default": isoCases(isoCase{path: isoFills(isoANode("id"))}),
-	"POST /settings/nodes/:id/delete":  isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"GET /settings/nodes/:id":            isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"POST /settings/nodes/:id":           isoCases(isoCase{path: isoFills(isoANode("id")), form: isoFills(isoAPending("pending")), fixed: url.Values{"name": {"bravo-renamed"}}}),
+	"GET /settings/nodes/:id/status":     isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"POST /settings/nodes/:id/test":      isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"GET /settings/nodes/:id/containers": isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"POST /settings/nodes/:id/retrust":   isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"POST /settings/nodes/:id/default":   isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	"POST /settings/nodes/:id/delete":    isoCases(isoCase{path: isoFills(isoANode("id"))}),
 
 	// Containers.
 	"GET /containers": isoCases(isoCase{
@@ -113,6 +114,11 @@ var isoRoutes = map[string]isoRow{
 	"POST /containers/:node/:vmid/shutdown":                      isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/reboot":                        isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/delete":                        isoContainerRoute(url.Values{"confirm_vmid": {"{vmid}"}}),
+	// The confirmation pages for visitors without JavaScript.
+	"GET /containers/:node/:vmid/stop":     isoContainerRoute(nil),
+	"GET /containers/:node/:vmid/shutdown": isoContainerRoute(nil),
+	"GET /containers/:node/:vmid/reboot":   isoContainerRoute(nil),
+	"GET /containers/:node/:vmid/delete":   isoContainerRoute(nil),
 	"POST /containers/vmid": isoCases(
 		isoCase{form: isoFills(isoANode("node_id"), isoAVMID("vmid"))},
 		// On B's own node, A's VMID is just a number: B's cluster decides,
