@@ -144,7 +144,8 @@ func describeAgent(ua string) string {
 	if ua == "" {
 		return "Unknown browser"
 	}
-	browser := firstMatch(ua, "Unknown browser",
+	product, _, _ := strings.Cut(ua, "/")
+	browser := firstMatch(ua, product,
 		"Edg/", "Edge", "OPR/", "Opera", "Firefox/", "Firefox", "Chromium/", "Chromium",
 		"HeadlessChrome/", "Headless Chrome", "Chrome/", "Chrome", "Safari/", "Safari",
 		"curl/", "curl", "Wget/", "Wget")
