@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -28,6 +29,9 @@ const adminSocketName = "admin.sock"
 
 // adminTimeout bounds one request, password hashing included.
 const adminTimeout = time.Minute
+
+// maxAdminRequest bounds a request line (a password is at most 1 KiB).
+const maxAdminRequest = 64 << 10
 
 // errNoServer means no server listens on the socket: the caller opens the
 // database itself.
@@ -96,7 +100,7 @@ func (a *adminServer) handle(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(adminTimeout))
 	var req userRequest
-	line, err := bufio.NewReader(c).ReadBytes('\n')
+	line, err := bufio.NewReader(io.LimitReader(c, maxAdminRequest)).ReadBytes('\n')
 	if err == nil {
 		err = json.Unmarshal(line, &req)
 	}

@@ -292,7 +292,7 @@ func newEcho(cfg Config, log *slog.Logger) *echo.Echo {
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRemoteIP: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Debug("request", "method", v.Method, "uri", v.URI, "status", v.Status, "latency", v.Latency, "remote", v.RemoteIP)
+			log.Debug("request", "method", v.Method, "uri", handlers.LogPath(v.URI), "status", v.Status, "latency", v.Latency, "remote", v.RemoteIP)
 			return nil
 		},
 	}))

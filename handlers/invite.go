@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,6 +15,15 @@ import (
 // credential. They carry the anonymous CSRF token like the login form.
 
 const badInviteMessage = "This link does not work: it was used already, it is older than 24 hours, or it was replaced by a newer one. Ask an administrator for a new link."
+
+// LogPath is a request path as logs may keep it: an invite link's token
+// opens an account, so it is left out.
+func LogPath(p string) string {
+	if strings.HasPrefix(p, "/invite/") {
+		return "/invite/(token)"
+	}
+	return p
+}
 
 func (h *Handler) registerInviteRoutes(g *echo.Group) {
 	g.GET("/invite/:token", h.inviteShow)

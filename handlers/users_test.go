@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"corral/handlers"
 	"corral/store"
 )
 
@@ -230,4 +231,16 @@ func TestUsers_DisableResetDelete(t *testing.T) {
 	}
 	// bob's id is gone: every route answers 404.
 	expectStatus(t, ac.post("/settings/users/"+bob.ID+"/enable", nil), http.StatusNotFound)
+}
+
+// TestLogPath: an invite token never reaches the request log.
+func TestLogPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/invite/FmYZA9qu0sU5pWqouFyt5iRUshbs-mUCis9ygvJvZgs": "/invite/(token)",
+		"/settings/users": "/settings/users",
+	} {
+		if got := handlers.LogPath(in); got != want {
+			t.Errorf("LogPath(%q) = %q", in, got)
+		}
+	}
 }
