@@ -15,49 +15,6 @@ import (
 	"corral/store/tmplfs"
 )
 
-// userAdd creates an account: `corral user add NAME`.
-func userAdd(ctx context.Context, in invocation) error {
-	pass, err := readPassword(in.stdin, in.stderr, true)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	u, err := db.CreateUser(ctx, in.args[0], pass)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(in.stdout, "created user %s\n", u.Username)
-	return nil
-}
-
-// userPasswd changes a password and signs the account out everywhere:
-// `corral user passwd NAME`.
-func userPasswd(ctx context.Context, in invocation) error {
-	name := in.args[0]
-	pass, err := readPassword(in.stdin, in.stderr, false)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(in.cfg, newLogger(in.cfg, in.stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	u, err := db.UserByName(ctx, name)
-	if err != nil {
-		return fmt.Errorf("user %q: %w", name, err)
-	}
-	if err := db.SetPassword(ctx, u.ID, pass); err != nil {
-		return err
-	}
-	fmt.Fprintf(in.stdout, "password changed for %s; all of their sessions were signed out\n", u.Username)
-	return nil
-}
-
 // readPassword reads from the terminal without echo (asking twice for a new
 // one), or one line from a pipe, so scripts can do `echo pw | corral user add x`.
 func readPassword(stdin io.Reader, stderr io.Writer, confirm bool) (string, error) {

@@ -34,6 +34,7 @@ type Config struct {
 	RefreshInterval time.Duration
 	SSHIdleTimeout  time.Duration
 	SSHMaxSessions  int
+	AuditRetention  time.Duration
 	TrustProxy      bool
 	CookieSecure    bool
 	SecretKey       string // env only: a flag would show in `ps`
@@ -46,8 +47,11 @@ type Config struct {
 
 // An option is a flag of one command alone (`templates import --user`):
 // not a setting, so it has no environment variable and is not logged.
+// A boolean option takes no argument (`user add --invite`) and reads
+// "true" when given.
 type option struct {
 	name, arg, help string
+	boolean         bool
 }
 
 // option is the value of the running command's flag name ("" when absent).
@@ -119,6 +123,9 @@ var settings = []setting{
 	{flag: "ssh-max-sessions", env: "CORRAL_SSH_MAX_SESSIONS", def: "10", scope: forServer,
 		help:  "concurrent SSH gateway sessions allowed per user",
 		field: func(c *Config) any { return &c.SSHMaxSessions }, check: func(c *Config) error { return atLeastOne(c.SSHMaxSessions) }},
+	{flag: "audit-retention", env: "CORRAL_AUDIT_RETENTION", def: "2160h", scope: forServer,
+		help:  "how long the audit log (Settings → Activity) keeps entries; older ones are purged hourly",
+		field: func(c *Config) any { return &c.AuditRetention }, check: func(c *Config) error { return atLeast(c.AuditRetention, time.Hour) }},
 	{flag: "trust-proxy", env: "CORRAL_TRUST_PROXY", def: "false", scope: forServer,
 		help:  "take the client address from X-Forwarded-For and the scheme from X-Forwarded-Proto (only behind a reverse proxy you run)",
 		field: func(c *Config) any { return &c.TrustProxy }},
@@ -302,7 +309,8 @@ func parseConfig(cmd command, args []string, lookupEnv func(string) (string, boo
 	}
 	options := map[string]*string{}
 	for _, o := range cmd.options {
-		options[o.name] = fs.String(o.name, "", o.help)
+		options[o.name] = new(string)
+		fs.Var(rawFlag{options[o.name], o.boolean}, o.name, o.help)
 	}
 	pos, err := parseMixed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -365,7 +373,7 @@ func writeSettingsHelp(w io.Writer, cmd command) {
 	if len(cmd.options) > 0 {
 		fmt.Fprint(w, "\nOptions:\n\n")
 		for _, o := range cmd.options {
-			fmt.Fprintf(w, "  --%s %s\n%s", o.name, o.arg, wrap(o.help, "      ", 80))
+			fmt.Fprintf(w, "  %s\n%s", strings.TrimSpace("--"+o.name+" "+o.arg), wrap(o.help, "      ", 80))
 		}
 	}
 	own := settingsFor(cmd.scope)

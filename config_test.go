@@ -53,6 +53,7 @@ func TestEverySetting(t *testing.T) {
 		"refresh-interval": {flagVal: "5s", flagWant: 5 * time.Second, envVal: "2m", envWant: 2 * time.Minute, invalid: []string{"often", "500ms"}},
 		"ssh-idle-timeout": {flagVal: "1h", flagWant: time.Hour, envVal: "30m", envWant: 30 * time.Minute, invalid: []string{"forever", "-1m", "0s"}},
 		"ssh-max-sessions": {flagVal: "3", flagWant: 3, envVal: "20", envWant: 20, invalid: []string{"many", "0"}},
+		"audit-retention":  {flagVal: "720h", flagWant: 720 * time.Hour, envVal: "48h", envWant: 48 * time.Hour, invalid: []string{"a while", "30m"}},
 		"trust-proxy":      {flagVal: "true", flagWant: true, envVal: "1", envWant: true, invalid: []string{"maybe"}},
 		"cookie-secure":    {flagVal: "true", flagWant: true, envVal: "t", envWant: true, invalid: []string{"yes-please"}},
 		"CORRAL_SECRET_KEY": {envVal: key, envWant: key,

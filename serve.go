@@ -133,6 +133,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Services:    handlers.NewSSHInspector(),
 		Locks:       handlers.NewContainerLocks(),
 		SSHGateway:  gatewayInfo,
+		AuditTTL:    cfg.AuditRetention,
 		Cookies:     handlers.CookiePolicy{AlwaysSecure: cfg.CookieSecure, TrustProxy: cfg.TrustProxy},
 		Logger:      log.With("component", "http"),
 		Version:     version,
@@ -161,7 +162,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		}, exec.Deps{
 			Auth:      handlers.GatewayAuth{Accounts: db},
 			Directory: h.GatewayDirectory(),
-			Audit:     handlers.GatewayAuditor{Log: db, Keys: db},
+			Audit:     handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db},
 			Limiter:   handlers.GatewayLimiter{L: limiter},
 		})
 		if err != nil {
@@ -171,7 +172,18 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 			return fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
 		}
 		defer sshLn.Close()
+		h.UseGateway(gateway)
 	}
+	// `corral user …` reaches this process through the admin socket.
+	var gw sshDisconnector
+	if gateway != nil {
+		gw = gateway
+	}
+	admin, err := listenAdmin(cfg.DataDir, db, gw, log)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
 
 	up := listening{HTTP: httpLn.Addr().String()}
 	if sshLn != nil {
@@ -187,6 +199,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		ready(up)
 	}
 
+	g.Go(func() error { return admin.Serve(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -250,6 +263,11 @@ func newScheduler(db *store.DB, vmids *handlers.VMIDService, cfg Config, log *sl
 	}), single, gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
 		return nil, fmt.Errorf("schedule session purge: %w", err)
 	}
+	if _, err := sched.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(func(ctx context.Context) {
+		purgeRecords(ctx, db, cfg.AuditRetention, log)
+	}), single, gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+		return nil, fmt.Errorf("schedule audit purge: %w", err)
+	}
 	if _, err := sched.NewJob(gocron.DurationJob(cfg.RefreshInterval), gocron.NewTask(func(ctx context.Context) {
 		// Unreachable clusters are reported on the pages; here they would repeat every minute.
 		if err := vmids.RefreshAll(ctx); err != nil {
@@ -274,7 +292,7 @@ func newEcho(cfg Config, log *slog.Logger) *echo.Echo {
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRemoteIP: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Debug("request", "method", v.Method, "uri", v.URI, "status", v.Status, "latency", v.Latency, "remote", v.RemoteIP)
+			log.Debug("request", "method", v.Method, "uri", handlers.LogPath(v.URI), "status", v.Status, "latency", v.Latency, "remote", v.RemoteIP)
 			return nil
 		},
 	}))
@@ -288,3 +306,18 @@ func (g gocronLogger) Debug(msg string, args ...any) { g.l.Debug(msg, args...) }
 func (g gocronLogger) Info(msg string, args ...any)  { g.l.Debug(msg, args...) }
 func (g gocronLogger) Warn(msg string, args ...any)  { g.l.Warn(msg, args...) }
 func (g gocronLogger) Error(msg string, args ...any) { g.l.Error(msg, args...) }
+
+// purgeRecords drops audit entries older than the retention and invite
+// links past their expiry.
+func purgeRecords(ctx context.Context, db *store.DB, retention time.Duration, log *slog.Logger) {
+	if n, err := db.PurgeAudit(ctx, time.Now().Add(-retention)); err != nil {
+		log.Error("purge audit log", "err", err)
+	} else if n > 0 {
+		log.Info("purged old audit entries", "count", n, "older_than", shortDuration(retention))
+	}
+	if n, err := db.PurgeExpiredInvites(ctx); err != nil {
+		log.Error("purge invite links", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired invite links", "count", n)
+	}
+}

@@ -136,6 +136,9 @@ func (srv *Server) loginOK(ctx gliderssh.Context, conn ssh.ConnMetadata, ref Use
 	// Only the user's count is cleared: a login to one's own account must not
 	// wipe the failures an address piled up against others.
 	srv.deps.Limiter.Success("user:" + ref.Name)
+	if c, ok := ctx.Value(connKey{}).(net.Conn); ok {
+		srv.conns.add(ctx, ref.ID, c)
+	}
 	e := Event{Kind: EventAuthOK, UserID: ref.ID, User: ref.Name, Remote: conn.RemoteAddr().String(), Method: method}
 	if key != nil {
 		e.Fingerprint = ssh.FingerprintSHA256(key)

@@ -43,6 +43,7 @@ type Server struct {
 	ssh      *gliderssh.Server
 	handler  gliderssh.Handler
 	sessions *sessionCounter
+	conns    *userConns
 	dial     func(context.Context, HostTarget) (*Host, error)
 }
 
@@ -71,6 +72,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		deps:     deps,
 		log:      cfg.Logger, // main names the component
 		sessions: newSessionCounter(cfg.MaxSessionsPerUser),
+		conns:    newUserConns(),
 		dial:     Dial,
 	}
 	srv.handler = srv.chain()
@@ -116,6 +118,17 @@ func (srv *Server) Shutdown(ctx context.Context) error { return srv.ssh.Shutdown
 
 // Close closes the listener and every connection at once.
 func (srv *Server) Close() error { return srv.ssh.Close() }
+
+// DisconnectUser closes every connection signed in as the user, with
+// whatever sessions run in them, and returns how many there were. Corral
+// calls it when an account is disabled, reset or deleted.
+func (srv *Server) DisconnectUser(userID string) int {
+	n := srv.conns.closeAll(userID)
+	if n > 0 {
+		srv.log.Info("ssh connections of a user closed", "user_id", userID, "count", n)
+	}
+	return n
+}
 
 // acceptConn puts a deadline on the connection until its first session, so
 // a client that never finishes logging in (or never opens a session, like

@@ -101,7 +101,7 @@ func (h *Handler) setupCreate(c echo.Context) error {
 		return err
 	}
 	h.audit(c, store.AuditEntry{Kind: "setup.account", UserID: u.ID, Username: u.Username})
-	if err := h.startSession(c, u); err != nil {
+	if err := h.signIn(c, u); err != nil {
 		return err
 	}
 	setFlash(c, "ok", "Welcome, "+u.Username+". Add a Proxmox node to get started.")
@@ -139,13 +139,20 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		f.Error = "Wrong username or password."
 		return h.render(c, http.StatusUnauthorized, h.page(c, "Sign in", ""), views.Login(f))
 	}
+	if errors.Is(err, store.ErrDisabled) {
+		// The password was right, so saying why tells a stranger nothing.
+		try.Release()
+		h.audit(c, store.AuditEntry{Kind: "login.disabled", Username: f.Username})
+		f.Error = "This account is disabled. Ask a Corral administrator."
+		return h.render(c, http.StatusForbidden, h.page(c, "Sign in", ""), views.Login(f))
+	}
 	try.Release()
 	if err != nil {
 		return err
 	}
 	h.Limiter.Reset(keys[0])
 	h.audit(c, store.AuditEntry{Kind: "login.ok", UserID: u.ID, Username: u.Username})
-	if err := h.startSession(c, u); err != nil {
+	if err := h.signIn(c, u); err != nil {
 		return err
 	}
 	to := f.Next
@@ -153,6 +160,17 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		to = "/containers"
 	}
 	return seeOther(c, to)
+}
+
+// signIn starts u's session and notes the sign-in on the account.
+func (h *Handler) signIn(c echo.Context, u store.User) error {
+	if err := h.startSession(c, u); err != nil {
+		return err
+	}
+	if err := h.Accounts.RecordSignIn(c.Request().Context(), u.ID); err != nil {
+		h.Logger.Warn("record sign-in", "user", u.Username, "err", err)
+	}
+	return nil
 }
 
 // startSession signs u in on a fresh session id (no fixation) with a new CSRF token.
@@ -166,6 +184,7 @@ func (h *Handler) startSession(c echo.Context, u store.User) error {
 	if err := h.Sessions.Rotate(c.Request(), c.Response(), sess); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
+	h.sessionSeen(c, sess.ID)
 	return nil
 }
 

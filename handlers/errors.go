@@ -58,7 +58,7 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		return
 	}
 	status, msg := classify(err)
-	log := h.Logger.With("method", c.Request().Method, "path", c.Request().URL.Path, "status", status)
+	log := h.Logger.With("method", c.Request().Method, "path", LogPath(c.Request().URL.Path), "status", status)
 	if status >= 500 {
 		log.Error("request failed", "err", err)
 	} else {

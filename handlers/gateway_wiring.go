@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -25,30 +26,45 @@ type GatewayAccounts interface {
 // GatewayAuth checks gateway logins against Corral's accounts.
 type GatewayAuth struct{ Accounts GatewayAccounts }
 
-// PasswordLogin accepts the user's Corral password.
+// PasswordLogin accepts the user's Corral password. A disabled account is
+// refused even with the right password.
 func (a GatewayAuth) PasswordLogin(ctx context.Context, user, password string, _ net.Addr) (exec.UserRef, error) {
 	u, err := a.Accounts.Authenticate(ctx, user, password)
 	if err != nil {
-		return exec.UserRef{}, err
+		return exec.UserRef{}, disabledBanner(err)
 	}
 	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
 }
 
-// PublicKeyLogin accepts a key the user registered at /settings/ssh-keys.
+// PublicKeyLogin accepts a key the user registered at /settings/ssh-keys,
+// unless the account is disabled.
 func (a GatewayAuth) PublicKeyLogin(ctx context.Context, user string, key ssh.PublicKey, _ net.Addr) (exec.UserRef, error) {
 	u, err := a.Accounts.UserForSSHKey(ctx, user, key.Marshal())
 	if err != nil {
-		return exec.UserRef{}, err
+		return exec.UserRef{}, disabledBanner(err)
 	}
 	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
 }
 
-// GatewayAuditor writes gateway events into Corral's audit log, and marks a
-// key as used when a login with it completed.
+// disabledBanner tells the ssh client why a disabled account is refused;
+// the store says so only after the password or key was right.
+func disabledBanner(err error) error {
+	if errors.Is(err, store.ErrDisabled) {
+		return &ssh.BannerError{Err: err, Message: "corral: this account is disabled; ask a Corral administrator\n"}
+	}
+	return err
+}
+
+// GatewayAuditor writes gateway events into Corral's audit log, marks a
+// key as used when a login with it completed, and notes the sign-in on the
+// account.
 type GatewayAuditor struct {
 	Log  Auditor
 	Keys interface {
 		TouchSSHKey(ctx context.Context, userID, fingerprint string) error
+	}
+	SignIns interface {
+		RecordSignIn(ctx context.Context, userID string) error
 	}
 }
 
@@ -56,6 +72,11 @@ type GatewayAuditor struct {
 func (a GatewayAuditor) Audit(ctx context.Context, e exec.Event) error {
 	if e.Kind == exec.EventAuthOK && e.Fingerprint != "" && e.UserID != "" && a.Keys != nil {
 		if err := a.Keys.TouchSSHKey(ctx, e.UserID, e.Fingerprint); err != nil {
+			return err
+		}
+	}
+	if e.Kind == exec.EventAuthOK && e.UserID != "" && a.SignIns != nil {
+		if err := a.SignIns.RecordSignIn(ctx, e.UserID); err != nil {
 			return err
 		}
 	}

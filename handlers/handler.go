@@ -20,12 +20,16 @@ type Accounts interface {
 	CreateFirstUser(ctx context.Context, username, password string) (store.User, error)
 	Authenticate(ctx context.Context, username, password string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
+	RecordSignIn(ctx context.Context, userID string) error
 }
 
 // SessionStore is a gorilla/sessions store that can also rotate a session id.
 type SessionStore interface {
 	sessions.Store
 	Rotate(r *http.Request, w http.ResponseWriter, s *sessions.Session) error
+	// Seen notes that the session with cookie value id is in use, from
+	// remote with the given User-Agent (throttled by the store).
+	Seen(ctx context.Context, id, remote, agent string) error
 }
 
 // Auditor records security-relevant events.
@@ -53,7 +57,11 @@ type Deps struct {
 	Services    ServiceInspector
 	Locks       *ContainerLocks
 	SSHGateway  SSHGatewayInfo
-	Cookies     CookiePolicy // when cookies are Secure
+	Users       UserAdmin     // account management and invite links
+	Account     AccountSelf   // a user's own password and sessions
+	Activity    AuditLog      // the audit log, read a page at a time
+	AuditTTL    time.Duration // how long audit entries are kept; zero: DefaultAuditRetention
+	Cookies     CookiePolicy  // when cookies are Secure
 	Logger      *slog.Logger
 	Version     string
 	Now         func() time.Time
@@ -63,9 +71,14 @@ type Deps struct {
 	DashboardRefresh time.Duration
 }
 
+// DefaultAuditRetention is how long audit entries are kept unless
+// configured otherwise.
+const DefaultAuditRetention = 90 * 24 * time.Hour
+
 // Handler serves every route. Build it with New and mount it with Register.
 type Handler struct {
 	Deps
+	gateway GatewaySessions // set by UseGateway once the gateway exists
 }
 
 // New checks the dependencies and returns a Handler.
@@ -92,6 +105,19 @@ func New(d Deps) *Handler {
 	}
 	if d.DashboardRefresh <= 0 {
 		d.DashboardRefresh = 10 * time.Second
+	}
+	// The store is usually all three; tests and serve may pass their own.
+	if u, ok := d.Accounts.(UserAdmin); ok && d.Users == nil {
+		d.Users = u
+	}
+	if a, ok := d.Accounts.(AccountSelf); ok && d.Account == nil {
+		d.Account = a
+	}
+	if l, ok := d.Audit.(AuditLog); ok && d.Activity == nil {
+		d.Activity = l
+	}
+	if d.AuditTTL <= 0 {
+		d.AuditTTL = DefaultAuditRetention
 	}
 	return &Handler{Deps: d}
 }

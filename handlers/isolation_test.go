@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/handlers"
+	"corral/store"
 )
 
 // The isolation net: every route the server registers, asked by account B
@@ -114,6 +115,22 @@ var isoRoutes = map[string]isoRow{
 	"POST /containers/:node/:vmid/shutdown":                      isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/reboot":                        isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/delete":                        isoContainerRoute(url.Values{"confirm_vmid": {"{vmid}"}}),
+	// Accounts (issue 16). A is the first account and so an administrator;
+	// B is a member, so the admin routes are 404 to him whatever they name.
+	"GET /settings/account":                         isoOwn("B's own account page"),
+	"POST /settings/account/password":               isoOwn("B's own password; a wrong current password changes nothing", "current", "not-bobs-password", "password", "new-password-1", "confirm", "new-password-1"),
+	"POST /settings/account/sessions/revoke-others": isoOwn("B's own other sessions; keeps the caller's"),
+	"POST /settings/account/sessions/:id/revoke":    isoCases(isoCase{path: isoFills(isoASession("id"))}),
+	"GET /settings/activity":                        isoCases(isoCase{form: isoFills(isoAUser("user")), want: []int{http.StatusOK}}),
+	"GET /settings/users":                           isoOwn("admin only: 404 to a member"),
+	"POST /settings/users":                          isoOwn("admin only: 404 to a member", "username", "mallory", "role", "admin"),
+	"POST /settings/users/:id/disable":              isoCases(isoCase{path: isoFills(isoAUser("id"))}),
+	"POST /settings/users/:id/enable":               isoCases(isoCase{path: isoFills(isoAUser("id"))}),
+	"POST /settings/users/:id/reset":                isoCases(isoCase{path: isoFills(isoAUser("id"))}),
+	"POST /settings/users/:id/role":                 isoCases(isoCase{path: isoFills(isoAUser("id")), fixed: url.Values{"role": {"member"}}}),
+	"POST /settings/users/:id/delete":               isoCases(isoCase{path: isoFills(isoAUser("id")), fixed: url.Values{"remove_nodes": {"1"}}}),
+	"GET /invite/:token":                            isoPublic("the token is the credential; an unknown one is 404"),
+	"POST /invite/:token":                           isoPublic("the token is the credential; an unknown one is 404"),
 	// The confirmation pages for visitors without JavaScript.
 	"GET /containers/:node/:vmid/stop":     isoContainerRoute(nil),
 	"GET /containers/:node/:vmid/shutdown": isoContainerRoute(nil),
@@ -315,6 +332,25 @@ func isoAJob(name string) isoFill {
 	}
 }
 
+// isoAUser fills A's account id (admin routes).
+func isoAUser(name string) isoFill {
+	return func(est *isoEstate) []isoBinding { return []isoBinding{isoOne(name, est.alice.ID)} }
+}
+
+// isoASession fills the ids of A's live web sessions.
+func isoASession(name string) isoFill {
+	return func(est *isoEstate) (out []isoBinding) {
+		list, err := est.srv.DB.UserSessions(context.Background(), est.alice.ID, "")
+		if err != nil || len(list) == 0 {
+			panic(fmt.Sprintf("A has no web session to fill %s with: %v", name, err))
+		}
+		for _, si := range list {
+			out = append(out, isoOne(name, si.ID))
+		}
+		return out
+	}
+}
+
 // isoATemplate fills A's private template, and her shared one marked so.
 func isoATemplate(name string) isoFill {
 	return func(est *isoEstate) []isoBinding {
@@ -508,13 +544,35 @@ func isoCheckedRoutes(e *echo.Echo, rows map[string]isoRow) ([]string, []string)
 }
 
 // TestIsolation walks every route as B with A's ids.
-func TestIsolation(t *testing.T) {
+func TestIsolation(t *testing.T) { isolationWalk(t, false) }
+
+// TestIsolationAsAdmin walks again with B an administrator: administrators
+// manage accounts, and still see none of another account's nodes,
+// containers, templates, jobs or secrets. The account pages, where an
+// administrator acts on other accounts by design, are left out.
+func TestIsolationAsAdmin(t *testing.T) { isolationWalk(t, true) }
+
+// isoAdminPages are where an administrator rightly sees and changes other
+// accounts (names, roles, the whole audit log).
+var isoAdminPages = []string{"GET /settings/users", "POST /settings/users", "GET /settings/activity"}
+
+func isolationWalk(t *testing.T, bobAdmin bool) {
 	est := newIsoEstate(t)
+	if bobAdmin {
+		if err := est.srv.DB.SetUserRole(context.Background(), est.bob.ID, store.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := est.snapshot(t)
 	e := est.srv.Config.Handler.(*echo.Echo)
 	keys, problems := isoCheckedRoutes(e, isoRoutes)
 	for _, p := range problems {
 		t.Error(p)
+	}
+	if bobAdmin {
+		keys = slices.DeleteFunc(keys, func(k string) bool {
+			return slices.ContainsFunc(isoAdminPages, func(p string) bool { return strings.HasPrefix(k, p) })
+		})
 	}
 
 	bob := est.srv.client(t)

@@ -20,8 +20,12 @@ func (h *Handler) render(c echo.Context, status int, page views.Page, body templ
 	if !isHTMX(c) {
 		comp = views.Layout(page, body)
 	}
+	ctx := c.Request().Context()
+	if u, ok := currentUser(c); ok {
+		ctx = views.WithViewer(ctx, views.Viewer{Admin: u.IsAdmin()})
+	}
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	if err := comp.Render(ctx, &buf); err != nil {
 		return fmt.Errorf("render %s: %w", c.Path(), err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -22,6 +22,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	web.POST("/setup", h.setupCreate)
 	web.GET("/login", h.loginShow)
 	web.POST("/login", h.loginSubmit)
+	h.registerInviteRoutes(web)
 
 	app := web.Group("", h.requireUser)
 	app.POST("/logout", h.logout)
@@ -33,6 +34,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	h.registerJobRoutes(app)
 	h.registerTemplateRoutes(app)
 	h.registerSSHKeyRoutes(app)
+	h.registerAccountRoutes(app)
+	h.registerActivityRoutes(app)
+	h.registerUserRoutes(app)
 }
 
 func (h *Handler) healthz(c echo.Context) error {

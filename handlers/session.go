@@ -40,12 +40,13 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if uid, _ := sess.Values[valUserID].(string); uid != "" {
 			u, err := h.Accounts.UserByID(r.Context(), uid)
 			switch {
-			case err == nil:
+			case err == nil && !u.Disabled: // disabling ends sessions; this is the backstop
 				c.Set(ctxUser, u)
 				tok, _ := sess.Values[valCSRF].(string)
 				c.Set(ctxCSRF, tok)
+				h.sessionSeen(c, sess.ID)
 				return next(c)
-			case !errors.Is(err, store.ErrNotFound):
+			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 		}
@@ -59,6 +60,14 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxCSRF, tok)
 		return next(c)
+	}
+}
+
+// sessionSeen keeps the session's address, browser and last use current
+// for the account page; the store writes at most once a minute.
+func (h *Handler) sessionSeen(c echo.Context, id string) {
+	if err := h.Sessions.Seen(c.Request().Context(), id, c.RealIP(), c.Request().UserAgent()); err != nil {
+		h.Logger.Warn("note session use", "err", err)
 	}
 }
 

@@ -187,6 +187,7 @@ func (h *Handler) templateDelete(c echo.Context) error {
 	if err := h.Templates.DeleteTemplate(c.Request().Context(), u.ID, t.ID); err != nil {
 		return err
 	}
+	h.audit(c, store.AuditEntry{Kind: "template.delete", UserID: u.ID, Username: u.Username, Target: t.Name, Detail: "template " + t.ID})
 	setFlash(c, "ok", fmt.Sprintf("Template %q deleted.", t.Name))
 	return seeOther(c, "/templates")
 }
@@ -202,6 +203,8 @@ func (h *Handler) templateCopy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.audit(c, store.AuditEntry{Kind: "template.copy", UserID: u.ID, Username: u.Username, Target: cp.Name,
+		Detail: fmt.Sprintf("template %s copied from %q (%s)", cp.ID, t.Name, t.ID)})
 	setFlash(c, "ok", fmt.Sprintf("Copied %q to your templates as %q. This copy is yours to edit.", t.Name, cp.Name))
 	return seeOther(c, "/templates/"+cp.ID)
 }
@@ -217,6 +220,11 @@ func (h *Handler) templateShare(c echo.Context) error {
 	if _, err := h.Templates.ShareTemplate(c.Request().Context(), u.ID, t.ID, shared); err != nil {
 		return err
 	}
+	kind := "template.unshare"
+	if shared {
+		kind = "template.share"
+	}
+	h.audit(c, store.AuditEntry{Kind: kind, UserID: u.ID, Username: u.Username, Target: t.Name, Detail: "template " + t.ID})
 	msg := fmt.Sprintf("Template %q is private again: only you see it. Copies others made stay theirs.", t.Name)
 	if shared {
 		msg = fmt.Sprintf("Template %q is shared: everyone on this Corral can see and copy it; only you can change it.", t.Name)
@@ -255,6 +263,7 @@ func (h *Handler) templateImportFile(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	h.audit(c, store.AuditEntry{Kind: "template.import", UserID: u.ID, Username: u.Username, Target: t.Name, Detail: "template " + t.ID + " from a file"})
 	setFlash(c, "ok", fmt.Sprintf("Template %q imported.", t.Name))
 	return seeOther(c, "/templates/"+t.ID)
 }
@@ -282,6 +291,9 @@ func (h *Handler) templateImportDir(c echo.Context) error {
 		return &userError{status: http.StatusInternalServerError, msg: "Could not read the templates directory", err: err}
 	}
 	h.Logger.Info("templates imported", "dir", imp.TemplatesDir(), "user", u.Username, "imported", len(r.Imported), "failed", len(r.Errors))
+	for _, im := range r.Imported {
+		h.audit(c, store.AuditEntry{Kind: "template.import", UserID: u.ID, Username: u.Username, Target: im.Name, Detail: "from " + imp.TemplatesDir()})
+	}
 	sum := views.ImportSummary{}
 	for _, im := range r.Imported {
 		verb := "updated"

@@ -133,10 +133,11 @@ func (h *Handler) submitTemplateForm(c echo.Context, base views.TemplateForm) er
 	if err != nil {
 		return err
 	}
-	verb := "saved"
+	verb, kind := "saved", "template.update"
 	if f.New {
-		verb = "created"
+		verb, kind = "created", "template.create"
 	}
+	h.audit(c, store.AuditEntry{Kind: kind, UserID: u.ID, Username: u.Username, Target: saved.Name, Detail: "template " + saved.ID})
 	setFlash(c, "ok", fmt.Sprintf("Template %q %s.", saved.Name, verb))
 	return seeOther(c, "/templates/"+saved.ID)
 }

@@ -26,6 +26,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	DB    *store.DB
+	H     *handlers.Handler
 	clock *clock
 }
 
@@ -74,7 +75,7 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 	h.Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, DB: db, clock: clk}
+	return &testServer{Server: srv, DB: db, H: h, clock: clk}
 }
 
 // withUser creates an account directly in the store.

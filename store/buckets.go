@@ -21,6 +21,7 @@ const (
 	bucketEventsByJob  = "events_by_job" // user\x00job\x00seq(8) → empty
 	bucketJobs         = "jobs"          // nested per user id: job id → jobRecord
 	bucketJobLogs      = "job_logs"      // nested per job id: big-endian line number → logLine
+	bucketInvites      = "invites"       // SHA-256(invite token) → inviteRecord
 )
 
 // topLevelBuckets is every bucket created on open.
@@ -41,4 +42,5 @@ var topLevelBuckets = []string{
 	bucketEventsByJob,
 	bucketJobs,
 	bucketJobLogs,
+	bucketInvites,
 }

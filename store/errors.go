@@ -30,4 +30,16 @@ var (
 	ErrSetupDone = errors.New("setup is already done: an account exists")
 	// ErrNodeInUse reports a node still referenced by containers.
 	ErrNodeInUse = errors.New("node is in use")
+	// ErrDisabled reports a sign-in to a disabled account (with the right
+	// password or key, so saying so tells a stranger nothing).
+	ErrDisabled = errors.New("this account is disabled")
+	// ErrLastAdmin reports a change that would leave no enabled
+	// administrator to manage accounts.
+	ErrLastAdmin = errors.New("at least one enabled administrator must remain")
+	// ErrHasNodes reports deleting an account that still has nodes without
+	// saying that its nodes go too.
+	ErrHasNodes = errors.New("the account still has nodes")
+	// ErrJobRunning reports deleting an account while one of its
+	// containers is being created.
+	ErrJobRunning = errors.New("a container is being created for the account")
 )

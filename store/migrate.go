@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the schema this binary writes. It is stored in the meta
 // bucket under metaSchema; a file with a higher number is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	metaSchema   = []byte("schema")
@@ -31,6 +31,8 @@ func migrations() []func(tx *bolt.Tx) error {
 		func(*bolt.Tx) error { return nil },
 		// 1 → 2: templates and package buckets belong to one account.
 		migrateOwnTemplates,
+		// 2 → 3: accounts have a role; the oldest is the administrator.
+		migrateRoles,
 	}
 }
 

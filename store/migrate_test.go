@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -137,7 +138,7 @@ func TestMigrate_Schema1TemplatesGoToFirstAccount(t *testing.T) {
 	}
 	err = raw.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
-		if v := string(meta.Get(metaSchema)); v != strconv.Itoa(SchemaVersion) || SchemaVersion != 2 {
+		if v := string(meta.Get(metaSchema)); v != strconv.Itoa(SchemaVersion) || SchemaVersion != 3 {
 			t.Errorf("schema %q", v)
 		}
 		if meta.Get(metaTemplatesSeeded) != nil {
@@ -191,4 +192,85 @@ func TestMigrate_Schema1WithoutAccounts(t *testing.T) {
 	if b, _ := db.PackageBuckets(ctx, second.ID); len(b) != 0 {
 		t.Errorf("second account's buckets %+v", b)
 	}
+}
+
+// TestMigrate_Schema2AccountsGetRoles opens a database written by schema 2,
+// before accounts had roles: the oldest account (not the first in the
+// file) is the administrator, the others are members, and everything else
+// they had is still theirs.
+func TestMigrate_Schema2AccountsGetRoles(t *testing.T) {
+	ctx := context.Background()
+	db, path := openFixture(t, "schema2.db")
+	db.now = func() time.Time { return time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC) } // the fixture's sessions still live
+	want := map[string]string{"alice": RoleAdmin, "bob": RoleMember, "carol": RoleMember}
+	list, err := db.Accounts(ctx)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("Accounts = %+v, %v", list, err)
+	}
+	users := map[string]User{}
+	for _, a := range list {
+		users[a.Username] = a.User
+		if a.Role != want[a.Username] || a.Disabled || a.Pending || !a.LastSignIn.IsZero() {
+			t.Errorf("%s after migration: %+v", a.Username, a.User)
+		}
+		if _, err := db.Authenticate(ctx, a.Username, a.Username+"-password-2"); err != nil {
+			t.Errorf("%s cannot sign in: %v", a.Username, err)
+		}
+	}
+	for name, n := range map[string]int{"alice": 1, "bob": 2, "carol": 0} {
+		if got, _ := db.UserSessions(ctx, users[name].ID, ""); len(got) != n {
+			t.Errorf("%s has %d sessions, want %d", name, len(got), n)
+		}
+	}
+	if nodes, _ := db.Nodes(ctx, users["bob"].ID); len(nodes) != 1 || nodes[0].TokenSecret != "secret-bob" {
+		t.Errorf("bob's nodes %+v", nodes)
+	}
+	shared := 0
+	for _, tm := range mustTemplates(t, db, users["carol"].ID) {
+		if tm.Name == "Bob's app" && tm.Shared && tm.Owner == users["bob"].ID {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Error("carol no longer sees bob's shared template")
+	}
+	if keys, _ := db.SSHKeys(ctx, users["carol"].ID); len(keys) != 1 {
+		t.Errorf("carol's keys %+v", keys)
+	}
+	log, err := db.AuditLog(ctx, AuditQuery{})
+	if err != nil || len(log.Entries) != 4 || log.Entries[0].Category != AuditSSH || log.Entries[3].Category != AuditSignIn {
+		t.Fatalf("audit log %+v, %v", log.Entries, err)
+	}
+	if mine, _ := db.AuditLog(ctx, AuditQuery{UserID: users["bob"].ID, Username: "bob"}); len(mine.Entries) != 1 || mine.Entries[0].Kind != "login.failed" {
+		t.Errorf("bob's own entries %+v", mine.Entries)
+	}
+	// The promoted administrator is protected like any last one.
+	if err := db.SetUserRole(ctx, users["alice"].ID, RoleMember); !errors.Is(err, ErrLastAdmin) {
+		t.Errorf("demoting the migrated administrator: %v", err)
+	}
+
+	// A second open changes nothing.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := Open(path, Options{Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	again, _ := db2.Accounts(ctx)
+	for _, a := range again {
+		if a.Role != want[a.Username] {
+			t.Errorf("after reopening %s is %s", a.Username, a.Role)
+		}
+	}
+}
+
+func mustTemplates(t *testing.T, db *DB, userID string) []Template {
+	t.Helper()
+	list, err := db.Templates(context.Background(), userID, TemplateFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -28,6 +30,10 @@ type sessionRecord struct {
 	Values  map[string]string `json:"values"`
 	Created time.Time         `json:"created"`
 	Expires time.Time         `json:"expires"`
+	// What the account page lists, kept up to date by SessionStore.Seen.
+	Agent    string    `json:"agent,omitempty"`
+	Remote   string    `json:"remote,omitempty"`
+	LastSeen time.Time `json:"last_seen"`
 }
 
 // SessionStore is a gorilla/sessions Store kept in bbolt. The cookie holds
@@ -41,6 +47,11 @@ type SessionStore struct {
 	db     *DB
 	name   string
 	maxAge time.Duration
+
+	// seen remembers when Seen last wrote each session, so a busy page
+	// writes the database at most once per SeenInterval per session.
+	seenMu sync.Mutex
+	seen   map[string]time.Time
 }
 
 // Sessions returns a SessionStore for the named cookie. Sessions expire
@@ -49,7 +60,7 @@ func (db *DB) Sessions(cookieName string, maxAge time.Duration) *SessionStore {
 	if maxAge <= 0 {
 		maxAge = DefaultSessionMaxAge
 	}
-	return &SessionStore{db: db, name: cookieName, maxAge: maxAge}
+	return &SessionStore{db: db, name: cookieName, maxAge: maxAge, seen: map[string]time.Time{}}
 }
 
 // Get returns the request's session, cached per request by gorilla's
@@ -157,7 +168,7 @@ func (s *SessionStore) save(r *http.Request, w http.ResponseWriter, sess *sessio
 			if v := b.Get(oldKey); v != nil {
 				var old sessionRecord
 				if err := decode(v, &old); err == nil && !rotate {
-					rec.Created = old.Created
+					rec.Created, rec.Agent, rec.Remote, rec.LastSeen = old.Created, old.Agent, old.Remote, old.LastSeen
 				}
 				if err := deleteSession(tx, oldKey); err != nil {
 					return err
@@ -284,13 +295,24 @@ func deleteSession(tx *bolt.Tx, key []byte) error {
 }
 
 func deleteUserSessions(tx *bolt.Tx, userID string) (int, error) {
+	return deleteUserSessionsExcept(tx, userID, nil)
+}
+
+// deleteUserSessionsExcept removes every session of a user but the one
+// stored under keep (nil: none is kept).
+func deleteUserSessionsExcept(tx *bolt.Tx, userID string, keep []byte) (int, error) {
 	idx := userBucket(tx, bucketUserSessions, userID)
 	if idx == nil {
 		return 0, nil
 	}
 	sess := tx.Bucket([]byte(bucketSessions))
 	var n int
+	kept := false
 	err := idx.ForEach(func(k, _ []byte) error {
+		if keep != nil && bytes.Equal(k, keep) {
+			kept = sess.Get(k) != nil
+			return nil
+		}
 		if sess.Get(k) != nil {
 			n++
 		}
@@ -299,5 +321,15 @@ func deleteUserSessions(tx *bolt.Tx, userID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return n, tx.Bucket([]byte(bucketUserSessions)).DeleteBucket([]byte(userID))
+	if err := tx.Bucket([]byte(bucketUserSessions)).DeleteBucket([]byte(userID)); err != nil {
+		return 0, err
+	}
+	if kept {
+		idx, err := createUserBucket(tx, bucketUserSessions, userID)
+		if err != nil {
+			return 0, err
+		}
+		return n, idx.Put(keep, nil)
+	}
+	return n, nil
 }

@@ -124,8 +124,9 @@ func (db *DB) DeleteSSHKey(ctx context.Context, userID, fingerprint string) erro
 
 // UserForSSHKey returns the user named username if key (the wire form,
 // ssh.PublicKey.Marshal()) is one of their registered keys. Any mismatch
-// gives ErrBadCredentials. It records nothing: an SSH client may merely
-// offer a key it cannot sign with; TouchSSHKey records a completed login.
+// gives ErrBadCredentials; a disabled account's own key gives ErrDisabled.
+// It records nothing: an SSH client may merely offer a key it cannot sign
+// with; TouchSSHKey records a completed login.
 func (db *DB) UserForSSHKey(ctx context.Context, username string, key []byte) (User, error) {
 	pub, err := ssh.ParsePublicKey(key)
 	if err != nil {
@@ -153,6 +154,9 @@ func (db *DB) UserForSSHKey(ctx context.Context, username string, key []byte) (U
 		stored, _, _, _, err := ssh.ParseAuthorizedKey([]byte(rec.AuthorizedKey))
 		if err != nil || !bytes.Equal(stored.Marshal(), key) {
 			return ErrBadCredentials
+		}
+		if u.Disabled {
+			return ErrDisabled
 		}
 		user = u.user()
 		return nil
