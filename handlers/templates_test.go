@@ -745,3 +745,38 @@ func TestTemplates_BuiltinsShareCopy(t *testing.T) {
 		t.Fatal("still shared")
 	}
 }
+
+// TestBuckets_BadNameLine is bug 15: "bad pkg name!" pasted into a bucket
+// was split into three packages, "name!" among them. The line is now
+// refused whole, saying which word is wrong, and the good lines still land.
+func TestBuckets_BadNameLine(t *testing.T) {
+	s, c := signedIn(t)
+	ctx := context.Background()
+	uid := userNamed(t, s, "alice").ID
+	b, err := s.DB.CreatePackageBucket(ctx, uid, "base", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := c.get(location(t, c.post("/templates/buckets/"+b.ID+"/import", url.Values{
+		"manager": {"apt"}, "packages": {"bad pkg name!\ncurl\n"},
+	})))
+	got, _ := s.DB.PackageBucket(ctx, uid, b.ID)
+	var names []string
+	for _, p := range got.Packages {
+		names = append(names, p.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"curl"}) {
+		t.Errorf("bucket holds %q, want only curl", names)
+	}
+	flash := page.Doc.Find(`[data-testid="flash"]`).Text()
+	if !strings.Contains(flash, `line 1 "bad pkg name!": "name!" is not a valid apt package name`) {
+		t.Errorf("flash %q does not explain line 1", flash)
+	}
+
+	// A paste with nothing valid keeps the text and says why.
+	res := c.post("/templates/buckets/"+b.ID+"/import", url.Values{"manager": {"apt"}, "packages": {"name!"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if msg := res.Doc.Find(`[data-testid="bucket"] [data-field="packages"]`).Text(); !strings.Contains(msg, `"name!" is not a valid apt package name`) {
+		t.Errorf("message %q", msg)
+	}
+}
