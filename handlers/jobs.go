@@ -81,6 +81,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 	}
 	v := jobView(j, n, csrfToken(c), filter)
 	v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
+	h.fillReady(c.Request().Context(), j, n, &v)
 	for _, e := range entries {
 		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {
