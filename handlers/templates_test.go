@@ -548,10 +548,12 @@ func TestTemplates_ExportImport(t *testing.T) {
 	data := []byte(res.Body)
 
 	c.get("/templates")
+	// A name alice has already is not replaced: the page asks (see
+	// TestTemplates_ImportConflict).
 	res = c.postFile("/templates/import", "file", "x.json", data)
-	expectStatus(t, res, http.StatusUnprocessableEntity)
-	if got := res.Doc.Find(`[data-testid="import-error"]`).Text(); !strings.Contains(got, `A template named "Docker host" already exists`) {
-		t.Errorf("conflict message %q", got)
+	expectStatus(t, res, http.StatusConflict)
+	if got := res.Doc.Find(`[data-testid="import-file-conflict"] h2`).Text(); got != "You already have a template named “Docker host”" {
+		t.Errorf("conflict question %q", got)
 	}
 	res = c.postFile("/templates/import", "file", "x.json", []byte("not json"))
 	expectStatus(t, res, http.StatusUnprocessableEntity)
@@ -587,12 +589,12 @@ func TestTemplates_ImportDir(t *testing.T) {
 	if res.Doc.Find(`[data-testid="import-dir"]`).Length() != 1 {
 		t.Fatal("no import button with a configured directory")
 	}
-	for range 2 { // the second run updates the same templates
+	for range 2 { // the second run finds the same templates unchanged
 		res = c.post("/templates/import-dir", nil)
 		expectStatus(t, res, http.StatusOK)
 	}
 	sum := res.Doc.Find(`[data-testid="import-summary"]`).Text()
-	for _, want := range []string{"web3-dev updated: 5 scripts, 4 files, 13 packages", "static-site updated"} {
+	for _, want := range []string{"web3-dev unchanged: 5 scripts, 4 files, 13 packages", "static-site unchanged"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary %q lacks %q", sum, want)
 		}
