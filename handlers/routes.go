@@ -33,6 +33,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	h.registerJobRoutes(app)
 	h.registerTemplateRoutes(app)
 	h.registerSSHKeyRoutes(app)
+	h.registerDocsRoutes(app)
 }
 
 func (h *Handler) healthz(c echo.Context) error {
