@@ -51,7 +51,11 @@ func TestBrowserJobReadyPanel(t *testing.T) {
 	if href != "http://"+ip+":3000" {
 		t.Errorf("myapp link %q, want http://%s:3000", href, ip)
 	}
-	b.Screenshot("ready")
-	b.SetViewport(390, 844)
-	b.Screenshot("ready-phone")
+	for _, m := range lookModes {
+		b.Run(m.apply())
+		if p := browsertest.Get(b, chromedp.Evaluate[string](lookProblems)); p != "" {
+			t.Errorf("%s:\n%s", m.name, p)
+		}
+		b.Screenshot("ready-" + m.name)
+	}
 }

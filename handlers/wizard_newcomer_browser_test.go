@@ -116,6 +116,6 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 		t.Errorf("shown script %q", got)
 	}
 	b.Screenshot("script-shown")
-	b.SetViewport(390, 844)
-	b.Screenshot("script-shown-phone")
+	b.Run(lookModes[3].apply())
+	b.Screenshot("script-shown-phone-dark")
 }
