@@ -103,10 +103,16 @@ func schema1Template(v []byte) ([]byte, bool, error) {
 // unchangedBuiltin reports whether t has the recipe of the built-in of the
 // same name.
 func unchangedBuiltin(t Template) bool {
+	mine, err := EncodeTemplateFile(t)
+	if err != nil {
+		return false
+	}
 	for _, b := range BuiltinTemplates() {
-		if b.Name == t.Name {
-			return SameRecipe(t, b)
+		if b.Name != t.Name {
+			continue
 		}
+		theirs, err := EncodeTemplateFile(b)
+		return err == nil && bytes.Equal(mine, theirs)
 	}
 	return false
 }
