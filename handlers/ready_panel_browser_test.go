@@ -31,9 +31,9 @@ func TestBrowserJobReadyPanel(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(env.srv.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "alice-password-1"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "alice-password-1"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
 		chromedp.Navigate(env.srv.URL+"/jobs/"+jobID),
 		chromedp.WaitVisible(`[data-testid="job-status"] [data-script="10-hold.sh"][data-state="running"]`),

@@ -116,9 +116,9 @@ func TestBrowserTemplatePagesLook(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 	)
 	// The checks themselves notice what they look for.
@@ -155,27 +155,27 @@ func TestBrowserTemplatePagesLook(t *testing.T) {
 	}
 
 	visit("templates", "/templates", `[data-testid="import-box"]`)
-	b.Run(chromedp.Click(`.tag-pill:has([data-testid="tag-nginx"])`))
+	b.Run(browsertest.Click(`.tag-pill:has([data-testid="tag-nginx"])`))
 	b.WaitTrue(`document.querySelectorAll('[data-testid="template-card"]').length === 1 && document.querySelector('[data-testid="tag-nginx"]').checked`)
 	look("templates-filtered")
 	b.Run(
 		chromedp.Navigate(e.URL+"/templates"),
 		chromedp.WaitVisible(`[data-testid="import-box"]`),
 		chromedp.SetUploadFiles(`#template-file`, []string{export}),
-		chromedp.Click(`[data-testid="import-file"]`),
+		browsertest.Click(`[data-testid="import-file"]`),
 		chromedp.WaitVisible(`[data-testid="import-file-conflict"]`),
 	)
 	look("import-file-conflict")
 	b.Run(
-		chromedp.Click(`[data-testid="import-dir"]`),
+		browsertest.Click(`[data-testid="import-dir"]`),
 		chromedp.WaitVisible(`[data-testid="import-conflicts"]`),
 	)
 	look("import-dir-conflict")
 	visit("template-new", "/templates/new", `[data-testid="template-form"]`)
 	b.Run(
-		chromedp.Click(`[data-testid="add-script"]`),
+		browsertest.Click(`[data-testid="add-script"]`),
 		chromedp.WaitVisible(`[id="scripts.0.name"]`),
-		chromedp.Click(`[data-testid="add-file"]`),
+		browsertest.Click(`[data-testid="add-file"]`),
 		chromedp.WaitVisible(`[id="files.0.name"]`),
 	)
 	look("template-new-rows")
@@ -186,32 +186,32 @@ func TestBrowserTemplatePagesLook(t *testing.T) {
 
 	visit("wizard-template", "/containers/new", `[data-testid="step-template"]`)
 	b.Run(
-		chromedp.Click(`input[value="`+e.tmpl.ID+`"]`),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`input[value="`+e.tmpl.ID+`"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-configure"]`),
-		chromedp.SendKeys(`#hostname`, "looks"),
+		browsertest.SendKeys(`#hostname`, "looks"),
 		chromedp.Clear(`#vmid`),
-		chromedp.SendKeys(`#vmid`, "100"),
+		browsertest.SendKeys(`#vmid`, "100"),
 		chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="taken"]`),
 	)
 	look("wizard-configure")
 	b.Run(
 		chromedp.Clear(`#vmid`),
-		chromedp.SendKeys(`#vmid`, "150"),
+		browsertest.SendKeys(`#vmid`, "150"),
 		chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="free"]`),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-packages"]`),
 	)
 	look("wizard-packages")
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-scripts"]`),
-		chromedp.Click(`[data-testid="script-item"] summary`),
+		browsertest.Click(`[data-testid="script-item"] summary`),
 		chromedp.WaitVisible(`[data-testid="script-content"]`),
 	)
 	look("wizard-scripts")
 	b.Run(
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-review"]`),
 	)
 	look("wizard-review")

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -17,6 +18,26 @@ func noScript() chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return chromedp.Void{}, err
+	}
+}
+
+// waitNoScript waits until expr is true in a tab without JavaScript, where
+// browsertest's page helpers cannot run. A try that a navigation cut short
+// is tried again.
+func waitNoScript(t *testing.T, b *browsertest.Browser, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(browsertest.DefaultTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(b.Context(), 5*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Screenshot("failure")
+			t.Fatalf("%s never became true: %v", expr, err)
+		}
 	}
 }
 
@@ -39,37 +60,39 @@ func TestBrowserTemplateFormKeepsPlace(t *testing.T) {
 			s := newTestServer(t)
 			s.withUser(t, "alice", "correct horse")
 			b := browsertest.New(t)
+			click, typeIn, wait := browsertest.Click, browsertest.SendKeys, b.WaitTrue
 			if !js {
 				b.Run(noScript())
+				click = func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(sel) }
+				typeIn = func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SendKeys(sel, v) }
+				wait = func(expr string) { waitNoScript(t, b, expr) }
 			}
 			b.Run(
 				chromedp.Navigate(s.URL+"/login"),
 				chromedp.WaitVisible(`[data-testid="login-form"]`),
-				chromedp.SendKeys(`#username`, "alice"),
-				chromedp.SendKeys(`#password`, "correct horse"),
-				chromedp.Click(`[data-testid="login-submit"]`),
+				typeIn(`#username`, "alice"),
+				typeIn(`#password`, "correct horse"),
+				click(`[data-testid="login-submit"]`),
 				chromedp.WaitVisible(`[data-testid="nav-templates"]`),
 				chromedp.Navigate(s.URL+"/templates/new"),
 				chromedp.WaitVisible(`[data-testid="template-form"]`),
-				chromedp.SendKeys(`#name`, "Long one"),
+				typeIn(`#name`, "Long one"),
 			)
 			for i, id := range []string{"scripts.0.name", "scripts.1.name", "scripts.2.name"} {
 				b.Run(
-					chromedp.ScrollIntoView(`#add-script`),
-					chromedp.Click(`#add-script`),
+					click(`#add-script`),
 					chromedp.WaitVisible(`[id="`+id+`"]`),
 				)
-				b.WaitTrue(inView(id))
+				wait(inView(id))
 				if i == 0 {
 					b.Screenshot("first-script")
 				}
 			}
 			b.Run(
-				chromedp.ScrollIntoView(`#add-file`),
-				chromedp.Click(`#add-file`),
+				click(`#add-file`),
 				chromedp.WaitVisible(`[id="files.0.name"]`),
 			)
-			b.WaitTrue(inView("files.0.name"))
+			wait(inView("files.0.name"))
 			if y := browsertest.Get(b, chromedp.Evaluate[float64](`window.scrollY`)); y == 0 {
 				t.Error("the page is at the top after adding a file")
 			}
@@ -79,11 +102,8 @@ func TestBrowserTemplateFormKeepsPlace(t *testing.T) {
 			b.Screenshot("file-added")
 
 			// Moving a script down keeps focus on the moved row's button.
-			b.Run(
-				chromedp.ScrollIntoView(`[id="scripts.0.down"]`),
-				chromedp.Click(`[id="scripts.0.down"]`),
-			)
-			b.WaitTrue(inView("scripts.1.down") + ` && document.getElementById('scripts.1.name').value === '10-script.sh'`)
+			b.Run(click(`[id="scripts.0.down"]`))
+			wait(inView("scripts.1.down") + ` && document.getElementById('scripts.1.name').value === '10-script.sh'`)
 		})
 	}
 }

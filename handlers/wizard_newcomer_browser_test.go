@@ -27,9 +27,9 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 	b.Run(
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`[data-testid="login-form"]`),
-		chromedp.SendKeys(`#username`, "alice"),
-		chromedp.SendKeys(`#password`, "correct horse"),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
 		chromedp.Navigate(e.URL+"/containers/new"),
 		chromedp.WaitVisible(`[data-testid="step-template"]`),
@@ -39,13 +39,13 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 	const docker = `[data-testid="template-choice"]:has([data-testid="template-Docker host"])`
 	descHeight := `document.querySelector('` + docker + ` .wizard-desc').getBoundingClientRect().height`
 	closed := browsertest.Get(b, chromedp.Evaluate[float64](descHeight))
-	b.Run(chromedp.Click(docker + ` summary`))
+	b.Run(browsertest.Click(docker + ` summary`))
 	b.WaitTrue(`document.querySelector('` + docker + ` details').open && ` + descHeight + ` > ` + strconv.FormatFloat(closed*1.5, 'f', 1, 64))
 	b.Screenshot("template-description-open")
 
 	b.Run(
-		chromedp.Click(`input[value="`+e.tmpl.ID+`"]`),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`input[value="`+e.tmpl.ID+`"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-configure"]`),
 	)
 	if visible := browsertest.Get(b, chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="change-node"]')?.getClientRects().length`)); visible {
@@ -62,7 +62,7 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 		t.Helper()
 		b.Run(
 			chromedp.Clear(`#vmid`),
-			chromedp.SendKeys(`#vmid`, id),
+			browsertest.SendKeys(`#vmid`, id),
 			chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="`+state+`"]`),
 		)
 		b.WaitTrue(border + ` === ` + colour(want))
@@ -84,7 +84,7 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 	b.Run(
 		chromedp.SetValue(`#hostname`, "newcomer"),
 		chromedp.SetValue(`#memory`, "1000000"),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="field-error"][data-field="memory"]`),
 	)
 	if msg := browsertest.Get(b, chromedp.Text(`[data-testid="field-error"][data-field="memory"]`)); msg != "Memory 1,000,000 MiB is more than solo has (32 GiB)." {
@@ -96,20 +96,20 @@ func TestBrowserWizardNewcomer(t *testing.T) {
 	if !browsertest.Get(b, chromedp.Evaluate[bool](`document.querySelector('#nesting').checked`)) {
 		t.Error("the template's nesting is not ticked")
 	}
-	b.Run(chromedp.Click(`#unprivileged`))
+	b.Run(browsertest.Click(`#unprivileged`))
 	b.WaitTrue(`document.querySelector('#nesting').disabled && !document.querySelector('#nesting').checked`)
 	b.Screenshot("privileged")
-	b.Run(chromedp.Click(`#unprivileged`))
+	b.Run(browsertest.Click(`#unprivileged`))
 	b.WaitTrue(`!document.querySelector('#nesting').disabled && document.querySelector('#nesting').checked`)
 
 	// The Scripts step shows a script on request.
 	b.Run(
 		chromedp.SetValue(`#memory`, "1024"),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-packages"]`),
-		chromedp.Click(`[data-testid="wizard-next"]`),
+		browsertest.Click(`[data-testid="wizard-next"]`),
 		chromedp.WaitVisible(`[data-testid="step-scripts"]`),
-		chromedp.Click(`[data-testid="script-item"] summary`),
+		browsertest.Click(`[data-testid="script-item"] summary`),
 		chromedp.WaitVisible(`[data-testid="script-item"] [data-testid="script-content"]`),
 	)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="script-item"] [data-testid="script-content"]`)); strings.TrimSpace(got) != "echo first" {

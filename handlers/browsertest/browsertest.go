@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // side by side on two cores.
 const DefaultTimeout = 60 * time.Second
 
-// Browser is one headless Chromium with one tab, closed when the test ends.
+// Browser is one tab in a browser context of its own (its own cookies and
+// storage), closed when the test ends.
 type Browser struct {
 	t      testing.TB
 	ctx    context.Context
@@ -35,16 +37,85 @@ func ExecPath() string {
 	return "/usr/bin/chromium"
 }
 
-// New starts a fresh browser profile for t.
+// shared is the Chromium that Main keeps for all the tests of a package.
+var shared struct {
+	sync.Mutex
+	on     bool            // Main runs the tests
+	ctx    context.Context // the running browser; nil until the first New
+	cancel context.CancelFunc
+}
+
+// Main runs a package's tests with one Chromium for all of them and closes
+// it at the end: starting Chromium costs seconds, a browser context costs
+// milliseconds. Call it from TestMain. Without it, New starts a browser per
+// test.
+func Main(m *testing.M) {
+	shared.Lock()
+	shared.on = true
+	shared.Unlock()
+	code := m.Run()
+	shared.Lock()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	shared.Unlock()
+	os.Exit(code)
+}
+
+// New opens a tab for t in a fresh browser context: nothing carries over
+// from another test.
 func New(t testing.TB) *Browser {
 	t.Helper()
+	browser, err := browserFor(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	if err := installPageHelpers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &Browser{t: t, ctx: ctx, outDir: OutDir(t)}
+}
+
+// browserFor is a running Chromium for t: the shared one under Main (started
+// again if it died), else one that t's cleanup closes.
+func browserFor(t testing.TB) (context.Context, error) {
+	shared.Lock()
+	defer shared.Unlock()
+	if !shared.on {
+		ctx, cancel, err := startBrowser()
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(cancel)
+		return ctx, nil
+	}
+	if shared.ctx == nil || shared.ctx.Err() != nil {
+		if shared.cancel != nil {
+			shared.cancel()
+		}
+		ctx, cancel, err := startBrowser()
+		if err != nil {
+			return nil, err
+		}
+		shared.ctx, shared.cancel = ctx, cancel
+	}
+	return shared.ctx, nil
+}
+
+// startBrowser starts headless Chromium with a temporary profile, which
+// chromedp removes when cancel is called.
+func startBrowser() (context.Context, context.CancelFunc, error) {
 	exe := ExecPath()
 	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("browser test needs Chromium at %s (apt-get install chromium): %v", exe, err)
+		return nil, nil, fmt.Errorf("browser test needs Chromium at %s (apt-get install chromium): %w", exe, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -58,12 +129,13 @@ func New(t testing.TB) *Browser {
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	cancel := func() { cancelBrowser(); cancelAlloc() }
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		cancel()
+		return nil, nil, fmt.Errorf("start chromium: %w", err)
 	}
-	return &Browser{t: t, ctx: ctx, outDir: OutDir(t)}
+	return ctx, cancel, nil
 }
 
 // Context is the tab's context, for actions this package does not wrap.
@@ -93,28 +165,6 @@ func Get[T any](b *Browser, a chromedp.Action[T]) T {
 		b.t.Fatalf("browser: %v", err)
 	}
 	return v
-}
-
-// WaitTrue waits until the JavaScript expression is true. Unlike
-// chromedp.Poll it survives the page navigating meanwhile (a plain form post
-// when htmx had not loaded yet, a redirect), which would otherwise fail the
-// test for no fault of the page.
-func (b *Browser) WaitTrue(expr string) {
-	b.t.Helper()
-	deadline := time.Now().Add(DefaultTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Screenshot("failure")
-			b.t.Fatalf("browser: %s never became true (last error: %v)", expr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // Screenshot saves the viewport as OutDir/NN-name.png and returns its path.
