@@ -64,7 +64,8 @@ func templatesImport(ctx context.Context, in invocation) error {
 	if err != nil {
 		return err
 	}
-	r, err := tmplfs.ImportDir(ctx, in.args[0], u.ID, db)
+	// Nobody to ask on the command line: templates of the same name are replaced.
+	r, err := tmplfs.ImportDir(ctx, in.args[0], u.ID, db, tmplfs.Options{OverwriteAll: true})
 	if err != nil {
 		return err
 	}

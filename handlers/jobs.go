@@ -92,6 +92,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 	if v.Gone == "" {
 		v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
 	}
+	h.fillReady(c.Request().Context(), j, n, &v)
 	for _, e := range entries {
 		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {

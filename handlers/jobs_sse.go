@@ -67,6 +67,7 @@ func (h *Handler) jobEvents(c echo.Context) error {
 		j = cur
 		v := jobView(j, n, csrfToken(c), filter)
 		v.TemplateChanges = h.templateChanges(ctx, j)
+		h.fillReady(ctx, j, n, &v)
 		s.component("status", views.JobStatus(v))
 		return true
 	}

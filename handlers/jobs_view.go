@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
 	"corral/exec"
 	"corral/handlers/linediff"
+	"corral/proxmox"
 	"corral/store"
 	"corral/views"
 )
@@ -61,10 +64,55 @@ func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
 			ports = append(ports, fmt.Sprint(p))
 		}
 		v.Services = append(v.Services, views.JobServiceView{
-			Name: s.Name, Ports: strings.Join(ports, ", "), Status: s.Status, CredentialKeys: s.CredentialKeys,
+			Name: s.Name, Ports: strings.Join(ports, ", "), PortList: s.Ports, Status: s.Status, CredentialKeys: s.CredentialKeys,
 		})
 	}
 	return v
+}
+
+// readyLookup bounds asking Proxmox for a new container's address.
+const readyLookup = 5 * time.Second
+
+// fillReady gives the ready panel of a finished job the container's
+// address and links to its services' ports. A static address comes from the
+// plan; a DHCP one from Proxmox, and a node that does not answer only
+// costs the links.
+func (h *Handler) fillReady(ctx context.Context, j exec.Job, n store.Node, v *views.JobView) {
+	if j.State != exec.JobDone {
+		return
+	}
+	ip, _, _ := strings.Cut(j.Plan.Create.IPv4, "/")
+	if ip == "" || ip == "dhcp" {
+		ip = h.liveAddress(ctx, n, j.Plan.VMID)
+	}
+	if ip == "" {
+		return
+	}
+	v.Address = ip
+	for i, s := range v.Services {
+		for _, p := range s.PortList {
+			pl := views.PortLink{Port: p}
+			pl.URL, pl.Text = portAccess(ip, s.Name, p)
+			v.Services[i].Links = append(v.Services[i].Links, pl)
+		}
+	}
+}
+
+// liveAddress is the container's first IPv4 address as Proxmox reports it,
+// or "".
+func (h *Handler) liveAddress(ctx context.Context, n store.Node, vmid int) string {
+	api, err := h.Proxmox(n)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyLookup)
+	defer cancel()
+	ifs, err := api.LXCInterfaces(ctx, pveName(n), vmid)
+	if err != nil {
+		h.Logger.Debug("job ready: container address", "node", n.Name, "vmid", vmid, "err", err)
+		return ""
+	}
+	return proxmox.PrimaryIPv4(ifs)
 }
 
 // templateRetryView shows each change as a diff from the reviewed script

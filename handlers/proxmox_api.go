@@ -18,6 +18,7 @@ type ProxmoxAPI interface {
 	ClusterStatus(ctx context.Context) (*proxmox.ClusterStatus, error)
 	ClusterResources(ctx context.Context) ([]proxmox.Resource, error)
 	Nodes(ctx context.Context) ([]proxmox.Node, error)
+	NodeStatus(ctx context.Context, node string) (*proxmox.NodeStatus, error)
 	NextID(ctx context.Context) (int, error)
 	Permissions(ctx context.Context, path string) (proxmox.Permissions, error)
 	LXCs(ctx context.Context, node string) ([]proxmox.Container, error)

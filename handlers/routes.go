@@ -37,6 +37,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	h.registerAccountRoutes(app)
 	h.registerActivityRoutes(app)
 	h.registerUserRoutes(app)
+	h.registerDocsRoutes(app)
 }
 
 func (h *Handler) healthz(c echo.Context) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,9 @@ type TemplateStore interface {
 	ShareTemplate(ctx context.Context, userID, id string, shared bool) (store.Template, error)
 	CopyTemplate(ctx context.Context, userID, id string) (store.Template, error)
 	ExportTemplate(ctx context.Context, userID, id string) (filename string, data []byte, err error)
-	ImportTemplate(ctx context.Context, userID string, data []byte) (store.Template, error)
+	UpsertTemplateByName(ctx context.Context, userID string, t store.Template) (store.Template, bool, error)
+	FreeTemplateName(ctx context.Context, userID, name, word string) (string, error)
+	ResetTemplate(ctx context.Context, userID, id string) (store.Template, error)
 
 	PackageBuckets(ctx context.Context, userID string) ([]store.PackageBucket, error)
 	PackageBucket(ctx context.Context, userID, id string) (store.PackageBucket, error)
@@ -48,7 +51,7 @@ type TemplateStore interface {
 // user's templates.
 type TemplateDirImporter interface {
 	TemplatesDir() string
-	ImportTemplatesDir(ctx context.Context, userID string) (tmplfs.Report, error)
+	ImportTemplatesDir(ctx context.Context, userID string, opt tmplfs.Options) (tmplfs.Report, error)
 }
 
 // maxTemplateFile bounds an uploaded template file.
@@ -67,6 +70,8 @@ func (h *Handler) registerTemplateRoutes(g *echo.Group) {
 	g.GET("/templates/:id/delete", h.templateDeleteConfirm)
 	g.POST("/templates/:id/delete", h.templateDelete)
 	g.POST("/templates/:id/copy", h.templateCopy)
+	g.GET("/templates/:id/reset", h.templateResetConfirm)
+	g.POST("/templates/:id/reset", h.templateReset)
 	g.POST("/templates/:id/share", h.templateShare)
 	h.registerBucketRoutes(g)
 }
@@ -151,7 +156,54 @@ func (h *Handler) templateDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, h.page(c, t.Name, "templates"), views.TemplateDetailPage(templateDetail(csrfToken(c), t, u.ID)))
+	var builtin store.Template
+	if t.CopiedFrom != "" {
+		if b, err := h.Templates.Template(c.Request().Context(), u.ID, t.CopiedFrom); err == nil {
+			builtin = b
+		}
+	}
+	return h.render(c, http.StatusOK, h.page(c, t.Name, "templates"), views.TemplateDetailPage(templateDetail(csrfToken(c), t, builtin, u.ID)))
+}
+
+// templateResetConfirm asks before a copy of a built-in is reset to it.
+func (h *Handler) templateResetConfirm(c echo.Context) error {
+	u, t, err := h.ownTemplate(c)
+	if err != nil {
+		return err
+	}
+	if t.CopiedFrom == "" {
+		return fmt.Errorf("template %s is no copy of a built-in: %w", t.ID, store.ErrNotFound)
+	}
+	b, err := h.Templates.Template(c.Request().Context(), u.ID, t.CopiedFrom)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, h.page(c, "Reset "+t.Name, "templates"), views.ConfirmDeletePage(views.ConfirmDelete{
+		CSRF:     csrfToken(c),
+		Title:    "Reset to the built-in",
+		Question: fmt.Sprintf("Replace everything in %q with the built-in %q as this Corral ships it?", t.Name, b.Name),
+		Detail:   "Your changes to its resources, packages, files and scripts are lost; its name and sharing stay. Export it first to keep a copy. Containers already created from it do not change.",
+		Action:   "/templates/" + t.ID + "/reset",
+		Cancel:   "/templates/" + t.ID,
+		Button:   "Reset",
+	}))
+}
+
+// templateReset resets a copy of a built-in to the built-in's current
+// recipe.
+func (h *Handler) templateReset(c echo.Context) error {
+	u, t, err := h.ownTemplate(c)
+	if err != nil {
+		return err
+	}
+	if t.CopiedFrom == "" {
+		return fmt.Errorf("template %s is no copy of a built-in: %w", t.ID, store.ErrNotFound)
+	}
+	if _, err := h.Templates.ResetTemplate(c.Request().Context(), u.ID, t.ID); err != nil {
+		return err
+	}
+	setFlash(c, "ok", fmt.Sprintf("Template %q reset to the built-in.", t.Name))
+	return seeOther(c, "/templates/"+t.ID)
 }
 
 func (h *Handler) templateExport(c echo.Context) error {
@@ -233,39 +285,119 @@ func (h *Handler) templateShare(c echo.Context) error {
 	return seeOther(c, "/templates/"+t.ID)
 }
 
-// templateImportFile creates a template from an uploaded export file.
+// templateImportFile creates a template from an uploaded export file. When
+// the user already has a template of its name, the page asks: replace it,
+// or import under another name. That answer posts the file's text back
+// (field "data") with on_conflict=overwrite or rename and new_name, so it
+// needs neither JavaScript nor a second upload.
 func (h *Handler) templateImportFile(c echo.Context) error {
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxTemplateFile+64<<10)
-	fh, err := c.FormFile("file")
+	data, problem, err := uploadedTemplate(c)
 	if err != nil {
-		return h.importFailed(c, "Choose a template file (.json) exported from Corral, of at most 8 MiB.")
+		return err
 	}
-	f, err := fh.Open()
+	if problem != "" {
+		return h.importFailed(c, problem)
+	}
+	t, err := store.DecodeTemplateFile(data)
 	if err != nil {
-		return fmt.Errorf("open upload: %w", err)
+		return h.importFailed(c, err.Error())
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTemplateFile+1))
-	if err != nil {
-		return fmt.Errorf("read upload: %w", err)
-	}
-	if len(data) > maxTemplateFile {
-		return h.importFailed(c, "The template file is larger than 8 MiB.")
-	}
+	ctx := c.Request().Context()
 	u, _ := currentUser(c)
-	t, err := h.Templates.ImportTemplate(c.Request().Context(), u.ID, data)
+	choice := c.FormValue("on_conflict")
+	verb := "imported"
+	var saved store.Template
+	switch choice {
+	case tmplfs.Overwrite:
+		saved, _, err = h.Templates.UpsertTemplateByName(ctx, u.ID, t)
+		verb = "replaced by the imported file"
+	case tmplfs.Rename:
+		t.Name = strings.TrimSpace(c.FormValue("new_name"))
+		saved, err = h.Templates.CreateTemplate(ctx, u.ID, t)
+	default:
+		saved, err = h.Templates.CreateTemplate(ctx, u.ID, t)
+	}
 	var verr *store.ValidationError
 	switch {
+	case errors.As(err, &verr) && verr.Conflict:
+		problem := ""
+		if choice == tmplfs.Rename {
+			problem = verr.Fields["name"]
+		}
+		return h.importConflict(c, t.Name, data, problem)
 	case errors.As(err, &verr):
 		return h.importFailed(c, validationLines(verr)...)
-	case errors.Is(err, store.ErrInvalid):
-		return h.importFailed(c, err.Error())
 	case err != nil:
 		return err
 	}
-	h.audit(c, store.AuditEntry{Kind: "template.import", UserID: u.ID, Username: u.Username, Target: t.Name, Detail: "template " + t.ID + " from a file"})
-	setFlash(c, "ok", fmt.Sprintf("Template %q imported.", t.Name))
-	return seeOther(c, "/templates/"+t.ID)
+	h.audit(c, store.AuditEntry{Kind: "template.import", UserID: u.ID, Username: u.Username, Target: saved.Name, Detail: "template " + saved.ID + " from a file"})
+	setFlash(c, "ok", fmt.Sprintf("Template %q %s.", saved.Name, verb))
+	return seeOther(c, "/templates/"+saved.ID)
+}
+
+// uploadedTemplate reads the template file: the text posted back from the
+// conflict question, or else the uploaded file. problem explains a missing
+// or oversized one.
+func uploadedTemplate(c echo.Context) (data []byte, problem string, err error) {
+	if text := c.FormValue("data"); text != "" {
+		return []byte(text), "", nil
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return nil, "Choose a template file (.json) exported from Corral, of at most 8 MiB.", nil
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", fmt.Errorf("open upload: %w", err)
+	}
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, maxTemplateFile+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read upload: %w", err)
+	}
+	if len(data) > maxTemplateFile {
+		return nil, "The template file is larger than 8 MiB.", nil
+	}
+	return data, "", nil
+}
+
+// importConflict asks what to do with an imported file named like one of
+// the user's templates.
+func (h *Handler) importConflict(c echo.Context, name string, data []byte, problem string) error {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	v, err := h.templateListView(c, store.TemplateFilter{})
+	if err != nil {
+		return err
+	}
+	fc := &views.FileConflict{Name: name, Data: string(data), Problem: problem, NewName: name}
+	if existing, err := h.ownTemplateNamed(ctx, u.ID, name); err == nil && existing != nil {
+		fc.ExistingID, fc.Name = existing.ID, existing.Name
+	}
+	if fc.NewName, err = h.Templates.FreeTemplateName(ctx, u.ID, name, "imported"); err != nil {
+		return err
+	}
+	if problem != "" {
+		fc.NewName = c.FormValue("new_name")
+	}
+	v.FileConflict = fc
+	return h.render(c, http.StatusConflict, h.page(c, "Templates", "templates"), views.TemplatesPage(v))
+}
+
+// ownTemplateNamed finds the user's own template called name in any letter
+// case, or nil.
+func (h *Handler) ownTemplateNamed(ctx context.Context, userID, name string) (*store.Template, error) {
+	list, err := h.Templates.Templates(ctx, userID, store.TemplateFilter{Query: name})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range list {
+		if t.Owner == userID && strings.EqualFold(t.Name, name) {
+			return &t, nil
+		}
+	}
+	return nil, nil
 }
 
 // importFailed shows the list page with what went wrong.
@@ -279,35 +411,56 @@ func (h *Handler) importFailed(c echo.Context, problems ...string) error {
 }
 
 // templateImportDir imports the configured templates directory and shows
-// what happened, template by template.
+// what happened, template by template. Templates named like one the user
+// already has wait for an answer (fields choice.DIR and rename.DIR), which
+// the next post of this form carries.
 func (h *Handler) templateImportDir(c echo.Context) error {
 	imp, ok := h.dirImporter()
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No templates directory is configured (start corral with --templates DIR).")
 	}
+	form, err := c.FormParams()
+	if err != nil {
+		return &userError{status: http.StatusBadRequest, msg: "The form could not be read", err: err}
+	}
+	opt := tmplfs.Options{Choices: map[string]tmplfs.Choice{}}
+	for k := range form {
+		dir, ok := strings.CutPrefix(k, "choice.")
+		switch action := form.Get(k); {
+		case !ok:
+		case action == tmplfs.Overwrite || action == tmplfs.Rename || action == tmplfs.Skip:
+			opt.Choices[dir] = tmplfs.Choice{Action: action, Name: form.Get("rename." + dir)}
+		}
+	}
 	u, _ := currentUser(c)
-	r, err := imp.ImportTemplatesDir(c.Request().Context(), u.ID)
+	r, err := imp.ImportTemplatesDir(c.Request().Context(), u.ID, opt)
 	if err != nil {
 		return &userError{status: http.StatusInternalServerError, msg: "Could not read the templates directory", err: err}
 	}
-	h.Logger.Info("templates imported", "dir", imp.TemplatesDir(), "user", u.Username, "imported", len(r.Imported), "failed", len(r.Errors))
+	h.Logger.Info("templates imported", "dir", imp.TemplatesDir(), "user", u.Username,
+		"imported", len(r.Imported), "failed", len(r.Errors), "conflicts", len(r.Conflicts))
 	for _, im := range r.Imported {
 		h.audit(c, store.AuditEntry{Kind: "template.import", UserID: u.ID, Username: u.Username, Target: im.Name, Detail: "from " + imp.TemplatesDir()})
 	}
 	sum := views.ImportSummary{}
 	for _, im := range r.Imported {
-		verb := "updated"
-		if im.Created {
-			verb = "created"
-		}
-		sum.Lines = append(sum.Lines, fmt.Sprintf("%s %s: %d scripts, %d files, %d packages", im.Name, verb, im.Scripts, im.Files, im.Packages))
+		sum.Lines = append(sum.Lines, fmt.Sprintf("%s %s: %d scripts, %d files, %d packages", im.Name, im.Verb(), im.Scripts, im.Files, im.Packages))
+	}
+	for _, dir := range r.Skipped {
+		sum.Lines = append(sum.Lines, dir+" skipped, as you chose.")
 	}
 	sum.Lines = append(sum.Lines, r.Warnings...)
-	if len(r.Imported) == 0 && len(r.Errors) == 0 {
+	if len(r.Imported) == 0 && len(r.Errors) == 0 && len(r.Conflicts) == 0 && len(r.Skipped) == 0 {
 		sum.Lines = append(sum.Lines, "No templates found: each template is a directory holding a template.conf.")
 	}
 	for _, e := range r.Errors {
 		sum.Errors = append(sum.Errors, e.Error())
+	}
+	for _, cf := range r.Conflicts {
+		sum.DirConflicts = append(sum.DirConflicts, views.DirConflict{
+			Dir: cf.Dir, Name: cf.Name, ExistingID: cf.ExistingID, FromHere: cf.FromHere,
+			NewName: cmp.Or(opt.Choices[cf.Dir].Name, cf.Suggest), Problem: cf.Problem,
+		})
 	}
 	v, err := h.templateListView(c, store.TemplateFilter{})
 	if err != nil {

@@ -24,7 +24,8 @@ import (
 const maxFormRows = 200
 
 func (h *Handler) templateNew(c echo.Context) error {
-	f := views.TemplateForm{New: true, Unprivileged: true, Packages: packageFields(nil)}
+	// Unprivileged with nesting, as Proxmox creates containers.
+	f := views.TemplateForm{New: true, Unprivileged: true, Nesting: true, Packages: packageFields(nil)}
 	return h.showTemplateForm(c, http.StatusOK, f)
 }
 
@@ -226,7 +227,8 @@ func readTemplateForm(form url.Values) views.TemplateForm {
 }
 
 // applyRowAction adds, removes or moves a row; it reports whether action
-// was one it knows.
+// was one it knows. It sets f.Focus to where the user's eyes are after the
+// change, so the answer (a full page without JavaScript) keeps their place.
 func applyRowAction(f *views.TemplateForm, action string) bool {
 	verb, arg, _ := strings.Cut(action, ":")
 	i, err := strconv.Atoi(arg)
@@ -235,20 +237,40 @@ func applyRowAction(f *views.TemplateForm, action string) bool {
 	switch {
 	case verb == "add-script":
 		f.Scripts = append(f.Scripts, views.ScriptField{Name: nextScriptName(f.Scripts), Enabled: true})
+		f.Focus = views.RowKey("scripts", len(f.Scripts)-1, "name")
 	case verb == "add-file":
 		f.Files = append(f.Files, views.FileField{Policy: string(store.PolicyReplace)})
+		f.Focus = views.RowKey("files", len(f.Files)-1, "name")
 	case verb == "script-remove" && inScripts:
 		f.Scripts = append(f.Scripts[:i], f.Scripts[i+1:]...)
+		f.Focus = "add-script"
+		if i < len(f.Scripts) {
+			f.Focus = views.RowKey("scripts", i, "remove")
+		}
 	case verb == "script-up" && inScripts:
 		if i > 0 {
 			f.Scripts[i-1], f.Scripts[i] = f.Scripts[i], f.Scripts[i-1]
+			i--
+		}
+		f.Focus = views.RowKey("scripts", i, "up")
+		if i == 0 {
+			f.Focus = views.RowKey("scripts", i, "down")
 		}
 	case verb == "script-down" && inScripts:
 		if i < len(f.Scripts)-1 {
 			f.Scripts[i], f.Scripts[i+1] = f.Scripts[i+1], f.Scripts[i]
+			i++
+		}
+		f.Focus = views.RowKey("scripts", i, "down")
+		if i == len(f.Scripts)-1 {
+			f.Focus = views.RowKey("scripts", i, "up")
 		}
 	case verb == "file-remove" && inFiles:
 		f.Files = append(f.Files[:i], f.Files[i+1:]...)
+		f.Focus = "add-file"
+		if i < len(f.Files) {
+			f.Focus = views.RowKey("files", i, "remove")
+		}
 	default:
 		return false
 	}

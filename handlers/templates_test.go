@@ -548,10 +548,12 @@ func TestTemplates_ExportImport(t *testing.T) {
 	data := []byte(res.Body)
 
 	c.get("/templates")
+	// A name alice has already is not replaced: the page asks (see
+	// TestTemplates_ImportConflict).
 	res = c.postFile("/templates/import", "file", "x.json", data)
-	expectStatus(t, res, http.StatusUnprocessableEntity)
-	if got := res.Doc.Find(`[data-testid="import-error"]`).Text(); !strings.Contains(got, `A template named "Docker host" already exists`) {
-		t.Errorf("conflict message %q", got)
+	expectStatus(t, res, http.StatusConflict)
+	if got := res.Doc.Find(`[data-testid="import-file-conflict"] h2`).Text(); got != "You already have a template named “Docker host”" {
+		t.Errorf("conflict question %q", got)
 	}
 	res = c.postFile("/templates/import", "file", "x.json", []byte("not json"))
 	expectStatus(t, res, http.StatusUnprocessableEntity)
@@ -587,12 +589,12 @@ func TestTemplates_ImportDir(t *testing.T) {
 	if res.Doc.Find(`[data-testid="import-dir"]`).Length() != 1 {
 		t.Fatal("no import button with a configured directory")
 	}
-	for range 2 { // the second run updates the same templates
+	for range 2 { // the second run finds the same templates unchanged
 		res = c.post("/templates/import-dir", nil)
 		expectStatus(t, res, http.StatusOK)
 	}
 	sum := res.Doc.Find(`[data-testid="import-summary"]`).Text()
-	for _, want := range []string{"web3-dev updated: 5 scripts, 4 files, 13 packages", "static-site updated"} {
+	for _, want := range []string{"web3-dev unchanged: 5 scripts, 4 files, 13 packages", "static-site unchanged"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary %q lacks %q", sum, want)
 		}
@@ -743,5 +745,40 @@ func TestTemplates_BuiltinsShareCopy(t *testing.T) {
 	location(t, c.post(loc+"/share", url.Values{"shared": {"0"}}))
 	if got, _ := s.DB.Template(ctx, uid, mine.ID); got.Shared {
 		t.Fatal("still shared")
+	}
+}
+
+// TestBuckets_BadNameLine is bug 15: "bad pkg name!" pasted into a bucket
+// was split into three packages, "name!" among them. The line is now
+// refused whole, saying which word is wrong, and the good lines still land.
+func TestBuckets_BadNameLine(t *testing.T) {
+	s, c := signedIn(t)
+	ctx := context.Background()
+	uid := userNamed(t, s, "alice").ID
+	b, err := s.DB.CreatePackageBucket(ctx, uid, "base", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := c.get(location(t, c.post("/templates/buckets/"+b.ID+"/import", url.Values{
+		"manager": {"apt"}, "packages": {"bad pkg name!\ncurl\n"},
+	})))
+	got, _ := s.DB.PackageBucket(ctx, uid, b.ID)
+	var names []string
+	for _, p := range got.Packages {
+		names = append(names, p.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"curl"}) {
+		t.Errorf("bucket holds %q, want only curl", names)
+	}
+	flash := page.Doc.Find(`[data-testid="flash"]`).Text()
+	if !strings.Contains(flash, `line 1 "bad pkg name!": "name!" is not a valid apt package name`) {
+		t.Errorf("flash %q does not explain line 1", flash)
+	}
+
+	// A paste with nothing valid keeps the text and says why.
+	res := c.post("/templates/buckets/"+b.ID+"/import", url.Values{"manager": {"apt"}, "packages": {"name!"}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if msg := res.Doc.Find(`[data-testid="bucket"] [data-field="packages"]`).Text(); !strings.Contains(msg, `"name!" is not a valid apt package name`) {
+		t.Errorf("message %q", msg)
 	}
 }

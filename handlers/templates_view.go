@@ -88,7 +88,15 @@ func orDefault(s string) string {
 	return s
 }
 
-func templateDetail(csrf string, t store.Template, userID string) views.TemplateDetail {
+// withName is t named name, to compare recipes whatever the copy is called.
+func withName(t store.Template, name string) store.Template {
+	t.Name = name
+	return t
+}
+
+// templateDetail shows t to userID; builtin is the built-in t is a copy
+// of, or the zero template.
+func templateDetail(csrf string, t, builtin store.Template, userID string) views.TemplateDetail {
 	swap := "default"
 	if t.Swap != nil {
 		swap = mibText(*t.Swap)
@@ -99,6 +107,7 @@ func templateDetail(csrf string, t store.Template, userID string) views.Template
 	v := views.TemplateDetail{
 		CSRF: csrf, ID: t.ID, Name: t.Name, Description: t.Description, Source: string(t.Source), Path: t.Path, Tags: t.Tags,
 		Origin: templateOrigin(t, userID), Editable: t.EditableBy(userID), Shared: t.Shared,
+		Builtin: builtin.Name, MatchesBuiltin: builtin.Name != "" && store.SameRecipe(withName(t, builtin.Name), builtin),
 		Config: []views.KeyValue{
 			{Key: "OS template", Value: orDefault(t.OSTemplate)},
 			{Key: "CPU", Value: coresText(t.Cores)},

@@ -151,6 +151,13 @@ func (h *Handler) wizardStep(c echo.Context) error {
 		return &userError{status: http.StatusBadRequest, msg: "Unknown wizard action " + action}
 	}
 	status := http.StatusOK
+	if r.changed && at == stepConfigure && target != stepConfigure && action == "" {
+		// Another node was picked and the form sent without JavaScript
+		// (which applies the choice at once): show the new node's storages,
+		// bridges and templates before going on.
+		target = stepConfigure
+		notice = "Switched to " + r.node.Name + ": its storages, bridges and OS templates are now listed. Check the fields, then press Next."
+	}
 	if stepIndex(target) > stepIndex(at) {
 		// Moving on: the steps being left must be right first.
 		if target == stepConfigure && r.s.Template == "" {

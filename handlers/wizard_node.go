@@ -25,6 +25,12 @@ type nodeData struct {
 	Catalogue        []proxmox.Appliance // lxc appliances, sorted by name
 	NextID           int
 	Err              error // the node could not be read; lists are empty
+
+	// Capacity, 0 when unknown (the token may lack Sys.Audit for the
+	// node's status; the checks are then left to Proxmox).
+	MemoryMiB int              // the host's memory
+	Cores     int              // the host's logical CPUs
+	FreeGiB   map[string]int64 // free space of each disk storage
 }
 
 func (nd *nodeData) loaded() bool { return nd != nil && nd.Err == nil }
@@ -37,7 +43,7 @@ func (nd *nodeData) hasVolume(volid string) bool {
 // next free VMID of n in parallel. A failure is kept in Err for the page
 // to explain; the wizard then shows free-text fields.
 func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
-	nd := &nodeData{Node: n}
+	nd := &nodeData{Node: n, FreeGiB: map[string]int64{}}
 	api, err := h.Proxmox(n)
 	if err != nil {
 		nd.Err = err
@@ -53,6 +59,9 @@ func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
 		for _, st := range sts {
 			if st.Holds("rootdir") {
 				nd.Storages = append(nd.Storages, st.Storage)
+				if st.Total > 0 {
+					nd.FreeGiB[st.Storage] = int64(st.Avail) >> 30
+				}
 			}
 			if st.Holds("vztmpl") {
 				nd.TemplateStorages = append(nd.TemplateStorages, st.Storage)
@@ -98,6 +107,17 @@ func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
 		id, err := api.NextID(gctx)
 		nd.NextID = id
 		return err
+	})
+	g.Go(func() error {
+		// Optional: without Sys.Audit the wizard still works, unchecked.
+		st, err := api.NodeStatus(gctx, pve)
+		if err != nil {
+			h.Logger.Debug("wizard: node status", "node", n.Name, "err", err)
+			return nil
+		}
+		nd.MemoryMiB = int(int64(st.Memory.Total) >> 20)
+		nd.Cores = int(st.CPUInfo.CPUs)
+		return nil
 	})
 	if err := g.Wait(); err != nil {
 		h.Logger.Warn("wizard: read node", "node", n.Name, "err", err)

@@ -173,7 +173,9 @@ func (s *wizardState) fill(t *store.Template) {
 	s.SettledNode = "" // fill in the node's defaults again
 	s.OSTemplate, s.Storage, s.Bridge = "", "", ""
 	s.Cores, s.Memory, s.Swap, s.Disk = strconv.Itoa(defaultCores), strconv.Itoa(defaultMemory), strconv.Itoa(defaultSwap), strconv.Itoa(defaultDisk)
-	s.Unprivileged, s.Nesting, s.Keyctl, s.Fuse = true, false, false, false
+	// Proxmox turns nesting on for new unprivileged containers: systemd in
+	// current distributions needs it for its sandboxing.
+	s.Unprivileged, s.Nesting, s.Keyctl, s.Fuse = true, true, false, false
 	s.Tags = ""
 	s.PkgGroups, s.Pkgs, s.ScriptOrder, s.ScriptsOn = nil, nil, nil, nil
 	if s.Net == "" {

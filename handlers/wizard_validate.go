@@ -61,6 +61,9 @@ func validateConfig(s wizardState, nd *nodeData) (exec.CreateSpec, int, map[stri
 	spec.MemoryMB = num("memory", "Memory", s.Memory, store.MinMemory, store.MaxMemory, " MiB")
 	spec.SwapMB = num("swap", "Swap", s.Swap, 0, store.MaxSwap, " MiB")
 	spec.DiskGB = num("disk", "Disk", s.Disk, store.MinDisk, store.MaxDisk, " GiB")
+	for k, msg := range capacityProblems(spec, s.Storage, nd) {
+		add(k, msg)
+	}
 
 	spec.OSTemplate = s.OSTemplate
 	switch {
@@ -120,6 +123,52 @@ func validateConfig(s wizardState, nd *nodeData) (exec.CreateSpec, int, map[stri
 		add("unprivileged", "Nesting, keyctl and FUSE need an unprivileged container: Proxmox lets only root@pam change feature flags of privileged ones.")
 	}
 	return spec, vmid, errs
+}
+
+// capacityProblems compares the resources asked for with what the node
+// has, where it told us: a container cannot use more memory or cores than
+// its host, nor a disk larger than its storage's free space.
+func capacityProblems(spec exec.CreateSpec, storage string, nd *nodeData) map[string]string {
+	errs := map[string]string{}
+	if !nd.loaded() {
+		return errs
+	}
+	name := nd.Node.Name
+	if nd.MemoryMiB > 0 && spec.MemoryMB > nd.MemoryMiB {
+		errs["memory"] = fmt.Sprintf("Memory %s MiB is more than %s has (%s).", thousands(spec.MemoryMB), name, mibSize(nd.MemoryMiB))
+	}
+	if nd.Cores > 0 && spec.Cores > nd.Cores {
+		errs["cores"] = fmt.Sprintf("%s CPU cores are more than %s has (%d).", thousands(spec.Cores), name, nd.Cores)
+	}
+	if free, ok := nd.FreeGiB[storage]; ok && int64(spec.DiskGB) > free {
+		errs["disk"] = fmt.Sprintf("Disk %s GiB is more than %s on %s has free (%s GiB).", thousands(spec.DiskGB), storage, name, thousands(int(free)))
+	}
+	return errs
+}
+
+// thousands writes n with comma separators: 1,000,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// mibSize is a memory size for people: "512 MiB", "64 GiB", "1.5 GiB".
+func mibSize(mib int) string {
+	switch {
+	case mib < 1024:
+		return strconv.Itoa(mib) + " MiB"
+	case mib%1024 == 0:
+		return thousands(mib/1024) + " GiB"
+	}
+	return fmt.Sprintf("%.1f GiB", float64(mib)/1024)
 }
 
 // hostnameProblem explains what is wrong with a hostname by RFC 1123 (and

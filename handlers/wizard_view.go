@@ -140,6 +140,7 @@ func configView(r *wizardReq, nd *nodeData, dl *views.WizardDownload, errs map[s
 	if nd.Err != nil {
 		c.NodeError = errorText(nd.Err)
 	}
+	capacityHints(&c, nd)
 	for _, v := range nd.Volumes {
 		storage, _, _ := strings.Cut(v.VolID, ":")
 		c.OSTemplates = append(c.OSTemplates, views.WizardOption{Value: v.VolID, Label: volumeLabel(v.VolID) + " (" + storage + ")"})
@@ -172,6 +173,35 @@ func configView(r *wizardReq, nd *nodeData, dl *views.WizardDownload, errs map[s
 	return c
 }
 
+// capacityHints states the limits of the resource fields, the node's own
+// where it told them, so a size it cannot hold is seen before Next.
+func capacityHints(c *views.WizardConfig, nd *nodeData) {
+	c.CoresHint = fmt.Sprintf("%d to %d", store.MinCores, store.MaxCores)
+	c.MemoryHint = fmt.Sprintf("%d to %s", store.MinMemory, thousands(store.MaxMemory))
+	c.DiskHint = fmt.Sprintf("%d to %s", store.MinDisk, thousands(store.MaxDisk))
+	var has []string
+	if nd.Cores > 0 {
+		c.CoresHint = fmt.Sprintf("1 to %d (%s has %d)", nd.Cores, nd.Node.Name, nd.Cores)
+		has = append(has, pluralize(nd.Cores, "CPU core"))
+	}
+	if nd.MemoryMiB > 0 {
+		c.MemoryHint = fmt.Sprintf("%d to %s (%s has %s)", store.MinMemory, thousands(nd.MemoryMiB), nd.Node.Name, mibSize(nd.MemoryMiB))
+		has = append(has, mibSize(nd.MemoryMiB)+" memory")
+	}
+	if len(nd.FreeGiB) > 0 {
+		var free []string
+		for _, st := range nd.Storages {
+			if gib, ok := nd.FreeGiB[st]; ok {
+				free = append(free, fmt.Sprintf("%s %s GiB", st, thousands(int(gib))))
+			}
+		}
+		c.DiskHint = "Free: " + strings.Join(free, ", ")
+	}
+	if len(has) > 0 {
+		c.Capacity = nd.Node.Name + " has " + strings.Join(has, " and ") + "."
+	}
+}
+
 func packagesView(s wizardState, t *store.Template) []views.WizardPackageGroup {
 	if t == nil {
 		return nil
@@ -197,7 +227,7 @@ func scriptsView(s wizardState, t *store.Template) []views.WizardScript {
 	var out []views.WizardScript
 	for _, sc := range s.orderedScripts(t) {
 		out = append(out, views.WizardScript{
-			Name: sc.Name, On: slices.Contains(s.ScriptsOn, sc.Name),
+			Name: sc.Name, On: slices.Contains(s.ScriptsOn, sc.Name), Content: sc.Content,
 			Lines: strings.Count(strings.TrimRight(sc.Content, "\n"), "\n") + 1,
 		})
 	}

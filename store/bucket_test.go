@@ -7,6 +7,8 @@ import (
 	"testing"
 )
 
+const aptHint = "Debian package names use lower-case letters, digits, '+', '-' and '.', e.g. curl or nodejs=24.*"
+
 func TestParsePackageList(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -16,8 +18,25 @@ func TestParsePackageList(t *testing.T) {
 		problems []string
 	}{
 		{"comments and blanks", ManagerApt, "# base\ncurl\n\n  wget  # fetch\n// note\njq#not-a-comment\n", []Package{
-			{Manager: ManagerApt, Name: "curl"}, {Manager: ManagerApt, Name: "wget"}, {Manager: ManagerApt, Name: "jq#not-a-comment"},
+			{Manager: ManagerApt, Name: "curl"}, {Manager: ManagerApt, Name: "wget"},
+		}, []string{`line 6: "jq#not-a-comment" is not a valid apt package name: ` + aptHint}},
+		{"versions, architectures and releases", ManagerApt, "nodejs=24.* libc6:i386 g++ foo/bookworm-backports bar=1:2.3-1+deb12u1", []Package{
+			{Manager: ManagerApt, Name: "nodejs=24.*"}, {Manager: ManagerApt, Name: "libc6:i386"}, {Manager: ManagerApt, Name: "g++"},
+			{Manager: ManagerApt, Name: "foo/bookworm-backports"}, {Manager: ManagerApt, Name: "bar=1:2.3-1+deb12u1"},
 		}, nil},
+		// Bug 15: a line is one package list, taken whole or not at all.
+		{"a bad word spoils its line", ManagerApt, "bad pkg name!\ncurl\nName!", []Package{{Manager: ManagerApt, Name: "curl"}},
+			[]string{`line 1 "bad pkg name!": "name!" is not a valid apt package name: ` + aptHint,
+				`line 3: "Name!" is not a valid apt package name: ` + aptHint}},
+		{"npm names", ManagerNpm, "@types/node @angular/cli@^17 pnpm@latest JSONStream\nbad!", []Package{
+			{Manager: ManagerNpm, Name: "@types/node"}, {Manager: ManagerNpm, Name: "@angular/cli@^17"},
+			{Manager: ManagerNpm, Name: "pnpm@latest"}, {Manager: ManagerNpm, Name: "JSONStream"},
+		}, []string{`line 2: "bad!" is not a valid npm package name: npm names look like typescript, typescript@5 or @scope/name`}},
+		{"pip names", ManagerPip, "black[jupyter]>=24 Django>=4.2,<5 requests\nrequests;", []Package{
+			{Manager: ManagerPip, Name: "black[jupyter]>=24"}, {Manager: ManagerPip, Name: "Django>=4.2,<5"}, {Manager: ManagerPip, Name: "requests"},
+		}, []string{`line 2: "requests;" is not a valid pip package name: pip requirements look like requests, requests==2.32 or black[jupyter]>=24`}},
+		{"custom names", ManagerCustom, "bad name!|true|make", nil,
+			[]string{`line 1: Package name "bad name!" must not contain spaces`}},
 		{"several per line", ManagerNpm, "typescript@5 pnpm\r\n", []Package{
 			{Manager: ManagerNpm, Name: "typescript@5"}, {Manager: ManagerNpm, Name: "pnpm"},
 		}, nil},

@@ -26,6 +26,10 @@ type Template struct {
 	Source      TemplateSource `json:"source"`
 	// Path is the directory a filesystem template was imported from.
 	Path string `json:"path,omitempty"`
+	// CopiedFrom is the id of the built-in this template is a copy of, ""
+	// for any other template. ResetTemplate brings such a copy back to the
+	// built-in's current recipe.
+	CopiedFrom string `json:"copied_from,omitempty"`
 	// OSTemplate is a short name such as "debian-12-standard", which the
 	// wizard maps to a volid downloaded on the node, or an exact volid.
 	OSTemplate string `json:"os_template,omitempty"`

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -128,7 +129,7 @@ func (db *DB) UpdateTemplate(ctx context.Context, userID string, t Template) (Te
 			return err
 		}
 		t.Source, t.Path, t.Created, t.Shared = old.Source, old.Path, old.Created, old.Shared
-		t.Owner, t.OwnerName = old.Owner, old.OwnerName
+		t.Owner, t.OwnerName, t.CopiedFrom = old.Owner, old.OwnerName, old.CopiedFrom
 		return db.saveTemplate(userBucket(tx, bucketTemplates, userID), &t)
 	})
 	if err != nil {
@@ -162,6 +163,7 @@ func (db *DB) UpsertTemplateByName(ctx context.Context, userID string, t Templat
 			return err
 		}
 		t.ID, t.Created, t.Shared, t.Owner, t.OwnerName = old.ID, old.Created, old.Shared, old.Owner, old.OwnerName
+		t.CopiedFrom = old.CopiedFrom
 		if err := db.saveTemplate(b, &t); err != nil {
 			return err
 		}
@@ -211,7 +213,8 @@ func (db *DB) ShareTemplate(ctx context.Context, userID, id string, shared bool)
 // CopyTemplate stores, as the user's own, a copy of a template the user may
 // read (a built-in, a shared one, or their own). The copy is private and
 // custom, and named like the original unless the user already has that
-// name; then "NAME (copy)", "NAME (copy 2)", ...
+// name; then "NAME (copy)", "NAME (copy 2)", ... A copy of a built-in
+// remembers it (CopiedFrom), so that it can be reset to it.
 func (db *DB) CopyTemplate(ctx context.Context, userID, id string) (Template, error) {
 	var t Template
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -223,9 +226,12 @@ func (db *DB) CopyTemplate(ctx context.Context, userID, id string) (Template, er
 		if err != nil {
 			return err
 		}
-		src.Name, err = freeCopyName(b, src.Name)
+		src.Name, err = freeName(b, src.Name, "copy")
 		if err != nil {
 			return err
+		}
+		if src.Owner == "" {
+			src.CopiedFrom = src.ID
 		}
 		src.Source, src.Path, src.Shared = SourceCustom, "", false
 		t, err = db.createTemplate(b, owner, src)
@@ -237,15 +243,74 @@ func (db *DB) CopyTemplate(ctx context.Context, userID, id string) (Template, er
 	return t, nil
 }
 
-// freeCopyName is name, or the first of "name (copy)", "name (copy 2)", ...
+// ResetTemplate replaces the recipe of one of the user's copies of a
+// built-in with the built-in's current one, keeping the copy's id, name,
+// creation time and shared flag. A template that is not such a copy fails
+// with ErrInvalid; one whose built-in Corral no longer ships, ErrNotFound.
+func (db *DB) ResetTemplate(ctx context.Context, userID, id string) (Template, error) {
+	var t Template
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		old, err := ownTemplate(tx, userID, id)
+		if err != nil {
+			return err
+		}
+		if old.CopiedFrom == "" {
+			return fmt.Errorf("%w: %q is not a copy of a built-in", ErrInvalid, old.Name)
+		}
+		b, ok := builtinTemplate(old.CopiedFrom)
+		if !ok {
+			return fmt.Errorf("built-in %s: %w", old.CopiedFrom, ErrNotFound)
+		}
+		t = b
+		t.ID, t.Name, t.Created, t.Shared = old.ID, old.Name, old.Created, old.Shared
+		t.Owner, t.OwnerName, t.CopiedFrom = old.Owner, old.OwnerName, old.CopiedFrom
+		t.Source, t.Path = SourceCustom, ""
+		return db.saveTemplate(userBucket(tx, bucketTemplates, userID), &t)
+	})
+	if err != nil {
+		return Template{}, fmt.Errorf("store: reset template %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// SameRecipe reports whether a and b describe the same container: the same
+// exported file, whatever their ids, owners, sources and times.
+func SameRecipe(a, b Template) bool {
+	ea, err1 := EncodeTemplateFile(a)
+	eb, err2 := EncodeTemplateFile(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ea, eb)
+}
+
+// FreeTemplateName returns name if the user has no template of that name,
+// else the first of "name (word)", "name (word 2)", ... that is free, e.g.
+// for an import that should not replace a template of the same name.
+func (db *DB) FreeTemplateName(ctx context.Context, userID, name, word string) (string, error) {
+	var free string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := userBucket(tx, bucketTemplates, userID)
+		if b == nil {
+			free = name
+			return nil
+		}
+		var err error
+		free, err = freeName(b, name, word)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: free template name: %w", err)
+	}
+	return free, nil
+}
+
+// freeName is name, or the first of "name (word)", "name (word 2)", ...
 // that the user's bucket b does not hold yet, cut to fit MaxTemplateName.
-func freeCopyName(b *bolt.Bucket, name string) (string, error) {
+func freeName(b *bolt.Bucket, name, word string) (string, error) {
 	for i := 1; ; i++ {
 		candidate := name
 		if i > 1 {
-			suffix := " (copy)"
+			suffix := " (" + word + ")"
 			if i > 2 {
-				suffix = fmt.Sprintf(" (copy %d)", i-1)
+				suffix = fmt.Sprintf(" (%s %d)", word, i-1)
 			}
 			candidate = truncateRunes(name, MaxTemplateName-utf8.RuneCountInString(suffix)) + suffix
 		}

@@ -12,6 +12,8 @@ import (
 // managers so is anything after a " #". Custom lines are
 // name|check command|install command (the install command may itself
 // contain |). Problems name the line; good lines are returned regardless.
+// A line is taken whole or not at all: one bad word ("bad pkg name!") makes
+// the line a problem instead of splitting it into the words that pass.
 func ParsePackageList(m PackageManager, text string) (pkgs []Package, problems []string) {
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -24,22 +26,37 @@ func ParsePackageList(m PackageManager, text string) (pkgs []Package, problems [
 				problems = append(problems, fmt.Sprintf("line %d: write custom packages as name|check command|install command", i+1))
 				continue
 			}
-			pkgs = append(pkgs, Package{
+			p := Package{
 				Manager: m,
 				Name:    strings.TrimSpace(parts[0]),
 				Check:   strings.TrimSpace(parts[1]),
 				Install: strings.TrimSpace(parts[2]),
-			})
-			continue
-		}
-		line = stripInlineComment(line)
-		for _, name := range strings.Fields(line) {
-			p := Package{Manager: m, Name: name}
+			}
 			if msg := packageProblem(p); msg != "" {
 				problems = append(problems, fmt.Sprintf("line %d: %s", i+1, msg))
 				continue
 			}
 			pkgs = append(pkgs, p)
+			continue
+		}
+		line = stripInlineComment(line)
+		var words []Package
+		var bad []string
+		for _, name := range strings.Fields(line) {
+			p := Package{Manager: m, Name: name}
+			if msg := packageProblem(p); msg != "" {
+				bad = append(bad, msg)
+				continue
+			}
+			words = append(words, p)
+		}
+		switch {
+		case len(bad) == 0:
+			pkgs = append(pkgs, words...)
+		case len(words) == 0 && len(bad) == 1:
+			problems = append(problems, fmt.Sprintf("line %d: %s", i+1, bad[0]))
+		default:
+			problems = append(problems, fmt.Sprintf("line %d %q: %s", i+1, line, strings.Join(bad, "; ")))
 		}
 	}
 	return pkgs, problems

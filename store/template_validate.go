@@ -302,6 +302,34 @@ func validatePackages(v *ValidationError, prefix string, pkgs []Package) {
 	}
 }
 
+// Package names as each manager writes them, version included. Anything
+// else is refused before it reaches apt-get, npm or pip in a container.
+var (
+	// Debian policy: lower-case letters, digits, '+', '-' and '.', at least
+	// two characters, starting with a letter or digit; apt-get also takes
+	// :ARCH, then =VERSION (globs allowed) or /RELEASE.
+	aptNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:*-]+|/[A-Za-z0-9.-]+)?$`)
+	// npm: [@scope/]name, then @version, @range or @tag.
+	npmNameRE = regexp.MustCompile(`^(@[A-Za-z0-9][A-Za-z0-9._~-]*/)?[A-Za-z0-9][A-Za-z0-9._~-]*(@[A-Za-z0-9.^~<>=*+_-]+)?$`)
+	// pip: a PEP 508 name, optional [extras] and version specifiers.
+	pipNameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._,-]+\])?(` + pipSpec + `(,` + pipSpec + `)*)?$`)
+	// custom: a label of letters, digits and . _ + - @.
+	customNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+@-]*$`)
+)
+
+const pipSpec = `(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+`
+
+// packageNameRules says, per manager, what a name may look like.
+var packageNameRules = map[PackageManager]struct {
+	re   *regexp.Regexp
+	hint string
+}{
+	ManagerApt:    {aptNameRE, "Debian package names use lower-case letters, digits, '+', '-' and '.', e.g. curl or nodejs=24.*"},
+	ManagerNpm:    {npmNameRE, "npm names look like typescript, typescript@5 or @scope/name"},
+	ManagerPip:    {pipNameRE, "pip requirements look like requests, requests==2.32 or black[jupyter]>=24"},
+	ManagerCustom: {customNameRE, "name custom packages with letters, digits, '.', '_', '+', '@' and '-'"},
+}
+
 // packageProblem explains what is wrong with one package, or returns "".
 func packageProblem(p Package) string {
 	switch {
@@ -319,6 +347,9 @@ func packageProblem(p Package) string {
 		return fmt.Sprintf("Custom package %q needs an install command: name|check command|install command", p.Name)
 	case p.Manager == ManagerCustom && (strings.ContainsAny(p.Check+p.Install, "\n\r")):
 		return fmt.Sprintf("Custom package %q: commands must be on one line", p.Name)
+	}
+	if rule, ok := packageNameRules[p.Manager]; ok && !rule.re.MatchString(p.Name) {
+		return fmt.Sprintf("%q is not a valid %s package name: %s", p.Name, p.Manager, rule.hint)
 	}
 	return ""
 }

@@ -67,7 +67,7 @@ func BucketsPage(v BucketList) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.Notice != nil {
-			templ_7745c5c3_Err = importSummary(*v.Notice).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = importSummary(*v.Notice, v.CSRF).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

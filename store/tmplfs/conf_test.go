@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -243,4 +244,26 @@ func FuzzParseConf(f *testing.F) {
 			t.Fatalf("ParseConf(%q) = %q, but its values written back as\n%s\nparse to %q, %v", src, vars, again.String(), got, err)
 		}
 	})
+}
+
+// TestConfKeysDocumented: every template.conf key the reader uses is
+// described in the format page the templates page links to.
+func TestConfKeysDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../assets/docs/templates.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("read.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := regexp.MustCompile(`"(TEMPLATE_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(keys) < 10 {
+		t.Fatalf("found only %d keys in read.go", len(keys))
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(doc), "`"+k[1]+"`") {
+			t.Errorf("%s is not documented in assets/docs/templates.md", k[1])
+		}
+	}
 }

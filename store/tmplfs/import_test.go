@@ -47,7 +47,7 @@ const testTree = "testdata/templates"
 func TestImportDir(t *testing.T) {
 	ctx := t.Context()
 	db, uid := mustOpen(t)
-	r, err := ImportDir(ctx, testTree, uid, db)
+	r, err := ImportDir(ctx, testTree, uid, db, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestImportDir(t *testing.T) {
 	}
 
 	t.Run("ReimportIsIdempotent", func(t *testing.T) {
-		r2, err := ImportDir(ctx, testTree, uid, db)
+		r2, err := ImportDir(ctx, testTree, uid, db, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestImportDir_Reports(t *testing.T) {
 	write("toobig/template.conf", "TEMPLATE_CPU=100000\n")
 
 	db, uid := mustOpen(t)
-	r, err := ImportDir(t.Context(), root, uid, db)
+	r, err := ImportDir(t.Context(), root, uid, db, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestImportDir_Reports(t *testing.T) {
 		t.Errorf("summary = %q", s)
 	}
 
-	if _, err := ImportDir(t.Context(), filepath.Join(root, "missing"), uid, db); err == nil {
+	if _, err := ImportDir(t.Context(), filepath.Join(root, "missing"), uid, db, Options{}); err == nil {
 		t.Error("ImportDir of a missing root succeeded")
 	}
 }

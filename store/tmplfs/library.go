@@ -19,6 +19,6 @@ func (l Library) TemplatesDir() string { return l.Dir }
 
 // ImportTemplatesDir imports the configured directory as the user's
 // templates (see ImportDir).
-func (l Library) ImportTemplatesDir(ctx context.Context, userID string) (Report, error) {
-	return ImportDir(ctx, l.Dir, userID, l.DB)
+func (l Library) ImportTemplatesDir(ctx context.Context, userID string, opt Options) (Report, error) {
+	return ImportDir(ctx, l.Dir, userID, l.DB, opt)
 }
