@@ -1,102 +1,20 @@
 package exec
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"sync"
 	"testing"
 
 	gliderssh "github.com/gliderlabs/ssh"
-	"golang.org/x/crypto/ssh"
+
+	"corral/proxmox/pvesim/simtest"
 )
 
-// fakeNode is a minimal SSH host on 127.0.0.1:0 whose handler plays the
-// Proxmox side, for what the simulator cannot show (window sizes as the host
-// sees them, a host without pct). It records every exec command it gets.
-// Handlers get a session whose Pty is race-free (see ptySession).
-type fakeNode struct {
-	mu       sync.Mutex
-	commands []string
-	ptys     map[gliderssh.Session]ptySession
-}
-
-// ptySession answers Pty with what the session had when its command
-// started. gliderlabs' own Pty reads fields its request goroutine writes on
-// every window-change, without a lock, so calling it from the handler
-// races; the capture happens in SessionRequestCallback, which runs on that
-// request goroutine before the handler starts.
-type ptySession struct {
-	gliderssh.Session
-	pty   gliderssh.Pty
-	winCh <-chan gliderssh.Window
-	ok    bool
-}
-
-func (s ptySession) Pty() (gliderssh.Pty, <-chan gliderssh.Window, bool) { return s.pty, s.winCh, s.ok }
-
-func (f *fakeNode) capturePty(s gliderssh.Session, _ string) bool {
-	pty, winCh, ok := s.Pty()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ptys[s] = ptySession{Session: s, pty: pty, winCh: winCh, ok: ok}
-	return true
-}
-
-// session takes the captured view of s out of the map.
-func (f *fakeNode) session(s gliderssh.Session) ptySession {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ps, ok := f.ptys[s]
-	if !ok {
-		panic("fake node: session started without SessionRequestCallback")
-	}
-	delete(f.ptys, s)
-	return ps
-}
-
-func (f *fakeNode) recorded() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.commands...)
-}
-
-func startFakeNode(t testing.TB, handler gliderssh.Handler) (*fakeNode, HostTarget) {
+// startFakeNode serves handler on a fake Proxmox host and returns it with
+// how Corral would reach it.
+func startFakeNode(t testing.TB, handler gliderssh.Handler) (*simtest.FakeHost, HostTarget) {
 	t.Helper()
-	f := &fakeNode{ptys: map[gliderssh.Session]ptySession{}}
-	signer := newSigner(t)
-	srv := &gliderssh.Server{
-		HostSigners:            []gliderssh.Signer{signer},
-		SessionRequestCallback: f.capturePty,
-		Handler: func(s gliderssh.Session) {
-			ps := f.session(s)
-			f.mu.Lock()
-			f.commands = append(f.commands, s.RawCommand())
-			f.mu.Unlock()
-			handler(ps)
-		},
-		PasswordHandler: func(ctx gliderssh.Context, pw string) bool { return ctx.User() == "root" && pw == "node-pw" },
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(l); !errors.Is(err, gliderssh.ErrServerClosed) {
-			t.Errorf("fake node: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	host, port, _ := net.SplitHostPort(l.Addr().String())
-	p, _ := strconv.Atoi(port)
-	return f, HostTarget{Host: host, Port: p, User: "root", Password: "node-pw",
-		HostKey: string(ssh.MarshalAuthorizedKey(signer.PublicKey()))}
+	f := simtest.StartFakeHost(t, handler)
+	return f, HostTarget{Host: f.Host, Port: f.Port, User: f.User, Password: f.Password, HostKey: f.HostKey}
 }
 
 // reportPty is a fake host command that prints the pty it got and every

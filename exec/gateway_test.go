@@ -288,7 +288,7 @@ func TestGateway_PtyWindow(t *testing.T) {
 	if err := s.Wait(); err != nil {
 		t.Errorf("wait: %v", err)
 	}
-	if cmds := node.recorded(); len(cmds) != 1 || cmds[0] != "pct enter 300" {
+	if cmds := node.Commands(); len(cmds) != 1 || cmds[0] != "pct enter 300" {
 		t.Errorf("host got %q", cmds)
 	}
 }

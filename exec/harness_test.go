@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 )
 
 // startSim starts a simulated estate with two standalone nodes: pve1 holds
@@ -25,7 +26,7 @@ import (
 // holds alice's 107 (far, running).
 func startSim(t testing.TB) *pvesim.Sim {
 	t.Helper()
-	sim, err := pvesim.New(pvesim.Options{
+	return simtest.Start(t, pvesim.Options{
 		Standalone: []string{"pve1", "pve2"},
 		Guests: []pvesim.GuestSpec{
 			{Node: "pve1", VMID: 105, Name: "web", Running: true},
@@ -35,11 +36,6 @@ func startSim(t testing.TB) *pvesim.Sim {
 		},
 		TaskDuration: -1,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
 }
 
 // target is how Corral would reach node: root, password, pinned key.
@@ -306,61 +302,5 @@ func receive[T any](t testing.TB, ch <-chan T, what string) T {
 	case <-timer.C:
 		t.Fatalf("waiting for %s: nothing after %v", what, waitLimit)
 		panic("unreachable")
-	}
-}
-
-// syncBuffer is a goroutine-safe buffer that can wait for content.
-type syncBuffer struct {
-	mu  sync.Mutex
-	b   strings.Builder
-	sig chan struct{}
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.sig == nil {
-		b.sig = make(chan struct{}, 1)
-	}
-	select {
-	case b.sig <- struct{}{}:
-	default:
-	}
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// state returns the content and a channel that receives after the next
-// write (or already holds a token for one not yet waited on).
-func (b *syncBuffer) state() (string, <-chan struct{}) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.sig == nil {
-		b.sig = make(chan struct{}, 1)
-	}
-	return b.b.String(), b.sig
-}
-
-// waitFor blocks until the buffer contains want, failing the test after
-// waitLimit.
-func (b *syncBuffer) waitFor(t testing.TB, want string) {
-	t.Helper()
-	timer := time.NewTimer(waitLimit)
-	defer timer.Stop()
-	for {
-		got, sig := b.state()
-		if strings.Contains(got, want) {
-			return
-		}
-		select {
-		case <-sig:
-		case <-timer.C:
-			t.Fatalf("waiting for %q: nothing after %v; have %q", want, waitLimit, got)
-		}
 	}
 }

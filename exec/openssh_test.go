@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"corral/proxmox/pvesim/simtest"
+
 	"golang.org/x/crypto/ssh"
 )
 
@@ -106,7 +108,7 @@ func TestGateway_OpenSSHClient(t *testing.T) {
 // expecter collects a terminal's output and waits for patterns in it, each
 // search starting after the previous match.
 type expecter struct {
-	buf  syncBuffer
+	buf  simtest.Buffer
 	seen int // output consumed by earlier matches
 }
 
@@ -121,7 +123,7 @@ func (e *expecter) expect(want string, exited chan error) (string, error) {
 	timer := time.NewTimer(waitLimit)
 	defer timer.Stop()
 	for {
-		out, sig := e.buf.state()
+		out, sig := e.buf.State()
 		if i := strings.Index(out[e.seen:], want); i >= 0 {
 			end := e.seen + i + len(want)
 			got := out[e.seen:end]

@@ -21,6 +21,7 @@ import (
 	"corral/handlers"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -30,20 +31,14 @@ import (
 // and how many Proxmox requests one refresh makes (the goal: one per
 // cluster, and no SSH at all; TestContainersDashboardNoSSH checks the latter).
 func BenchmarkContainersDashboard(b *testing.B) {
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = b.TempDir()
-	opts.Clusters = []pvesim.ClusterSpec{
-		{Name: "alpha", Nodes: []string{"a1", "a2", "a3"}},
-		{Name: "beta", Nodes: []string{"b1", "b2"}},
-		{Name: "gamma", Nodes: []string{"c1", "c2"}},
-	}
-	opts.Standalone, opts.Guests = nil, nil
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sim.Close()
+	sim := simtest.Demo(b, func(opts *pvesim.Options) {
+		opts.Clusters = []pvesim.ClusterSpec{
+			{Name: "alpha", Nodes: []string{"a1", "a2", "a3"}},
+			{Name: "beta", Nodes: []string{"b1", "b2"}},
+			{Name: "gamma", Nodes: []string{"c1", "c2"}},
+		}
+		opts.Standalone, opts.Guests = nil, nil
+	})
 	names := sim.Nodes()
 	for i := range 1000 {
 		node := names[i%len(names)]

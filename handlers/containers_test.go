@@ -15,6 +15,7 @@ import (
 	"corral/exec"
 	"corral/handlers"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -22,21 +23,14 @@ import (
 // break: one down, one slow, one with a new certificate.
 func containersTestEstate(t testing.TB) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	opts.Standalone = append(opts.Standalone, "pve-down", "pve-slow", "pve-cert")
-	opts.Guests = append(opts.Guests,
-		pvesim.GuestSpec{Node: "pve-down", VMID: 300, Name: "down-ct", Running: true},
-		pvesim.GuestSpec{Node: "pve-slow", VMID: 301, Name: "slow-ct", Running: true},
-		pvesim.GuestSpec{Node: "pve-cert", VMID: 302, Name: "cert-ct", Running: true},
-	)
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t, func(opts *pvesim.Options) {
+		opts.Standalone = append(opts.Standalone, "pve-down", "pve-slow", "pve-cert")
+		opts.Guests = append(opts.Guests,
+			pvesim.GuestSpec{Node: "pve-down", VMID: 300, Name: "down-ct", Running: true},
+			pvesim.GuestSpec{Node: "pve-slow", VMID: 301, Name: "slow-ct", Running: true},
+			pvesim.GuestSpec{Node: "pve-cert", VMID: 302, Name: "cert-ct", Running: true},
+		)
+	})
 }
 
 // containersTestSetup is alice with pve1, pve2 (cluster homelab) and the

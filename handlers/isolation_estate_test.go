@@ -26,6 +26,7 @@ import (
 	"corral/handlers"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -124,7 +125,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	clk := &clock{t: time.Now()}
+	clk := simtest.NewClock(time.Now())
 	vmids := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), db, log)
 	t.Cleanup(vmids.Close)
 	trip := est.trip
@@ -200,15 +201,9 @@ func newIsoEstate(t *testing.T) *isoEstate {
 func isoSim(t *testing.T, opts pvesim.Options) *pvesim.Sim {
 	t.Helper()
 	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
 	opts.Seed = 1
 	opts.Tokens = pvesim.DemoOptions().Tokens
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Start(t, opts)
 }
 
 func isoCreateTemplate(t *testing.T, db *store.DB, userID, name string) store.Template {

@@ -18,6 +18,7 @@ import (
 
 	"corral/exec"
 	"corral/handlers"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -43,14 +44,14 @@ func (a *countingAccounts) UserForSSHKey(ctx context.Context, username string, k
 type throttleEnv struct {
 	*testServer
 	accounts *countingAccounts
-	log      *syncBuffer
+	log      *simtest.Buffer
 	gwAddr   string
 	hostKey  ssh.PublicKey
 }
 
 func newThrottleEnv(t *testing.T) *throttleEnv {
 	t.Helper()
-	env := &throttleEnv{log: &syncBuffer{}}
+	env := &throttleEnv{log: &simtest.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(env.log, nil))
 	var limiter *handlers.LoginLimiter
 	env.testServer = newTestServer(t, func(d *handlers.Deps) {

@@ -17,6 +17,7 @@ import (
 	"corral/handlers/formtest"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -207,13 +208,5 @@ func (e *wizardEnv) guestCount(t *testing.T) int {
 // see one running.
 func slowSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = 2 * time.Second
-	opts.Dir = t.TempDir()
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t, func(opts *pvesim.Options) { opts.TaskDuration = 2 * time.Second })
 }

@@ -1,11 +1,8 @@
 package proxmox_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,35 +10,15 @@ import (
 
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/proxmox/redistest"
 )
-
-// vmidClock is a clock the test moves by hand.
-type vmidClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vmidClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *vmidClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // vmidSim runs the demo estate: cluster homelab (pve1..pve3, VMs 200 and
 // 201) and the standalone pve-solo, whose VMID 100 is not homelab's 100.
 func vmidSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t)
 }
 
 // vmidTarget is a node of the sim as a refresh target, keyed as the nodes
@@ -108,7 +85,7 @@ func TestVMIDCache_Stores(t *testing.T) {
 	for name, open := range vmidStores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
-			clk := &vmidClock{t: time.Unix(1_700_000_000, 0)}
+			clk := simtest.NewClock(time.Unix(1_700_000_000, 0))
 			st := open(t, clk.Now)
 			r := proxmox.NewVMIDRefresher(st, nil)
 			t.Cleanup(r.Close)
@@ -200,33 +177,15 @@ func TestVMIDCache_Stores(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
 func TestVMIDCache_RedisGoesAway(t *testing.T) {
 	sim := vmidSim(t)
 	pve1 := vmidTarget(t, sim, "pve1")
 	reads := countResources(sim, "pve1")
 	srv := redistest.Start(t)
 	rdb := vmidRedis(t, srv)
-	logs := &syncBuffer{}
+	logs := &simtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	clk := &vmidClock{t: time.Now()}
+	clk := simtest.NewClock(time.Now())
 	st := proxmox.NewFallbackVMIDStore(proxmox.NewRedisVMIDStore(rdb, clk.Now), proxmox.NewMemVMIDStore(clk.Now), log, clk.Now)
 	r := proxmox.NewVMIDRefresher(st, log)
 	t.Cleanup(r.Close)
@@ -271,8 +230,8 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 	if n := reads() - before; n != 1 {
 		t.Fatalf("%d live reads during the outage, want 1 (when the memory copy expired)", n)
 	}
-	if n := logs.count("level=WARN"); n != 1 {
-		t.Fatalf("%d warnings during one outage, want 1:\n%s", n, logs.b.String())
+	if n := logs.Count("level=WARN"); n != 1 {
+		t.Fatalf("%d warnings during one outage, want 1:\n%s", n, logs.String())
 	}
 
 	srv.Restart(t)
@@ -287,8 +246,8 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 			t.Fatalf("redis is not used again after it returned (field %s): %v, %v", field, ok, err)
 		}
 	}
-	if n := logs.count("redis is back"); n != 1 {
-		t.Fatalf("%d recovery notes, want 1:\n%s", n, logs.b.String())
+	if n := logs.Count("redis is back"); n != 1 {
+		t.Fatalf("%d recovery notes, want 1:\n%s", n, logs.String())
 	}
 
 	// A second outage warns again, once.
@@ -300,7 +259,7 @@ func TestVMIDCache_RedisGoesAway(t *testing.T) {
 		check(152+i, true)
 		clk.Add(2 * time.Second)
 	}
-	if n := logs.count("level=WARN"); n != 2 {
-		t.Fatalf("%d warnings after two outages, want 2:\n%s", n, logs.b.String())
+	if n := logs.Count("level=WARN"); n != 2 {
+		t.Fatalf("%d warnings after two outages, want 2:\n%s", n, logs.String())
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,97 +156,5 @@ func TestTemplates_ImportDirConflict(t *testing.T) {
 	}
 	if got, _ := s.DB.Template(ctx, uid, mine.ID); got.Cores != 1 {
 		t.Error("the user's web changed")
-	}
-}
-
-// TestTemplates_ResetBuiltinCopy: a copy of a built-in says so, and once
-// changed offers a reset (confirmed on a page of its own) back to the
-// built-in. Only the owner may; a built-in explains it cannot change.
-func TestTemplates_ResetBuiltinCopy(t *testing.T) {
-	s, c := signedIn(t)
-	ctx := context.Background()
-	uid := userNamed(t, s, "alice").ID
-	res := c.get("/templates/builtin-docker-host")
-	if got := res.Doc.Find(`[data-testid="template-readonly"]`).Text(); !strings.Contains(got, "reset to the built-in") {
-		t.Errorf("built-in page says %q", got)
-	}
-	loc := location(t, c.post("/templates/builtin-docker-host/copy", nil))
-	id := strings.TrimPrefix(loc, "/templates/")
-	res = c.get(loc)
-	if got := res.Doc.Find(`[data-testid="template-builtin-copy"]`).Text(); !strings.Contains(got, "unchanged") || res.Doc.Find(`[data-testid="template-reset"]`).Length() != 0 {
-		t.Errorf("fresh copy: %q", got)
-	}
-
-	cp, _ := s.DB.Template(ctx, uid, id)
-	cp.Cores, cp.Scripts = 6, nil
-	if _, err := s.DB.UpdateTemplate(ctx, uid, cp); err != nil {
-		t.Fatal(err)
-	}
-	res = c.get(loc)
-	reset := res.Doc.Find(`[data-testid="template-reset"]`).AttrOr("href", "")
-	if reset != loc+"/reset" {
-		t.Fatalf("reset link %q", reset)
-	}
-	confirm := c.get(reset)
-	expectStatus(t, confirm, http.StatusOK)
-	if got, _ := s.DB.Template(ctx, uid, id); got.Cores != 6 {
-		t.Fatal("GET of the confirm page reset the template")
-	}
-	if got := confirm.Doc.Find(`[data-testid="confirm-delete-submit"]`).Text(); got != "Reset" {
-		t.Errorf("confirm button %q", got)
-	}
-	if got := location(t, c.postForm(confirm.Doc.Find(`[data-testid="confirm-delete"] form`), "")); got != loc {
-		t.Errorf("reset redirects to %s", got)
-	}
-	if got, _ := s.DB.Template(ctx, uid, id); got.Cores != 2 || len(got.Scripts) != 2 {
-		t.Errorf("after reset %+v", got)
-	}
-
-	// bob cannot reset alice's copy, even when she shares it.
-	if _, err := s.DB.ShareTemplate(ctx, uid, id, true); err != nil {
-		t.Fatal(err)
-	}
-	s.withUser(t, "bob", "bob-password-1")
-	bob := s.client(t)
-	bob.login("bob", "bob-password-1")
-	expectStatus(t, bob.get("/templates/"+id+"/reset"), http.StatusNotFound)
-	expectStatus(t, bob.post("/templates/"+id+"/reset", url.Values{}), http.StatusNotFound)
-	// A template that is no copy has no reset.
-	own := mustCreate(t, s, store.Template{Name: "Own", Features: store.Features{Unprivileged: true}})
-	expectStatus(t, c.post("/templates/"+own.ID+"/reset", nil), http.StatusNotFound)
-}
-
-// TestTemplates_NewDefaultsNesting: a new template starts unprivileged
-// with nesting, as Proxmox creates containers.
-func TestTemplates_NewDefaultsNesting(t *testing.T) {
-	_, c := signedIn(t)
-	f := formtest.Values(c.get("/templates/new").Doc.Find(`[data-testid="template-form"]`))
-	if f.Get("unprivileged") == "" || f.Get("nesting") == "" || f.Get("keyctl") != "" {
-		t.Errorf("new template features: %v", f)
-	}
-}
-
-// TestDocs_TemplateFormat: the import box links the page that documents
-// the filesystem template format, which Corral serves itself.
-func TestDocs_TemplateFormat(t *testing.T) {
-	s, c := signedIn(t)
-	href := c.get("/templates").Doc.Find(`[data-testid="import-box"] [data-testid="template-format-link"]`).AttrOr("href", "")
-	if href != "/docs/templates" {
-		t.Fatalf("format link %q", href)
-	}
-	res := c.get(href)
-	expectStatus(t, res, http.StatusOK)
-	doc := res.Doc.Find(`[data-testid="doc"]`)
-	if got := doc.Find("h1").Text(); got != "The template directory format" {
-		t.Errorf("heading %q", got)
-	}
-	if doc.Find(`h2#templateconf`).Length() != 1 || doc.Find("table").Length() < 3 {
-		t.Errorf("page body:\n%s", doc.Text())
-	}
-	expectStatus(t, c.get("/docs/nope"), http.StatusNotFound)
-	// Like every page, it needs a sign-in.
-	anon := s.client(t)
-	if res := anon.get(href); res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
-		t.Errorf("signed out: status %d", res.StatusCode)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -24,18 +25,10 @@ func startSim(t *testing.T) *pvesim.Sim {
 // startSimWith is startSim with the demo options changed by tweak first.
 func startSimWith(t *testing.T, tweak func(*pvesim.Options)) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	if tweak != nil {
-		tweak(&opts)
+	if tweak == nil {
+		return simtest.Demo(t)
 	}
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t, tweak)
 }
 
 // simNode is a node record for a simulated host, pinned and complete, as

@@ -12,6 +12,7 @@ import (
 
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 )
 
 // Day two against the simulator: settings, resize, snapshots, backups and
@@ -145,15 +146,10 @@ func TestPvesimSettings(t *testing.T) {
 }
 
 func TestPvesimLocks(t *testing.T) {
-	opts := pvesim.DemoOptions()
-	opts.Dir = t.TempDir()
-	opts.TaskDuration = time.Hour // the resize holds the config file for the whole test
-	opts.LockTimeout = 20 * time.Millisecond
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := simtest.Demo(t, func(opts *pvesim.Options) {
+		opts.TaskDuration = time.Hour // the resize holds the config file for the whole test
+		opts.LockTimeout = 20 * time.Millisecond
+	})
 	c := pvesimClient(t, sim, "pve1")
 	ctx := t.Context()
 
@@ -170,7 +166,7 @@ func TestPvesimLocks(t *testing.T) {
 	if perr.Kind != proxmox.KindLocked || perr.Lock != "backup" || !strings.Contains(perr.UserMessage(), "a backup of it is running") {
 		t.Errorf("config change of a locked CT: %+v %q", perr, perr.UserMessage())
 	}
-	_, err = c.ResizeLXCDisk(ctx, "pve1", 100, "rootfs", "+1G", "")
+	_, err := c.ResizeLXCDisk(ctx, "pve1", 100, "rootfs", "+1G", "")
 	pvesimPerr(t, err, proxmox.ErrLocked)
 
 	// The snapshot task sees the lock before it logs anything.

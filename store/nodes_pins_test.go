@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Issue 4 requirements not covered by nodes_test.go.
+// Pins, sealing and name uniqueness of node records, beyond nodes_test.go.
 
 // TestDB_NodePinsRoundTrip: everything the add flow pins and learns comes
 // back unchanged, on create and on update.
