@@ -18,7 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sync/errgroup"
 
-	"corral/exec"
+	"corral/exec/gateway"
 	"corral/handlers"
 	"corral/proxmox"
 	"corral/store"
@@ -94,11 +94,11 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	var gatewayInfo handlers.SSHGatewayInfo
 	var hostKey ssh.Signer
 	if cfg.SSHAddr != "" {
-		if hostKey, err = exec.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
+		if hostKey, err = gateway.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
 			return fmt.Errorf("ssh gateway host key: %w", err)
 		}
 		_, port, _ := net.SplitHostPort(cfg.SSHAddr)
-		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: exec.Fingerprint(hostKey.PublicKey()), Port: port}
+		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: gateway.Fingerprint(hostKey.PublicKey()), Port: port}
 	}
 	// One limiter for web and SSH sign-ins, so switching doors gives no extra tries.
 	limiter := handlers.NewLoginLimiter(5, time.Minute, time.Now)
@@ -153,13 +153,13 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	defer httpLn.Close()
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
-	var gateway *exec.Server
+	var sshd *gateway.Server
 	var sshLn net.Listener
 	if cfg.SSHAddr != "" {
-		gateway, err = exec.NewServer(exec.Config{
+		sshd, err = gateway.NewServer(gateway.Config{
 			Addr: cfg.SSHAddr, HostKey: hostKey, IdleTimeout: cfg.SSHIdleTimeout,
 			MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh"),
-		}, exec.Deps{
+		}, gateway.Deps{
 			Auth:      handlers.GatewayAuth{Accounts: db},
 			Directory: h.GatewayDirectory(),
 			Audit:     handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db},
@@ -172,12 +172,12 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 			return fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
 		}
 		defer sshLn.Close()
-		h.UseGateway(gateway)
+		h.UseGateway(sshd)
 	}
 	// `corral user …` reaches this process through the admin socket.
 	var gw sshDisconnector
-	if gateway != nil {
-		gw = gateway
+	if sshd != nil {
+		gw = sshd
 	}
 	admin, err := listenAdmin(cfg.DataDir, db, gw, log)
 	if err != nil {
@@ -207,10 +207,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		return nil
 	})
 	gatewayDone := make(chan struct{})
-	if gateway != nil {
+	if sshd != nil {
 		g.Go(func() error {
 			defer close(gatewayDone)
-			if err := gateway.Serve(sshLn); !errors.Is(err, exec.ErrServerClosed) && gctx.Err() == nil {
+			if err := sshd.Serve(sshLn); !errors.Is(err, gateway.ErrServerClosed) && gctx.Err() == nil {
 				return fmt.Errorf("ssh gateway: %w", err)
 			}
 			return nil
@@ -222,16 +222,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := srv.Shutdown(sctx)
-		if gateway != nil {
+		if sshd != nil {
 			// Close our listener and let Serve return before Shutdown waits
 			// for open sessions: gliderlabs' Shutdown races with a Serve
 			// that is still starting, and misses a listener it has not seen.
 			sshLn.Close()
 			<-gatewayDone
-			if serr := gateway.Shutdown(sctx); serr != nil && !errors.Is(serr, exec.ErrServerClosed) {
+			if serr := sshd.Shutdown(sctx); serr != nil && !errors.Is(serr, gateway.ErrServerClosed) {
 				// Sessions still open after the grace period are cut.
 				log.Warn("ssh gateway shutdown: closing remaining sessions", "err", serr)
-				gateway.Close()
+				sshd.Close()
 			}
 		}
 		if serr := sched.Shutdown(); serr != nil {

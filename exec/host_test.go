@@ -19,7 +19,7 @@ import (
 )
 
 func TestFetchHostKey(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 
@@ -86,7 +86,7 @@ func TestFetchHostKey(t *testing.T) {
 }
 
 func TestProbeHost(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 
@@ -214,7 +214,7 @@ func startCapturingHost(t *testing.T) *capturingHost {
 }
 
 func TestDial_HostKeyChanged(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 	old := ssh.FingerprintSHA256(node.SSHHostKey())
@@ -270,7 +270,7 @@ func TestDial_NoCredentialsSentToChangedHost(t *testing.T) {
 }
 
 func TestHost_Pct(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	h, err := Dial(t.Context(), target(t, sim.Node("pve1")))
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +363,7 @@ func TestHost_Pct(t *testing.T) {
 // TestHost_PtyWindow checks the size, TERM and window changes as the host
 // sees them, on a fake host that reports its pty.
 func TestHost_PtyWindow(t *testing.T) {
-	node, tgt := startFakeNode(t, reportPty)
+	node, tgt := startFakeNode(t, simtest.ReportPty)
 	h, err := Dial(t.Context(), tgt)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/inspect"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
@@ -72,7 +73,7 @@ type isoEstate struct {
 	srv    *testServer
 	h      *handlers.Handler
 	prober handlers.NodeProber
-	runner *exec.Runner
+	runner *provision.Runner
 	// limiter is shared by the web sign-in and the gateway, as in serve.
 	limiter *handlers.LoginLimiter
 	trip    *isoTripwire
@@ -83,7 +84,7 @@ type isoEstate struct {
 	aliceWeb   *client // A, signed in, to check her pages still work
 	aNodes     []store.Node
 	aCTs       []isoCT
-	aJobs      []exec.Job // finished, failed
+	aJobs      []provision.Job // finished, failed
 	aTemplate  store.Template
 	aShared    store.Template
 	aBucket    store.PackageBucket
@@ -229,14 +230,14 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}{{isoVMIDWeb, "alpha-web", "echo ready\n"}, {isoVMIDBroken, "alpha-broken", "echo failing; exit 3\n"}} {
 		p := jobsTestPlan(est.alice, n, c.vmid, c.host)
 		p.TemplateID, p.TemplateName = est.aTemplate.ID, est.aTemplate.Name
-		p.Scripts = []exec.Script{{Name: "10-run.sh", Content: c.script}}
+		p.Scripts = []provision.Script{{Name: "10-run.sh", Content: c.script}}
 		id, err := est.runner.Start(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		est.aJobs = append(est.aJobs, jobsTestWaitEnd(t, est.runner, est.alice.ID, id))
 	}
-	if est.aJobs[0].State != exec.JobDone || est.aJobs[1].State != exec.JobFailed {
+	if est.aJobs[0].State != provision.JobDone || est.aJobs[1].State != provision.JobFailed {
 		t.Fatalf("A's jobs ended %s and %s, want done and failed", est.aJobs[0].State, est.aJobs[1].State)
 	}
 	est.aUPID = est.aJobs[0].CreateUPID
@@ -375,15 +376,15 @@ type isoTripInspector struct {
 	trip *isoTripwire
 }
 
-func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (exec.Discovery, error) {
+func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (inspect.Discovery, error) {
 	s.trip.note(n, "service discovery")
 	return s.ServiceInspector.Discover(ctx, n, vmid)
 }
-func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (exec.Logs, error) {
+func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (inspect.Logs, error) {
 	s.trip.note(n, "service logs")
 	return s.ServiceInspector.ServiceLogs(ctx, n, vmid, service, lines)
 }
-func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (exec.CredentialFile, error) {
+func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (inspect.CredentialFile, error) {
 	s.trip.note(n, "credentials")
 	return s.ServiceInspector.Credentials(ctx, n, vmid, service)
 }

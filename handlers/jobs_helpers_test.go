@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox/pvesim"
 	"corral/store"
@@ -46,7 +46,7 @@ func (c *jobsTestCache) NoteDeleted(ctx context.Context, n store.Node, vmid int)
 
 // jobsTestRunner builds a provisioner on db and runs it until the test
 // ends (or until the returned stop is called, which waits for it).
-func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*handlers.ProvisionerConfig)) (*exec.Runner, func()) {
+func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*handlers.ProvisionerConfig)) (*provision.Runner, func()) {
 	t.Helper()
 	cfg := handlers.ProvisionerConfig{
 		Store: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
@@ -76,7 +76,7 @@ func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods .
 type jobsTestEnv struct {
 	srv    *testServer
 	sim    *pvesim.Sim
-	runner *exec.Runner
+	runner *provision.Runner
 	user   store.User
 	node   store.Node
 	cache  *jobsTestCache
@@ -97,10 +97,10 @@ func jobsTestSetup(t *testing.T) *jobsTestEnv {
 }
 
 // jobsTestPlan is a minimal plan on node n.
-func jobsTestPlan(u store.User, n store.Node, vmid int, host string) exec.Plan {
-	return exec.Plan{
+func jobsTestPlan(u store.User, n store.Node, vmid int, host string) provision.Plan {
+	return provision.Plan{
 		UserID: u.ID, NodeID: n.ID, PVENode: n.PVENodeName, VMID: vmid, Hostname: host,
-		Create: exec.CreateSpec{
+		Create: provision.CreateSpec{
 			OSTemplate: "local:vztmpl/" + pvesim.DefaultTemplates[0], Storage: "local-lvm", DiskGB: 4,
 			Cores: 1, MemoryMB: 512, SwapMB: 512, Bridge: "vmbr0", IPv4: "dhcp", Unprivileged: true, Nesting: true,
 		},
@@ -109,7 +109,7 @@ func jobsTestPlan(u store.User, n store.Node, vmid int, host string) exec.Plan {
 
 // jobsTestWait polls the job until cond holds, failing after a generous
 // deadline (a hang guard, not a timing assertion).
-func jobsTestWait(t *testing.T, r *exec.Runner, userID, jobID string, what string, cond func(exec.Job) bool) exec.Job {
+func jobsTestWait(t *testing.T, r *provision.Runner, userID, jobID string, what string, cond func(provision.Job) bool) provision.Job {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -127,7 +127,7 @@ func jobsTestWait(t *testing.T, r *exec.Runner, userID, jobID string, what strin
 	}
 }
 
-func jobsTestFinished(j exec.Job) bool { return j.Finished() }
+func jobsTestFinished(j provision.Job) bool { return j.Finished() }
 
 // jobsTestWrite writes a file inside a simulated container's root.
 func jobsTestWrite(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path, content string) {
@@ -153,9 +153,9 @@ func jobsTestRead(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path stri
 
 // jobsTestWaitEnd waits until the job has finished and its log holds the
 // entry announcing that (logged just after the state is saved).
-func jobsTestWaitEnd(t *testing.T, r *exec.Runner, userID, jobID string) exec.Job {
+func jobsTestWaitEnd(t *testing.T, r *provision.Runner, userID, jobID string) provision.Job {
 	t.Helper()
-	return jobsTestWait(t, r, userID, jobID, "finished", func(j exec.Job) bool {
+	return jobsTestWait(t, r, userID, jobID, "finished", func(j provision.Job) bool {
 		if !j.Finished() {
 			return false
 		}

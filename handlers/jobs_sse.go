@@ -12,7 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/views"
 )
 
@@ -101,7 +101,7 @@ func (h *Handler) jobEvents(c echo.Context) error {
 				}
 				last = e.Seq
 				s.entry(e)
-				marker = marker || e.Kind != exec.EntryLog
+				marker = marker || e.Kind != provision.EntryLog
 				terminal = terminal || e.Terminal()
 			}
 			if marker && !status() {
@@ -139,7 +139,7 @@ type sseStream struct {
 	err    error
 }
 
-func (s *sseStream) entry(e exec.LogEntry) {
+func (s *sseStream) entry(e provision.LogEntry) {
 	if !matchesFilter(e, s.filter) {
 		return
 	}

@@ -11,7 +11,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/inspect"
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -55,14 +56,14 @@ func TestJobs_EndToEnd(t *testing.T) {
 		jobsTestWrite(t, env.sim, "pve1", id, "etc/myapp/same.conf", "same\n")
 	}
 	plan := jobsTestPlan(env.user, env.node, vmid, "app")
-	plan.Files = []exec.File{
+	plan.Files = []provision.File{
 		{Name: "app.conf", TargetDir: "/etc/myapp", Policy: "replace", Mode: "0640", Owner: "root:root", Content: []byte("port=3000\n")},
 		{Name: "keep.conf", TargetDir: "/etc/myapp", Policy: "default", Content: []byte("template default\n")},
 		{Name: "new.conf", TargetDir: "/etc/myapp", Policy: "default", Content: []byte("fresh\n")},
 		{Name: "backed.conf", TargetDir: "/etc/myapp", Policy: "backup", Content: []byte("new\n")},
 		{Name: "same.conf", TargetDir: "/etc/myapp", Policy: "replace", Content: []byte("same\n")},
 	}
-	plan.Packages = []exec.Package{
+	plan.Packages = []provision.Package{
 		{Manager: "apt", Name: "nginx"},
 		{Manager: "apt", Name: "curl"},
 		{Manager: "npm", Name: "pm2"},
@@ -70,7 +71,7 @@ func TestJobs_EndToEnd(t *testing.T) {
 		{Manager: "custom", Name: "tool", Check: "test -x /usr/local/bin/tool", Install: "printf '#!/bin/sh\\necho tool\\n' > /usr/local/bin/tool && chmod +x /usr/local/bin/tool"},
 		{Manager: "custom", Name: "present", Check: "true", Install: "echo SHOULD-NOT-RUN; exit 1"},
 	}
-	plan.Scripts = []exec.Script{
+	plan.Scripts = []provision.Script{
 		{Name: "10-user.sh", Content: "set -eu\nlog_info \"PATH is $PATH\"\nuseradd -m -s /bin/bash coder\nis_installed nginx\n"},
 		{Name: "20-app.sh", Content: jobsTestAppScript},
 		{Name: "30-check.sh", Content: "test \"$CONTAINER_USER\" = coder\nlog_info \"user $CONTAINER_USER ready\"\n"},
@@ -81,7 +82,7 @@ func TestJobs_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != provision.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if len(j.Done) != len(plan.StepList()) {
@@ -137,7 +138,7 @@ func TestJobs_EndToEnd(t *testing.T) {
 			t.Errorf("%s left behind (%v)", tmp, err)
 		}
 	}
-	svcs := map[string]exec.Service{}
+	svcs := map[string]inspect.Service{}
 	for _, s := range j.Services {
 		svcs[s.Name] = s
 	}

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/gateway"
 	"corral/handlers"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -62,7 +62,7 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	})
 	signer := throttleKey(t)
 	env.hostKey = signer.PublicKey()
-	gw, err := exec.NewServer(exec.Config{HostKey: signer, Logger: logger}, exec.Deps{
+	gw, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: logger}, gateway.Deps{
 		Auth:      handlers.GatewayAuth{Accounts: env.accounts},
 		Directory: emptyDirectory{},
 		Audit:     handlers.GatewayAuditor{Log: env.DB, Keys: env.DB},
@@ -83,7 +83,7 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 
 type emptyDirectory struct{}
 
-func (emptyDirectory) Containers(context.Context, string) ([]exec.Guest, error) { return nil, nil }
+func (emptyDirectory) Containers(context.Context, string) ([]gateway.Guest, error) { return nil, nil }
 
 func throttleKey(t *testing.T) ssh.Signer {
 	t.Helper()
@@ -224,7 +224,7 @@ func TestLoginThrottle_KeyLoginAfterWebFailures(t *testing.T) {
 	}
 	found := false
 	for _, a := range entries {
-		found = found || a.Kind == exec.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
+		found = found || a.Kind == gateway.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
 	}
 	if !found {
 		t.Fatal("the key login was not audited")

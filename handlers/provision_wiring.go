@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"corral/exec"
+	"corral/exec/inspect"
+	"corral/exec/provision"
 	"corral/proxmox"
 	"corral/store"
 )
@@ -30,8 +32,8 @@ type ProvisionStore interface {
 	Template(ctx context.Context, userID, id string) (store.Template, error)
 }
 
-// *exec.Runner is the Provisioner main wires in.
-var _ Provisioner = (*exec.Runner)(nil)
+// *provision.Runner is the Provisioner main wires in.
+var _ Provisioner = (*provision.Runner)(nil)
 
 // ProvisionerConfig wires the pipeline to the store, Proxmox and SSH.
 type ProvisionerConfig struct {
@@ -40,9 +42,9 @@ type ProvisionerConfig struct {
 	VMIDs   VMIDCache // may be nil
 	Logger  *slog.Logger
 	// Dial opens an SSH connection to a node's host; nil means exec.Dial.
-	Dial func(ctx context.Context, t exec.HostTarget) (exec.Shell, error)
+	Dial func(ctx context.Context, t exec.HostTarget) (provision.Shell, error)
 	// Workers, FlushInterval and WaitInterval tune the runner (see
-	// exec.RunnerConfig); zero takes its defaults.
+	// provision.RunnerConfig); zero takes its defaults.
 	Workers       int
 	FlushInterval time.Duration
 	WaitInterval  time.Duration
@@ -50,15 +52,15 @@ type ProvisionerConfig struct {
 
 // NewProvisioner builds the creation job runner. main calls Recover once,
 // then runs Run in the background; the runner is Deps.Provisioner.
-func NewProvisioner(cfg ProvisionerConfig) (*exec.Runner, error) {
+func NewProvisioner(cfg ProvisionerConfig) (*provision.Runner, error) {
 	if cfg.Dial == nil {
-		cfg.Dial = func(ctx context.Context, t exec.HostTarget) (exec.Shell, error) { return exec.Dial(ctx, t) }
+		cfg.Dial = func(ctx context.Context, t exec.HostTarget) (provision.Shell, error) { return exec.Dial(ctx, t) }
 	}
-	nodeFor := func(ctx context.Context, j exec.Job) (store.Node, bool) {
+	nodeFor := func(ctx context.Context, j provision.Job) (store.Node, bool) {
 		n, err := cfg.Store.Node(ctx, j.UserID, j.Plan.NodeID)
 		return n, err == nil
 	}
-	rc := exec.RunnerConfig{
+	rc := provision.RunnerConfig{
 		Store:         provisionStore{db: cfg.Store},
 		Connector:     connector{db: cfg.Store, factory: cfg.Proxmox, dial: cfg.Dial},
 		Logger:        cfg.Logger,
@@ -68,45 +70,45 @@ func NewProvisioner(cfg ProvisionerConfig) (*exec.Runner, error) {
 		Scripts:       templateScripts{db: cfg.Store},
 	}
 	if cfg.VMIDs != nil {
-		rc.OnCreated = func(ctx context.Context, j exec.Job) {
+		rc.OnCreated = func(ctx context.Context, j provision.Job) {
 			if n, ok := nodeFor(ctx, j); ok {
 				cfg.VMIDs.NoteCreated(ctx, n, j.Plan.VMID, j.Plan.Hostname)
 			}
 		}
-		rc.OnDeleted = func(ctx context.Context, j exec.Job) {
+		rc.OnDeleted = func(ctx context.Context, j provision.Job) {
 			if n, ok := nodeFor(ctx, j); ok {
 				cfg.VMIDs.NoteDeleted(ctx, n, j.Plan.VMID)
 			}
 		}
 	}
-	return exec.NewRunner(rc)
+	return provision.NewRunner(rc)
 }
 
-// provisionStore adapts the store to exec.JobStore.
+// provisionStore adapts the store to provision.JobStore.
 type provisionStore struct{ db ProvisionStore }
 
-func (s provisionStore) CreateJob(ctx context.Context, p exec.Plan) (exec.Job, error) {
+func (s provisionStore) CreateJob(ctx context.Context, p provision.Plan) (provision.Job, error) {
 	plan, err := json.Marshal(p)
 	if err != nil {
-		return exec.Job{}, fmt.Errorf("encode plan: %w", err)
+		return provision.Job{}, fmt.Errorf("encode plan: %w", err)
 	}
 	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname,
 		TemplateID: p.TemplateID, TemplateName: p.TemplateName, Plan: plan})
 	if err != nil {
-		return exec.Job{}, err
+		return provision.Job{}, err
 	}
 	return toExecJob(j)
 }
 
-func (s provisionStore) Job(ctx context.Context, userID, jobID string) (exec.Job, error) {
+func (s provisionStore) Job(ctx context.Context, userID, jobID string) (provision.Job, error) {
 	j, err := s.db.Job(ctx, userID, jobID)
 	if err != nil {
-		return exec.Job{}, err
+		return provision.Job{}, err
 	}
 	return toExecJob(j)
 }
 
-func (s provisionStore) SaveJob(ctx context.Context, j exec.Job) error {
+func (s provisionStore) SaveJob(ctx context.Context, j provision.Job) error {
 	sj := store.Job{
 		ID: j.ID, UserID: j.UserID, State: j.State, Step: j.Step, Done: j.Done,
 		Attempts: j.Attempts, CreateUPID: j.CreateUPID,
@@ -121,7 +123,7 @@ func (s provisionStore) SaveJob(ctx context.Context, j exec.Job) error {
 	return s.db.SaveJob(ctx, sj)
 }
 
-func (s provisionStore) SavePlan(ctx context.Context, j exec.Job) error {
+func (s provisionStore) SavePlan(ctx context.Context, j provision.Job) error {
 	plan, err := json.Marshal(j.Plan)
 	if err != nil {
 		return fmt.Errorf("encode plan: %w", err)
@@ -129,12 +131,12 @@ func (s provisionStore) SavePlan(ctx context.Context, j exec.Job) error {
 	return s.db.SaveJobPlan(ctx, j.UserID, j.ID, plan)
 }
 
-func (s provisionStore) ActiveJobs(ctx context.Context) ([]exec.Job, error) {
+func (s provisionStore) ActiveJobs(ctx context.Context) ([]provision.Job, error) {
 	js, err := s.db.ActiveJobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []exec.Job
+	var out []provision.Job
 	for _, j := range js {
 		ej, err := toExecJob(j)
 		if err != nil {
@@ -148,7 +150,7 @@ func (s provisionStore) ActiveJobs(ctx context.Context) ([]exec.Job, error) {
 // AppendLog saves entries in the job log; the store records each marker
 // (every kind but "log") also as a typed event of the container, in the
 // same transaction.
-func (s provisionStore) AppendLog(ctx context.Context, j exec.Job, entries []exec.LogEntry) ([]exec.LogEntry, error) {
+func (s provisionStore) AppendLog(ctx context.Context, j provision.Job, entries []provision.LogEntry) ([]provision.LogEntry, error) {
 	lines := make([]store.JobLogLine, len(entries))
 	for i, e := range entries {
 		lines[i] = store.JobLogLine{Time: e.Time, Kind: e.Kind, Step: e.Step, Script: e.Script, Text: e.Text, EventData: e.Data}
@@ -157,42 +159,42 @@ func (s provisionStore) AppendLog(ctx context.Context, j exec.Job, entries []exe
 	if err != nil {
 		return nil, err
 	}
-	out := make([]exec.LogEntry, len(saved))
+	out := make([]provision.LogEntry, len(saved))
 	for i, l := range saved {
 		out[i] = fromLogLine(l)
 	}
 	return out, nil
 }
 
-func (s provisionStore) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]exec.LogEntry, error) {
+func (s provisionStore) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]provision.LogEntry, error) {
 	lines, err := s.db.JobLog(ctx, userID, jobID, after)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]exec.LogEntry, len(lines))
+	out := make([]provision.LogEntry, len(lines))
 	for i, l := range lines {
 		out[i] = fromLogLine(l)
 	}
 	return out, nil
 }
 
-func fromLogLine(l store.JobLogLine) exec.LogEntry {
-	return exec.LogEntry{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Step: l.Step, Script: l.Script, Text: l.Text}
+func fromLogLine(l store.JobLogLine) provision.LogEntry {
+	return provision.LogEntry{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Step: l.Step, Script: l.Script, Text: l.Text}
 }
 
-func toExecJob(j store.Job) (exec.Job, error) {
-	ej := exec.Job{
+func toExecJob(j store.Job) (provision.Job, error) {
+	ej := provision.Job{
 		ID: j.ID, UserID: j.UserID, ContainerID: j.ContainerID, State: j.State, Step: j.Step,
 		Done: j.Done, Attempts: j.Attempts, CreateUPID: j.CreateUPID, Created: j.Created, Updated: j.Updated,
 	}
 	if err := json.Unmarshal(j.Plan, &ej.Plan); err != nil {
-		return exec.Job{}, fmt.Errorf("job %s: decode plan: %w", j.ID, err)
+		return provision.Job{}, fmt.Errorf("job %s: decode plan: %w", j.ID, err)
 	}
 	if e := j.Error; e != nil {
-		ej.Error = &exec.StepError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
+		ej.Error = &provision.StepError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
 	}
 	for _, sv := range j.Services {
-		ej.Services = append(ej.Services, exec.Service{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
+		ej.Services = append(ej.Services, inspect.Service{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
 			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
 	}
 	return ej, nil
@@ -202,10 +204,10 @@ func toExecJob(j store.Job) (exec.Job, error) {
 type connector struct {
 	db      ProvisionStore
 	factory ProxmoxFactory
-	dial    func(ctx context.Context, t exec.HostTarget) (exec.Shell, error)
+	dial    func(ctx context.Context, t exec.HostTarget) (provision.Shell, error)
 }
 
-func (c connector) Proxmox(ctx context.Context, userID, nodeID string) (exec.ProxmoxOps, error) {
+func (c connector) Proxmox(ctx context.Context, userID, nodeID string) (provision.ProxmoxOps, error) {
 	n, err := c.db.Node(ctx, userID, nodeID)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -217,7 +219,7 @@ func (c connector) Proxmox(ctx context.Context, userID, nodeID string) (exec.Pro
 	return proxmoxOps{api: api}, nil
 }
 
-func (c connector) Shell(ctx context.Context, userID, nodeID string) (exec.Shell, error) {
+func (c connector) Shell(ctx context.Context, userID, nodeID string) (provision.Shell, error) {
 	n, err := c.db.Node(ctx, userID, nodeID)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -225,23 +227,23 @@ func (c connector) Shell(ctx context.Context, userID, nodeID string) (exec.Shell
 	return c.dial(ctx, HostTargetFor(n))
 }
 
-// proxmoxOps adapts the API client to exec.ProxmoxOps and its errors to
+// proxmoxOps adapts the API client to provision.ProxmoxOps and its errors to
 // exec's sentinels.
 type proxmoxOps struct{ api ProxmoxAPI }
 
-func (o proxmoxOps) CreateLXC(ctx context.Context, p exec.Plan, notes string) (string, error) {
+func (o proxmoxOps) CreateLXC(ctx context.Context, p provision.Plan, notes string) (string, error) {
 	params := createParams(p)
 	params.Description = notes
 	upid, err := o.api.CreateLXC(ctx, p.PVENode, params)
 	return upid, mapProxmoxErr(err)
 }
 
-func (o proxmoxOps) Guest(ctx context.Context, node string, vmid int) (exec.GuestInfo, error) {
+func (o proxmoxOps) Guest(ctx context.Context, node string, vmid int) (provision.GuestInfo, error) {
 	cfg, err := o.api.LXCConfig(ctx, node, vmid)
 	if err != nil {
-		return exec.GuestInfo{}, mapProxmoxErr(err)
+		return provision.GuestInfo{}, mapProxmoxErr(err)
 	}
-	return exec.GuestInfo{Hostname: cfg.Hostname(), Description: cfg["description"], Lock: cfg.Lock()}, nil
+	return provision.GuestInfo{Hostname: cfg.Hostname(), Description: cfg["description"], Lock: cfg.Lock()}, nil
 }
 
 func (o proxmoxOps) Start(ctx context.Context, node string, vmid int) (string, error) {
@@ -273,16 +275,16 @@ func mapProxmoxErr(err error) error {
 	}
 	switch pe.Kind {
 	case proxmox.KindNotFound:
-		return fmt.Errorf("%w: %w", exec.ErrGuestMissing, err)
+		return fmt.Errorf("%w: %w", provision.ErrGuestMissing, err)
 	case proxmox.KindUnreachable:
-		return fmt.Errorf("%w: %w", exec.ErrDropped, err)
+		return fmt.Errorf("%w: %w", provision.ErrDropped, err)
 	}
 	return err
 }
 
 // createParams maps a plan to the create request. The root password is
 // random and never kept: access is by SSH key, pct and the gateway.
-func createParams(p exec.Plan) proxmox.CreateLXCParams {
+func createParams(p provision.Plan) proxmox.CreateLXCParams {
 	c := p.Create
 	swap := c.SwapMB
 	unpriv := c.Unprivileged
@@ -318,7 +320,7 @@ type TemplateReader interface {
 	Template(ctx context.Context, userID, id string) (store.Template, error)
 }
 
-// templateScripts adapts the template store to exec.ScriptSource. It gives
+// templateScripts adapts the template store to provision.ScriptSource. It gives
 // a template's scripts only to its owner: a job never takes content from a
 // built-in or from another account's template, shared or not.
 type templateScripts struct{ db TemplateReader }

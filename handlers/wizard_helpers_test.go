@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/handlers/formtest"
 	"corral/proxmox"
@@ -24,10 +24,10 @@ import (
 // wizardRecorder is a Provisioner that records the plans it is given.
 type wizardRecorder struct {
 	mu    sync.Mutex
-	plans []exec.Plan
+	plans []provision.Plan
 }
 
-func (r *wizardRecorder) Start(_ context.Context, p exec.Plan) (string, error) {
+func (r *wizardRecorder) Start(_ context.Context, p provision.Plan) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.plans = append(r.plans, p)
@@ -35,14 +35,14 @@ func (r *wizardRecorder) Start(_ context.Context, p exec.Plan) (string, error) {
 }
 
 // The recorder follows no jobs: every job is someone else's.
-func (r *wizardRecorder) Job(context.Context, string, string) (exec.Job, error) {
-	return exec.Job{}, store.ErrNotFound
+func (r *wizardRecorder) Job(context.Context, string, string) (provision.Job, error) {
+	return provision.Job{}, store.ErrNotFound
 }
-func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]exec.LogEntry, error) {
+func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]provision.LogEntry, error) {
 	return nil, store.ErrNotFound
 }
-func (r *wizardRecorder) Subscribe(string) (<-chan []exec.LogEntry, func()) {
-	ch := make(chan []exec.LogEntry)
+func (r *wizardRecorder) Subscribe(string) (<-chan []provision.LogEntry, func()) {
+	ch := make(chan []provision.LogEntry)
 	close(ch)
 	return ch, func() {}
 }
@@ -51,7 +51,7 @@ func (r *wizardRecorder) Delete(context.Context, string, string) error { return 
 func (r *wizardRecorder) CheckGuest(context.Context, string, string) error {
 	return store.ErrNotFound
 }
-func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]exec.ScriptChange, error) {
+func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]provision.ScriptChange, error) {
 	return nil, store.ErrNotFound
 }
 func (r *wizardRecorder) RetryWithTemplate(context.Context, string, string, string) error {
@@ -64,7 +64,7 @@ func (r *wizardRecorder) count() int {
 	return len(r.plans)
 }
 
-func (r *wizardRecorder) last(t *testing.T) exec.Plan {
+func (r *wizardRecorder) last(t *testing.T) provision.Plan {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()

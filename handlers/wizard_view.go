@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 	"corral/views"
 )
@@ -235,7 +235,7 @@ func scriptsView(s wizardState, t *store.Template) []views.WizardScript {
 }
 
 // reviewView shows a plan: everything in it, the create request and the steps.
-func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
+func reviewView(p provision.Plan, n store.Node) *views.WizardReview {
 	c := p.Create
 	r := &views.WizardReview{
 		Digest: planDigest(p), Template: templateLabel(p.TemplateName), Node: n.Name, PVENode: p.PVENode,

@@ -3,9 +3,10 @@ package simtest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -18,13 +19,7 @@ import (
 // host sees them, a host without pct). It records every exec command it
 // gets. Handlers get a session whose Pty is race-free (see ptySession).
 type FakeHost struct {
-	// Host, Port, User, Password and HostKey (an authorized_keys line) are
-	// how to reach it: root with the password FakeHostPassword.
-	Host     string
-	Port     int
-	User     string
-	Password string
-	HostKey  string
+	Login // root with the password FakeHostPassword
 
 	mu       sync.Mutex
 	commands []string
@@ -51,14 +46,7 @@ func (s ptySession) Pty() (gliderssh.Pty, <-chan gliderssh.Window, bool) { retur
 // StartFakeHost serves handler on a new host until the test ends.
 func StartFakeHost(t testing.TB, handler gliderssh.Handler) *FakeHost {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, _ := NewKey(t)
 	f := &FakeHost{ptys: map[gliderssh.Session]ptySession{}}
 	srv := &gliderssh.Server{
 		HostSigners:            []gliderssh.Signer{signer},
@@ -89,10 +77,7 @@ func StartFakeHost(t testing.TB, handler gliderssh.Handler) *FakeHost {
 		srv.Close()
 		<-done
 	})
-	host, port, _ := net.SplitHostPort(l.Addr().String())
-	f.Host, f.User, f.Password = host, "root", FakeHostPassword
-	f.Port, _ = strconv.Atoi(port)
-	f.HostKey = string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
+	f.Login = login(t, l.Addr().String(), "root", FakeHostPassword, signer.PublicKey())
 	return f
 }
 
@@ -121,4 +106,41 @@ func (f *FakeHost) session(s gliderssh.Session) ptySession {
 	}
 	delete(f.ptys, s)
 	return ps
+}
+
+// NewKey returns a new ed25519 key and its OpenSSH private key file.
+func NewKey(t testing.TB) (ssh.Signer, []byte) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pem.EncodeToMemory(block)
+}
+
+// ReportPty is a FakeHost handler that prints the pty it got and every
+// window size, and ends after a resize to 132 columns.
+func ReportPty(s gliderssh.Session) {
+	pty, winCh, ok := s.Pty()
+	if !ok {
+		fmt.Fprintln(s, "no pty")
+		s.Exit(1)
+		return
+	}
+	fmt.Fprintf(s, "term=%s\n", pty.Term)
+	for w := range winCh {
+		fmt.Fprintf(s, "size=%dx%d\n", w.Width, w.Height)
+		if w.Width == 132 {
+			s.Exit(0)
+			return
+		}
+	}
 }

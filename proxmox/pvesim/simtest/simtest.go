@@ -38,3 +38,20 @@ func Start(t testing.TB, opts pvesim.Options) *pvesim.Sim {
 	t.Cleanup(func() { sim.Close() })
 	return sim
 }
+
+// TwoHosts starts two standalone nodes with instant tasks, the estate of
+// the SSH tests: pve1 holds alice's 105 (web, running) and 106 (db,
+// stopped) and bob's 205; pve2 holds alice's 107 (far, running).
+func TwoHosts(t testing.TB) *pvesim.Sim {
+	t.Helper()
+	return Start(t, pvesim.Options{
+		Standalone: []string{"pve1", "pve2"},
+		Guests: []pvesim.GuestSpec{
+			{Node: "pve1", VMID: 105, Name: "web", Running: true},
+			{Node: "pve1", VMID: 106, Name: "db"},
+			{Node: "pve1", VMID: 205, Name: "secret", Running: true},
+			{Node: "pve2", VMID: 107, Name: "far", Running: true},
+		},
+		TaskDuration: -1,
+	})
+}
