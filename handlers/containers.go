@@ -108,20 +108,20 @@ func (h *Handler) corralRecord(ctx context.Context, userID, nodeID string, vmid 
 }
 
 // lastServices returns the last discovery recorded for a container.
-func (h *Handler) lastServices(ctx context.Context, userID, nodeID string, vmid int) (svcs []inspect.Service, ip string, found bool) {
+func (h *Handler) lastServices(ctx context.Context, userID, nodeID string, vmid int) (svcs []store.Service, ip string, found bool) {
 	if h.Events == nil {
 		return nil, "", false
 	}
-	evs, err := h.Events.ContainerEvents(ctx, userID, nodeID, vmid, []string{inspect.ServicesEvent}, 1)
+	evs, err := h.Events.ContainerEvents(ctx, userID, nodeID, vmid, []string{store.EventServices}, 1)
 	if err != nil || len(evs) == 0 {
 		return nil, "", false
 	}
-	svcs, err = inspect.DecodeServices(evs[0].Data[inspect.ServicesDataKey])
+	svcs, err = store.DecodeServices(evs[0].Data[store.ServicesDataKey])
 	if err != nil {
 		h.Logger.Warn("stored services unreadable", "node", nodeID, "vmid", vmid, "err", err)
 		return nil, "", false
 	}
-	return svcs, evs[0].Data[inspect.ServicesIPKey], true
+	return svcs, evs[0].Data[store.ServicesIPKey], true
 }
 
 // recordEvent appends a container event; a failure is logged, not shown:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec/inspect"
 	"corral/store"
 	"corral/views"
 )
@@ -163,7 +162,7 @@ func (h *Handler) addCardServices(ctx context.Context, userID string, card *view
 }
 
 // serviceURL links a service's first web port when the address is known.
-func serviceURL(ip string, s inspect.Service) string {
+func serviceURL(ip string, s store.Service) string {
 	for _, p := range s.Ports {
 		if link, _ := portAccess(ip, s.Name, p); link != "" {
 			return link

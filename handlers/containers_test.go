@@ -12,7 +12,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec/inspect"
 	"corral/handlers"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
@@ -79,9 +78,9 @@ func TestContainersDashboard(t *testing.T) {
 		Hostname: "pihole", TemplateName: "DNS sinkhole", Lifecycle: store.LifecycleReady}); err != nil {
 		t.Fatal(err)
 	}
-	svcs := []inspect.Service{{Name: "pihole-FTL", Status: "running", Ports: []int{80}}, {Name: "ssh", Status: "running", Ports: []int{22}, System: true}}
-	if _, err := st.s.DB.AppendEvent(ctx, store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 100, Type: inspect.ServicesEvent,
-		Data: map[string]string{inspect.ServicesDataKey: inspect.EncodeServices(svcs), inspect.ServicesIPKey: "10.0.0.5"}}); err != nil {
+	svcs := []store.Service{{Name: "pihole-FTL", Status: "running", Ports: []int{80}}, {Name: "ssh", Status: "running", Ports: []int{22}, System: true}}
+	if _, err := st.s.DB.AppendEvent(ctx, store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 100, Type: store.EventServices,
+		Data: map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: "10.0.0.5"}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec/inspect"
 	"corral/proxmox"
 	"corral/store"
 	"corral/views"
@@ -87,7 +86,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	}
 	v.Services = h.servicesView(c, n, vmid, running, svcs, cmp.Or(live.ip, ip), known)
 	if known {
-		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{inspect.ServicesEvent}, 1); err == nil && len(evs) > 0 {
+		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{store.EventServices}, 1); err == nil && len(evs) > 0 {
 			v.Services.Discovered = agoText(h.Now(), evs[0].Time)
 		}
 	}
@@ -345,15 +344,15 @@ func (h *Handler) eventsView(ctx context.Context, u store.User, n store.Node, vm
 			if !shown {
 				continue
 			}
-			if k == inspect.ServicesDataKey {
-				if svcs, err := inspect.DecodeServices(val); err == nil {
+			if k == store.ServicesDataKey {
+				if svcs, err := store.DecodeServices(val); err == nil {
 					val = views.Plural(len(svcs), "service", "services")
 				}
 			}
 			it.Data = append(it.Data, views.Fact{Label: label, Value: val})
 		}
 		slices.SortFunc(it.Data, func(a, b views.Fact) int { return cmp.Compare(a.Label, b.Label) })
-		if e.Type == inspect.ServicesEvent && it.Message == "" {
+		if e.Type == store.EventServices && it.Message == "" {
 			it.Message = "Services discovered"
 		}
 		v.Items = append(v.Items, it)

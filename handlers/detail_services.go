@@ -21,7 +21,7 @@ import (
 const sshWait = 60 * time.Second
 
 // servicesView splits services into applications and system ones.
-func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []inspect.Service, ip string, known bool) views.ServicesView {
+func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []store.Service, ip string, known bool) views.ServicesView {
 	v := views.ServicesView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Running: running, Known: known}
 	for _, s := range svcs {
 		// Credentials that belong to no unit have no state to show.
@@ -85,9 +85,9 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	}
 	ip := cmp.Or(live.ip, oldIP)
 	rec, _, _ := h.corralRecord(ctx, u.ID, n.ID, vmid)
-	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: inspect.ServicesEvent,
+	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: store.EventServices,
 		Message: views.Plural(len(svcs), "service", "services") + " discovered",
-		Data:    map[string]string{inspect.ServicesDataKey: inspect.EncodeServices(svcs), inspect.ServicesIPKey: ip}})
+		Data:    map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: ip}})
 	toast(c, "ok", "Services refreshed.")
 	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
 	v.Discovered = "just now"

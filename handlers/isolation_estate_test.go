@@ -84,7 +84,7 @@ type isoEstate struct {
 	aliceWeb   *client // A, signed in, to check her pages still work
 	aNodes     []store.Node
 	aCTs       []isoCT
-	aJobs      []provision.Job // finished, failed
+	aJobs      []store.Job // finished, failed
 	aTemplate  store.Template
 	aShared    store.Template
 	aBucket    store.PackageBucket
@@ -230,14 +230,14 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}{{isoVMIDWeb, "alpha-web", "echo ready\n"}, {isoVMIDBroken, "alpha-broken", "echo failing; exit 3\n"}} {
 		p := jobsTestPlan(est.alice, n, c.vmid, c.host)
 		p.TemplateID, p.TemplateName = est.aTemplate.ID, est.aTemplate.Name
-		p.Scripts = []provision.Script{{Name: "10-run.sh", Content: c.script}}
+		p.Scripts = []store.Script{{Name: "10-run.sh", Content: c.script}}
 		id, err := est.runner.Start(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		est.aJobs = append(est.aJobs, jobsTestWaitEnd(t, est.runner, est.alice.ID, id))
 	}
-	if est.aJobs[0].State != provision.JobDone || est.aJobs[1].State != provision.JobFailed {
+	if est.aJobs[0].State != store.JobDone || est.aJobs[1].State != store.JobFailed {
 		t.Fatalf("A's jobs ended %s and %s, want done and failed", est.aJobs[0].State, est.aJobs[1].State)
 	}
 	est.aUPID = est.aJobs[0].CreateUPID

@@ -20,13 +20,13 @@ import (
 type Provisioner interface {
 	// Start stores the job (and a container record in lifecycle
 	// "creating") before anything is sent to Proxmox, then queues it.
-	Start(ctx context.Context, plan provision.Plan) (jobID string, err error)
-	Job(ctx context.Context, userID, jobID string) (provision.Job, error)
+	Start(ctx context.Context, plan store.Plan) (jobID string, err error)
+	Job(ctx context.Context, userID, jobID string) (store.Job, error)
 	// Log returns the job's log entries with Seq > after, oldest first.
-	Log(ctx context.Context, userID, jobID string, after uint64) ([]provision.LogEntry, error)
+	Log(ctx context.Context, userID, jobID string, after uint64) ([]store.LogEntry, error)
 	// Subscribe streams entries saved from now on; cancel ends it. The
 	// channel closes early when the reader lags.
-	Subscribe(jobID string) (entries <-chan []provision.LogEntry, cancel func())
+	Subscribe(jobID string) (entries <-chan []store.LogEntry, cancel func())
 	// Retry re-queues a failed or interrupted job at its failed step. It
 	// runs the plan as it was reviewed, whatever its template became.
 	Retry(ctx context.Context, userID, jobID string) error
@@ -58,19 +58,19 @@ func (h *Handler) registerJobRoutes(g *echo.Group) {
 
 // userJob loads the signed-in user's job and its node; anyone else's job,
 // or a job whose node is no longer the user's, is not found.
-func (h *Handler) userJob(c echo.Context) (store.User, provision.Job, store.Node, error) {
+func (h *Handler) userJob(c echo.Context) (store.User, store.Job, store.Node, error) {
 	u, _ := currentUser(c)
 	if h.Provisioner == nil {
-		return u, provision.Job{}, store.Node{}, store.ErrNotFound
+		return u, store.Job{}, store.Node{}, store.ErrNotFound
 	}
 	ctx := c.Request().Context()
 	j, err := h.Provisioner.Job(ctx, u.ID, c.Param("id"))
 	if err != nil {
-		return u, provision.Job{}, store.Node{}, err
+		return u, store.Job{}, store.Node{}, err
 	}
 	n, err := h.Nodes.Node(ctx, u.ID, j.Plan.NodeID)
 	if err != nil {
-		return u, provision.Job{}, store.Node{}, err
+		return u, store.Job{}, store.Node{}, err
 	}
 	return u, j, n, nil
 }
@@ -99,7 +99,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 			v.Log = append(v.Log, logLineView(e))
 		}
 	}
-	v.Live = !j.Finished() || !endsRun(entries)
+	v.Live = j.State.Active() || !endsRun(entries)
 	title := fmt.Sprintf("Creating %s", j.Plan.Hostname)
 	return h.render(c, http.StatusOK, h.page(c, title, "containers"), jobPage(v))
 }
@@ -109,8 +109,8 @@ func (h *Handler) jobShow(c echo.Context) error {
 const guestCheckWait = 5 * time.Second
 
 // guestGone says why a stopped job's container is no longer there, or "".
-func (h *Handler) guestGone(ctx context.Context, j provision.Job, n store.Node) string {
-	if j.State != provision.JobFailed && j.State != provision.JobInterrupted {
+func (h *Handler) guestGone(ctx context.Context, j store.Job, n store.Node) string {
+	if !j.State.Stopped() {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, guestCheckWait)
@@ -133,14 +133,14 @@ func guestGoneText(g *provision.GuestGoneError, n store.Node) string {
 
 // refusal turns what Retry or Delete refused into a notice on the job's
 // page (a redirect back to it), or returns the error as it is.
-func (h *Handler) refusal(c echo.Context, j provision.Job, n store.Node, err error) error {
+func (h *Handler) refusal(c echo.Context, j store.Job, n store.Node, err error) error {
 	var gone *provision.GuestGoneError
 	switch {
 	case errors.As(err, &gone):
 		setFlash(c, "bad", guestGoneText(gone, n)+" Nothing was done.")
 	case errors.Is(err, provision.ErrGuestBusy):
 		setFlash(c, "warn", fmt.Sprintf("CT %d is still being created. Try again once its create task has ended.", j.Plan.VMID))
-	case errors.Is(err, provision.ErrJobState) && j.State == provision.JobDeleted:
+	case errors.Is(err, provision.ErrJobState) && j.State == store.JobDeleted:
 		setFlash(c, "warn", fmt.Sprintf("Container %d no longer exists, so this job has nothing left to do.", j.Plan.VMID))
 	case errors.Is(err, provision.ErrJobState):
 		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry or delete.")
@@ -153,7 +153,7 @@ func (h *Handler) refusal(c echo.Context, j provision.Job, n store.Node, err err
 // templateChanges names the scripts a retry of the stopped job j with its
 // template's current version would change (only ever for the template's
 // owner), for the note that offers that retry.
-func (h *Handler) templateChanges(ctx context.Context, j provision.Job) []string {
+func (h *Handler) templateChanges(ctx context.Context, j store.Job) []string {
 	var names []string
 	for _, ch := range h.scriptChanges(ctx, j) {
 		names = append(names, ch.Name)
@@ -164,8 +164,8 @@ func (h *Handler) templateChanges(ctx context.Context, j provision.Job) []string
 // scriptChanges lists what a retry of the stopped job j with its
 // template's current version would change. A template that cannot be read
 // only costs the offer.
-func (h *Handler) scriptChanges(ctx context.Context, j provision.Job) []provision.ScriptChange {
-	if (j.State != provision.JobFailed && j.State != provision.JobInterrupted) || j.Plan.TemplateID == "" {
+func (h *Handler) scriptChanges(ctx context.Context, j store.Job) []provision.ScriptChange {
+	if !j.State.Stopped() || j.Plan.TemplateID == "" {
 		return nil
 	}
 	changes, err := h.Provisioner.TemplateChanges(ctx, j.UserID, j.ID)
@@ -187,8 +187,8 @@ func (h *Handler) jobTemplateChanges(c echo.Context) error {
 	return h.showTemplateChanges(c, http.StatusOK, j, "")
 }
 
-func (h *Handler) showTemplateChanges(c echo.Context, status int, j provision.Job, notice string) error {
-	if j.State != provision.JobFailed && j.State != provision.JobInterrupted {
+func (h *Handler) showTemplateChanges(c echo.Context, status int, j store.Job, notice string) error {
+	if !j.State.Stopped() {
 		setFlash(c, "warn", "This job is not stopped, so there is nothing to retry.")
 		return seeOther(c, "/jobs/"+j.ID)
 	}

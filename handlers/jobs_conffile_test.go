@@ -57,13 +57,13 @@ func TestJobs_TemplateShipsPackageConffile(t *testing.T) {
 
 // jobsCreateFromReview confirms the wizard's Review and waits for the job
 // the real runner then runs; it must end ready.
-func jobsCreateFromReview(t *testing.T, e *wizardEnv, runner *provision.Runner, review *response) provision.Job {
+func jobsCreateFromReview(t *testing.T, e *wizardEnv, runner *provision.Runner, review *response) store.Job {
 	t.Helper()
 	res := e.step(t, review, func(v url.Values) { v.Set("create", "1") })
 	expectStatus(t, res, http.StatusSeeOther)
 	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
 	j := jobsTestWaitEnd(t, runner, e.user.ID, jobID)
-	if j.State != provision.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	return j

@@ -57,13 +57,13 @@ func TestJobs_SSHDropRetried(t *testing.T) {
 		}
 	})
 	plan := jobsTestPlan(u, n, 230, "netflap")
-	plan.Packages = []provision.Package{{Manager: "apt", Name: "nginx"}}
+	plan.Packages = []store.Package{{Manager: "apt", Name: "nginx"}}
 	jobID, err := r.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, r, u.ID, jobID)
-	if j.State != provision.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if !dropped.Load() || dials.Load() < 2 {

@@ -48,7 +48,7 @@ func featuresTestFlags(s string) []string {
 
 // featuresTestDockerPlan is a Docker-host-like plan: unprivileged, nesting
 // and keyctl.
-func featuresTestDockerPlan(u store.User, n store.Node, vmid int, host string) provision.Plan {
+func featuresTestDockerPlan(u store.User, n store.Node, vmid int, host string) store.Plan {
 	p := jobsTestPlan(u, n, vmid, host)
 	p.Create.Keyctl = true
 	return p
@@ -67,7 +67,7 @@ func TestJobs_KeyctlSetAsRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != provision.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if i, k := slices.Index(j.Done, provision.StepFeatures), slices.Index(j.Done, provision.StepStart); i < 0 || k < i {
@@ -141,7 +141,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobsTestWait(t, app.runner, u.ID, jobID, "inside the features step", func(j provision.Job) bool {
+	jobsTestWait(t, app.runner, u.ID, jobID, "inside the features step", func(j store.Job) bool {
 		select {
 		case <-entered:
 			return j.Step == provision.StepFeatures
@@ -159,7 +159,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, app.runner, u.ID, jobID)
-	if j.State != provision.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("after recovery: %s at %s, %+v", j.State, j.Step, j.Error)
 	}
 	if got := featuresTestFlags(featuresTestConfig(t, n, vmid)["features"]); !slices.Equal(got, []string{"keyctl", "nesting"}) {
@@ -222,8 +222,8 @@ func TestWizard_ReviewShowsRootFeatures(t *testing.T) {
 	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
 	expectStatus(t, res, http.StatusSeeOther)
 	p := e.rec.last(t)
-	if !slices.Equal(p.Steps(), steps) || p.FeaturesCommand() != want {
-		t.Fatalf("plan steps %q, command %q", p.Steps(), p.FeaturesCommand())
+	if !slices.Equal(provision.StepLabels(p), steps) || provision.FeaturesCommand(p) != want {
+		t.Fatalf("plan steps %q, command %q", provision.StepLabels(p), provision.FeaturesCommand(p))
 	}
 }
 

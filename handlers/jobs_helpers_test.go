@@ -97,19 +97,19 @@ func jobsTestSetup(t *testing.T) *jobsTestEnv {
 }
 
 // jobsTestPlan is a minimal plan on node n.
-func jobsTestPlan(u store.User, n store.Node, vmid int, host string) provision.Plan {
-	return provision.Plan{
+func jobsTestPlan(u store.User, n store.Node, vmid int, host string) store.Plan {
+	return store.Plan{
 		UserID: u.ID, NodeID: n.ID, PVENode: n.PVENodeName, VMID: vmid, Hostname: host,
-		Create: provision.CreateSpec{
+		Create: store.CreateSpec{
 			OSTemplate: "local:vztmpl/" + pvesim.DefaultTemplates[0], Storage: "local-lvm", DiskGB: 4,
-			Cores: 1, MemoryMB: 512, SwapMB: 512, Bridge: "vmbr0", IPv4: "dhcp", Unprivileged: true, Nesting: true,
+			Cores: 1, MemoryMB: 512, SwapMB: 512, Bridge: "vmbr0", IPv4: "dhcp", Features: store.Features{Unprivileged: true, Nesting: true},
 		},
 	}
 }
 
 // jobsTestWait polls the job until cond holds, failing after a generous
 // deadline (a hang guard, not a timing assertion).
-func jobsTestWait(t *testing.T, r *provision.Runner, userID, jobID string, what string, cond func(provision.Job) bool) provision.Job {
+func jobsTestWait(t *testing.T, r *provision.Runner, userID, jobID string, what string, cond func(store.Job) bool) store.Job {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -127,7 +127,7 @@ func jobsTestWait(t *testing.T, r *provision.Runner, userID, jobID string, what 
 	}
 }
 
-func jobsTestFinished(j provision.Job) bool { return j.Finished() }
+func jobsTestFinished(j store.Job) bool { return !j.State.Active() }
 
 // jobsTestWrite writes a file inside a simulated container's root.
 func jobsTestWrite(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path, content string) {
@@ -153,10 +153,10 @@ func jobsTestRead(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path stri
 
 // jobsTestWaitEnd waits until the job has finished and its log holds the
 // entry announcing that (logged just after the state is saved).
-func jobsTestWaitEnd(t *testing.T, r *provision.Runner, userID, jobID string) provision.Job {
+func jobsTestWaitEnd(t *testing.T, r *provision.Runner, userID, jobID string) store.Job {
 	t.Helper()
-	return jobsTestWait(t, r, userID, jobID, "finished", func(j provision.Job) bool {
-		if !j.Finished() {
+	return jobsTestWait(t, r, userID, jobID, "finished", func(j store.Job) bool {
+		if j.State.Active() {
 			return false
 		}
 		log, err := r.Log(context.Background(), userID, jobID, 0)

@@ -14,18 +14,19 @@ import (
 	"corral/handlers"
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/store"
 )
 
 // jobsStaleFailed runs a job whose script fails, leaving its container.
 func jobsStaleFailed(t *testing.T, env *jobsTestEnv, vmid int, host string) string {
 	t.Helper()
 	plan := jobsTestPlan(env.user, env.node, vmid, host)
-	plan.Scripts = []provision.Script{{Name: "fail.sh", Content: "exit 3\n"}}
+	plan.Scripts = []store.Script{{Name: "fail.sh", Content: "exit 3\n"}}
 	jobID, err := env.runner.Start(context.Background(), plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != provision.JobFailed {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobFailed {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	return jobID
@@ -101,7 +102,7 @@ func TestJobs_StaleAfterDashboardDelete(t *testing.T) {
 		}
 	}
 	j, _ := env.runner.Job(ctx, env.user.ID, jobID)
-	if j.State != provision.JobDeleted || j.Attempts != 0 {
+	if j.State != store.JobDeleted || j.Attempts != 0 {
 		t.Errorf("job %s, attempts %d", j.State, j.Attempts)
 	}
 	if _, ok := env.sim.Node("pve1").GuestStatus(vmid); ok {
@@ -157,7 +158,7 @@ func TestJobs_DeleteChecksItIsTheJobsGuest(t *testing.T) {
 	if _, ok := env.sim.Node("pve1").GuestStatus(vmid); !ok {
 		t.Fatal("the job deleted someone else's CT 104")
 	}
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != provision.JobFailed || j.Attempts != 0 {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobFailed || j.Attempts != 0 {
 		t.Errorf("job %s, attempts %d", j.State, j.Attempts)
 	}
 	if err := env.runner.Delete(ctx, env.user.ID, jobID); !errors.Is(err, provision.ErrGuestGone) {

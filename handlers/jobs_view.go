@@ -19,13 +19,13 @@ func jobPage(v views.JobView) templ.Component { return views.JobPage(v) }
 
 // jobView builds the progress page's model from the job record alone; the
 // log lines are added by the caller.
-func jobView(j provision.Job, n store.Node, csrf, filter string) views.JobView {
+func jobView(j store.Job, n store.Node, csrf, filter string) views.JobView {
 	v := views.JobView{
 		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname, NodeName: n.Name,
-		State: j.State, LogFilter: filter,
+		State: string(j.State), LogFilter: filter,
 		ContainerURL: fmt.Sprintf("/containers/%s/%d", n.ID, j.Plan.VMID),
 	}
-	steps := j.Plan.StepList()
+	steps := provision.Steps(j.Plan)
 	done := 0
 	for _, s := range steps {
 		state := "pending"
@@ -33,9 +33,9 @@ func jobView(j provision.Job, n store.Node, csrf, filter string) views.JobView {
 		case j.IsDone(s.Key):
 			state = "done"
 			done++
-		case s.Key == j.Step && (j.State == provision.JobFailed || j.State == provision.JobInterrupted):
+		case s.Key == j.Step && j.State.Stopped():
 			state = "failed"
-		case s.Key == j.Step && j.State == provision.JobRunning:
+		case s.Key == j.Step && j.State == store.JobRunning:
 			state = "running"
 		}
 		v.Steps = append(v.Steps, views.JobStepView{Key: s.Key, Label: s.Label, State: state})
@@ -46,13 +46,13 @@ func jobView(j provision.Job, n store.Node, csrf, filter string) views.JobView {
 	if len(steps) > 0 {
 		v.Percent = done * 100 / len(steps)
 	}
-	if j.State == provision.JobDone {
+	if j.State == store.JobDone {
 		v.Percent = 100
 	}
-	if j.State == provision.JobDeleted {
+	if j.State == store.JobDeleted {
 		v.Gone = fmt.Sprintf("Container %d (%s) was deleted.", j.Plan.VMID, j.Plan.Hostname)
 	}
-	if e := j.Error; e != nil && (j.State == provision.JobFailed || j.State == provision.JobInterrupted) {
+	if e := j.Error; e != nil && j.State.Stopped() {
 		v.Error = &views.JobErrorView{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
 	}
 	for _, s := range j.Services {
@@ -77,8 +77,8 @@ const readyLookup = 5 * time.Second
 // address and links to its services' ports. A static address comes from the
 // plan; a DHCP one from Proxmox, and a node that does not answer only
 // costs the links.
-func (h *Handler) fillReady(ctx context.Context, j provision.Job, n store.Node, v *views.JobView) {
-	if j.State != provision.JobDone {
+func (h *Handler) fillReady(ctx context.Context, j store.Job, n store.Node, v *views.JobView) {
+	if j.State != store.JobDone {
 		return
 	}
 	ip, _, _ := strings.Cut(j.Plan.Create.IPv4, "/")
@@ -117,7 +117,7 @@ func (h *Handler) liveAddress(ctx context.Context, n store.Node, vmid int) strin
 
 // templateRetryView shows each change as a diff from the reviewed script
 // to the template's current one, with a little context.
-func templateRetryView(j provision.Job, changes []provision.ScriptChange, csrf string) views.JobTemplateRetry {
+func templateRetryView(j store.Job, changes []provision.ScriptChange, csrf string) views.JobTemplateRetry {
 	v := views.JobTemplateRetry{
 		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname,
 		TemplateName: j.Plan.TemplateName, TemplateURL: "/templates/" + j.Plan.TemplateID,
@@ -136,21 +136,21 @@ func templateRetryView(j provision.Job, changes []provision.ScriptChange, csrf s
 // diffContext is how many unchanged lines a script diff shows around a change.
 const diffContext = 3
 
-func logLineView(e provision.LogEntry) views.JobLogView {
+func logLineView(e store.LogEntry) views.JobLogView {
 	return views.JobLogView{Seq: e.Seq, Time: e.Time.Local().Format("15:04:05"), Kind: e.Kind, Script: e.Script, Text: e.Text}
 }
 
 // matchesFilter keeps every line without a filter, and with one the
 // lines of that script only.
-func matchesFilter(e provision.LogEntry, script string) bool {
+func matchesFilter(e store.LogEntry, script string) bool {
 	return script == "" || e.Script == script
 }
 
 // endsRun reports whether the last marker among entries ends a run of the
 // job (a retry afterwards starts a new one).
-func endsRun(entries []provision.LogEntry) bool {
+func endsRun(entries []store.LogEntry) bool {
 	for i := len(entries) - 1; i >= 0; i-- {
-		if e := entries[i]; e.Kind != provision.EntryLog {
+		if e := entries[i]; e.Kind != store.EntryLog {
 			return e.Terminal()
 		}
 	}

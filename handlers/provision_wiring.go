@@ -3,14 +3,12 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"corral/exec"
-	"corral/exec/inspect"
 	"corral/exec/provision"
 	"corral/proxmox"
 	"corral/store"
@@ -19,14 +17,8 @@ import (
 // ProvisionStore is what the provisioning pipeline keeps in the database;
 // *store.DB satisfies it.
 type ProvisionStore interface {
-	CreateJob(ctx context.Context, j store.Job) (store.Job, store.Container, error)
-	Job(ctx context.Context, userID, id string) (store.Job, error)
-	SaveJob(ctx context.Context, j store.Job) error
-	ActiveJobs(ctx context.Context) ([]store.Job, error)
-	AppendJobLog(ctx context.Context, userID, jobID string, lines []store.JobLogLine) ([]store.JobLogLine, error)
-	JobLog(ctx context.Context, userID, jobID string, after uint64) ([]store.JobLogLine, error)
+	provision.JobStore
 	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
-	SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error
 	// Template lets the owner of a job's template retry it with the
 	// template's current scripts.
 	Template(ctx context.Context, userID, id string) (store.Template, error)
@@ -56,12 +48,12 @@ func NewProvisioner(cfg ProvisionerConfig) (*provision.Runner, error) {
 	if cfg.Dial == nil {
 		cfg.Dial = func(ctx context.Context, t exec.HostTarget) (provision.Shell, error) { return exec.Dial(ctx, t) }
 	}
-	nodeFor := func(ctx context.Context, j provision.Job) (store.Node, bool) {
+	nodeFor := func(ctx context.Context, j store.Job) (store.Node, bool) {
 		n, err := cfg.Store.Node(ctx, j.UserID, j.Plan.NodeID)
 		return n, err == nil
 	}
 	rc := provision.RunnerConfig{
-		Store:         provisionStore{db: cfg.Store},
+		Store:         cfg.Store,
 		Connector:     connector{db: cfg.Store, factory: cfg.Proxmox, dial: cfg.Dial},
 		Logger:        cfg.Logger,
 		Workers:       cfg.Workers,
@@ -70,134 +62,18 @@ func NewProvisioner(cfg ProvisionerConfig) (*provision.Runner, error) {
 		Scripts:       templateScripts{db: cfg.Store},
 	}
 	if cfg.VMIDs != nil {
-		rc.OnCreated = func(ctx context.Context, j provision.Job) {
+		rc.OnCreated = func(ctx context.Context, j store.Job) {
 			if n, ok := nodeFor(ctx, j); ok {
 				cfg.VMIDs.NoteCreated(ctx, n, j.Plan.VMID, j.Plan.Hostname)
 			}
 		}
-		rc.OnDeleted = func(ctx context.Context, j provision.Job) {
+		rc.OnDeleted = func(ctx context.Context, j store.Job) {
 			if n, ok := nodeFor(ctx, j); ok {
 				cfg.VMIDs.NoteDeleted(ctx, n, j.Plan.VMID)
 			}
 		}
 	}
 	return provision.NewRunner(rc)
-}
-
-// provisionStore adapts the store to provision.JobStore.
-type provisionStore struct{ db ProvisionStore }
-
-func (s provisionStore) CreateJob(ctx context.Context, p provision.Plan) (provision.Job, error) {
-	plan, err := json.Marshal(p)
-	if err != nil {
-		return provision.Job{}, fmt.Errorf("encode plan: %w", err)
-	}
-	j, _, err := s.db.CreateJob(ctx, store.Job{UserID: p.UserID, NodeID: p.NodeID, VMID: p.VMID, Hostname: p.Hostname,
-		TemplateID: p.TemplateID, TemplateName: p.TemplateName, Plan: plan})
-	if err != nil {
-		return provision.Job{}, err
-	}
-	return toExecJob(j)
-}
-
-func (s provisionStore) Job(ctx context.Context, userID, jobID string) (provision.Job, error) {
-	j, err := s.db.Job(ctx, userID, jobID)
-	if err != nil {
-		return provision.Job{}, err
-	}
-	return toExecJob(j)
-}
-
-func (s provisionStore) SaveJob(ctx context.Context, j provision.Job) error {
-	sj := store.Job{
-		ID: j.ID, UserID: j.UserID, State: j.State, Step: j.Step, Done: j.Done,
-		Attempts: j.Attempts, CreateUPID: j.CreateUPID,
-	}
-	if e := j.Error; e != nil {
-		sj.Error = &store.JobError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
-	}
-	for _, sv := range j.Services {
-		sj.Services = append(sj.Services, store.JobService{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
-			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
-	}
-	return s.db.SaveJob(ctx, sj)
-}
-
-func (s provisionStore) SavePlan(ctx context.Context, j provision.Job) error {
-	plan, err := json.Marshal(j.Plan)
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
-	return s.db.SaveJobPlan(ctx, j.UserID, j.ID, plan)
-}
-
-func (s provisionStore) ActiveJobs(ctx context.Context) ([]provision.Job, error) {
-	js, err := s.db.ActiveJobs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []provision.Job
-	for _, j := range js {
-		ej, err := toExecJob(j)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ej)
-	}
-	return out, nil
-}
-
-// AppendLog saves entries in the job log; the store records each marker
-// (every kind but "log") also as a typed event of the container, in the
-// same transaction.
-func (s provisionStore) AppendLog(ctx context.Context, j provision.Job, entries []provision.LogEntry) ([]provision.LogEntry, error) {
-	lines := make([]store.JobLogLine, len(entries))
-	for i, e := range entries {
-		lines[i] = store.JobLogLine{Time: e.Time, Kind: e.Kind, Step: e.Step, Script: e.Script, Text: e.Text, EventData: e.Data}
-	}
-	saved, err := s.db.AppendJobLog(ctx, j.UserID, j.ID, lines)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]provision.LogEntry, len(saved))
-	for i, l := range saved {
-		out[i] = fromLogLine(l)
-	}
-	return out, nil
-}
-
-func (s provisionStore) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]provision.LogEntry, error) {
-	lines, err := s.db.JobLog(ctx, userID, jobID, after)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]provision.LogEntry, len(lines))
-	for i, l := range lines {
-		out[i] = fromLogLine(l)
-	}
-	return out, nil
-}
-
-func fromLogLine(l store.JobLogLine) provision.LogEntry {
-	return provision.LogEntry{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Step: l.Step, Script: l.Script, Text: l.Text}
-}
-
-func toExecJob(j store.Job) (provision.Job, error) {
-	ej := provision.Job{
-		ID: j.ID, UserID: j.UserID, ContainerID: j.ContainerID, State: j.State, Step: j.Step,
-		Done: j.Done, Attempts: j.Attempts, CreateUPID: j.CreateUPID, Created: j.Created, Updated: j.Updated,
-	}
-	if err := json.Unmarshal(j.Plan, &ej.Plan); err != nil {
-		return provision.Job{}, fmt.Errorf("job %s: decode plan: %w", j.ID, err)
-	}
-	if e := j.Error; e != nil {
-		ej.Error = &provision.StepError{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
-	}
-	for _, sv := range j.Services {
-		ej.Services = append(ej.Services, inspect.Service{Name: sv.Name, Unit: sv.Unit, Status: sv.Status,
-			Ports: sv.Ports, System: sv.System, CredentialKeys: sv.CredentialKeys})
-	}
-	return ej, nil
 }
 
 // connector opens a user's node for the pipeline.
@@ -231,7 +107,7 @@ func (c connector) Shell(ctx context.Context, userID, nodeID string) (provision.
 // exec's sentinels.
 type proxmoxOps struct{ api ProxmoxAPI }
 
-func (o proxmoxOps) CreateLXC(ctx context.Context, p provision.Plan, notes string) (string, error) {
+func (o proxmoxOps) CreateLXC(ctx context.Context, p store.Plan, notes string) (string, error) {
 	params := createParams(p)
 	params.Description = notes
 	upid, err := o.api.CreateLXC(ctx, p.PVENode, params)
@@ -284,7 +160,7 @@ func mapProxmoxErr(err error) error {
 
 // createParams maps a plan to the create request. The root password is
 // random and never kept: access is by SSH key, pct and the gateway.
-func createParams(p provision.Plan) proxmox.CreateLXCParams {
+func createParams(p store.Plan) proxmox.CreateLXCParams {
 	c := p.Create
 	swap := c.SwapMB
 	unpriv := c.Unprivileged
@@ -309,7 +185,7 @@ func createParams(p provision.Plan) proxmox.CreateLXCParams {
 	}
 	// Only what a token may set; keyctl and fuse follow as root (pct set)
 	// in the pipeline's features step.
-	if f := c.APIFeatures(); f.Nesting {
+	if f := provision.APIFeatures(c); f.Nesting {
 		params.Features = &proxmox.Features{Nesting: true}
 	}
 	return params

@@ -24,10 +24,10 @@ import (
 // wizardRecorder is a Provisioner that records the plans it is given.
 type wizardRecorder struct {
 	mu    sync.Mutex
-	plans []provision.Plan
+	plans []store.Plan
 }
 
-func (r *wizardRecorder) Start(_ context.Context, p provision.Plan) (string, error) {
+func (r *wizardRecorder) Start(_ context.Context, p store.Plan) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.plans = append(r.plans, p)
@@ -35,14 +35,14 @@ func (r *wizardRecorder) Start(_ context.Context, p provision.Plan) (string, err
 }
 
 // The recorder follows no jobs: every job is someone else's.
-func (r *wizardRecorder) Job(context.Context, string, string) (provision.Job, error) {
-	return provision.Job{}, store.ErrNotFound
+func (r *wizardRecorder) Job(context.Context, string, string) (store.Job, error) {
+	return store.Job{}, store.ErrNotFound
 }
-func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]provision.LogEntry, error) {
+func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]store.LogEntry, error) {
 	return nil, store.ErrNotFound
 }
-func (r *wizardRecorder) Subscribe(string) (<-chan []provision.LogEntry, func()) {
-	ch := make(chan []provision.LogEntry)
+func (r *wizardRecorder) Subscribe(string) (<-chan []store.LogEntry, func()) {
+	ch := make(chan []store.LogEntry)
 	close(ch)
 	return ch, func() {}
 }
@@ -64,7 +64,7 @@ func (r *wizardRecorder) count() int {
 	return len(r.plans)
 }
 
-func (r *wizardRecorder) last(t *testing.T) provision.Plan {
+func (r *wizardRecorder) last(t *testing.T) store.Plan {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()

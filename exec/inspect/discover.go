@@ -2,13 +2,13 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"corral/exec"
+	"corral/store"
 )
 
 // CredentialDir is where template scripts leave credentials inside a
@@ -20,22 +20,6 @@ const CredentialDir = "/etc/corral/credentials"
 // ErrBadServiceName is returned for a service name that could smuggle
 // options or paths into a command.
 var ErrBadServiceName = errors.New("invalid service name")
-
-// Service is one service found in a container: a systemd unit, or
-// credentials a script saved that belong to no unit (Unit and Status "").
-type Service struct {
-	Name   string // unit name without ".service", or a credential file's name
-	Unit   string // full unit name; "" for credentials that belong to no unit
-	Status string // running, stopped (an installed unit that does not run), or ""
-	Ports  []int  // listening TCP ports (IPv4 or IPv6, not loopback), ascending
-	System bool   // part of the OS rather than an application
-	// CredentialKeys names the keys of the service's credential file; the
-	// values are only read on demand (Credentials), never kept.
-	CredentialKeys []string
-	// CredentialFile is that file's name in CredentialDir: the unit's name,
-	// or the name a script saved them under (redis for redis-server).
-	CredentialFile string
-}
 
 // Credential is one KEY=VALUE line of a credential file.
 type Credential struct {
@@ -84,7 +68,7 @@ fi
 
 // Discovery is what Discover found in a container.
 type Discovery struct {
-	Services []Service
+	Services []store.Service
 	// Truncated: the probe's output passed MaxOutput and was cut, so
 	// services (or credential names) may be missing.
 	Truncated bool
@@ -161,29 +145,4 @@ func ValidServiceName(s string) error {
 		return fmt.Errorf("%w: %q", ErrBadServiceName, s)
 	}
 	return nil
-}
-
-// The last discovery of a container is kept as an event of type
-// ServicesEvent whose Data holds the services (EncodeServices) under
-// ServicesDataKey and the container's address under ServicesIPKey. The
-// dashboard reads it, so showing services never needs SSH.
-const (
-	ServicesEvent   = "services"
-	ServicesDataKey = "services"
-	ServicesIPKey   = "ip"
-)
-
-// EncodeServices serialises services for an event's Data.
-func EncodeServices(svcs []Service) string {
-	b, _ := json.Marshal(svcs) // plain structs of strings and ints
-	return string(b)
-}
-
-// DecodeServices reads what EncodeServices wrote.
-func DecodeServices(s string) ([]Service, error) {
-	var svcs []Service
-	if err := json.Unmarshal([]byte(s), &svcs); err != nil {
-		return nil, fmt.Errorf("exec: decode services: %w", err)
-	}
-	return svcs, nil
 }

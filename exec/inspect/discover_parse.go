@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"corral/store"
 )
 
 // systemUnits are services of the OS itself; the UI folds them away.
@@ -32,15 +34,15 @@ func IsSystemService(name string) bool {
 }
 
 // parseDiscovery merges the sections of discoverScript's output.
-func parseDiscovery(out string) []Service {
+func parseDiscovery(out string) []store.Service {
 	sec := splitSections(out)
 	ports := ParseListeners(sec[markSS])
 	pids := parsePIDs(sec[markPIDs])
 
-	var svcs []Service
+	var svcs []store.Service
 	for _, unit := range ParseUnits(sec[markUnits]) {
 		name := strings.TrimSuffix(unit, ".service")
-		s := Service{Name: name, Unit: unit, Status: "running", System: IsSystemService(name)}
+		s := store.Service{Name: name, Unit: unit, Status: "running", System: IsSystemService(name)}
 		// The first PID of the unit's tree that listens wins: the main
 		// process, else a child (a wrapper's server).
 		for _, pid := range pids[unit] {
@@ -65,7 +67,7 @@ func parseDiscovery(out string) []Service {
 // by "-", "@", "." or a digit, e.g. redis-server, php8.2-fpm), running
 // ones first. A file that belongs to no unit stays what it is, credentials
 // saved in the container, never a made-up stopped service.
-func placeCredentials(svcs []Service, installed []string, creds map[string][]string) []Service {
+func placeCredentials(svcs []store.Service, installed []string, creds map[string][]string) []store.Service {
 	files := slices.Sorted(maps.Keys(creds))
 	give := func(i int, file string) {
 		svcs[i].CredentialKeys, svcs[i].CredentialFile = creds[file], file
@@ -74,18 +76,18 @@ func placeCredentials(svcs []Service, installed []string, creds map[string][]str
 	// stopped adds an installed unit that does not run, or finds it.
 	stopped := func(unit string) int {
 		name := strings.TrimSuffix(unit, ".service")
-		if i := slices.IndexFunc(svcs, func(s Service) bool { return s.Unit == unit }); i >= 0 {
+		if i := slices.IndexFunc(svcs, func(s store.Service) bool { return s.Unit == unit }); i >= 0 {
 			return i
 		}
-		svcs = append(svcs, Service{Name: name, Unit: unit, Status: "stopped", System: IsSystemService(name)})
+		svcs = append(svcs, store.Service{Name: name, Unit: unit, Status: "stopped", System: IsSystemService(name)})
 		return len(svcs) - 1
 	}
-	free := func(s Service) bool { return s.CredentialFile == "" }
+	free := func(s store.Service) bool { return s.CredentialFile == "" }
 
 	for _, file := range files {
-		if i := slices.IndexFunc(svcs, func(s Service) bool { return free(s) && s.Name == file }); i >= 0 {
+		if i := slices.IndexFunc(svcs, func(s store.Service) bool { return free(s) && s.Name == file }); i >= 0 {
 			give(i, file)
-		} else if i := slices.IndexFunc(svcs, func(s Service) bool { return free(s) && instanceOf(s.Name) == file }); i >= 0 {
+		} else if i := slices.IndexFunc(svcs, func(s store.Service) bool { return free(s) && instanceOf(s.Name) == file }); i >= 0 {
 			give(i, file)
 		} else if slices.Contains(installed, file+".service") {
 			give(stopped(file+".service"), file)
@@ -109,7 +111,7 @@ func placeCredentials(svcs []Service, installed []string, creds map[string][]str
 		for _, u := range installed {
 			name := strings.TrimSuffix(u, ".service")
 			if !strings.Contains(name, "@") && !IsSystemService(name) && inFamily(name, file) &&
-				!slices.ContainsFunc(svcs, func(s Service) bool { return s.Unit == u && !free(s) }) {
+				!slices.ContainsFunc(svcs, func(s store.Service) bool { return s.Unit == u && !free(s) }) {
 				units = append(units, u)
 			}
 		}
@@ -119,7 +121,7 @@ func placeCredentials(svcs []Service, installed []string, creds map[string][]str
 		}
 	}
 	for _, file := range slices.Sorted(maps.Keys(creds)) {
-		svcs = append(svcs, Service{Name: file, CredentialKeys: creds[file], CredentialFile: file})
+		svcs = append(svcs, store.Service{Name: file, CredentialKeys: creds[file], CredentialFile: file})
 	}
 	return svcs
 }
@@ -144,7 +146,7 @@ func inFamily(name, file string) bool {
 }
 
 // betterFamily prefers a unit that listens, then the shorter name.
-func betterFamily(a, b Service) bool {
+func betterFamily(a, b store.Service) bool {
 	if (len(a.Ports) > 0) != (len(b.Ports) > 0) {
 		return len(a.Ports) > 0
 	}
@@ -152,8 +154,8 @@ func betterFamily(a, b Service) bool {
 }
 
 // SortServices orders application services before system ones, by name.
-func SortServices(svcs []Service) {
-	slices.SortFunc(svcs, func(a, b Service) int {
+func SortServices(svcs []store.Service) {
+	slices.SortFunc(svcs, func(a, b store.Service) int {
 		if a.System != b.System {
 			if a.System {
 				return 1

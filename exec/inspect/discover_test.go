@@ -12,6 +12,7 @@ import (
 	"corral/exec"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
+	"corral/store"
 )
 
 const ssSample = `State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process
@@ -102,7 +103,7 @@ func TestParseDiscovery(t *testing.T) {
 		markFile + "empty\n# nothing\n\n" +
 		markFile + "../etc/passwd\nroot=x\n\n"
 	got := parseDiscovery(out)
-	want := []Service{
+	want := []store.Service{
 		{Name: "code-server@coder", Unit: "code-server@coder.service", Status: "running", Ports: []int{8080}, CredentialKeys: []string{"PASSWORD"}, CredentialFile: "code-server"},
 		{Name: "grafana", CredentialKeys: []string{"USER", "PASSWORD"}, CredentialFile: "grafana"},
 		{Name: "nginx", Unit: "nginx.service", Status: "running", Ports: []int{80, 443}},
@@ -149,7 +150,7 @@ func TestParseDiscoveryPlacesCredentials(t *testing.T) {
 		markFile + "re\nX=y\n\n" +
 		markFile + "getty\nX=y\n\n"
 	got := parseDiscovery(out)
-	want := []Service{
+	want := []store.Service{
 		{Name: "getty", CredentialKeys: []string{"X"}, CredentialFile: "getty"},
 		{Name: "gitea-runner", Unit: "gitea-runner.service", Status: "stopped", CredentialKeys: []string{"ADMIN_PASSWORD"}, CredentialFile: "gitea"},
 		{Name: "mariadb", Unit: "mariadb.service", Status: "running", CredentialKeys: []string{"ROOT_PASSWORD"}, CredentialFile: "mariadb"},
@@ -212,7 +213,7 @@ func TestDiscoverInSim(t *testing.T) {
 		t.Fatal(found.Truncated, err)
 	}
 	svcs := found.Services
-	byName := map[string]Service{}
+	byName := map[string]store.Service{}
 	for _, s := range svcs {
 		byName[s.Name] = s
 	}

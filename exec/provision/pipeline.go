@@ -4,19 +4,21 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"corral/store"
 )
 
 // pipeline runs one job's steps in order, skipping those already done, and
 // saves the job after each step so a restart resumes after the last one.
 type pipeline struct {
 	r   *Runner
-	job *Job
+	job *store.Job
 	api ProxmoxOps
 	sh  *shellSession
 }
 
 func (p *pipeline) run(ctx context.Context) error {
-	for _, st := range p.job.Plan.StepList() {
+	for _, st := range Steps(p.job.Plan) {
 		if p.job.IsDone(st.Key) {
 			continue
 		}
@@ -24,7 +26,7 @@ func (p *pipeline) run(ctx context.Context) error {
 		if err := p.save(ctx); err != nil {
 			return err
 		}
-		p.emit(st, EntryStepStarted, st.Label)
+		p.emit(st, store.EventStepStarted, st.Label)
 		if err := p.step(ctx, st); err != nil {
 			return err
 		}
@@ -36,9 +38,9 @@ func (p *pipeline) run(ctx context.Context) error {
 			return err
 		}
 		if st.Script != "" {
-			p.emit(st, EntryScriptDone, fmt.Sprintf("Script %q completed", st.Script))
+			p.emit(st, store.EventScriptDone, fmt.Sprintf("store.Script %q completed", st.Script))
 		}
-		p.emit(st, EntryStepDone, st.Label+": done")
+		p.emit(st, store.EventStepDone, st.Label+": done")
 	}
 	return nil
 }
@@ -62,7 +64,7 @@ func (p *pipeline) step(ctx context.Context, st Step) error {
 	case st.Key == StepDiscover:
 		return p.discover(ctx, st)
 	}
-	return &StepError{Step: st.Key, Message: "unknown step " + st.Key}
+	return &store.StepError{Step: st.Key, Message: "unknown step " + st.Key}
 }
 
 func (p *pipeline) save(ctx context.Context) error {
@@ -74,7 +76,7 @@ func (p *pipeline) save(ctx context.Context) error {
 
 // emit records a marker or an output line of step st.
 func (p *pipeline) emit(st Step, kind, text string) {
-	p.r.emit(*p.job, LogEntry{Kind: kind, Step: st.Key, Script: st.Script, Text: text})
+	p.r.emit(*p.job, store.LogEntry{Kind: kind, Step: st.Key, Script: st.Script, Text: text})
 }
 
 // proxmox opens the node's API once per run.

@@ -7,6 +7,7 @@ import (
 
 	"corral/exec"
 	"corral/exec/inspect"
+	"corral/store"
 )
 
 // discover finds the container's services with the shared discovery probe
@@ -19,10 +20,10 @@ func (p *pipeline) discover(ctx context.Context, st Step) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &StepError{Step: st.Key, Message: "service discovery failed: " + err.Error(), Command: "discover services"}
+		return &store.StepError{Step: st.Key, Message: "service discovery failed: " + err.Error(), Command: "discover services"}
 	}
 	if found.Truncated {
-		p.emit(st, EntryLog, "Service discovery "+exec.TruncatedNote+"; some services may be missing")
+		p.emit(st, store.EntryLog, "Service discovery "+exec.TruncatedNote+"; some services may be missing")
 	}
 	svcs := found.Services
 	p.job.Services = svcs
@@ -30,13 +31,13 @@ func (p *pipeline) discover(ctx context.Context, st Step) error {
 		switch {
 		case s.System:
 		case s.Unit == "":
-			p.emit(st, EntryLog, fmt.Sprintf("Saved credentials of %s: %s", s.Name, strings.Join(s.CredentialKeys, ", ")))
+			p.emit(st, store.EntryLog, fmt.Sprintf("Saved credentials of %s: %s", s.Name, strings.Join(s.CredentialKeys, ", ")))
 		default:
-			p.emit(st, EntryService, describeService(s))
+			p.emit(st, store.EventServiceReady, describeService(s))
 		}
 	}
-	p.r.emit(*p.job, LogEntry{Kind: EntryServices, Step: st.Key, Text: fmt.Sprintf("%d service(s) discovered", len(svcs)),
-		Data: map[string]string{inspect.ServicesDataKey: inspect.EncodeServices(svcs), inspect.ServicesIPKey: staticIP(p.job.Plan.Create.IPv4)}})
+	p.r.emit(*p.job, store.LogEntry{Kind: store.EventServices, Step: st.Key, Text: fmt.Sprintf("%d service(s) discovered", len(svcs)),
+		Data: map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: staticIP(p.job.Plan.Create.IPv4)}})
 	return nil
 }
 
@@ -51,7 +52,7 @@ func staticIP(cidr string) string {
 }
 
 // describeService is one line about a service, without credential values.
-func describeService(s inspect.Service) string {
+func describeService(s store.Service) string {
 	msg := "Discovered service: " + s.Name
 	if len(s.Ports) > 0 {
 		var ports []string

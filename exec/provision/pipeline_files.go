@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"corral/store"
 )
 
 // deployFileScript places one file from stdin according to its policy:
@@ -46,7 +48,7 @@ var (
 )
 
 // checkFile refuses a file the plan should never have held.
-func checkFile(f File) error {
+func checkFile(f store.File) error {
 	switch {
 	case f.Name == "" || strings.ContainsAny(f.Name, "/\x00") || f.Name == "." || f.Name == "..":
 		return fmt.Errorf("bad file name %q", f.Name)
@@ -70,14 +72,11 @@ func (p *pipeline) deployFiles(ctx context.Context, st Step) error {
 	for _, f := range p.job.Plan.Files {
 		target := path.Join(f.TargetDir, f.Name)
 		if err := checkFile(f); err != nil {
-			return &StepError{Step: st.Key, Message: fmt.Sprintf("cannot deploy %s: %v", target, err)}
+			return &store.StepError{Step: st.Key, Message: fmt.Sprintf("cannot deploy %s: %v", target, err)}
 		}
 		argv := deployArgv(f, ts)
-		content := f.Content
-		if content == nil {
-			content = []byte{}
-		}
-		if err := p.command(ctx, st, "deploy "+target, argv, content); err != nil {
+		// Never nil: an empty file still gets an (empty) stdin.
+		if err := p.command(ctx, st, "deploy "+target, argv, []byte(f.Content)); err != nil {
 			return err
 		}
 	}
@@ -85,7 +84,7 @@ func (p *pipeline) deployFiles(ctx context.Context, st Step) error {
 }
 
 // deployArgv is the command placing f, whose content goes to its stdin.
-func deployArgv(f File, ts string) []string {
-	sum := sha256.Sum256(f.Content)
-	return []string{"sh", "-c", deployFileScript, "sh", f.TargetDir, f.Name, f.Policy, f.Mode, f.Owner, hex.EncodeToString(sum[:]), ts}
+func deployArgv(f store.File, ts string) []string {
+	sum := sha256.Sum256([]byte(f.Content))
+	return []string{"sh", "-c", deployFileScript, "sh", f.TargetDir, f.Name, string(f.Policy), f.Mode, f.Owner, hex.EncodeToString(sum[:]), ts}
 }

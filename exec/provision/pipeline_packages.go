@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"corral/store"
 )
 
 // pkgEnv starts every package command: pct exec shells lack /usr/local/bin,
@@ -38,11 +40,11 @@ bash -c "$3"`
 // installPackages installs the plan's packages of one manager: apt, npm and
 // pip in one command each, custom packages one by one.
 func (p *pipeline) installPackages(ctx context.Context, st Step, manager string) error {
-	pkgs := p.job.Plan.packagesOf(manager)
+	pkgs := p.job.Plan.PackagesBy(store.PackageManager(manager))
 	if manager == "custom" {
 		for _, pk := range pkgs {
 			if strings.TrimSpace(pk.Install) == "" {
-				return &StepError{Step: st.Key, Message: fmt.Sprintf("custom package %q has no install command", pk.Name)}
+				return &store.StepError{Step: st.Key, Message: fmt.Sprintf("custom package %q has no install command", pk.Name)}
 			}
 			argv := []string{"bash", "-c", customScript, "corral", pk.Name, pk.Check, pk.Install}
 			if err := p.command(ctx, st, "install "+pk.Name+": "+pk.Install, argv, nil); err != nil {
@@ -55,7 +57,7 @@ func (p *pipeline) installPackages(ctx context.Context, st Step, manager string)
 	for _, pk := range pkgs {
 		// A leading dash would be read as an option of the package manager.
 		if pk.Name == "" || strings.HasPrefix(pk.Name, "-") || strings.ContainsAny(pk.Name, " \t\n\x00") {
-			return &StepError{Step: st.Key, Message: fmt.Sprintf("invalid %s package name %q", manager, pk.Name)}
+			return &store.StepError{Step: st.Key, Message: fmt.Sprintf("invalid %s package name %q", manager, pk.Name)}
 		}
 		names = append(names, pk.Name)
 	}
@@ -68,7 +70,7 @@ func (p *pipeline) installPackages(ctx context.Context, st Step, manager string)
 	case "pip":
 		script, display = pipScript, "pip install "+strings.Join(names, " ")
 	default:
-		return &StepError{Step: st.Key, Message: "unknown package manager " + manager}
+		return &store.StepError{Step: st.Key, Message: "unknown package manager " + manager}
 	}
 	argv := append([]string{"bash", "-c", script, "corral"}, names...)
 	return p.command(ctx, st, display, argv, nil)

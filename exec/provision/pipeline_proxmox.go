@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"corral/exec"
+	"corral/store"
 )
 
 // create sends the create request once (its UPID is saved, so a restart
@@ -14,21 +15,21 @@ import (
 func (p *pipeline) create(ctx context.Context, st Step) error {
 	api, err := p.proxmox(ctx)
 	if err != nil {
-		return &StepError{Step: st.Key, Message: "could not reach Proxmox: " + err.Error()}
+		return &store.StepError{Step: st.Key, Message: "could not reach Proxmox: " + err.Error()}
 	}
 	plan := p.job.Plan
 	if p.job.CreateUPID == "" {
 		upid, err := api.CreateLXC(ctx, plan, CreatedNote(p.job.ID))
 		if err != nil {
-			return &StepError{Step: st.Key, Message: "Proxmox refused to create the container: " + err.Error()}
+			return &store.StepError{Step: st.Key, Message: "Proxmox refused to create the container: " + err.Error()}
 		}
 		p.job.CreateUPID = upid
 		if err := p.save(ctx); err != nil {
 			return err
 		}
-		p.emit(st, EntryLog, "Create task "+upid)
+		p.emit(st, store.EntryLog, "Create task "+upid)
 	} else {
-		p.emit(st, EntryLog, "Waiting for the create task started earlier: "+p.job.CreateUPID)
+		p.emit(st, store.EntryLog, "Waiting for the create task started earlier: "+p.job.CreateUPID)
 	}
 	if err := p.waitTask(ctx, st, api, p.job.CreateUPID); err != nil {
 		if ctx.Err() == nil {
@@ -47,20 +48,20 @@ func (p *pipeline) create(ctx context.Context, st Step) error {
 func (p *pipeline) start(ctx context.Context, st Step) error {
 	api, err := p.proxmox(ctx)
 	if err != nil {
-		return &StepError{Step: st.Key, Message: "could not reach Proxmox: " + err.Error()}
+		return &store.StepError{Step: st.Key, Message: "could not reach Proxmox: " + err.Error()}
 	}
 	plan := p.job.Plan
 	status, err := retryDropped(ctx, func() (string, error) { return api.Status(ctx, plan.PVENode, plan.VMID) })
 	if err != nil {
-		return &StepError{Step: st.Key, Message: "could not read the container's state: " + err.Error()}
+		return &store.StepError{Step: st.Key, Message: "could not read the container's state: " + err.Error()}
 	}
 	if status == "running" {
-		p.emit(st, EntryLog, "The container is already running")
+		p.emit(st, store.EntryLog, "The container is already running")
 		return nil
 	}
 	upid, err := api.Start(ctx, plan.PVENode, plan.VMID)
 	if err != nil {
-		return &StepError{Step: st.Key, Message: "Proxmox refused to start the container: " + err.Error()}
+		return &store.StepError{Step: st.Key, Message: "Proxmox refused to start the container: " + err.Error()}
 	}
 	return p.waitTask(ctx, st, api, upid)
 }
@@ -68,17 +69,17 @@ func (p *pipeline) start(ctx context.Context, st Step) error {
 // waitTask waits for a task, streaming its log, and retries the wait once
 // after a dropped connection (the task keeps running on the node).
 func (p *pipeline) waitTask(ctx context.Context, st Step, api ProxmoxOps, upid string) error {
-	onLog := func(line string) { p.emit(st, EntryLog, line) }
+	onLog := func(line string) { p.emit(st, store.EntryLog, line) }
 	err := api.WaitTask(ctx, p.job.Plan.PVENode, upid, onLog)
 	if errors.Is(err, ErrDropped) && ctx.Err() == nil {
-		p.emit(st, EntryLog, "Connection to Proxmox dropped; waiting for the task again")
+		p.emit(st, store.EntryLog, "Connection to Proxmox dropped; waiting for the task again")
 		err = api.WaitTask(ctx, p.job.Plan.PVENode, upid, nil)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &StepError{Step: st.Key, Message: "Proxmox task failed: " + err.Error(), Command: "task " + upid}
+		return &store.StepError{Step: st.Key, Message: "Proxmox task failed: " + err.Error(), Command: "task " + upid}
 	}
 	return nil
 }
@@ -100,7 +101,7 @@ func (p *pipeline) waitReady(ctx context.Context, st Step) error {
 			return ctx.Err()
 		}
 		if err == nil && code == 0 {
-			p.emit(st, EntryLog, "Container file system ready")
+			p.emit(st, store.EntryLog, "Container file system ready")
 			return nil
 		}
 		last = err
@@ -108,7 +109,7 @@ func (p *pipeline) waitReady(ctx context.Context, st Step) error {
 			last = fmt.Errorf("exit code %d", code)
 		}
 	}
-	return &StepError{Step: st.Key, Command: "test -d /etc/systemd/system",
+	return &store.StepError{Step: st.Key, Command: "test -d /etc/systemd/system",
 		Message: fmt.Sprintf("the container's file system was not ready after %d attempts (%v)", p.r.cfg.WaitAttempts, last)}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"corral/exec"
+	"corral/store"
 )
 
 // runScriptCmd sources the helpers, then the script, in one bash, as the
@@ -19,7 +20,7 @@ func (p *pipeline) runScript(ctx context.Context, st Step) error {
 	var idx int
 	fmt.Sscanf(strings.TrimPrefix(st.Key, "script:"), "%d", &idx)
 	if idx < 0 || idx >= len(p.job.Plan.Scripts) {
-		return &StepError{Step: st.Key, Message: "no such script in the plan"}
+		return &store.StepError{Step: st.Key, Message: "no such script in the plan"}
 	}
 	sc := p.job.Plan.Scripts[idx]
 	// The index, not the name, goes into the path: names are only shown.
@@ -31,7 +32,7 @@ func (p *pipeline) runScript(ctx context.Context, st Step) error {
 		return err
 	}
 	err := p.command(ctx, st, "script "+sc.Name, []string{"bash", "-c", runScriptCmd, "corral", scriptPath}, nil)
-	if se, ok := err.(*StepError); ok && se.ExitCode != 0 {
+	if se, ok := err.(*store.StepError); ok && se.ExitCode != 0 {
 		se.Message = fmt.Sprintf("script %q failed with exit code %d", sc.Name, se.ExitCode)
 	}
 	if ctx.Err() == nil {

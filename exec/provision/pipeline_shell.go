@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"corral/exec"
+	"corral/store"
 )
 
 // shellSession is a lazily dialled SSH connection to a node's host that
@@ -49,7 +50,7 @@ func (s *shellSession) pctWithInput(ctx context.Context, req exec.PctRequest, st
 
 // SetFeatures runs pct set on the host, retrying once on a dropped
 // connection: setting the same flags twice is harmless.
-func (s *shellSession) SetFeatures(ctx context.Context, vmid int, f Features, out io.Writer) (int, error) {
+func (s *shellSession) SetFeatures(ctx context.Context, vmid int, f store.Features, out io.Writer) (int, error) {
 	for attempt := 0; ; attempt++ {
 		if err := s.dial(ctx); err != nil {
 			return 255, err
@@ -93,10 +94,10 @@ func (s *shellSession) Close() {
 // step st. A non-zero exit becomes a *StepError naming display (the command
 // as a user would read it), the exit code and the last output lines.
 func (p *pipeline) command(ctx context.Context, st Step, display string, argv []string, stdin []byte) error {
-	w := &exec.LineWriter{Emit: func(s string) { p.emit(st, EntryLog, s) }}
+	w := &exec.LineWriter{Emit: func(s string) { p.emit(st, store.EntryLog, s) }}
 	sh := p.shell()
 	sh.onReconnect = func(err error) {
-		p.emit(st, EntryLog, fmt.Sprintf("Connection to the host dropped (%v); reconnecting and retrying once", err))
+		p.emit(st, store.EntryLog, fmt.Sprintf("Connection to the host dropped (%v); reconnecting and retrying once", err))
 	}
 	req := exec.PctRequest{VMID: p.job.Plan.VMID, Argv: argv, Stdout: w, Stderr: w}
 	code, err := sh.pctWithInput(ctx, req, stdin)
@@ -114,9 +115,9 @@ func commandResult(ctx context.Context, st Step, display string, code int, err e
 	}
 	switch {
 	case err != nil:
-		return &StepError{Step: st.Key, Message: fmt.Sprintf("%s: %v", display, err), Command: display, ExitCode: code, Output: tail}
+		return &store.StepError{Step: st.Key, Message: fmt.Sprintf("%s: %v", display, err), Command: display, ExitCode: code, Output: tail}
 	case code != 0:
-		return &StepError{Step: st.Key, Message: display + " failed", Command: display, ExitCode: code, Output: tail}
+		return &store.StepError{Step: st.Key, Message: display + " failed", Command: display, ExitCode: code, Output: tail}
 	}
 	return nil
 }

@@ -12,44 +12,38 @@ import (
 
 	"corral/exec/inspect"
 	"corral/proxmox/pvesim/guest"
+	"corral/store"
 )
 
 func TestPlanStepList(t *testing.T) {
-	p := Plan{VMID: 120, Hostname: "web", PVENode: "pve1",
-		Files:    []File{{Name: "a"}},
-		Packages: []Package{{Manager: "pip", Name: "x"}, {Manager: "apt", Name: "y"}, {Manager: "apt", Name: "z"}},
-		Scripts:  []Script{{Name: "10-a.sh"}, {Name: "20-b.sh"}},
+	p := store.Plan{VMID: 120, Hostname: "web", PVENode: "pve1",
+		Files:    []store.File{{Name: "a"}},
+		Packages: []store.Package{{Manager: "pip", Name: "x"}, {Manager: "apt", Name: "y"}, {Manager: "apt", Name: "z"}},
+		Scripts:  []store.Script{{Name: "10-a.sh"}, {Name: "20-b.sh"}},
 	}
 	var keys []string
-	for _, s := range p.StepList() {
+	for _, s := range Steps(p) {
 		keys = append(keys, s.Key)
 	}
 	want := []string{"create", "start", "wait", "files", "pkg:apt", "pkg:pip", "script:0", "script:1", "discover"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys %v, want %v", keys, want)
 	}
-	steps := p.Steps()
-	if len(steps) != len(want) || steps[4] != "Install 2 apt package(s)" || steps[7] != "Run script 20-b.sh" {
+	steps := Steps(p)
+	if len(steps) != len(want) || steps[4].Label != "Install 2 apt package(s)" || steps[7].Label != "Run script 20-b.sh" {
 		t.Fatalf("labels %q", steps)
 	}
-	if p.StepList()[7].Script != "20-b.sh" {
+	if Steps(p)[7].Script != "20-b.sh" {
 		t.Fatal("script step without its script name")
 	}
 }
 
-func TestStepErrorMessage(t *testing.T) {
-	e := &StepError{Message: "apt-get install -y x failed", Command: "apt-get install -y x", ExitCode: 100, Output: []string{"a", "E: Unable to locate package x"}}
-	if got := e.Error(); got != "apt-get install -y x failed (apt-get install -y x exited with code 100): E: Unable to locate package x" {
-		t.Fatalf("%q", got)
-	}
-}
-
 func TestCheckFile(t *testing.T) {
-	ok := File{Name: "a.conf", TargetDir: "/etc/app", Policy: "backup", Mode: "0640", Owner: "www-data:www-data"}
+	ok := store.File{Name: "a.conf", TargetDir: "/etc/app", Policy: "backup", Mode: "0640", Owner: "www-data:www-data"}
 	if err := checkFile(ok); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []File{
+	for _, bad := range []store.File{
 		{Name: "../x", TargetDir: "/etc", Policy: "replace"},
 		{Name: "x", TargetDir: "etc", Policy: "replace"},
 		{Name: "x", TargetDir: "/etc/../root", Policy: "replace"},
@@ -145,7 +139,7 @@ func TestDeployFileScript(t *testing.T) {
 	write("srv/same.conf", "same\n")
 	deploy := func(name, policy, content string) string {
 		t.Helper()
-		f := File{Name: name, TargetDir: "/srv", Policy: policy, Mode: "0600", Content: []byte(content)}
+		f := store.File{Name: name, TargetDir: "/srv", Policy: store.FilePolicy(policy), Mode: "0600", Content: content}
 		out, errOut, code := guestSh(t, g, deployArgv(f, "20260101-000000"), content)
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", name, code, errOut)
@@ -175,33 +169,33 @@ func TestDeployFileScript(t *testing.T) {
 // TestPlanFeatures: a token may set only nesting, on unprivileged
 // containers; everything else becomes a pct set step before the start.
 func TestPlanFeatures(t *testing.T) {
-	keys := func(p Plan) []string {
+	keys := func(p store.Plan) []string {
 		var out []string
-		for _, s := range p.StepList() {
+		for _, s := range Steps(p) {
 			out = append(out, s.Key)
 		}
 		return out
 	}
-	docker := Plan{VMID: 120, Hostname: "d", PVENode: "pve1", Create: CreateSpec{Unprivileged: true, Nesting: true, Keyctl: true}}
-	if got := docker.Create.APIFeatures(); got != (Features{Nesting: true}) {
+	docker := store.Plan{VMID: 120, Hostname: "d", PVENode: "pve1", Create: store.CreateSpec{Features: store.Features{Unprivileged: true, Nesting: true, Keyctl: true}}}
+	if got := APIFeatures(docker.Create); got != (store.Features{Nesting: true}) {
 		t.Errorf("API features %+v", got)
 	}
-	if got := docker.FeaturesCommand(); got != "pct set 120 --features nesting=1,keyctl=1" {
+	if got := FeaturesCommand(docker); got != "pct set 120 --features nesting=1,keyctl=1" {
 		t.Errorf("command %q", got)
 	}
 	if got, want := keys(docker), []string{"create", "features", "start", "wait", "discover"}; !slices.Equal(got, want) {
 		t.Errorf("steps %v, want %v", got, want)
 	}
-	if got := docker.Steps()[1]; !strings.HasSuffix(got, "pct set 120 --features nesting=1,keyctl=1") {
+	if got := Steps(docker)[1].Label; !strings.HasSuffix(got, "pct set 120 --features nesting=1,keyctl=1") {
 		t.Errorf("features step label %q", got)
 	}
 
-	nesting := Plan{VMID: 121, Create: CreateSpec{Unprivileged: true, Nesting: true}}
-	if nesting.FeaturesCommand() != "" || slices.Contains(keys(nesting), StepFeatures) {
+	nesting := store.Plan{VMID: 121, Create: store.CreateSpec{Features: store.Features{Unprivileged: true, Nesting: true}}}
+	if FeaturesCommand(nesting) != "" || slices.Contains(keys(nesting), StepFeatures) {
 		t.Errorf("nesting alone needs no root step: %v", keys(nesting))
 	}
-	privileged := Plan{VMID: 122, Create: CreateSpec{Nesting: true, Fuse: true}}
-	if privileged.Create.APIFeatures() != (Features{}) || privileged.FeaturesCommand() != "pct set 122 --features nesting=1,fuse=1" {
-		t.Errorf("privileged: API %+v, command %q", privileged.Create.APIFeatures(), privileged.FeaturesCommand())
+	privileged := store.Plan{VMID: 122, Create: store.CreateSpec{Features: store.Features{Nesting: true, Fuse: true}}}
+	if APIFeatures(privileged.Create) != (store.Features{}) || FeaturesCommand(privileged) != "pct set 122 --features nesting=1,fuse=1" {
+		t.Errorf("privileged: API %+v, command %q", APIFeatures(privileged.Create), FeaturesCommand(privileged))
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"corral/store"
 )
 
 // RunnerConfig configures a Runner. Store, Connector and Logger are
@@ -23,8 +25,8 @@ type RunnerConfig struct {
 
 	// OnCreated runs once the create task succeeded (e.g. to note the VMID
 	// in a cache); OnDeleted once the container was destroyed. Both may be nil.
-	OnCreated func(ctx context.Context, j Job)
-	OnDeleted func(ctx context.Context, j Job)
+	OnCreated func(ctx context.Context, j store.Job)
+	OnDeleted func(ctx context.Context, j store.Job)
 
 	// Scripts, when set, lets the owner of a job's template retry it with
 	// the template's current scripts (RetryWithTemplate); nil: every retry
@@ -53,7 +55,7 @@ const queueSize = 1024
 // NewRunner checks cfg and returns a Runner; call Run to start its workers.
 func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Store == nil || cfg.Connector == nil || cfg.Logger == nil {
-		return nil, errors.New("exec: runner: store, connector and logger are required")
+		return nil, errors.New("provision: runner: store, connector and logger are required")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -95,12 +97,12 @@ func (r *Runner) Run(ctx context.Context) {
 
 // Start stores a job for plan (with its container record, lifecycle
 // creating) before anything is sent to Proxmox, then queues it.
-func (r *Runner) Start(ctx context.Context, plan Plan) (string, error) {
-	j, err := r.cfg.Store.CreateJob(ctx, plan)
+func (r *Runner) Start(ctx context.Context, plan store.Plan) (string, error) {
+	j, _, err := r.cfg.Store.CreateJob(ctx, plan)
 	if err != nil {
-		return "", fmt.Errorf("exec: start job: %w", err)
+		return "", fmt.Errorf("provision: start job: %w", err)
 	}
-	r.emit(j, LogEntry{Kind: EntryLog, Text: fmt.Sprintf("Queued creation of container %d (%s)", plan.VMID, plan.Hostname)})
+	r.emit(j, store.LogEntry{Kind: store.EntryLog, Text: fmt.Sprintf("Queued creation of container %d (%s)", plan.VMID, plan.Hostname)})
 	if err := r.enqueue(j); err != nil {
 		return j.ID, r.interrupt(ctx, j, err.Error())
 	}
@@ -108,19 +110,19 @@ func (r *Runner) Start(ctx context.Context, plan Plan) (string, error) {
 }
 
 // Job returns one of the user's jobs.
-func (r *Runner) Job(ctx context.Context, userID, jobID string) (Job, error) {
+func (r *Runner) Job(ctx context.Context, userID, jobID string) (store.Job, error) {
 	return r.cfg.Store.Job(ctx, userID, jobID)
 }
 
 // Log returns the user's job log entries after Seq after.
-func (r *Runner) Log(ctx context.Context, userID, jobID string, after uint64) ([]LogEntry, error) {
+func (r *Runner) Log(ctx context.Context, userID, jobID string, after uint64) ([]store.LogEntry, error) {
 	return r.cfg.Store.JobLog(ctx, userID, jobID, after)
 }
 
 // Subscribe streams the job's entries saved from now on. The channel is
 // closed by the returned cancel function, or early when the reader lags
 // (it should then resume from its last Seq).
-func (r *Runner) Subscribe(jobID string) (<-chan []LogEntry, func()) {
+func (r *Runner) Subscribe(jobID string) (<-chan []store.LogEntry, func()) {
 	return r.hub.Subscribe(jobID)
 }
 
@@ -141,7 +143,7 @@ func (r *Runner) Retry(ctx context.Context, userID, jobID string) error {
 // stillOwned refuses to go on with a job whose created container is gone
 // or replaced (a *GuestGoneError): the retry would fail on a missing
 // container or, worse, run its steps in someone else's.
-func (r *Runner) stillOwned(ctx context.Context, j Job) error {
+func (r *Runner) stillOwned(ctx context.Context, j store.Job) error {
 	if !j.IsDone(StepCreate) {
 		return nil // the create step comes again
 	}
@@ -150,13 +152,13 @@ func (r *Runner) stillOwned(ctx context.Context, j Job) error {
 }
 
 // stoppedJob loads the user's job, which must be failed or interrupted.
-func (r *Runner) stoppedJob(ctx context.Context, userID, jobID string) (Job, error) {
+func (r *Runner) stoppedJob(ctx context.Context, userID, jobID string) (store.Job, error) {
 	j, err := r.cfg.Store.Job(ctx, userID, jobID)
 	if err != nil {
-		return Job{}, err
+		return store.Job{}, err
 	}
-	if j.State != JobFailed && j.State != JobInterrupted {
-		return Job{}, fmt.Errorf("exec: retry job: %w (it is %s)", ErrJobState, j.State)
+	if !j.State.Stopped() {
+		return store.Job{}, fmt.Errorf("provision: retry job: %w (it is %s)", ErrJobState, j.State)
 	}
 	return j, nil
 }
@@ -164,13 +166,13 @@ func (r *Runner) stoppedJob(ctx context.Context, userID, jobID string) (Job, err
 // requeue marks a stopped job queued for another attempt, logs the retry
 // (note ends its message; changes are the scripts it takes from the
 // template) and queues it.
-func (r *Runner) requeue(ctx context.Context, j Job, changes []ScriptChange, note string) error {
-	j.State, j.Error = JobQueued, nil
+func (r *Runner) requeue(ctx context.Context, j store.Job, changes []ScriptChange, note string) error {
+	j.State, j.Error = store.JobQueued, nil
 	j.Attempts++
 	if err := r.cfg.Store.SaveJob(ctx, j); err != nil {
 		return err
 	}
-	r.emit(j, LogEntry{Kind: EntryRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q%s", j.Attempts, stepLabel(j.Plan, r.nextStep(j)), note)})
+	r.emit(j, store.LogEntry{Kind: store.EventRetried, Step: j.Step, Text: fmt.Sprintf("Retry %d: resuming at %q%s", j.Attempts, stepLabel(j.Plan, r.nextStep(j)), note)})
 	r.noteRefreshed(j, changes)
 	if err := r.enqueue(j); err != nil {
 		return r.interrupt(ctx, j, err.Error())
@@ -188,8 +190,8 @@ func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 	if err != nil {
 		return err
 	}
-	if j.State != JobFailed && j.State != JobInterrupted {
-		return fmt.Errorf("exec: delete job's container: %w (it is %s)", ErrJobState, j.State)
+	if !j.State.Stopped() {
+		return fmt.Errorf("provision: delete job's container: %w (it is %s)", ErrJobState, j.State)
 	}
 	// Without a create request sent, the VMID may belong to someone else's
 	// container: never destroy what this job did not build.
@@ -204,8 +206,8 @@ func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 			}
 		}
 	}
-	j.State = JobDeleted
-	if err := r.finish(ctx, j, LogEntry{Kind: EntryDeleted, Text: fmt.Sprintf("Container %d deleted", j.Plan.VMID)}); err != nil {
+	j.State = store.JobDeleted
+	if err := r.finish(ctx, j, store.LogEntry{Kind: store.EventDeleted, Text: fmt.Sprintf("Container %d deleted", j.Plan.VMID)}); err != nil {
 		return err
 	}
 	if r.cfg.OnDeleted != nil {
@@ -214,7 +216,7 @@ func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 	return nil
 }
 
-func (r *Runner) destroy(ctx context.Context, j Job) error {
+func (r *Runner) destroy(ctx context.Context, j store.Job) error {
 	api, err := r.cfg.Connector.Proxmox(ctx, j.UserID, j.Plan.NodeID)
 	if err != nil {
 		return err
@@ -224,15 +226,15 @@ func (r *Runner) destroy(ctx context.Context, j Job) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("exec: delete container %d: %w", j.Plan.VMID, err)
+		return fmt.Errorf("provision: delete container %d: %w", j.Plan.VMID, err)
 	}
 	if err := api.WaitTask(ctx, j.Plan.PVENode, upid, nil); err != nil && !errors.Is(err, ErrGuestMissing) {
-		return fmt.Errorf("exec: delete container %d: %w", j.Plan.VMID, err)
+		return fmt.Errorf("provision: delete container %d: %w", j.Plan.VMID, err)
 	}
 	return nil
 }
 
-func (r *Runner) enqueue(j Job) error {
+func (r *Runner) enqueue(j store.Job) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.queued[j.ID] {
@@ -260,17 +262,17 @@ func (r *Runner) release(jobID string) {
 }
 
 // interrupt marks a job interrupted with a reason the user can read.
-func (r *Runner) interrupt(ctx context.Context, j Job, reason string) error {
-	j.State = JobInterrupted
-	j.Error = &StepError{Step: j.Step, Message: reason}
-	return r.finish(context.WithoutCancel(ctx), j, LogEntry{Kind: EntryInterrupted, Step: j.Step, Script: scriptOf(j.Plan, j.Step), Text: reason})
+func (r *Runner) interrupt(ctx context.Context, j store.Job, reason string) error {
+	j.State = store.JobInterrupted
+	j.Error = &store.StepError{Step: j.Step, Message: reason}
+	return r.finish(context.WithoutCancel(ctx), j, store.LogEntry{Kind: store.EventInterrupted, Step: j.Step, Script: scriptOf(j.Plan, j.Step), Text: reason})
 }
 
-func (r *Runner) emit(j Job, e LogEntry) { r.hub.add(j, e) }
+func (r *Runner) emit(j store.Job, e store.LogEntry) { r.hub.add(j, e) }
 
 // nextStep is the first step of the plan that has not completed.
-func (r *Runner) nextStep(j Job) string {
-	for _, s := range j.Plan.StepList() {
+func (r *Runner) nextStep(j store.Job) string {
+	for _, s := range Steps(j.Plan) {
 		if !j.IsDone(s.Key) {
 			return s.Key
 		}
@@ -278,8 +280,8 @@ func (r *Runner) nextStep(j Job) string {
 	return ""
 }
 
-func stepLabel(p Plan, key string) string {
-	for _, s := range p.StepList() {
+func stepLabel(p store.Plan, key string) string {
+	for _, s := range Steps(p) {
 		if s.Key == key {
 			return s.Label
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"corral/store"
 )
 
 // execute runs one queued job to its end, or until ctx ends (then it is
@@ -16,10 +18,10 @@ func (r *Runner) execute(ctx context.Context, ref jobRef) {
 		r.log.Error("queued job not loaded", "job", ref.jobID, "err", err)
 		return
 	}
-	if j.State != JobQueued {
+	if j.State != store.JobQueued {
 		return // deleted or already handled
 	}
-	j.State = JobRunning
+	j.State = store.JobRunning
 	if err := r.cfg.Store.SaveJob(ctx, j); err != nil {
 		r.log.Error("job not started", "job", j.ID, "err", err)
 		return
@@ -33,22 +35,22 @@ func (r *Runner) execute(ctx context.Context, ref jobRef) {
 		r.log.Info("job left for recovery", "job", j.ID, "step", j.Step)
 		return
 	}
-	var final LogEntry
+	var final store.LogEntry
 	if err != nil {
 		se := asStepError(err, j.Step)
-		j.State, j.Error = JobFailed, se
-		final = LogEntry{Kind: EntryError, Step: se.Step, Script: scriptOf(j.Plan, se.Step), Text: se.Error()}
+		j.State, j.Error = store.JobFailed, se
+		final = store.LogEntry{Kind: store.EventError, Step: se.Step, Script: scriptOf(j.Plan, se.Step), Text: se.Error()}
 		r.log.Warn("job failed", "job", j.ID, "step", se.Step, "err", se.Error())
 	} else {
-		j.State = JobDone
-		final = LogEntry{Kind: EntryReady, Text: fmt.Sprintf("Container %d (%s) is ready", j.Plan.VMID, j.Plan.Hostname)}
+		j.State = store.JobDone
+		final = store.LogEntry{Kind: store.EventReady, Text: fmt.Sprintf("Container %d (%s) is ready", j.Plan.VMID, j.Plan.Hostname)}
 	}
 	r.finish(context.WithoutCancel(ctx), j, final)
 }
 
 // finish saves a job's final state, then logs the entry that announces it:
 // whoever sees the entry finds the state already saved.
-func (r *Runner) finish(ctx context.Context, j Job, final LogEntry) error {
+func (r *Runner) finish(ctx context.Context, j store.Job, final store.LogEntry) error {
 	err := r.cfg.Store.SaveJob(ctx, j)
 	if err != nil {
 		r.log.Error("job result not saved", "job", j.ID, "err", err)
@@ -59,23 +61,23 @@ func (r *Runner) finish(ctx context.Context, j Job, final LogEntry) error {
 }
 
 // asStepError keeps a step's own error, or wraps any other one.
-func asStepError(err error, step string) *StepError {
-	var se *StepError
+func asStepError(err error, step string) *store.StepError {
+	var se *store.StepError
 	if errors.As(err, &se) {
 		if se.Step == "" {
 			se.Step = step
 		}
 		return se
 	}
-	return &StepError{Step: step, Message: err.Error()}
+	return &store.StepError{Step: step, Message: err.Error()}
 }
 
 // scriptOf is the script name of a script step key, or "".
-func scriptOf(p Plan, key string) string {
+func scriptOf(p store.Plan, key string) string {
 	if !strings.HasPrefix(key, "script:") {
 		return ""
 	}
-	for _, s := range p.StepList() {
+	for _, s := range Steps(p) {
 		if s.Key == key {
 			return s.Script
 		}

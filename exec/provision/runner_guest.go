@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+
+	"corral/store"
 )
 
 // A VMID is only a number: once a job's container is deleted, the next
@@ -52,7 +54,7 @@ func (e *GuestGoneError) Error() string {
 func (e *GuestGoneError) Is(target error) bool { return target == ErrGuestGone }
 
 // createdBy reports whether guest g is the container job j created.
-func createdBy(j Job, g GuestInfo) bool {
+func createdBy(j store.Job, g GuestInfo) bool {
 	if m := createdNoteRE.FindStringSubmatch(g.Description); m != nil {
 		return m[1] == j.ID
 	}
@@ -68,7 +70,7 @@ func (r *Runner) CheckGuest(ctx context.Context, userID, jobID string) error {
 	if err != nil {
 		return err
 	}
-	if (j.State != JobFailed && j.State != JobInterrupted) || !j.IsDone(StepCreate) {
+	if !j.State.Stopped() || !j.IsDone(StepCreate) {
 		return nil
 	}
 	_, err = r.ownGuest(ctx, j)
@@ -79,7 +81,7 @@ func (r *Runner) CheckGuest(ctx context.Context, userID, jobID string) error {
 // created. present is false (and err nil) when there is no such guest and j
 // never completed its create step; a created container that is gone is a
 // *GuestGoneError.
-func (r *Runner) ownGuest(ctx context.Context, j Job) (present bool, err error) {
+func (r *Runner) ownGuest(ctx context.Context, j store.Job) (present bool, err error) {
 	api, err := r.cfg.Connector.Proxmox(ctx, j.UserID, j.Plan.NodeID)
 	if err != nil {
 		return false, err
@@ -91,9 +93,9 @@ func (r *Runner) ownGuest(ctx context.Context, j Job) (present bool, err error) 
 	case errors.Is(err, ErrGuestMissing):
 		return false, &GuestGoneError{VMID: j.Plan.VMID, Node: j.Plan.PVENode}
 	case err != nil:
-		return false, fmt.Errorf("exec: read container %d: %w", j.Plan.VMID, err)
+		return false, fmt.Errorf("provision: read container %d: %w", j.Plan.VMID, err)
 	case g.Lock == "create":
-		return true, fmt.Errorf("exec: container %d: %w", j.Plan.VMID, ErrGuestBusy)
+		return true, fmt.Errorf("provision: container %d: %w", j.Plan.VMID, ErrGuestBusy)
 	case !createdBy(j, g):
 		return true, &GuestGoneError{VMID: j.Plan.VMID, Node: j.Plan.PVENode, Now: g.Hostname}
 	}

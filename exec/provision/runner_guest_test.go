@@ -1,13 +1,17 @@
 package provision
 
-import "testing"
+import (
+	"testing"
+
+	"corral/store"
+)
 
 // TestCreatedBy: a guest carrying a job's note is that job's, whatever its
 // hostname became; another job's note makes it someone else's even with the
 // same hostname; without a note (made before Corral wrote one, or the notes
 // edited away) the hostname decides.
 func TestCreatedBy(t *testing.T) {
-	j := Job{ID: "job-A1_b", Plan: Plan{Hostname: "web"}}
+	j := store.Job{ID: "job-A1_b", Plan: store.Plan{Hostname: "web"}}
 	for _, tc := range []struct {
 		g    GuestInfo
 		want bool

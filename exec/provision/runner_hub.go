@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"corral/store"
 )
 
 // hub persists job log entries in small batches and then broadcasts them to
@@ -12,20 +14,20 @@ import (
 // reader subscribe, read the history and then take live entries with a
 // higher Seq, without a gap or a duplicate.
 type hub struct {
-	store    JobStore
+	jobs     JobStore
 	log      *slog.Logger
 	interval time.Duration
 
 	mu   sync.Mutex
-	subs map[string]map[chan []LogEntry]struct{}
+	subs map[string]map[chan []store.LogEntry]struct{}
 	bufs map[string]*jobBuffer
 }
 
 // jobBuffer holds one job's entries not yet persisted.
 type jobBuffer struct {
 	mu      sync.Mutex // serialises flushes so entries keep their order
-	job     Job
-	pending []LogEntry
+	job     store.Job
+	pending []store.LogEntry
 	timer   *time.Timer
 }
 
@@ -36,18 +38,18 @@ const subBuffer = 256
 // flushLines is the batch size that forces a flush before the timer fires.
 const flushLines = 64
 
-func newHub(store JobStore, log *slog.Logger, interval time.Duration) *hub {
-	return &hub{store: store, log: log, interval: interval,
-		subs: map[string]map[chan []LogEntry]struct{}{}, bufs: map[string]*jobBuffer{}}
+func newHub(jobs JobStore, log *slog.Logger, interval time.Duration) *hub {
+	return &hub{jobs: jobs, log: log, interval: interval,
+		subs: map[string]map[chan []store.LogEntry]struct{}{}, bufs: map[string]*jobBuffer{}}
 }
 
 // Subscribe returns a channel of the job's entries persisted from now on,
 // and a function that ends the subscription.
-func (h *hub) Subscribe(jobID string) (<-chan []LogEntry, func()) {
-	ch := make(chan []LogEntry, subBuffer)
+func (h *hub) Subscribe(jobID string) (<-chan []store.LogEntry, func()) {
+	ch := make(chan []store.LogEntry, subBuffer)
 	h.mu.Lock()
 	if h.subs[jobID] == nil {
-		h.subs[jobID] = map[chan []LogEntry]struct{}{}
+		h.subs[jobID] = map[chan []store.LogEntry]struct{}{}
 	}
 	h.subs[jobID][ch] = struct{}{}
 	h.mu.Unlock()
@@ -67,7 +69,7 @@ func (h *hub) Subscribe(jobID string) (<-chan []LogEntry, func()) {
 	}
 }
 
-func (h *hub) publish(jobID string, batch []LogEntry) {
+func (h *hub) publish(jobID string, batch []store.LogEntry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[jobID] {
@@ -80,7 +82,7 @@ func (h *hub) publish(jobID string, batch []LogEntry) {
 	}
 }
 
-func (h *hub) buffer(j Job) *jobBuffer {
+func (h *hub) buffer(j store.Job) *jobBuffer {
 	h.mu.Lock()
 	b := h.bufs[j.ID]
 	if b == nil {
@@ -97,14 +99,14 @@ func (h *hub) buffer(j Job) *jobBuffer {
 
 // add queues an entry. Output lines wait for a batch or the timer; step
 // markers flush at once with everything before them.
-func (h *hub) add(j Job, e LogEntry) {
+func (h *hub) add(j store.Job, e store.LogEntry) {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
 	b := h.buffer(j)
 	b.mu.Lock()
 	b.pending = append(b.pending, e)
-	now := e.Kind != EntryLog || len(b.pending) >= flushLines
+	now := e.Kind != store.EntryLog || len(b.pending) >= flushLines
 	if !now && b.timer == nil {
 		b.timer = time.AfterFunc(h.interval, func() { h.flush(j.ID) })
 	}
@@ -134,7 +136,7 @@ func (h *hub) flush(jobID string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	saved, err := h.store.AppendLog(ctx, b.job, b.pending)
+	saved, err := h.jobs.AppendJobLog(ctx, b.job.UserID, b.job.ID, b.pending)
 	b.pending = nil
 	if err != nil {
 		// saved holds what did reach the log (events may have failed).

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"corral/store"
 )
 
 // memLog is an in-memory JobStore holding only the log, for the hub.
@@ -16,10 +18,10 @@ type memLog struct {
 	seq uint64
 }
 
-func (m *memLog) AppendLog(ctx context.Context, j Job, es []LogEntry) ([]LogEntry, error) {
+func (m *memLog) AppendJobLog(ctx context.Context, userID, jobID string, es []store.LogEntry) ([]store.LogEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]LogEntry, len(es))
+	out := make([]store.LogEntry, len(es))
 	for i, e := range es {
 		m.seq++
 		e.Seq = m.seq
@@ -32,7 +34,7 @@ func (m *memLog) AppendLog(ctx context.Context, j Job, es []LogEntry) ([]LogEntr
 // order; one that never reads is dropped instead of blocking the job.
 func TestHubOrderAndLag(t *testing.T) {
 	h := newHub(&memLog{}, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
-	j := Job{ID: "j1"}
+	j := store.Job{ID: "j1"}
 	live, cancel := h.Subscribe("j1")
 	defer cancel()
 	stuck, cancelStuck := h.Subscribe("j1")
@@ -53,9 +55,9 @@ func TestHubOrderAndLag(t *testing.T) {
 		got <- seqs
 	}()
 	for range total {
-		h.add(j, LogEntry{Kind: EntryLog, Text: "x"})
+		h.add(j, store.LogEntry{Kind: store.EntryLog, Text: "x"})
 	}
-	h.add(j, LogEntry{Kind: EntryReady}) // markers flush at once
+	h.add(j, store.LogEntry{Kind: store.EventReady}) // markers flush at once
 	seqs := <-got
 	for i, s := range seqs {
 		if s != uint64(i+1) {

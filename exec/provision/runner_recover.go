@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"corral/store"
 )
 
 // Recover finds the jobs a stopped Corral left queued or running and, for
@@ -18,7 +20,7 @@ import (
 func (r *Runner) Recover(ctx context.Context) error {
 	jobs, err := r.cfg.Store.ActiveJobs(ctx)
 	if err != nil {
-		return fmt.Errorf("exec: recover jobs: %w", err)
+		return fmt.Errorf("provision: recover jobs: %w", err)
 	}
 	var errs []error
 	for _, j := range jobs {
@@ -31,13 +33,13 @@ func (r *Runner) Recover(ctx context.Context) error {
 			errs = append(errs, r.interrupt(ctx, j, reason))
 			continue
 		}
-		if j.State == JobRunning {
-			j.State = JobQueued
+		if j.State == store.JobRunning {
+			j.State = store.JobQueued
 			if err := r.cfg.Store.SaveJob(ctx, j); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			r.emit(j, LogEntry{Kind: EntryLog, Step: j.Step, Text: fmt.Sprintf("Corral restarted; resuming at %q", stepLabel(j.Plan, r.nextStep(j)))})
+			r.emit(j, store.LogEntry{Kind: store.EntryLog, Step: j.Step, Text: fmt.Sprintf("Corral restarted; resuming at %q", stepLabel(j.Plan, r.nextStep(j)))})
 		}
 		r.log.Info("job resumed after restart", "job", j.ID, "step", r.nextStep(j))
 		if err := r.enqueue(j); err != nil {
@@ -48,8 +50,8 @@ func (r *Runner) Recover(ctx context.Context) error {
 }
 
 // recoverReason says why job j cannot simply resume, or "" if it can.
-func (r *Runner) recoverReason(ctx context.Context, j Job) string {
-	if j.State == JobQueued {
+func (r *Runner) recoverReason(ctx context.Context, j store.Job) string {
+	if j.State == store.JobQueued {
 		return ""
 	}
 	next := r.nextStep(j)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"corral/store"
 )
 
 // A job runs what the user reviewed: its plan is a snapshot of the files,
@@ -34,18 +36,18 @@ var ErrChangesStale = errors.New("the template changed again since you reviewed 
 // ScriptChange is a script of a job's plan that has not completed yet and
 // whose content in the job's template now differs from the plan's.
 type ScriptChange struct {
-	Index   int    // position in Plan.Scripts
+	Index   int    // position in store.Plan.Scripts
 	Name    string // script name
 	Planned string // content in the job's plan: what was reviewed and would run
 	Current string // content in the template now
 }
 
-// PendingScriptChanges lists, in run order, the scripts of j that have not
+// PendingScriptChanges lists, in run order, the scripts of job j that have not
 // completed yet and whose content in current (a template's scripts by
 // name) differs from the plan's. Completed steps never count: what already
 // ran in the container stays as it ran. Scripts not in the plan do not
 // count either: the wizard chose the set and the order.
-func (j Job) PendingScriptChanges(current map[string]string) []ScriptChange {
+func PendingScriptChanges(j store.Job, current map[string]string) []ScriptChange {
 	var out []ScriptChange
 	for i, sc := range j.Plan.Scripts {
 		if j.IsDone(scriptKey(i)) {
@@ -80,15 +82,15 @@ func (r *Runner) TemplateChanges(ctx context.Context, userID, jobID string) ([]S
 	return r.templateChanges(ctx, j)
 }
 
-func (r *Runner) templateChanges(ctx context.Context, j Job) ([]ScriptChange, error) {
+func (r *Runner) templateChanges(ctx context.Context, j store.Job) ([]ScriptChange, error) {
 	if r.cfg.Scripts == nil || j.Plan.TemplateID == "" {
 		return nil, nil
 	}
 	current, err := r.cfg.Scripts.TemplateScripts(ctx, j.UserID, j.Plan.TemplateID)
 	if err != nil {
-		return nil, fmt.Errorf("exec: read template %s of job %s: %w", j.Plan.TemplateID, j.ID, err)
+		return nil, fmt.Errorf("provision: read template %s of job %s: %w", j.Plan.TemplateID, j.ID, err)
 	}
-	return j.PendingScriptChanges(current), nil
+	return PendingScriptChanges(j, current), nil
 }
 
 // RetryWithTemplate retries the user's failed or interrupted job with the
@@ -106,7 +108,7 @@ func (r *Runner) RetryWithTemplate(ctx context.Context, userID, jobID, reviewed 
 		return err
 	}
 	if len(changes) == 0 || ChangesDigest(changes) != reviewed {
-		return fmt.Errorf("exec: retry job %s with its template: %w", jobID, ErrChangesStale)
+		return fmt.Errorf("provision: retry job %s with its template: %w", jobID, ErrChangesStale)
 	}
 	if err := r.stillOwned(ctx, j); err != nil {
 		return err
@@ -120,7 +122,7 @@ func (r *Runner) RetryWithTemplate(ctx context.Context, userID, jobID, reviewed 
 	}
 	// Saved while the job is still stopped: the store refuses to change the
 	// plan of a job that runs or has finished.
-	if err := r.cfg.Store.SavePlan(ctx, j); err != nil {
+	if err := r.cfg.Store.SaveJobPlan(ctx, j.UserID, j.ID, j.Plan); err != nil {
 		return err
 	}
 	return r.requeue(ctx, j, changes, "; using the template's current version of "+strings.Join(names, ", "))
@@ -128,9 +130,9 @@ func (r *Runner) RetryWithTemplate(ctx context.Context, userID, jobID, reviewed 
 
 // noteRefreshed logs, under each refreshed script, that the retry uses the
 // template's current version.
-func (r *Runner) noteRefreshed(j Job, changes []ScriptChange) {
+func (r *Runner) noteRefreshed(j store.Job, changes []ScriptChange) {
 	for _, c := range changes {
-		r.emit(j, LogEntry{Kind: EntryLog, Step: scriptKey(c.Index), Script: c.Name, Text: "Using the template's current version of " + c.Name})
+		r.emit(j, store.LogEntry{Kind: store.EntryLog, Step: scriptKey(c.Index), Script: c.Name, Text: "Using the template's current version of " + c.Name})
 	}
 }
 

@@ -3,11 +3,13 @@ package provision
 import (
 	"reflect"
 	"testing"
+
+	"corral/store"
 )
 
 func TestPendingScriptChanges(t *testing.T) {
-	j := Job{
-		Plan: Plan{Scripts: []Script{
+	j := store.Job{
+		Plan: store.Plan{Scripts: []store.Script{
 			{Name: "10-a.sh", Content: "a1"},
 			{Name: "20-b.sh", Content: "b1"},
 			{Name: "30-c.sh", Content: "c1"},
@@ -23,10 +25,10 @@ func TestPendingScriptChanges(t *testing.T) {
 		"50-e.sh": "e1", // not in the plan: the wizard's set stays
 	}
 	want := []ScriptChange{{Index: 1, Name: "20-b.sh", Planned: "b1", Current: "b2"}}
-	if got := j.PendingScriptChanges(current); !reflect.DeepEqual(got, want) {
+	if got := PendingScriptChanges(j, current); !reflect.DeepEqual(got, want) {
 		t.Errorf("changes = %+v", got)
 	}
-	if got := j.PendingScriptChanges(nil); got != nil {
+	if got := PendingScriptChanges(j, nil); got != nil {
 		t.Errorf("changes without a template = %v", got)
 	}
 }
