@@ -18,9 +18,12 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sync/errgroup"
 
+	"corral/exec"
 	"corral/exec/gateway"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -87,7 +90,11 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		return err
 	}
 	defer closeVStore()
-	vmids := handlers.NewVMIDService(vstore, db, log.With("component", "vmid"), handlers.WithVMIDRefreshInterval(cfg.RefreshInterval))
+	// Every read of a node's API goes through one cache of clients, and
+	// every read of a cluster through one reader.
+	pve := clusters.NewClients(log.With("component", "proxmox"))
+	reader := clusters.NewReader(pve)
+	vmids := clusters.NewVMIDs(vstore, reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	defer vmids.Close()
 
 	// The SSH gateway's host key exists before the pages that show its fingerprint.
@@ -102,10 +109,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	}
 	// One limiter for web and SSH sign-ins, so switching doors gives no extra tries.
 	limiter := handlers.NewLoginLimiter(5, time.Minute, time.Now)
-	pve := handlers.NewProxmoxFactory(log.With("component", "proxmox"))
 
-	runner, err := handlers.NewProvisioner(handlers.ProvisionerConfig{
+	runner, err := provision.New(provision.Config{
 		Store: db, Proxmox: pve, VMIDs: vmids, Logger: log.With("component", "jobs"),
+		Dial: func(ctx context.Context, n store.Node) (provision.Shell, error) {
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+			if err != nil {
+				return nil, err
+			}
+			return h, nil
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)
@@ -123,6 +136,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Limiter:     limiter,
 		Templates:   tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
 		Proxmox:     pve,
+		Clusters:    reader,
 		Nodes:       db,
 		Prober:      handlers.NewNodeProber(log.With("component", "probe")),
 		Containers:  db,
@@ -248,7 +262,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 
 // newScheduler registers the periodic jobs, each in singleton mode so a slow
 // run is never overlapped by the next.
-func newScheduler(db *store.DB, vmids *handlers.VMIDService, cfg Config, log *slog.Logger) (gocron.Scheduler, error) {
+func newScheduler(db *store.DB, vmids *clusters.VMIDs, cfg Config, log *slog.Logger) (gocron.Scheduler, error) {
 	sched, err := gocron.NewScheduler(gocron.WithLogger(gocronLogger{log.With("component", "cron")}))
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)

@@ -20,6 +20,7 @@ import (
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -68,7 +69,7 @@ func BenchmarkContainersDashboard(b *testing.B) {
 	}
 	h := handlers.New(handlers.Deps{
 		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
 	})
 	e := echo.New()
 	h.Register(e)
@@ -120,7 +121,7 @@ func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) sto
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(), TLSFingerprint: n.Fingerprint(),
 		SSHHostKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(n.SSHHostKey())))}
-	c, err := proxmox.New(handlers.ProxmoxConfig(rec))
+	c, err := proxmox.New(clusters.Config(rec))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	if err != nil {
 		return v, err
 	}
-	est := h.readEstate(ctx, nodes)
+	est := h.Clusters.Read(ctx, nodes)
 	for _, p := range est.Problems {
 		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
 	}
@@ -65,7 +65,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 
 	var cards []views.ContainerCard
 	seen := map[key]bool{}
-	for _, row := range est.Rows {
+	for _, row := range est.Guests {
 		k := key{row.Node.ID, int(row.Res.VMID)}
 		seen[k] = true
 		r, ok := rec[k]

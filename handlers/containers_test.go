@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -278,8 +278,8 @@ type containersTestVMIDs struct {
 	deleted []int
 }
 
-func (v *containersTestVMIDs) Check(context.Context, store.Node, int) (handlers.VMIDCheck, error) {
-	return handlers.VMIDCheck{}, nil
+func (v *containersTestVMIDs) Check(context.Context, store.Node, int) (clusters.VMIDCheck, error) {
+	return clusters.VMIDCheck{}, nil
 }
 func (v *containersTestVMIDs) RefreshIfStale(context.Context, store.Node)           {}
 func (v *containersTestVMIDs) NoteCreated(context.Context, store.Node, int, string) {}

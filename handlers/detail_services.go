@@ -73,7 +73,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	case errors.Is(live.statusErr, proxmox.ErrNotFound):
 		return fail(fmt.Sprintf("CT %d no longer exists on %s.", vmid, n.Name))
 	case live.statusErr != nil:
-		return fail(fmt.Sprintf("Node %s did not answer: %s", n.Name, problemText(live.statusErr)))
+		return fail(fmt.Sprintf("Node %s did not answer: %s", n.Name, proxmox.Describe(live.statusErr)))
 	case !running:
 		return fail(fmt.Sprintf("CT %d is not running. Start it, then refresh.", vmid))
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/exec/gateway"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -142,15 +143,15 @@ func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]gate
 	if err != nil {
 		return nil, err
 	}
-	est := d.h.readEstate(ctx, nodes)
-	if len(est.Rows) == 0 && len(est.Problems) > 0 {
+	est := d.h.Clusters.Read(ctx, nodes)
+	if len(est.Guests) == 0 && len(est.Problems) > 0 {
 		p := est.Problems[0]
 		return nil, fmt.Errorf("node %s could not be read: %s", p.Node.Name, p.Message)
 	}
-	out := make([]gateway.Guest, 0, len(est.Rows))
-	for _, r := range est.Rows {
+	out := make([]gateway.Guest, 0, len(est.Guests))
+	for _, r := range est.Guests {
 		out = append(out, gateway.Guest{
-			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: pveName(r.Node), NodeID: r.Node.ID,
+			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
 			Status: r.Res.Status, Host: HostTargetFor(r.Node),
 		})
 	}

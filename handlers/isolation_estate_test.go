@@ -26,6 +26,7 @@ import (
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -127,12 +128,12 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	clk := simtest.NewClock(time.Now())
-	vmids := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), db, log)
-	t.Cleanup(vmids.Close)
 	trip := est.trip
-	pve := trip.factory(handlers.NewProxmoxFactory(log))
+	pve := trip.factory(clusters.NewClients(log))
+	vmids := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(pve), db, log)
+	t.Cleanup(vmids.Close)
 	cache := &isoTripVMIDs{VMIDCache: vmids, trip: trip}
-	est.runner, _ = jobsTestRunner(t, db, cache, func(c *handlers.ProvisionerConfig) { c.Proxmox = pve })
+	est.runner, _ = jobsTestRunner(t, db, cache, func(c *provision.Config) { c.Proxmox = pve })
 	est.prober = handlers.NewNodeProber(log)
 	est.limiter = handlers.NewLoginLimiter(50, time.Minute, clk.Now)
 	est.h = handlers.New(handlers.Deps{
@@ -324,8 +325,8 @@ func (w *isoTripwire) note(n store.Node, what string) {
 	}
 }
 
-func (w *isoTripwire) factory(f handlers.ProxmoxFactory) handlers.ProxmoxFactory {
-	return func(n store.Node) (handlers.ProxmoxAPI, error) {
+func (w *isoTripwire) factory(f clusters.Clients) clusters.Clients {
+	return func(n store.Node) (*proxmox.Client, error) {
 		w.note(n, "Proxmox API client")
 		return f(n)
 	}
@@ -336,7 +337,7 @@ type isoTripVMIDs struct {
 	trip *isoTripwire
 }
 
-func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
+func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error) {
 	c.trip.note(n, "VMID check")
 	return c.VMIDCache.Check(ctx, n, vmid)
 }
@@ -430,7 +431,7 @@ func (est *isoEstate) snapshot(t *testing.T) isoSnapshot {
 		put(fmt.Sprintf("store events of CT %d", ct.VMID), evs, err)
 	}
 	for _, n := range est.aNodes {
-		api, err := proxmox.New(handlers.ProxmoxConfig(n))
+		api, err := proxmox.New(clusters.Config(n))
 		if err != nil {
 			t.Fatal(err)
 		}

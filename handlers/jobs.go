@@ -15,7 +15,7 @@ import (
 )
 
 // Provisioner starts and follows container creation jobs; *provision.Runner
-// (built by NewProvisioner) is one. Every method taking a userID answers
+// is one. Every method taking a userID answers
 // store.ErrNotFound for another user's job.
 type Provisioner interface {
 	// Start stores the job (and a container record in lifecycle

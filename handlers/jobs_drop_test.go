@@ -46,10 +46,10 @@ func TestJobs_SSHDropRetried(t *testing.T) {
 	}
 	var dropped atomic.Bool
 	var dials atomic.Int32
-	r, _ := jobsTestRunner(t, db, nil, func(c *handlers.ProvisionerConfig) {
-		c.Dial = func(ctx context.Context, tg exec.HostTarget) (provision.Shell, error) {
+	r, _ := jobsTestRunner(t, db, nil, func(c *provision.Config) {
+		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
 			dials.Add(1)
-			h, err := exec.Dial(ctx, tg)
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
 			if err != nil {
 				return nil, err
 			}

@@ -16,6 +16,7 @@ import (
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -23,7 +24,7 @@ import (
 // Corral's token sees it.
 func featuresTestConfig(t *testing.T, n store.Node, vmid int) proxmox.LXCConfig {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(n)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +119,9 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 	}
 	app.db = db
 	entered, once := make(chan struct{}), &sync.Once{}
-	app.runner, app.stop = jobsTestRunner(t, db, nil, func(c *handlers.ProvisionerConfig) {
-		c.Dial = func(ctx context.Context, tg exec.HostTarget) (provision.Shell, error) {
-			h, err := exec.Dial(ctx, tg)
+	app.runner, app.stop = jobsTestRunner(t, db, nil, func(c *provision.Config) {
+		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
 			if err != nil {
 				return nil, err
 			}
@@ -169,7 +170,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 
 func featuresTestStatus(t *testing.T, n store.Node, vmid int) string {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(n)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(n)
 	if err != nil {
 		t.Fatal(err)
 	}

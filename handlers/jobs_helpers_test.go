@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"corral/exec"
 	"corral/exec/provision"
 	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -25,8 +27,8 @@ type jobsTestCache struct {
 	onCreated func(vmid int)
 }
 
-func (c *jobsTestCache) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
-	return handlers.VMIDCheck{Free: true, Known: true}, nil
+func (c *jobsTestCache) Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error) {
+	return clusters.VMIDCheck{Free: true, Known: true}, nil
 }
 func (c *jobsTestCache) RefreshIfStale(ctx context.Context, n store.Node) {}
 func (c *jobsTestCache) NoteCreated(ctx context.Context, n store.Node, vmid int, name string) {
@@ -44,12 +46,21 @@ func (c *jobsTestCache) NoteDeleted(ctx context.Context, n store.Node, vmid int)
 	c.deleted = append(c.deleted, vmid)
 }
 
+// jobsTestDial opens a node's host as Corral does.
+func jobsTestDial(ctx context.Context, n store.Node) (provision.Shell, error) {
+	h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // jobsTestRunner builds a provisioner on db and runs it until the test
 // ends (or until the returned stop is called, which waits for it).
-func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*handlers.ProvisionerConfig)) (*provision.Runner, func()) {
+func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*provision.Config)) (*provision.Runner, func()) {
 	t.Helper()
-	cfg := handlers.ProvisionerConfig{
-		Store: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+	cfg := provision.Config{
+		Store: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)), Dial: jobsTestDial,
 		Logger: slog.New(slog.DiscardHandler), FlushInterval: 20 * time.Millisecond, WaitInterval: 50 * time.Millisecond,
 	}
 	if cache != nil {
@@ -58,7 +69,7 @@ func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods .
 	for _, m := range mods {
 		m(&cfg)
 	}
-	r, err := handlers.NewProvisioner(cfg)
+	r, err := provision.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"corral/exec/provision"
-	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -34,9 +34,9 @@ func jobsStaleFailed(t *testing.T, env *jobsTestEnv, vmid int, host string) stri
 
 // jobsStaleAPI is the Proxmox API of the test node, for what a person does
 // outside Corral (in the Proxmox UI).
-func jobsStaleAPI(t *testing.T, env *jobsTestEnv) handlers.ProxmoxAPI {
+func jobsStaleAPI(t *testing.T, env *jobsTestEnv) *proxmox.Client {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(env.node)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(env.node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func jobsStaleAPI(t *testing.T, env *jobsTestEnv) handlers.ProxmoxAPI {
 }
 
 // jobsStaleWait waits for a Proxmox task.
-func jobsStaleWait(t *testing.T, api handlers.ProxmoxAPI, upid string, err error) {
+func jobsStaleWait(t *testing.T, api *proxmox.Client, upid string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"corral/exec/provision"
 	"corral/handlers/linediff"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -107,7 +108,7 @@ func (h *Handler) liveAddress(ctx context.Context, n store.Node, vmid int) strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyLookup)
 	defer cancel()
-	ifs, err := api.LXCInterfaces(ctx, pveName(n), vmid)
+	ifs, err := api.LXCInterfaces(ctx, clusters.PVEName(n), vmid)
 	if err != nil {
 		h.Logger.Debug("job ready: container address", "node", n.Name, "vmid", vmid, "err", err)
 		return ""

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -52,7 +53,7 @@ func nodesSetup(t *testing.T) *nodesEnv {
 	s := newTestServer(t, func(d *handlers.Deps) {
 		d.Logger = log
 		d.Prober = handlers.NewNodeProber(log)
-		d.Proxmox = handlers.NewProxmoxFactory(log)
+		d.Proxmox = clusters.NewClients(log)
 	})
 	env := &nodesEnv{testServer: s, sim: sim, log: buf}
 	t.Cleanup(func() { env.checkNoLeaks(t) })

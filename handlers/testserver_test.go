@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
@@ -49,7 +50,7 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 		Nodes:      db,
 		Containers: db,
 		SSHKeys:    db,
-		Proxmox:    handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Proxmox:    clusters.NewClients(slog.New(slog.DiscardHandler)),
 		Prober:     handlers.NewNodeProber(slog.New(slog.DiscardHandler)),
 		Limiter:    handlers.NewLoginLimiter(5, time.Minute, clk.Now),
 		Version:    "test",

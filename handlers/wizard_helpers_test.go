@@ -16,6 +16,7 @@ import (
 	"corral/handlers"
 	"corral/handlers/formtest"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/pvesim/simtest"
 	"corral/store"
@@ -97,7 +98,7 @@ func newWizardEnvWith(t *testing.T, sim *pvesim.Sim, opts ...testDeps) *wizardEn
 	rec := &wizardRecorder{}
 	base := func(d *handlers.Deps) {
 		d.Provisioner = rec
-		svc := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), d.Nodes.(handlers.AllNodeLister), nil)
+		svc := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(d.Proxmox), d.Nodes.(clusters.AllNodeLister), nil)
 		t.Cleanup(svc.Close)
 		d.VMIDs = svc
 	}
@@ -193,7 +194,7 @@ func (e *wizardEnv) walkToConfigure(t *testing.T, template string) *response {
 // guestCount is how many guests the cluster of pve1 holds.
 func (e *wizardEnv) guestCount(t *testing.T) int {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(e.node)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(e.node)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"corral/exec/provision"
 	"corral/proxmox"
 	"corral/store"
 	"corral/views"
@@ -112,13 +113,11 @@ func planDigest(p store.Plan) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// reviewParams are the create request the pipeline sends for plan (its
-// createParams), as form parameters in the order and encoding the proxmox
-// client uses, without the random root password.
+// reviewParams are the create request the pipeline sends for plan, as form
+// parameters in the order and encoding the proxmox client uses, without
+// the random root password.
 func reviewParams(plan store.Plan) []views.WizardParam {
-	p := createParams(plan)
-	p.Password = ""
-	return createParamLines(p)
+	return createParamLines(provision.CreateParams(plan))
 }
 
 // createParamLines lists the form parameters of p in the order and

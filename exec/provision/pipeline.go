@@ -82,7 +82,7 @@ func (p *pipeline) emit(st Step, kind, text string) {
 // proxmox opens the node's API once per run.
 func (p *pipeline) proxmox(ctx context.Context) (ProxmoxOps, error) {
 	if p.api == nil {
-		api, err := p.r.cfg.Connector.Proxmox(ctx, p.job.UserID, p.job.Plan.NodeID)
+		api, err := p.r.conn.Proxmox(ctx, p.job.UserID, p.job.Plan.NodeID)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +94,7 @@ func (p *pipeline) proxmox(ctx context.Context) (ProxmoxOps, error) {
 // shell opens the SSH connection to the node's host once per run.
 func (p *pipeline) shell() *shellSession {
 	if p.sh == nil {
-		p.sh = &shellSession{conn: p.r.cfg.Connector, userID: p.job.UserID, nodeID: p.job.Plan.NodeID}
+		p.sh = &shellSession{conn: p.r.conn, userID: p.job.UserID, nodeID: p.job.Plan.NodeID}
 	}
 	return p.sh
 }

@@ -38,9 +38,7 @@ func (p *pipeline) create(ctx context.Context, st Step) error {
 		}
 		return err
 	}
-	if p.r.cfg.OnCreated != nil {
-		p.r.cfg.OnCreated(ctx, *p.job)
-	}
+	p.r.noteVMID(ctx, *p.job, true)
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 // reconnects and retries a command once when the connection drops (package
 // installs restart networking, which can take the session with it).
 type shellSession struct {
-	conn           Connector
+	conn           connector
 	userID, nodeID string
 	sh             Shell
 	onReconnect    func(error)

@@ -8,37 +8,49 @@ import (
 	"sync"
 	"time"
 
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
-// RunnerConfig configures a Runner. Store, Connector and Logger are
+// Config configures a Runner. Store, Proxmox, Dial and Logger are
 // required; zero durations and counts take the defaults.
-type RunnerConfig struct {
-	Store     JobStore
-	Connector Connector
-	Logger    *slog.Logger
-	Workers   int // jobs run at once; default 2
+type Config struct {
+	Store   Store
+	Proxmox clusters.Clients // opens a node's API
+	// Dial opens an SSH connection to a node's host, over its pinned host
+	// key.
+	Dial   func(ctx context.Context, n store.Node) (Shell, error)
+	VMIDs  VMIDNotes // told of what the runner creates and deletes; may be nil
+	Logger *slog.Logger
 
+	Workers       int           // jobs run at once; default 2
 	FlushInterval time.Duration // how long output lines may wait to be saved; default 200ms
 	WaitAttempts  int           // root file system checks after start; default 30
 	WaitInterval  time.Duration // between those checks; default 1s
+}
 
-	// OnCreated runs once the create task succeeded (e.g. to note the VMID
-	// in a cache); OnDeleted once the container was destroyed. Both may be nil.
-	OnCreated func(ctx context.Context, j store.Job)
-	OnDeleted func(ctx context.Context, j store.Job)
+// Store is what the runner keeps and reads in the database; *store.DB is
+// one. Node opens a job's node; Template lets the owner of a job's
+// template retry it with the template's current scripts.
+type Store interface {
+	JobStore
+	Node(ctx context.Context, userID, nodeID string) (store.Node, error)
+	Template(ctx context.Context, userID, id string) (store.Template, error)
+}
 
-	// Scripts, when set, lets the owner of a job's template retry it with
-	// the template's current scripts (RetryWithTemplate); nil: every retry
-	// runs the plan as saved.
-	Scripts ScriptSource
+// VMIDNotes is told at once of the containers the runner creates and
+// deletes; *clusters.VMIDs is one.
+type VMIDNotes interface {
+	NoteCreated(ctx context.Context, n store.Node, vmid int, name string)
+	NoteDeleted(ctx context.Context, n store.Node, vmid int)
 }
 
 // Runner executes creation jobs, a few at a time, durably: each job and
 // each completed step is saved before the next one starts, so a restarted
 // Corral can pick up where it stopped (Recover).
 type Runner struct {
-	cfg   RunnerConfig
+	cfg   Config
+	conn  connector
 	log   *slog.Logger
 	hub   *hub
 	queue chan jobRef
@@ -52,10 +64,11 @@ type jobRef struct{ userID, jobID string }
 // queueSize bounds the jobs waiting for a worker.
 const queueSize = 1024
 
-// NewRunner checks cfg and returns a Runner; call Run to start its workers.
-func NewRunner(cfg RunnerConfig) (*Runner, error) {
-	if cfg.Store == nil || cfg.Connector == nil || cfg.Logger == nil {
-		return nil, errors.New("provision: runner: store, connector and logger are required")
+// New checks cfg and returns a Runner. Call Recover once, then Run in the
+// background.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Store == nil || cfg.Proxmox == nil || cfg.Dial == nil || cfg.Logger == nil {
+		return nil, errors.New("provision: runner: store, proxmox, dial and logger are required")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -70,7 +83,8 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.WaitInterval = time.Second
 	}
 	return &Runner{
-		cfg: cfg, log: cfg.Logger, hub: newHub(cfg.Store, cfg.Logger, cfg.FlushInterval),
+		cfg: cfg, conn: nodes{db: cfg.Store, clients: cfg.Proxmox, dial: cfg.Dial},
+		log: cfg.Logger, hub: newHub(cfg.Store, cfg.Logger, cfg.FlushInterval),
 		queue: make(chan jobRef, queueSize), queued: map[string]bool{},
 	}, nil
 }
@@ -210,14 +224,12 @@ func (r *Runner) Delete(ctx context.Context, userID, jobID string) error {
 	if err := r.finish(ctx, j, store.LogEntry{Kind: store.EventDeleted, Text: fmt.Sprintf("Container %d deleted", j.Plan.VMID)}); err != nil {
 		return err
 	}
-	if r.cfg.OnDeleted != nil {
-		r.cfg.OnDeleted(ctx, j)
-	}
+	r.noteVMID(ctx, j, false)
 	return nil
 }
 
 func (r *Runner) destroy(ctx context.Context, j store.Job) error {
-	api, err := r.cfg.Connector.Proxmox(ctx, j.UserID, j.Plan.NodeID)
+	api, err := r.conn.Proxmox(ctx, j.UserID, j.Plan.NodeID)
 	if err != nil {
 		return err
 	}

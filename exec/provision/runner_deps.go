@@ -62,13 +62,13 @@ type FeatureSetter interface {
 // ErrNoFeatureSetter reports a Shell that cannot run pct set.
 var ErrNoFeatureSetter = errors.New("this connection to the host cannot set container features")
 
-// Connector opens a user's node: its API and an SSH connection to its host.
-type Connector interface {
+// connector opens a user's node: its API and an SSH connection to its host.
+type connector interface {
 	Proxmox(ctx context.Context, userID, nodeID string) (ProxmoxOps, error)
 	Shell(ctx context.Context, userID, nodeID string) (Shell, error)
 }
 
-// Errors the Connector's implementations report.
+// Errors the connector reports.
 var (
 	// ErrDropped marks a connection that broke mid-call; the call is
 	// retried once after reconnecting.

@@ -82,7 +82,7 @@ func (r *Runner) CheckGuest(ctx context.Context, userID, jobID string) error {
 // never completed its create step; a created container that is gone is a
 // *GuestGoneError.
 func (r *Runner) ownGuest(ctx context.Context, j store.Job) (present bool, err error) {
-	api, err := r.cfg.Connector.Proxmox(ctx, j.UserID, j.Plan.NodeID)
+	api, err := r.conn.Proxmox(ctx, j.UserID, j.Plan.NodeID)
 	if err != nil {
 		return false, err
 	}

@@ -58,7 +58,7 @@ func (r *Runner) recoverReason(ctx context.Context, j store.Job) string {
 	if strings.HasPrefix(next, "script:") && j.Step == next {
 		return fmt.Sprintf("Corral stopped while %q was running; it may have run only partly. Retry runs it again from the start.", scriptOf(j.Plan, next))
 	}
-	api, err := r.cfg.Connector.Proxmox(ctx, j.UserID, j.Plan.NodeID)
+	api, err := r.conn.Proxmox(ctx, j.UserID, j.Plan.NodeID)
 	if err != nil {
 		return "Corral restarted and could not reach the node: " + err.Error()
 	}

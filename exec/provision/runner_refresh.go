@@ -19,16 +19,6 @@ import (
 // seeing what changed (TemplateChanges) and confirming exactly that
 // (RetryWithTemplate with the changes' digest).
 
-// ScriptSource reads the current scripts of the template a plan was made
-// from. The templates live on the web side; its wiring adapts the store.
-type ScriptSource interface {
-	// TemplateScripts returns the scripts of template templateID, content
-	// by name, when userID owns it; nil (and no error) when the template is
-	// gone or is not userID's own (a built-in, or another account's, shared
-	// or not).
-	TemplateScripts(ctx context.Context, userID, templateID string) (map[string]string, error)
-}
-
 // ErrChangesStale reports a retry with the template's current version whose
 // reviewed changes no longer match the template.
 var ErrChangesStale = errors.New("the template changed again since you reviewed its changes")
@@ -83,10 +73,10 @@ func (r *Runner) TemplateChanges(ctx context.Context, userID, jobID string) ([]S
 }
 
 func (r *Runner) templateChanges(ctx context.Context, j store.Job) ([]ScriptChange, error) {
-	if r.cfg.Scripts == nil || j.Plan.TemplateID == "" {
+	if j.Plan.TemplateID == "" {
 		return nil, nil
 	}
-	current, err := r.cfg.Scripts.TemplateScripts(ctx, j.UserID, j.Plan.TemplateID)
+	current, err := r.templateScripts(ctx, j.UserID, j.Plan.TemplateID)
 	if err != nil {
 		return nil, fmt.Errorf("provision: read template %s of job %s: %w", j.Plan.TemplateID, j.ID, err)
 	}
@@ -137,3 +127,25 @@ func (r *Runner) noteRefreshed(j store.Job, changes []ScriptChange) {
 }
 
 func scriptKey(i int) string { return fmt.Sprintf("script:%d", i) }
+
+// templateScripts returns the scripts of template templateID, content by
+// name, when userID owns it; nil (and no error) when the template is gone
+// or is not userID's own (a built-in, or another account's, shared or
+// not): a job never takes content from someone else's template. Disabled
+// scripts count too: the job keeps the enabled set the wizard chose.
+func (r *Runner) templateScripts(ctx context.Context, userID, templateID string) (map[string]string, error) {
+	t, err := r.cfg.Store.Template(ctx, userID, templateID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.EditableBy(userID)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(t.Scripts))
+	for _, sc := range t.Scripts {
+		if _, dup := m[sc.Name]; !dup {
+			m[sc.Name] = sc.Content
+		}
+	}
+	return m, nil
+}
