@@ -217,6 +217,41 @@ func TestClient_TransportErrors(t *testing.T) {
 		}
 	})
 
+	// A node that takes the TCP connection but never finishes the TLS
+	// handshake is reachable and slow: a timeout, not "unreachable".
+	t.Run("TimeoutDuringHandshake", func(t *testing.T) {
+		f := newFakePVE(t)
+		cfg := f.config()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		held := make(chan net.Conn, 8)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				held <- conn // accepted, never answered
+			}
+		}()
+		t.Cleanup(func() {
+			for len(held) > 0 {
+				(<-held).Close()
+			}
+		})
+		cfg.Host, cfg.Port = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+		cfg.Timeout = 300 * time.Millisecond
+		c, err := New(cfg, WithRetry(Retry{Attempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Version(t.Context())
+		wantKind(t, err, ErrTimeout, KindTimeout)
+	})
+
 	t.Run("Canceled", func(t *testing.T) {
 		f := hang(t)
 		ctx, cancel := context.WithCancel(t.Context())
