@@ -57,7 +57,7 @@ func (h *Handler) registerContainerRoutes(g *echo.Group) {
 func (h *Handler) containerTarget(c echo.Context) (store.User, store.Node, int, error) {
 	u, _ := currentUser(c)
 	vmid, err := strconv.Atoi(c.Param("vmid"))
-	if err != nil || vmid < 100 || vmid > 999_999_999 {
+	if err != nil || vmid < store.MinVMID || vmid > store.MaxVMID {
 		return u, store.Node{}, 0, store.ErrNotFound
 	}
 	n, err := h.Nodes.Node(c.Request().Context(), u.ID, c.Param("node"))
