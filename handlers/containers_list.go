@@ -31,7 +31,7 @@ func (h *Handler) containerList(c echo.Context) error {
 			return err
 		}
 	}
-	if isHTMX(c) && c.Request().Header.Get("HX-Target") == views.ContainersGridID {
+	if isHTMX(c) && c.Request().Header.Get(hxTarget) == views.ContainersGridID {
 		return h.render(c, http.StatusOK, views.Page{}, views.ContainersGrid(v))
 	}
 	return h.render(c, http.StatusOK, h.page(c, "Containers", "containers"), views.ContainersPage(v))
