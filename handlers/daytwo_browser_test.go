@@ -1,0 +1,172 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"corral/handlers"
+	"corral/handlers/browsertest"
+	"corral/proxmox"
+)
+
+// dayTwoBrowser is the day-two estate with alice signed in in Chromium,
+// CSP violations recorded.
+type dayTwoBrowser struct {
+	*dayTwoEnv
+	b *browsertest.Browser
+}
+
+func startDayTwoBrowser(t *testing.T) *dayTwoBrowser {
+	t.Helper()
+	e := dayTwoStart(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
+	b := browsertest.New(t)
+	b.Run(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+				window.__csp = [];
+				document.addEventListener("securitypolicyviolation", function (e) {
+					window.__csp.push(e.violatedDirective + " " + e.blockedURI + " at " + e.sourceFile + ":" + e.lineNumber);
+				});`})
+			return err
+		}),
+		chromedp.Navigate(e.s.URL+"/login"),
+		browsertest.SendKeys(`#username`, "alice"),
+		browsertest.SendKeys(`#password`, "correct horse"),
+		browsertest.Click(`[data-testid="login-submit"]`),
+		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
+	)
+	return &dayTwoBrowser{dayTwoEnv: e, b: b}
+}
+
+func (d *dayTwoBrowser) noCSPViolations(t *testing.T) {
+	t.Helper()
+	if got := browsertest.Get(d.b, chromedp.Evaluate[[]string](`window.__csp || []`)); len(got) > 0 {
+		t.Fatalf("CSP violations: %q", got)
+	}
+}
+
+// TestBrowserDayTwoSettings changes a container's memory and start at boot
+// from its Settings tab: the review shows the exact request, Apply sends
+// it; then a change made meanwhile in Proxmox stops the next edit, which
+// shows what Proxmox has now.
+func TestBrowserDayTwoSettings(t *testing.T) {
+	d := startDayTwoBrowser(t)
+	b := d.b
+	b.Run(
+		chromedp.Navigate(d.s.URL+d.ctURL(101, "")),
+		browsertest.Click(`[data-testid="tab-settings"]`),
+		browsertest.SendKeys(`#memory`, kb.End+"\b\b\b\b\b512"),
+		browsertest.Click(`[data-testid="input-onboot"]`),
+		browsertest.SendKeys(`#tags`, "iot"),
+		browsertest.Click(`[data-testid="settings-review"]`),
+		browsertest.Ready(`[data-testid="settings-review-panel"]`),
+	)
+	b.Screenshot("review")
+	params := browsertest.Get(b, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll('[data-testid="review-param"]')].map(function (r) {
+		return [r.dataset.name, r.querySelector(".wizard-param-value").textContent.trim()];
+	}))`))
+	if params["memory"] != "512" || params["onboot"] != "1" || params["tags"] != "iot" || params["digest"] != d.config(t, 101).Digest() || len(params) != 4 {
+		t.Fatalf("review params = %v", params)
+	}
+	if d.config(t, 101).Memory() != 256 {
+		t.Fatal("the review changed the container")
+	}
+	b.Run(
+		browsertest.Click(`[data-testid="settings-apply"]`),
+		browsertest.Ready(`[data-testid="flash"]`),
+		browsertest.Ready(`[data-testid="settings-form"]`),
+	)
+	if flash := browsertest.Get(b, chromedp.Text(`[data-testid="flash"]`)); !strings.HasPrefix(flash, "Saved") {
+		t.Errorf("flash %q", flash)
+	}
+	if cfg := d.config(t, 101); cfg.Memory() != 512 || !cfg.OnBoot() || strings.Join(cfg.Tags(), ";") != "iot" {
+		t.Fatalf("config after apply: %v", cfg)
+	}
+
+	// Someone raises the memory in the Proxmox UI while the form is open.
+	cfg := d.config(t, 101)
+	ch := proxmox.NewConfigChange(cfg)
+	ch.Update(cfg, "memory", "1024")
+	if err := d.other.UpdateLXCConfig(t.Context(), "pve1", 101, ch); err != nil {
+		t.Fatal(err)
+	}
+	b.Run(
+		browsertest.SendKeys(`#memory`, kb.End+"\b\b\b\b\b768"),
+		browsertest.Click(`[data-testid="settings-review"]`),
+		browsertest.Ready(`[data-testid="settings-conflict"]`),
+	)
+	b.Screenshot("conflict")
+	now := browsertest.Get(b, chromedp.Text(`[data-testid="now-value"][data-field="memory"]`))
+	typed := browsertest.Get(b, chromedp.Value(`#memory`))
+	if !strings.Contains(now, "1024") || typed != "768" {
+		t.Errorf("after the conflict: field %q, Proxmox now %q", typed, now)
+	}
+	if got := d.config(t, 101).Memory(); got != 1024 {
+		t.Errorf("the refused edit reached Proxmox: memory %d", got)
+	}
+	d.noCSPViolations(t)
+}
+
+// TestBrowserDayTwoLooks walks the new tabs and pages at a desktop's and a
+// phone's width, light and dark: nothing is wider than the screen, and a
+// screenshot of each is kept for a person to look at.
+func TestBrowserDayTwoLooks(t *testing.T) {
+	d := startDayTwoBrowser(t)
+	b := d.b
+	ctx := t.Context()
+	detailTestInstall(t, d.containersTestSetup, "pve1", 101)
+	expectStatus(t, d.c.post(d.ctURL(101, "/services/refresh"), nil), 303)
+	upid, err := d.other.CreateSnapshot(ctx, "pve1", 101, "before-upgrade", "Mosquitto 2.0, before 2.1")
+	if err == nil {
+		err = d.other.WaitTask(ctx, "pve1", upid, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	upid, err = d.other.Backup(ctx, "pve1", proxmox.BackupParams{VMID: 101, Storage: "local", NotesTemplate: "{{guestname}}"})
+	if err == nil {
+		err = d.other.WaitTask(ctx, "pve1", upid, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := d.ctURL(101, "/tasks/"+upid)
+	pages := []struct{ name, path, ready string }{
+		{"settings", d.ctURL(101, "/settings"), `[data-testid="settings-form"]`},
+		{"snapshots", d.ctURL(101, "/snapshots"), `[data-testid="snapshot"]`},
+		{"backups", d.ctURL(101, "/backups"), `[data-testid="restore-new-form"]`},
+		{"services", d.ctURL(101, "?tab=services"), `[data-testid="service-restart"]`},
+		{"task", task, `[data-testid="task-done-back"]`},
+		{"rollback-confirm", d.ctURL(101, "/snapshots/before-upgrade/rollback"), `[data-testid="confirm-page"]`},
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		b.Run(colorScheme(scheme))
+		for _, width := range []int64{1280, 390} {
+			b.SetViewport(width, 900)
+			for _, p := range pages {
+				b.Run(chromedp.Navigate(d.s.URL+p.path), browsertest.Ready(p.ready))
+				fitsWidth(t, b, p.name, width)
+				wholePage(b, fmt.Sprintf("%s-%d-%s", p.name, width, scheme), width)
+			}
+			// The review of a change, reached by the form.
+			b.Run(
+				chromedp.Navigate(d.s.URL+d.ctURL(101, "/settings")),
+				browsertest.SendKeys(`#bind_host`, "/mnt/media"),
+				browsertest.SendKeys(`#bind_path`, "/media"),
+				browsertest.Click(`[data-testid="bind-review"]`),
+				browsertest.Ready(`[data-testid="review-command"]`),
+			)
+			fitsWidth(t, b, "bind review", width)
+			wholePage(b, fmt.Sprintf("bind-review-%d-%s", width, scheme), width)
+		}
+	}
+	d.noCSPViolations(t)
+}
