@@ -38,6 +38,7 @@ func (h *Handler) registerDayTwoRoutes(g *echo.Group) {
 	g.POST(ct+"/services/:service/:action", h.serviceAction)
 	g.GET(ct+"/tasks/:upid", h.taskShow)
 	g.GET(ct+"/tasks/:upid/events", h.taskEvents)
+	g.POST("/jobs/:id/rollback-retry", h.jobRollbackRetry)
 }
 
 // Event types of day-two actions (the timeline spells them out).

@@ -233,6 +233,7 @@ var isoRoutes = map[string]isoRow{
 	"POST /containers/:node/:vmid/services/:service/:action": isoContainerRoute(nil, isoService("service"), isoWord("action", "stop")),
 	"GET /containers/:node/:vmid/tasks/:upid":                isoContainerRoute(nil, isoAUPID("upid")),
 	"GET /containers/:node/:vmid/tasks/:upid/events":         isoContainerRoute(nil, isoAUPID("upid")),
+	"POST /jobs/:id/rollback-retry":                          isoCases(isoCase{path: isoFills(isoAJob("id"))}),
 }
 
 // isoRow is how B aims at one route; see isoRoutes.
