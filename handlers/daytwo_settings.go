@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +57,11 @@ func (s sshInspector) SetBindMount(ctx context.Context, n store.Node, vmid int, 
 		return nil
 	})
 }
+
+// settingsWait bounds a post of the Settings tab: Proxmox waits up to 10 s
+// for a container's config file while a resize or restore holds it, and
+// its "got timeout" says more than Corral giving up first.
+const settingsWait = 30 * time.Second
 
 // settingsShow is GET …/settings: the detail page on its Settings tab.
 func (h *Handler) settingsShow(c echo.Context) error { return h.dayTwoTab(c, "settings") }
@@ -175,7 +181,7 @@ func (h *Handler) settingsSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), dayTwoRead)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), settingsWait)
 	defer cancel()
 	r := settingsReq{c: c, u: u, n: n, vmid: vmid, node: pveName(n), api: api,
 		step: c.FormValue("step"), digest: c.FormValue("digest")}

@@ -161,6 +161,13 @@ func (h *Handler) taskEvents(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	// A task Proxmox does not know is not found, before the stream opens.
+	sctx, cancel := context.WithTimeout(ctx, dayTwoRead)
+	_, err = api.TaskStatus(sctx, upid.Node, upid.Raw)
+	cancel()
+	if errors.Is(err, proxmox.ErrNotFound) {
+		return store.ErrNotFound
+	}
 	seen := int(lastEventID(c.Request()))
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, "text/event-stream")
@@ -187,6 +194,10 @@ func (h *Handler) taskEvents(c echo.Context) error {
 			return s.err
 		}
 		cancel()
+		if errors.Is(err, proxmox.ErrNotFound) {
+			s.event("done", "", "end") // the node forgot the task
+			return s.err
+		}
 		if err != nil && ctx.Err() == nil {
 			h.Logger.Info("task stream: proxmox read failed", "node", n.Name, "upid", upid.Raw, "err", err)
 		}

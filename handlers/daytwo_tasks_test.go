@@ -84,6 +84,10 @@ func TestDayTwoTaskStream(t *testing.T) {
 		other := strings.Replace(upid, ":pve1:", ":pve2:", 1)
 		expectStatus(t, c.get(base+"/tasks/"+other), http.StatusNotFound)
 		expectStatus(t, c.get(base+"/tasks/not-a-upid"), http.StatusNotFound)
+		// Well formed, this container's, but no task of Proxmox's.
+		forged := "UPID:pve1:00000001:00000001:00000001:vzdump:101:corral@pve!corral:"
+		expectStatus(t, c.get(base+"/tasks/"+forged), http.StatusNotFound)
+		expectStatus(t, c.get(base+"/tasks/"+forged+"/events"), http.StatusNotFound)
 		s.withUser(t, "bob", "bob-password-1")
 		bc := s.client(t)
 		bc.login("bob", "bob-password-1")
