@@ -83,6 +83,41 @@ func concreteAPI(api ProxmoxAPI) ProxmoxAPI {
 	return api
 }
 
+// statusReader is what every day-two API has: the container's status.
+type statusReader interface {
+	LXCStatus(ctx context.Context, node string, vmid int) (*proxmox.ContainerStatus, error)
+}
+
+// dayTwoCT is the route's container: whose, where, its node's API as T
+// and its status.
+type dayTwoCT[T statusReader] struct {
+	u    store.User
+	n    store.Node
+	vmid int
+	node string // the node's name in Proxmox
+	api  T
+	st   *proxmox.ContainerStatus
+}
+
+// dayTwoTarget resolves the route's container on one of the user's nodes,
+// opens the node's API as T and reads the container's status. Another
+// account's ids, and a VMID the node does not hold, are the same 404.
+func dayTwoTarget[T statusReader](ctx context.Context, h *Handler, c echo.Context) (dayTwoCT[T], error) {
+	var t dayTwoCT[T]
+	var err error
+	if t.u, t.n, t.vmid, err = h.containerTarget(c); err != nil {
+		return t, err
+	}
+	if t.api, err = dayTwoAPI[T](h, t.n); err != nil {
+		return t, err
+	}
+	t.node = pveName(t.n)
+	if t.st, err = t.api.LXCStatus(ctx, t.node, t.vmid); err != nil {
+		return t, missingCT(err, t.n, t.vmid)
+	}
+	return t, nil
+}
+
 // dayTwoRead bounds the reads a day-two page makes.
 const dayTwoRead = 8 * time.Second
 

@@ -98,20 +98,13 @@ func storageLabel(s proxmox.Storage) string {
 
 // backupCreate starts a backup (vzdump, zstd) and answers with its task page.
 func (h *Handler) backupCreate(c echo.Context) error {
-	u, n, vmid, err := h.containerTarget(c)
-	if err != nil {
-		return err
-	}
-	api, err := dayTwoAPI[backupsAPI](h, n)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dayTwoRead)
 	defer cancel()
-	node := pveName(n)
-	if _, err := api.LXCStatus(ctx, node, vmid); err != nil {
-		return missingCT(err, n, vmid)
+	t, err := dayTwoTarget[backupsAPI](ctx, h, c)
+	if err != nil {
+		return err
 	}
+	u, n, vmid, node, api := t.u, t.n, t.vmid, t.node, t.api
 	storage, mode := c.FormValue("storage"), proxmox.BackupMode(c.FormValue("mode"))
 	errs := map[string]string{}
 	stores, err := api.Storages(ctx, node, "backup")
@@ -181,21 +174,13 @@ func (h *Handler) backupRefused(c echo.Context, u store.User, n store.Node, vmid
 // (target=new), or over the container itself (target=over) once its VMID
 // was typed, stopping it first.
 func (h *Handler) backupRestore(c echo.Context) error {
-	u, n, vmid, err := h.containerTarget(c)
-	if err != nil {
-		return err
-	}
-	api, err := dayTwoAPI[backupsAPI](h, n)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dayTwoRead)
 	defer cancel()
-	node := pveName(n)
-	st, err := api.LXCStatus(ctx, node, vmid)
+	t, err := dayTwoTarget[backupsAPI](ctx, h, c)
 	if err != nil {
-		return missingCT(err, n, vmid)
+		return err
 	}
+	u, n, vmid, node, api, st := t.u, t.n, t.vmid, t.node, t.api, t.st
 	// The archive must be one of this container's backups on one of the
 	// node's backup storages: nothing else is restored.
 	archive := strings.TrimSpace(c.FormValue("archive"))

@@ -1,18 +1,13 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"corral/handlers"
 	"corral/handlers/browsertest"
 	"corral/proxmox"
 )
@@ -21,37 +16,17 @@ import (
 // CSP violations recorded.
 type dayTwoBrowser struct {
 	*dayTwoEnv
-	b *browsertest.Browser
+	b    *browsertest.Browser
+	dash *dashBrowser
 }
 
 func startDayTwoBrowser(t *testing.T) *dayTwoBrowser {
 	t.Helper()
-	e := dayTwoStart(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
-	b := browsertest.New(t)
-	b.Run(
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
-				window.__csp = [];
-				document.addEventListener("securitypolicyviolation", function (e) {
-					window.__csp.push(e.violatedDirective + " " + e.blockedURI + " at " + e.sourceFile + ":" + e.lineNumber);
-				});`})
-			return err
-		}),
-		chromedp.Navigate(e.s.URL+"/login"),
-		browsertest.SendKeys(`#username`, "alice"),
-		browsertest.SendKeys(`#password`, "correct horse"),
-		browsertest.Click(`[data-testid="login-submit"]`),
-		chromedp.WaitVisible(`[data-testid="nav-containers"]`),
-	)
-	return &dayTwoBrowser{dayTwoEnv: e, b: b}
+	d := startDashBrowser(t, dayTwoDeps(t))
+	return &dayTwoBrowser{dayTwoEnv: newDayTwoEnv(t, d.containersTestSetup), b: d.b, dash: d}
 }
 
-func (d *dayTwoBrowser) noCSPViolations(t *testing.T) {
-	t.Helper()
-	if got := browsertest.Get(d.b, chromedp.Evaluate[[]string](`window.__csp || []`)); len(got) > 0 {
-		t.Fatalf("CSP violations: %q", got)
-	}
-}
+func (d *dayTwoBrowser) noCSPViolations(t *testing.T) { d.dash.noCSPViolations(t) }
 
 // TestBrowserDayTwoSettings changes a container's memory and start at boot
 // from its Settings tab: the review shows the exact request, Apply sends

@@ -24,9 +24,14 @@ type dayTwoEnv struct {
 	other *proxmox.Client // pve1's API, outside Corral
 }
 
-func dayTwoStart(t *testing.T, opts ...testDeps) *dayTwoEnv {
+func dayTwoStart(t *testing.T) *dayTwoEnv {
 	t.Helper()
-	fast := func(d *handlers.Deps) {
+	return newDayTwoEnv(t, containersTestStart(t, dayTwoDeps(t)))
+}
+
+// dayTwoDeps polls the simulator's tasks often and checks VMIDs as serve does.
+func dayTwoDeps(t *testing.T) testDeps {
+	return func(d *handlers.Deps) {
 		log := slog.New(slog.DiscardHandler)
 		// Tasks of the simulator end at once; poll them as often.
 		d.Proxmox = handlers.NewProxmoxFactory(log, proxmox.WithPollInterval(20*time.Millisecond))
@@ -34,7 +39,11 @@ func dayTwoStart(t *testing.T, opts ...testDeps) *dayTwoEnv {
 		t.Cleanup(vmids.Close)
 		d.VMIDs = vmids
 	}
-	st := containersTestStart(t, append([]testDeps{fast}, opts...)...)
+}
+
+// newDayTwoEnv adds the outside Proxmox client to alice's estate.
+func newDayTwoEnv(t *testing.T, st *containersTestSetup) *dayTwoEnv {
+	t.Helper()
 	other, err := proxmox.New(handlers.ProxmoxConfig(st.pve1), proxmox.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -173,26 +173,17 @@ type settingsReq struct {
 // settingsSubmit is POST …/settings: op says which form (settings, mount,
 // bind, unmount), step whether to review, apply, or edit again.
 func (h *Handler) settingsSubmit(c echo.Context) error {
-	u, n, vmid, err := h.containerTarget(c)
-	if err != nil {
-		return err
-	}
-	api, err := dayTwoAPI[settingsAPI](h, n)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), settingsWait)
 	defer cancel()
-	r := settingsReq{c: c, u: u, n: n, vmid: vmid, node: pveName(n), api: api,
-		step: c.FormValue("step"), digest: c.FormValue("digest")}
-	if r.cfg, err = api.LXCConfig(ctx, r.node, vmid); err != nil {
-		return missingCT(err, n, vmid)
-	}
-	st, err := api.LXCStatus(ctx, r.node, vmid)
+	t, err := dayTwoTarget[settingsAPI](ctx, h, c)
 	if err != nil {
-		return missingCT(err, n, vmid)
+		return err
 	}
-	r.running = st.Status == "running"
+	r := settingsReq{c: c, u: t.u, n: t.n, vmid: t.vmid, node: t.node, api: t.api, running: t.st.Status == "running",
+		step: c.FormValue("step"), digest: c.FormValue("digest")}
+	if r.cfg, err = t.api.LXCConfig(ctx, r.node, r.vmid); err != nil {
+		return missingCT(err, t.n, t.vmid)
+	}
 	if r.step != "review" && r.step != "apply" && r.step != "edit" {
 		r.step = "review"
 	}

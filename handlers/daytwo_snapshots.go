@@ -74,17 +74,13 @@ func (h *Handler) snapshotsView(ctx context.Context, c echo.Context, n store.Nod
 
 // snapshotCreate takes a snapshot and answers with its task page.
 func (h *Handler) snapshotCreate(c echo.Context) error {
-	u, n, vmid, err := h.containerTarget(c)
-	if err != nil {
-		return err
-	}
-	api, err := dayTwoAPI[snapshotsAPI](h, n)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dayTwoRead)
 	defer cancel()
-	node := pveName(n)
+	t, err := dayTwoTarget[snapshotsAPI](ctx, h, c)
+	if err != nil {
+		return err
+	}
+	u, n, vmid, node, api := t.u, t.n, t.vmid, t.node, t.api
 	list, err := api.Snapshots(ctx, node, vmid)
 	if err != nil {
 		return missingCT(err, n, vmid)
@@ -135,22 +131,15 @@ func (h *Handler) snapshotFormAgain(c echo.Context, u store.User, n store.Node, 
 // A name the container does not have is not found, in the same words as
 // a container that is not there.
 func (h *Handler) snapshotTarget(c echo.Context) (store.User, store.Node, int, string, snapshotsAPI, *proxmox.ContainerStatus, error) {
-	u, n, vmid, err := h.containerTarget(c)
-	if err != nil {
-		return u, n, 0, "", nil, nil, err
-	}
-	api, err := dayTwoAPI[snapshotsAPI](h, n)
-	if err != nil {
-		return u, n, 0, "", nil, nil, err
-	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dayTwoRead)
 	defer cancel()
-	st, err := api.LXCStatus(ctx, pveName(n), vmid)
+	t, err := dayTwoTarget[snapshotsAPI](ctx, h, c)
 	if err != nil {
-		return u, n, 0, "", nil, nil, missingCT(err, n, vmid)
+		return t.u, t.n, 0, "", nil, nil, err
 	}
+	u, n, vmid, api, st := t.u, t.n, t.vmid, t.api, t.st
 	name, _ := url.PathUnescape(c.Param("name"))
-	list, err := api.Snapshots(ctx, pveName(n), vmid)
+	list, err := api.Snapshots(ctx, t.node, vmid)
 	if err != nil {
 		return u, n, 0, "", nil, nil, err
 	}
