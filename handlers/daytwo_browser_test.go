@@ -145,3 +145,72 @@ func TestBrowserDayTwoLooks(t *testing.T) {
 	}
 	d.noCSPViolations(t)
 }
+
+// TestBrowserDayTwoActions clicks every day-two action a person would:
+// take a snapshot, roll back to it through the page's dialog, back up now,
+// restore the backup to a new VMID the field shows as free, and restart a
+// service through the dialog. Each lands on its task page (or the panel)
+// and Proxmox has done it.
+func TestBrowserDayTwoActions(t *testing.T) {
+	d := startDayTwoBrowser(t)
+	b := d.b
+	detailTestInstall(t, d.containersTestSetup, "pve1", 101)
+	expectStatus(t, d.c.post(d.ctURL(101, "/services/refresh"), nil), 303)
+	taskDone := func(what string) {
+		t.Helper()
+		b.Run(browsertest.Ready(`[data-testid="task-done-back"]`))
+		if state := browsertest.Get(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="task-status"]').dataset.state`)); state != "ok" {
+			t.Fatalf("%s: task %s\n%s", what, state, browsertest.Get(b, chromedp.Text(`[data-testid="task-status"]`)))
+		}
+	}
+
+	b.Run(
+		chromedp.Navigate(d.s.URL+d.ctURL(101, "")),
+		browsertest.Click(`[data-testid="tab-snapshots"]`),
+		browsertest.SendKeys(`#snap_name`, "before-upgrade"),
+		browsertest.SendKeys(`#snap_description`, "Mosquitto 2.0"),
+		browsertest.Click(`[data-testid="snapshot-take"]`),
+	)
+	taskDone("snapshot")
+	b.Run(
+		browsertest.Click(`[data-testid="task-done-back"]`),
+		browsertest.Click(`[data-snapshot="before-upgrade"] [data-testid="snapshot-rollback"]`),
+		chromedp.WaitVisible(`#confirm-dialog [data-testid="confirm-ok"]`),
+		browsertest.Click(`#confirm-dialog [data-testid="confirm-ok"]`),
+	)
+	taskDone("rollback")
+	d.waitEvent(t, d.pve1, 101, "rolled_back")
+
+	b.Run(
+		chromedp.Navigate(d.s.URL+d.ctURL(101, "")),
+		browsertest.Click(`[data-testid="tab-backups"]`),
+		browsertest.Click(`[data-testid="backup-now"]`),
+	)
+	taskDone("backup")
+	b.Run(
+		browsertest.Click(`[data-testid="task-done-back"]`),
+		browsertest.SendKeys(`[data-testid="restore-new-form"] #vmid`, "150"),
+		chromedp.WaitVisible(`[data-testid="vmid-status"][data-state="free"]`),
+		browsertest.Click(`[data-testid="restore-new"]`),
+	)
+	taskDone("restore")
+	if next := browsertest.Get(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="task-next"]').getAttribute("href")`)); next != d.ctURL(150, "") {
+		t.Errorf("link to the restored container: %q", next)
+	}
+	if cfg := d.config(t, 150); cfg.Hostname() != "mqtt" {
+		t.Errorf("restored config = %v", cfg)
+	}
+
+	nginx := `[data-service="nginx"]`
+	b.Run(
+		chromedp.Navigate(d.s.URL+d.ctURL(101, "?tab=services")),
+		browsertest.Click(nginx+` [data-testid="service-restart"]`),
+		chromedp.WaitVisible(`#confirm-dialog [data-testid="confirm-ok"]`),
+		browsertest.Click(`#confirm-dialog [data-testid="confirm-ok"]`),
+	)
+	b.WaitTrue(`[...document.querySelectorAll("#toasts .toast")].some(function (e) { return e.textContent.includes("nginx restarted") })`)
+	if !d.audited(t, "container.service.restart", "nginx") {
+		t.Error("the restart was not audited")
+	}
+	d.noCSPViolations(t)
+}

@@ -145,3 +145,58 @@ func taskStream(t *testing.T, c *client, path, lastID string) []sseEvent {
 	t.Fatalf("the stream ended without done: %v", sc.Err())
 	return nil
 }
+
+// TestDayTwoOneActionAtATime: while a backup of a container runs, Corral
+// refuses every other action on it (a snapshot, a settings change, a stop,
+// another backup) in plain words before anything reaches Proxmox, and
+// another container stays free.
+func TestDayTwoOneActionAtATime(t *testing.T) {
+	s := newTestServer(t, func(d *handlers.Deps) {
+		d.Proxmox = handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
+	})
+	// The backup runs until the test ends: Corral holds the container's
+	// lock for as long as it follows the task.
+	sim := startSimWith(t, func(o *pvesim.Options) { o.TaskDuration = time.Hour })
+	u := s.withUser(t, "alice", "correct horse")
+	n := s.addSimNode(t, sim, u.ID, "pve1", "pve1")
+	c := s.client(t)
+	c.login("alice", "correct horse")
+	base := "/containers/" + n.ID + "/101"
+	settings := c.get(base + "/settings")
+	expectStatus(t, settings, http.StatusOK)
+	form := formOf(t, settings, `[data-testid="settings-form"]`, "apply")
+
+	res := c.post(base+"/backups", url.Values{"storage": {"local"}, "mode": {"snapshot"}})
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/tasks/") {
+		t.Fatalf("backup: %d\n%s", res.StatusCode, res.Body)
+	}
+	const busy = "Another action (backup) is running on CT 101"
+	form.Set("memory", "512")
+	for what, res := range map[string]*response{
+		"snapshot": c.post(base+"/snapshots", url.Values{"snap_name": {"meanwhile"}}),
+		"settings": c.post(base+"/settings", form),
+		"stop":     c.post(base+"/stop", nil),
+		"backup":   c.post(base+"/backups", url.Values{"storage": {"local"}, "mode": {"stop"}}, "HX-Request", "true"),
+	} {
+		if res.StatusCode != http.StatusConflict || !strings.Contains(res.Body, busy) {
+			t.Errorf("%s during the backup: %d\n%s", what, res.StatusCode, res.Body)
+		}
+	}
+	api, err := proxmox.New(handlers.ProxmoxConfig(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	if cfg, err := api.LXCConfig(t.Context(), "pve1", 101); err != nil || cfg.Memory() == 512 {
+		t.Errorf("a refused change reached Proxmox: memory %d %v", cfg.Memory(), err)
+	}
+	if snaps, err := api.Snapshots(t.Context(), "pve1", 101); err != nil || len(snaps) != 1 {
+		t.Errorf("a refused snapshot reached Proxmox: %+v %v", snaps, err)
+	}
+
+	// CT 100 is not held by 101's backup.
+	res = c.post("/containers/"+n.ID+"/100/snapshots", url.Values{"snap_name": {"meanwhile"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a snapshot of another container: %d\n%s", res.StatusCode, res.Body)
+	}
+}
