@@ -22,6 +22,11 @@ type Plan struct {
 	Packages []Package // enabled packages only, grouped by manager in install order
 	Files    []File
 	Scripts  []Script // enabled scripts only, in run order
+
+	// CleanSnapshot takes the snapshot CleanSnapshotName once the container
+	// is up, before files, packages and scripts, so a failed provisioning
+	// can be rolled back to it and retried (Runner.RetryFromSnapshot).
+	CleanSnapshot bool
 }
 
 // CreateSpec is the Proxmox create request without secrets; main maps it
@@ -114,6 +119,9 @@ func (p Plan) StepList() []Step {
 		Step{Key: StepStart, Label: "Start the container"},
 		Step{Key: StepWait, Label: "Wait until the container is up"},
 	)
+	if p.CleanSnapshot {
+		s = append(s, Step{Key: StepSnapshot, Label: "Snapshot the clean system as " + CleanSnapshotName})
+	}
 	if len(p.Files) > 0 {
 		s = append(s, Step{Key: StepFiles, Label: fmt.Sprintf("Deploy %d file(s)", len(p.Files))})
 	}
