@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"corral/store"
 )
@@ -87,12 +86,8 @@ func (p *pipeline) rollBack(ctx context.Context, st Step, api ProxmoxOps, ops Sn
 		return err
 	}
 	for i := range p.r.cfg.WaitAttempts {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(p.r.cfg.WaitInterval):
-			}
+		if err := p.pause(ctx, i); err != nil {
+			return err
 		}
 		status, err := retryDropped(ctx, func() (string, error) { return api.Status(ctx, plan.PVENode, plan.VMID) })
 		if err == nil && status == "running" {
