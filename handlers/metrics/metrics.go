@@ -40,12 +40,15 @@ type Metrics struct {
 	pveDuration *prometheus.HistogramVec
 	vmidLookups *prometheus.CounterVec
 	vmidRefresh *prometheus.HistogramVec
+	src         *sourceCollector
 }
 
 // New registers every instrument, with the Go runtime's and the process's
-// own (resident memory above all, for a Raspberry Pi).
-func New(src Sources, log *slog.Logger) *Metrics {
+// own (resident memory above all, for a Raspberry Pi). The sources are
+// set later, once what they read exists (SetSources).
+func New(log *slog.Logger) *Metrics {
 	m := &Metrics{
+		src: &sourceCollector{log: log},
 		reg: prometheus.NewRegistry(),
 		http: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "corral_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route.",
@@ -69,9 +72,12 @@ func New(src Sources, log *slog.Logger) *Metrics {
 	m.reg.MustRegister(m.http, m.pveRequests, m.pveDuration, m.vmidLookups, m.vmidRefresh,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&sourceCollector{src: src, log: log})
+		m.src)
 	return m
 }
+
+// SetSources sets what scrapes read; call it before serving.
+func (m *Metrics) SetSources(src Sources) { m.src.src = src }
 
 // Middleware times each request under its route pattern (/containers/:node/:vmid),
 // never its path, so series stay few.

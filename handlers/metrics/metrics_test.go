@@ -22,7 +22,8 @@ const token = "s3cret-metrics-token-of-some-length"
 
 func serve(t *testing.T, src metrics.Sources) (*metrics.Metrics, *httptest.Server) {
 	t.Helper()
-	m := metrics.New(src, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := metrics.New(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.SetSources(src)
 	e := echo.New()
 	e.Use(m.Middleware())
 	e.GET("/metrics", m.Handler(token))
@@ -63,7 +64,7 @@ func TestMetrics_Token(t *testing.T) {
 
 // An empty configured token never matches an empty or missing header.
 func TestMetrics_EmptyTokenRefusesAll(t *testing.T) {
-	m := metrics.New(metrics.Sources{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := metrics.New(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e := echo.New()
 	e.GET("/metrics", m.Handler(""))
 	srv := httptest.NewServer(e)
