@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -60,27 +61,18 @@ const (
 var errDayTwoUnsupported = errors.New("this connection to Proxmox cannot do that")
 
 // dayTwoAPI opens n's API as T, one of the small interfaces the day-two
-// files declare. The factory's clients are *proxmox.Client behind the
-// ProxmoxAPI interface; T asks for the calls beyond it.
+// files declare; the factory's *proxmox.Client has them all.
 func dayTwoAPI[T any](h *Handler, n store.Node) (T, error) {
 	var zero T
 	api, err := h.Proxmox(n)
 	if err != nil {
 		return zero, err
 	}
-	t, ok := any(concreteAPI(api)).(T)
+	t, ok := any(api).(T)
 	if !ok {
 		return zero, errDayTwoUnsupported
 	}
 	return t, nil
-}
-
-// concreteAPI is the client behind a factory's cached one.
-func concreteAPI(api ProxmoxAPI) ProxmoxAPI {
-	if s, ok := api.(sharedClient); ok {
-		return s.ProxmoxAPI
-	}
-	return api
 }
 
 // statusReader is what every day-two API has: the container's status.
@@ -111,7 +103,7 @@ func dayTwoTarget[T statusReader](ctx context.Context, h *Handler, c echo.Contex
 	if t.api, err = dayTwoAPI[T](h, t.n); err != nil {
 		return t, err
 	}
-	t.node = pveName(t.n)
+	t.node = clusters.PVEName(t.n)
 	if t.st, err = t.api.LXCStatus(ctx, t.node, t.vmid); err != nil {
 		return t, missingCT(err, t.n, t.vmid)
 	}

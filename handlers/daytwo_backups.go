@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -44,15 +45,15 @@ func (h *Handler) backupsView(ctx context.Context, c echo.Context, n store.Node,
 		Mode: string(proxmox.BackupSnapshot), Start: true, Storage: c.QueryParam("storage")}
 	api, err := dayTwoAPI[backupsAPI](h, n)
 	if err != nil {
-		v.Problem = "The backups could not be read: " + problemText(err)
+		v.Problem = "The backups could not be read: " + proxmox.Describe(err)
 		return v
 	}
 	ctx, cancel := context.WithTimeout(ctx, dayTwoRead)
 	defer cancel()
-	node := pveName(n)
+	node := clusters.PVEName(n)
 	stores, err := api.Storages(ctx, node, "backup")
 	if err != nil {
-		v.Problem = "The storages of " + n.Name + " could not be read: " + problemText(err)
+		v.Problem = "The storages of " + n.Name + " could not be read: " + proxmox.Describe(err)
 		return v
 	}
 	for _, s := range stores {
@@ -67,7 +68,7 @@ func (h *Handler) backupsView(ctx context.Context, c echo.Context, n store.Node,
 	}
 	list, err := api.Backups(ctx, node, v.Storage, vmid)
 	if err != nil {
-		v.Problem = "The backups on " + v.Storage + " could not be read: " + problemText(err)
+		v.Problem = "The backups on " + v.Storage + " could not be read: " + proxmox.Describe(err)
 		return v
 	}
 	slices.SortFunc(list, func(a, b proxmox.Volume) int { return cmp.Compare(b.CTime, a.CTime) }) // newest first
@@ -214,7 +215,7 @@ func (h *Handler) backupRestore(c echo.Context) error {
 // restoreNew restores the archive as a new container next to the original.
 func (h *Handler) restoreNew(c echo.Context, u store.User, n store.Node, vmid int, api backupsAPI, archive string, errs map[string]string, keep func(*views.BackupsView)) error {
 	ctx := c.Request().Context()
-	node := pveName(n)
+	node := clusters.PVEName(n)
 	newID, status, err := h.vmidVerdict(ctx, n, c.FormValue("vmid"))
 	if err != nil {
 		return err
@@ -274,7 +275,7 @@ func (h *Handler) restoreOver(c echo.Context, u store.User, n store.Node, vmid i
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), backupStopWait)
 	defer cancel()
-	node := pveName(n)
+	node := clusters.PVEName(n)
 	cfg, err := api.LXCConfig(ctx, node, vmid)
 	if err != nil {
 		unlock()

@@ -13,6 +13,7 @@ import (
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -34,8 +35,8 @@ func dayTwoDeps(t *testing.T) testDeps {
 	return func(d *handlers.Deps) {
 		log := slog.New(slog.DiscardHandler)
 		// Tasks of the simulator end at once; poll them as often.
-		d.Proxmox = handlers.NewProxmoxFactory(log, proxmox.WithPollInterval(20*time.Millisecond))
-		vmids := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), d.Nodes.(*store.DB), log)
+		d.Proxmox = clusters.NewClients(log, proxmox.WithPollInterval(20*time.Millisecond))
+		vmids := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(d.Proxmox), d.Nodes.(*store.DB), log)
 		t.Cleanup(vmids.Close)
 		d.VMIDs = vmids
 	}
@@ -44,7 +45,7 @@ func dayTwoDeps(t *testing.T) testDeps {
 // newDayTwoEnv adds the outside Proxmox client to alice's estate.
 func newDayTwoEnv(t *testing.T, st *containersTestSetup) *dayTwoEnv {
 	t.Helper()
-	other, err := proxmox.New(handlers.ProxmoxConfig(st.pve1), proxmox.WithPollInterval(20*time.Millisecond))
+	other, err := proxmox.New(clusters.Config(st.pve1), proxmox.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

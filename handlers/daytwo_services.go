@@ -8,28 +8,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
+	"corral/exec/inspect"
 	"corral/store"
 	"corral/views"
 )
 
 // ServiceController restarts, stops and starts a systemd unit in a
-// container through pct exec on its node; the SSH inspector is one.
+// container through pct exec on its node; access.Inspector is one.
 type ServiceController interface {
 	ControlService(ctx context.Context, n store.Node, vmid int, service, action string) error
-}
-
-// ControlService runs systemctl ACTION on the unit, over one SSH connection
-// to the node's pinned host.
-func (s sshInspector) ControlService(ctx context.Context, n store.Node, vmid int, service, action string) error {
-	return s.with(ctx, n, func(h *exec.Host) error { return exec.ControlService(ctx, h, vmid, service, action) })
 }
 
 // serviceTarget checks the route's unit and action and resolves the
 // container; an action other than restart, stop or start is not found.
 func (h *Handler) serviceTarget(c echo.Context) (store.User, store.Node, int, string, string, error) {
 	action := c.Param("action")
-	if !slices.Contains(exec.ServiceActions, action) {
+	if !slices.Contains(inspect.ServiceActions, action) {
 		return store.User{}, store.Node{}, 0, "", "", store.ErrNotFound
 	}
 	u, n, vmid, err := h.containerTarget(c)
@@ -37,7 +31,7 @@ func (h *Handler) serviceTarget(c echo.Context) (store.User, store.Node, int, st
 		return u, n, 0, "", "", err
 	}
 	svc := c.Param("service")
-	if exec.ValidServiceName(svc) != nil {
+	if inspect.ValidServiceName(svc) != nil {
 		return u, n, 0, "", "", &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
 	}
 	return u, n, vmid, svc, action, nil
@@ -103,9 +97,9 @@ func (h *Handler) serviceAction(c echo.Context) error {
 		if _, oldIP, ok := h.lastServices(ctx, u.ID, n.ID, vmid); ok {
 			ip = oldIP
 		}
-		h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: exec.ServicesEvent,
+		h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: store.EventServices,
 			Message: views.Plural(len(found.Services), "service", "services") + " discovered",
-			Data:    map[string]string{exec.ServicesDataKey: exec.EncodeServices(found.Services), exec.ServicesIPKey: ip}})
+			Data:    map[string]string{store.ServicesDataKey: store.EncodeServices(found.Services), store.ServicesIPKey: ip}})
 	} else {
 		h.Logger.Info("discovery after a service action failed", "node", n.Name, "vmid", vmid, "err", derr)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"corral/exec"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -33,29 +34,9 @@ type settingsAPI interface {
 }
 
 // BindMounter mounts host directories into containers as root on their
-// node; the SSH inspector is one.
+// node; access.Inspector is one.
 type BindMounter interface {
 	SetBindMount(ctx context.Context, n store.Node, vmid int, b exec.BindMount) error
-}
-
-// SetBindMount runs `pct set` for b over one SSH connection to the node's
-// pinned host; a refusal by pct comes back with its own words.
-func (s sshInspector) SetBindMount(ctx context.Context, n store.Node, vmid int, b exec.BindMount) error {
-	return s.with(ctx, n, func(h *exec.Host) error {
-		var out strings.Builder
-		code, err := h.SetBindMount(ctx, vmid, b, &out, &out)
-		if err != nil {
-			return err
-		}
-		if code != 0 {
-			msg := strings.TrimSpace(out.String())
-			if len(msg) > 300 {
-				msg = msg[:300] + "…"
-			}
-			return &exec.CommandError{VMID: vmid, What: "set mount point mp" + strconv.Itoa(b.Index), Code: code, Stderr: msg}
-		}
-		return nil
-	})
 }
 
 // settingsWait bounds a post of the Settings tab: Proxmox waits up to 10 s
@@ -77,12 +58,12 @@ func (h *Handler) settingsView(ctx context.Context, c echo.Context, n store.Node
 	v.Mount = views.MountForm{Storage: cfg.RootFS().Storage(), Backup: true}
 	api, err := dayTwoAPI[settingsAPI](h, n)
 	if err != nil {
-		v.Problem = problemText(err)
+		v.Problem = proxmox.Describe(err)
 		return v
 	}
 	ctx, cancel := context.WithTimeout(ctx, dayTwoRead)
 	defer cancel()
-	node := pveName(n)
+	node := clusters.PVEName(n)
 	facts := h.settingsFacts(ctx, api, node, cfg)
 	for _, b := range facts.bridges {
 		v.Bridges = append(v.Bridges, views.Option{Value: b, Label: b})

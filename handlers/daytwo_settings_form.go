@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/proxmox"
 	"corral/views"
 )
@@ -253,9 +253,9 @@ func (f settingsForm) diskBytes(cfg proxmox.LXCConfig, facts settingsFacts) (int
 }
 
 // createdNotePrefix starts the line Corral writes into the description of
-// a container it creates (exec.CreatedNote): the guard that tells a job's
+// a container it creates (provision.CreatedNote): the guard that tells a job's
 // container from another one with the same VMID later.
-var createdNotePrefix = strings.TrimSuffix(exec.CreatedNote(""), ")")
+var createdNotePrefix = strings.TrimSuffix(provision.CreatedNote(""), ")")
 
 // splitCreatedNote separates the user's notes from Corral's creation line,
 // which the form neither shows nor loses.

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -51,14 +52,14 @@ func (h *Handler) snapshotsView(ctx context.Context, c echo.Context, n store.Nod
 	v := views.SnapshotsView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Name: name, Running: running}
 	api, err := dayTwoAPI[snapshotsAPI](h, n)
 	if err != nil {
-		v.Problem = "The snapshots could not be read: " + problemText(err)
+		v.Problem = "The snapshots could not be read: " + proxmox.Describe(err)
 		return v
 	}
 	ctx, cancel := context.WithTimeout(ctx, dayTwoRead)
 	defer cancel()
-	list, err := api.Snapshots(ctx, pveName(n), vmid)
+	list, err := api.Snapshots(ctx, clusters.PVEName(n), vmid)
 	if err != nil {
-		v.Problem = "The snapshots could not be read: " + problemText(err)
+		v.Problem = "The snapshots could not be read: " + proxmox.Describe(err)
 		return v
 	}
 	for _, s := range proxmox.SnapshotTree(list) {
@@ -181,7 +182,7 @@ func (h *Handler) snapshotRollback(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	node, start := pveName(n), st.Status == "running"
+	node, start := clusters.PVEName(n), st.Status == "running"
 	upid, err := api.RollbackSnapshot(ctx, node, vmid, name, start)
 	if err != nil {
 		unlock()
@@ -210,7 +211,7 @@ func (h *Handler) snapshotDelete(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	node := pveName(n)
+	node := clusters.PVEName(n)
 	upid, err := api.DeleteSnapshot(ctx, node, vmid, name, false)
 	if err != nil {
 		unlock()

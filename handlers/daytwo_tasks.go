@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -45,7 +46,7 @@ func (h *Handler) taskTarget(c echo.Context) (store.Node, int, proxmox.UPID, tas
 		return n, 0, proxmox.UPID{}, nil, store.ErrNotFound
 	}
 	u, err := proxmox.ParseUPID(raw)
-	if err != nil || u.Node != pveName(n) || u.ID != strconv.Itoa(vmid) {
+	if err != nil || u.Node != clusters.PVEName(n) || u.ID != strconv.Itoa(vmid) {
 		return n, 0, proxmox.UPID{}, nil, store.ErrNotFound
 	}
 	api, err := dayTwoAPI[tasksAPI](h, n)

@@ -13,6 +13,7 @@ import (
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 )
 
@@ -21,7 +22,7 @@ import (
 // the final state and "done"; a reconnect resumes after the last line seen.
 func TestDayTwoTaskStream(t *testing.T) {
 	s := newTestServer(t, func(d *handlers.Deps) {
-		d.Proxmox = handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
+		d.Proxmox = clusters.NewClients(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
 	})
 	sim := startSimWith(t, func(o *pvesim.Options) { o.TaskDuration = 1500 * time.Millisecond })
 	u := s.withUser(t, "alice", "correct horse")
@@ -152,7 +153,7 @@ func taskStream(t *testing.T, c *client, path, lastID string) []sseEvent {
 // another container stays free.
 func TestDayTwoOneActionAtATime(t *testing.T) {
 	s := newTestServer(t, func(d *handlers.Deps) {
-		d.Proxmox = handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
+		d.Proxmox = clusters.NewClients(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
 	})
 	// The backup runs until the test ends: Corral holds the container's
 	// lock for as long as it follows the task.
@@ -182,7 +183,7 @@ func TestDayTwoOneActionAtATime(t *testing.T) {
 			t.Errorf("%s during the backup: %d\n%s", what, res.StatusCode, res.Body)
 		}
 	}
-	api, err := proxmox.New(handlers.ProxmoxConfig(n))
+	api, err := proxmox.New(clusters.Config(n))
 	if err != nil {
 		t.Fatal(err)
 	}

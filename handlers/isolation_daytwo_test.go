@@ -11,6 +11,7 @@ import (
 	"corral/exec"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -24,7 +25,7 @@ const isoASnapshot = "alpha-before-upgrade"
 func (est *isoEstate) createAliceDayTwo(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	api, err := proxmox.New(handlers.ProxmoxConfig(est.aNodes[0]), proxmox.WithPollInterval(20*time.Millisecond))
+	api, err := proxmox.New(clusters.Config(est.aNodes[0]), proxmox.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func (est *isoEstate) snapshotDayTwo(t *testing.T, put func(key string, v any, e
 	t.Helper()
 	ctx := context.Background()
 	for _, n := range est.aNodes {
-		api, err := proxmox.New(handlers.ProxmoxConfig(n))
+		api, err := proxmox.New(clusters.Config(n))
 		if err != nil {
 			t.Fatal(err)
 		}

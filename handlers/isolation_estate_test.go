@@ -22,10 +22,15 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/access"
+	"corral/exec/inspect"
+	"corral/exec/nodeprobe"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -68,12 +73,13 @@ const (
 )
 
 type isoEstate struct {
-	srv    *testServer
-	h      *handlers.Handler
-	prober handlers.NodeProber
-	runner *exec.Runner
+	srv     *testServer
+	h       *handlers.Handler
+	prober  handlers.NodeProber
+	pending *handlers.PendingNodes
+	runner  *provision.Runner
 	// limiter is shared by the web sign-in and the gateway, as in serve.
-	limiter *handlers.LoginLimiter
+	limiter *access.LoginLimiter
 	trip    *isoTripwire
 	simA    *pvesim.Sim
 	simB    *pvesim.Sim
@@ -82,7 +88,7 @@ type isoEstate struct {
 	aliceWeb   *client // A, signed in, to check her pages still work
 	aNodes     []store.Node
 	aCTs       []isoCT
-	aJobs      []exec.Job // finished, failed
+	aJobs      []store.Job // finished, failed
 	aTemplate  store.Template
 	aShared    store.Template
 	aBucket    store.PackageBucket
@@ -125,15 +131,16 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	clk := &clock{t: time.Now()}
-	vmids := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), db, log)
-	t.Cleanup(vmids.Close)
+	clk := simtest.NewClock(time.Now())
 	trip := est.trip
-	pve := trip.factory(handlers.NewProxmoxFactory(log))
+	pve := trip.factory(clusters.NewClients(log))
+	vmids := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(pve), db, log)
+	t.Cleanup(vmids.Close)
 	cache := &isoTripVMIDs{VMIDCache: vmids, trip: trip}
-	est.runner, _ = jobsTestRunner(t, db, cache, func(c *handlers.ProvisionerConfig) { c.Proxmox = pve })
-	est.prober = handlers.NewNodeProber(log)
-	est.limiter = handlers.NewLoginLimiter(50, time.Minute, clk.Now)
+	est.runner, _ = jobsTestRunner(t, db, cache, func(c *provision.Config) { c.Proxmox = pve })
+	est.prober = nodeprobe.New(log)
+	est.pending = handlers.NewPendingNodes()
+	est.limiter = access.NewLoginLimiter(50, time.Minute, clk.Now)
 	est.h = handlers.New(handlers.Deps{
 		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db,
 		Limiter: est.limiter,
@@ -142,6 +149,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 		Proxmox:     pve,
 		Nodes:       db,
 		Prober:      &isoTripProber{NodeProber: est.prober, trip: trip},
+		Pending:     est.pending,
 		Containers:  db,
 		VMIDs:       cache,
 		Provisioner: est.runner,
@@ -202,15 +210,9 @@ func newIsoEstate(t *testing.T) *isoEstate {
 func isoSim(t *testing.T, opts pvesim.Options) *pvesim.Sim {
 	t.Helper()
 	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
 	opts.Seed = 1
 	opts.Tokens = pvesim.DemoOptions().Tokens
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Start(t, opts)
 }
 
 func isoCreateTemplate(t *testing.T, db *store.DB, userID, name string) store.Template {
@@ -236,14 +238,14 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}{{isoVMIDWeb, "alpha-web", "echo ready\n"}, {isoVMIDBroken, "alpha-broken", "echo failing; exit 3\n"}} {
 		p := jobsTestPlan(est.alice, n, c.vmid, c.host)
 		p.TemplateID, p.TemplateName = est.aTemplate.ID, est.aTemplate.Name
-		p.Scripts = []exec.Script{{Name: "10-run.sh", Content: c.script}}
+		p.Scripts = []store.Script{{Name: "10-run.sh", Content: c.script}}
 		id, err := est.runner.Start(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		est.aJobs = append(est.aJobs, jobsTestWaitEnd(t, est.runner, est.alice.ID, id))
 	}
-	if est.aJobs[0].State != exec.JobDone || est.aJobs[1].State != exec.JobFailed {
+	if est.aJobs[0].State != store.JobDone || est.aJobs[1].State != store.JobFailed {
 		t.Fatalf("A's jobs ended %s and %s, want done and failed", est.aJobs[0].State, est.aJobs[1].State)
 	}
 	est.aUPID = est.aJobs[0].CreateUPID
@@ -256,7 +258,7 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}
 }
 
-// holdAliceProbes leaves two entries in the prober for A, through her
+// holdAliceProbes leaves two pending node tests for A, through her
 // pages: a scan of alpha-pve3 awaiting her confirmation, and a failed try
 // (a wrong token secret) held with what she typed for the retry.
 func (est *isoEstate) holdAliceProbes(t *testing.T) {
@@ -330,8 +332,8 @@ func (w *isoTripwire) note(n store.Node, what string) {
 	}
 }
 
-func (w *isoTripwire) factory(f handlers.ProxmoxFactory) handlers.ProxmoxFactory {
-	return func(n store.Node) (handlers.ProxmoxAPI, error) {
+func (w *isoTripwire) factory(f clusters.Clients) clusters.Clients {
+	return func(n store.Node) (*proxmox.Client, error) {
 		w.note(n, "Proxmox API client")
 		return f(n)
 	}
@@ -342,7 +344,7 @@ type isoTripVMIDs struct {
 	trip *isoTripwire
 }
 
-func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
+func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error) {
 	c.trip.note(n, "VMID check")
 	return c.VMIDCache.Check(ctx, n, vmid)
 }
@@ -364,15 +366,15 @@ type isoTripProber struct {
 	trip *isoTripwire
 }
 
-func (p *isoTripProber) Scan(ctx context.Context, n store.Node) (handlers.NodeScan, error) {
+func (p *isoTripProber) Scan(ctx context.Context, n store.Node) (nodeprobe.Scan, error) {
 	p.trip.note(n, "scan")
 	return p.NodeProber.Scan(ctx, n)
 }
-func (p *isoTripProber) Probe(ctx context.Context, n store.Node) (handlers.NodeProbe, error) {
+func (p *isoTripProber) Probe(ctx context.Context, n store.Node) (nodeprobe.Result, error) {
 	p.trip.note(n, "probe")
 	return p.NodeProber.Probe(ctx, n)
 }
-func (p *isoTripProber) Check(ctx context.Context, n store.Node) handlers.NodeHealth {
+func (p *isoTripProber) Check(ctx context.Context, n store.Node) nodeprobe.Health {
 	p.trip.note(n, "health check")
 	return p.NodeProber.Check(ctx, n)
 }
@@ -382,15 +384,15 @@ type isoTripInspector struct {
 	trip *isoTripwire
 }
 
-func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (exec.Discovery, error) {
+func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (inspect.Discovery, error) {
 	s.trip.note(n, "service discovery")
 	return s.ServiceInspector.Discover(ctx, n, vmid)
 }
-func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (exec.Logs, error) {
+func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (inspect.Logs, error) {
 	s.trip.note(n, "service logs")
 	return s.ServiceInspector.ServiceLogs(ctx, n, vmid, service, lines)
 }
-func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (exec.CredentialFile, error) {
+func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (inspect.CredentialFile, error) {
 	s.trip.note(n, "credentials")
 	return s.ServiceInspector.Credentials(ctx, n, vmid, service)
 }
@@ -436,7 +438,7 @@ func (est *isoEstate) snapshot(t *testing.T) isoSnapshot {
 		put(fmt.Sprintf("store events of CT %d", ct.VMID), evs, err)
 	}
 	for _, n := range est.aNodes {
-		api, err := proxmox.New(handlers.ProxmoxConfig(n))
+		api, err := proxmox.New(clusters.Config(n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,10 +520,10 @@ func isoTree(t *testing.T, root string) []string {
 func (est *isoEstate) alicePendingIntact(t *testing.T) {
 	t.Helper()
 	now := est.srv.clock.Now()
-	if p, ok := est.prober.Take(now, est.alice.ID, est.aPending); !ok || p.Node.Name != "alpha-pending-node" || p.Scan.Empty() {
+	if p, ok := est.pending.Take(now, est.alice.ID, est.aPending); !ok || p.Node.Name != "alpha-pending-node" || p.Scan.Empty() {
 		t.Errorf("A's probe awaiting confirmation is gone or changed: %v %+v", ok, p.Node.Name)
 	}
-	if p, ok := est.prober.Take(now, est.alice.ID, est.aHeld); !ok || p.Node.Name != "alpha-held-node" || p.Typed.TokenSecret != isoAHeldSecret {
+	if p, ok := est.pending.Take(now, est.alice.ID, est.aHeld); !ok || p.Node.Name != "alpha-held-node" || p.Typed.TokenSecret != isoAHeldSecret {
 		t.Errorf("A's held try is gone or changed: %v %q", ok, p.Node.Name)
 	}
 }

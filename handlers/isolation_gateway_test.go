@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
-	"corral/handlers"
+	"corral/exec/access"
+	"corral/exec/gateway"
 )
 
 // The SSH gateway's side of the isolation net: B, with his password and
@@ -36,15 +36,15 @@ type isoGateway struct {
 func (est *isoEstate) startGateway(t *testing.T) *isoGateway {
 	t.Helper()
 	signer := throttleKey(t)
-	gw := &isoGateway{hostKey: signer.PublicKey(), dir: &isoRecordingDirectory{Directory: est.h.GatewayDirectory(), seen: map[int]string{}}}
-	srv, err := exec.NewServer(exec.Config{HostKey: signer, Logger: slog.New(slog.DiscardHandler),
+	gw := &isoGateway{hostKey: signer.PublicKey(), dir: &isoRecordingDirectory{Directory: access.Directory{Nodes: est.srv.DB, Clusters: est.h.Clusters}, seen: map[int]string{}}}
+	srv, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: slog.New(slog.DiscardHandler),
 		// A lost keystroke ends the session instead of hanging the test.
 		IdleTimeout: time.Minute,
-	}, exec.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: est.srv.DB},
+	}, gateway.Deps{
+		Auth:      access.GatewayAuth{Accounts: est.srv.DB},
 		Directory: gw.dir,
-		Audit:     handlers.GatewayAuditor{Log: est.srv.DB, Keys: est.srv.DB},
-		Limiter:   handlers.GatewayLimiter{L: est.limiter},
+		Audit:     access.GatewayAuditor{Log: est.srv.DB, Keys: est.srv.DB},
+		Limiter:   access.GatewayLimiter{L: est.limiter},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,12 +62,12 @@ func (est *isoEstate) startGateway(t *testing.T) *isoGateway {
 
 // isoRecordingDirectory notes every container the directory offered.
 type isoRecordingDirectory struct {
-	exec.Directory
+	gateway.Directory
 	mu   sync.Mutex
 	seen map[int]string // VMID → node id
 }
 
-func (d *isoRecordingDirectory) Containers(ctx context.Context, userID string) ([]exec.Guest, error) {
+func (d *isoRecordingDirectory) Containers(ctx context.Context, userID string) ([]gateway.Guest, error) {
 	gs, err := d.Directory.Containers(ctx, userID)
 	d.mu.Lock()
 	defer d.mu.Unlock()

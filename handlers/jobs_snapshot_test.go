@@ -2,14 +2,14 @@ package handlers_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"corral/exec"
+	"corral/exec/provision"
+	"corral/store"
 )
 
 // TestJobs_RollbackAfterFailedProvisioning: a plan with the clean snapshot
@@ -25,13 +25,13 @@ func TestJobs_RollbackAfterFailedProvisioning(t *testing.T) {
 	// The script refuses to run over what a failed run left behind, as a
 	// real installer half-done would break a second run.
 	const leftover = "if [ -f /root/half-done ]; then echo 'leftover from a failed run' >&2; exit 4; fi\ntouch /root/half-done\n"
-	plan.Scripts = []exec.Script{{Name: "10-install.sh", Content: leftover + "echo 'download failed' >&2; exit 7\n"}}
+	plan.Scripts = []store.Script{{Name: "10-install.sh", Content: leftover + "echo 'download failed' >&2; exit 7\n"}}
 	jobID, err := env.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobFailed || j.Error == nil || j.Error.ExitCode != 7 || !j.IsDone(exec.StepSnapshot) {
+	if j.State != store.JobFailed || j.Error == nil || j.Error.ExitCode != 7 || !j.IsDone(provision.StepSnapshot) {
 		t.Fatalf("job %s at %s: %+v, done %v", j.State, j.Step, j.Error, j.Done)
 	}
 	half := filepath.Join(env.sim.Node("pve1").ContainerDir(vmid), "root", "half-done")
@@ -54,14 +54,13 @@ func TestJobs_RollbackAfterFailedProvisioning(t *testing.T) {
 	// The template's author fixes the script; the retry takes the fix (as
 	// "retry with the template's current version" would).
 	j.Plan.Scripts[0].Content = leftover + "echo installed > /root/done\n"
-	b, _ := json.Marshal(j.Plan)
-	if err := env.srv.DB.SaveJobPlan(ctx, env.user.ID, jobID, b); err != nil {
+	if err := env.srv.DB.SaveJobPlan(ctx, env.user.ID, jobID, j.Plan); err != nil {
 		t.Fatal(err)
 	}
 	res = c.post("/jobs/"+jobID+"/rollback-retry", nil)
 	expectStatus(t, res, http.StatusSeeOther)
 	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("after the rollback: %s %+v", j.State, j.Error)
 	}
 	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/done"); got != "installed\n" {
@@ -107,14 +106,14 @@ func TestJobs_RollbackAfterFailedProvisioning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cfg.Description(); !strings.Contains(d, "Half-way installer, fixed") || !strings.Contains(d, exec.CreatedNote(jobID)) {
+		if d := cfg.Description(); !strings.Contains(d, "Half-way installer, fixed") || !strings.Contains(d, provision.CreatedNote(jobID)) {
 			t.Errorf("description = %q", d)
 		}
 	})
 
 	t.Run("NoSnapshotNoOffer", func(t *testing.T) {
 		p := jobsTestPlan(env.user, env.node, 171, "nosnap")
-		p.Scripts = []exec.Script{{Name: "10-fail.sh", Content: "exit 3\n"}}
+		p.Scripts = []store.Script{{Name: "10-fail.sh", Content: "exit 3\n"}}
 		id, err := env.runner.Start(ctx, p)
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,8 +14,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/access"
+	"corral/exec/gateway"
 	"corral/handlers"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -25,7 +25,7 @@ import (
 // and the gateway alike.
 type countingAccounts struct {
 	handlers.Accounts
-	keys   handlers.GatewayAccounts
+	keys   access.GatewayAccounts
 	checks atomic.Int64
 }
 
@@ -43,29 +43,29 @@ func (a *countingAccounts) UserForSSHKey(ctx context.Context, username string, k
 type throttleEnv struct {
 	*testServer
 	accounts *countingAccounts
-	log      *syncBuffer
+	log      *simtest.Buffer
 	gwAddr   string
 	hostKey  ssh.PublicKey
 }
 
 func newThrottleEnv(t *testing.T) *throttleEnv {
 	t.Helper()
-	env := &throttleEnv{log: &syncBuffer{}}
+	env := &throttleEnv{log: &simtest.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(env.log, nil))
-	var limiter *handlers.LoginLimiter
+	var limiter *access.LoginLimiter
 	env.testServer = newTestServer(t, func(d *handlers.Deps) {
-		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(handlers.GatewayAccounts)}
+		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(access.GatewayAccounts)}
 		d.Accounts = env.accounts
 		d.Logger = logger
 		limiter = d.Limiter
 	})
 	signer := throttleKey(t)
 	env.hostKey = signer.PublicKey()
-	gw, err := exec.NewServer(exec.Config{HostKey: signer, Logger: logger}, exec.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: env.accounts},
+	gw, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: logger}, gateway.Deps{
+		Auth:      access.GatewayAuth{Accounts: env.accounts},
 		Directory: emptyDirectory{},
-		Audit:     handlers.GatewayAuditor{Log: env.DB, Keys: env.DB},
-		Limiter:   handlers.GatewayLimiter{L: limiter},
+		Audit:     access.GatewayAuditor{Log: env.DB, Keys: env.DB},
+		Limiter:   access.GatewayLimiter{L: limiter},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,18 +82,11 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 
 type emptyDirectory struct{}
 
-func (emptyDirectory) Containers(context.Context, string) ([]exec.Guest, error) { return nil, nil }
+func (emptyDirectory) Containers(context.Context, string) ([]gateway.Guest, error) { return nil, nil }
 
 func throttleKey(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := simtest.NewKey(t)
 	return s
 }
 
@@ -223,7 +216,7 @@ func TestLoginThrottle_KeyLoginAfterWebFailures(t *testing.T) {
 	}
 	found := false
 	for _, a := range entries {
-		found = found || a.Kind == exec.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
+		found = found || a.Kind == gateway.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
 	}
 	if !found {
 		t.Fatal("the key login was not audited")

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/exec/nodeprobe"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -58,7 +60,7 @@ func (h *Handler) nodeListPage(c echo.Context, status int, form views.NodeForm, 
 			return err
 		}
 		v.Rows = append(v.Rows, views.NodeRow{
-			ID: n.ID, Name: n.Name, Addr: addrOf(n), Cluster: clusterLabel(n, nodes),
+			ID: n.ID, Name: n.Name, Addr: nodeprobe.APIAddr(n), Cluster: clusterLabel(n, nodes),
 			Version: n.PVEVersion, IsDefault: n.IsDefault, Containers: count,
 		})
 	}
@@ -130,11 +132,11 @@ func (h *Handler) checkNode(c echo.Context) (store.Node, views.NodeStatus, error
 	hl := p.Check(c.Request().Context(), n)
 	s := views.NodeStatus{CSRF: csrfToken(c), ID: n.ID, Label: hl.State, Message: hl.Message, Version: hl.Version, Level: "bad"}
 	switch hl.State {
-	case HealthOK:
+	case nodeprobe.HealthOK:
 		s.Level = "ok"
-	case HealthTLSChanged, HealthHostKeyChanged:
+	case nodeprobe.HealthTLSChanged, nodeprobe.HealthHostKeyChanged:
 		s.Level, s.Retrust = "warn", true
-	case HealthForbidden, HealthPctMissing:
+	case nodeprobe.HealthForbidden, nodeprobe.HealthPctMissing:
 		s.Level = "warn"
 	}
 	return n, s, nil
@@ -153,12 +155,12 @@ func (h *Handler) nodeContainerCount(c echo.Context) error {
 	if count.Corral, err = h.Containers.CountContainersOnNode(ctx, u.ID, n.ID); err != nil {
 		return err
 	}
-	res, err := h.clusterResources(ctx, n)
-	if err != nil {
-		count.Problem = problemText(err)
+	cl := h.Clusters.ReadCluster(ctx, []store.Node{n})
+	if len(cl.Failed) > 0 {
+		count.Problem = cl.Failed[0].Message
 	}
-	for _, r := range res {
-		if r.Type == "lxc" && !bool(r.Template) && r.Node == pveName(n) {
+	for _, r := range cl.Resources {
+		if r.Type == "lxc" && !bool(r.Template) && r.Node == clusters.PVEName(n) {
 			count.Total++
 		}
 	}
@@ -206,7 +208,7 @@ func (h *Handler) nodeDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, store.AuditEntry{Kind: "node.delete", UserID: u.ID, Username: u.Username, Target: n.Name, Detail: "node " + n.ID + " at " + addrOf(n)})
+	h.audit(c, store.AuditEntry{Kind: "node.delete", UserID: u.ID, Username: u.Username, Target: n.Name, Detail: "node " + n.ID + " at " + nodeprobe.APIAddr(n)})
 	setFlash(c, "ok", fmt.Sprintf("Node %s deleted.", n.Name))
 	return seeOther(c, "/settings/nodes")
 }

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
-	"corral/handlers"
+	"corral/exec/access"
+	"corral/exec/gateway"
 )
 
 // TestUsers_DisabledOnGateway: a disabled account is refused by the SSH
@@ -24,10 +24,10 @@ func TestUsers_DisabledOnGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostKey := throttleKey(t)
-	gw, err := exec.NewServer(exec.Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}, exec.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: s.DB},
+	gw, err := gateway.NewServer(gateway.Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}, gateway.Deps{
+		Auth:      access.GatewayAuth{Accounts: s.DB},
 		Directory: emptyDirectory{},
-		Audit:     handlers.GatewayAuditor{Log: s.DB, Keys: s.DB, SignIns: s.DB},
+		Audit:     access.GatewayAuditor{Log: s.DB, Keys: s.DB, SignIns: s.DB},
 	})
 	if err != nil {
 		t.Fatal(err)

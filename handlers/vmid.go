@@ -12,7 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -20,26 +20,13 @@ import (
 // VMIDCache answers whether a VMID is free in a node's cluster.
 type VMIDCache interface {
 	// Check says whether vmid is free in n's cluster, reading the cache (refreshing it if stale or missing).
-	Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, error)
+	Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error)
 	// RefreshIfStale re-reads n's cluster when its entry is missing or older than the refresh interval (the wizard calls it when opened).
 	RefreshIfStale(ctx context.Context, n store.Node)
 	// NoteCreated / NoteDeleted update n's cluster entry at once after Corral creates or deletes a guest.
 	NoteCreated(ctx context.Context, n store.Node, vmid int, name string)
 	NoteDeleted(ctx context.Context, n store.Node, vmid int)
 }
-
-// VMIDCheck is the answer about one VMID.
-type VMIDCheck struct {
-	Free   bool
-	Known  bool               // false: the cluster could not be read, Free means nothing
-	Holder proxmox.VMIDHolder // who holds it when !Free
-}
-
-// The VMID range Proxmox accepts.
-const (
-	vmidLowest  = 100
-	vmidHighest = 999_999_999
-)
 
 func (h *Handler) registerVMIDRoutes(g *echo.Group) {
 	g.POST("/containers/vmid", h.vmidStatus)
@@ -69,7 +56,7 @@ func (h *Handler) vmidVerdict(ctx context.Context, n store.Node, raw string) (in
 	if problem != "" {
 		return 0, views.VMIDStatusModel{State: views.VMIDInvalid, Message: problem}, nil
 	}
-	var chk VMIDCheck
+	var chk clusters.VMIDCheck
 	if h.VMIDs != nil {
 		var err error
 		if chk, err = h.VMIDs.Check(ctx, n, vmid); err != nil {
@@ -83,25 +70,25 @@ func (h *Handler) vmidVerdict(ctx context.Context, n store.Node, raw string) (in
 func readVMID(raw string) (vmid int, problem string) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return 0, fmt.Sprintf("Enter a VMID from %d to %d", vmidLowest, vmidHighest)
+		return 0, fmt.Sprintf("Enter a VMID from %d to %d", store.MinVMID, store.MaxVMID)
 	}
 	v, err := strconv.Atoi(s)
 	switch {
 	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"):
-		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
+		return 0, fmt.Sprintf("VMID must be at least %d", store.MinVMID)
 	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+		return 0, fmt.Sprintf("VMID must be at most %d", store.MaxVMID)
 	case err != nil:
 		return 0, "VMID must be a whole number"
-	case v < vmidLowest:
-		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
-	case v > vmidHighest:
-		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+	case v < store.MinVMID:
+		return 0, fmt.Sprintf("VMID must be at least %d", store.MinVMID)
+	case v > store.MaxVMID:
+		return 0, fmt.Sprintf("VMID must be at most %d", store.MaxVMID)
 	}
 	return v, ""
 }
 
-func vmidStatusModel(vmid int, chk VMIDCheck) views.VMIDStatusModel {
+func vmidStatusModel(vmid int, chk clusters.VMIDCheck) views.VMIDStatusModel {
 	id := "VMID " + strconv.Itoa(vmid)
 	switch {
 	case !chk.Known:
