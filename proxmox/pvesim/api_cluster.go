@@ -25,19 +25,19 @@ func getClusterStatus(rq *request) (any, error) {
 	}
 	e := rq.n.estate
 	var rows []any
-	online := 0
-	for _, n := range e.nodes {
+	online, members := 0, e.members()
+	for _, n := range members {
 		if !n.IsDown() {
 			online++
 		}
 	}
 	if !e.standalone {
 		rows = append(rows, map[string]any{
-			"type": "cluster", "id": "cluster", "name": e.name, "nodes": len(e.nodes),
-			"quorate": b2i(online*2 > len(e.nodes)), "version": 2 + len(e.nodes),
+			"type": "cluster", "id": "cluster", "name": e.name, "nodes": len(members),
+			"quorate": b2i(online*2 > len(members)), "version": 2 + len(members),
 		})
 	}
-	for _, n := range e.nodes {
+	for _, n := range members {
 		rows = append(rows, map[string]any{
 			"type": "node", "id": "node/" + n.name, "name": n.name, "nodeid": n.nodeid, "ip": n.ip,
 			"online": b2i(!n.IsDown()), "local": b2i(n == rq.n), "level": "",
@@ -65,7 +65,7 @@ func getClusterResources(rq *request) (any, error) {
 		e.mu.Unlock()
 	}
 	if typ == "" || typ == "node" {
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			row := map[string]any{"id": "node/" + n.name, "node": n.name, "type": "node", "level": "", "cgroup-mode": 2}
 			if n.IsDown() {
 				row["status"] = "offline"
@@ -82,7 +82,7 @@ func getClusterResources(rq *request) (any, error) {
 	}
 	if typ == "" || typ == "storage" {
 		e.mu.Lock()
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			for _, st := range n.storages {
 				if !canSeeStorage(rq.tok, st.id) {
 					continue
@@ -124,7 +124,7 @@ func getNextID(rq *request) (any, error) {
 
 func getNodes(rq *request) (any, error) {
 	rows := []any{}
-	for _, n := range rq.n.estate.nodes {
+	for _, n := range rq.n.estate.members() {
 		row := map[string]any{"node": n.name, "type": "node", "id": "node/" + n.name, "level": "",
 			"ssl_fingerprint": n.Fingerprint(), "status": "online"}
 		audit := rq.tok.can("/nodes/"+n.name, "Sys.Audit")

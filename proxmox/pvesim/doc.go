@@ -18,6 +18,23 @@
 // unreachable node yields 595. VMIDs are unique per estate and shared by
 // containers and QEMU VMs (VMs only appear in lists; they cannot be driven).
 //
+// # Cluster membership
+//
+// GET /cluster/status lists every member with nodeid, ip, online (0 while
+// Node.SetDown is in effect) and local (1 on the node asked), and the
+// cluster row with nodes, the corosync config version and quorate: more
+// than half of the members' votes (one each) online. Every member lists
+// every member's guests in /cluster/resources; a guest of a member that is
+// down is a bare row with status "unknown" (its figures have left PVE's RRD
+// cache) and the member's node row is "offline" without figures.
+// Sim.AddClusterNode(cluster, name) joins a new member to a running
+// cluster as `pvecm add` would: the next node id, an address in the
+// cluster's subnet, its own certificate from the cluster CA and its own
+// host key (both readable without credentials, as on a real node), the
+// cluster's guests, tokens and root's authorized keys; the config version
+// goes up by one and every member lists it at once. With Persist a joined
+// member comes back after a restart.
+//
 // Answers follow /work/shared/reference/proxmox-api.md: the {"data": …}
 // envelope, PVE's JSON types (0/1 booleans, numeric strings where PVE emits
 // them, absent optional keys), messages in the HTTP reason phrase and in the
@@ -102,7 +119,8 @@
 // Path is the API path after /api2/json; a trailing "*" matches a prefix.
 // Times limits how often a fault fires (0 = until Clear). Besides faults,
 // Node.RotateCertificate, Node.RotateHostKey and Node.SetDown change the
-// node the way a reinstall, a new host key or a power cut would.
+// node the way a reinstall, a new host key or a power cut would (SetDown
+// takes the HTTPS API down; the node's sshd keeps answering).
 //
 // # Persistence
 //

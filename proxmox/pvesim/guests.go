@@ -11,7 +11,7 @@ import (
 
 // AddGuest adds a container or VM as if it had always existed.
 func (s *Sim) AddGuest(spec GuestSpec) error {
-	n := s.nodes[spec.Node]
+	n := s.Node(spec.Node)
 	if n == nil {
 		return fmt.Errorf("%w: %q", ErrNoSuchNode, spec.Node)
 	}

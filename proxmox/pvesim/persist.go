@@ -236,7 +236,7 @@ func (s *Sim) save() error {
 		}
 		st.Estates = append(st.Estates, savedEstate{Name: e.name, CACert: e.ca.cert.Raw, CAKey: key})
 		e.mu.Lock()
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			sn, err := n.saved()
 			if err != nil {
 				e.mu.Unlock()

@@ -38,8 +38,8 @@ func (n *Node) AuthorizeKey(key ssh.PublicKey) {
 
 // AuthorizeKey lets key log in as root on every node.
 func (s *Sim) AuthorizeKey(key ssh.PublicKey) {
-	for _, name := range s.order {
-		s.nodes[name].AuthorizeKey(key)
+	for _, name := range s.Nodes() {
+		s.Node(name).AuthorizeKey(key)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,14 +19,15 @@ type estate struct {
 	standalone bool
 	ca         *certAuthority
 
+	nodes atomic.Pointer[[]*Node] // the members, in node-id order; see members.go
+
 	mu     sync.Mutex
-	nodes  []*Node
 	guests map[int]*guest
 	tokens map[string]*token
 }
 
 func (e *estate) node(name string) *Node {
-	for _, n := range e.nodes {
+	for _, n := range e.members() {
 		if n.name == name {
 			return n
 		}
