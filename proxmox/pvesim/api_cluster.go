@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 )
 
@@ -51,18 +50,7 @@ func getClusterResources(rq *request) (any, error) {
 	typ := rq.p["type"]
 	rows := []any{}
 	if typ == "" || typ == "vm" {
-		e.mu.Lock()
-		guests := e.sortedGuests()
-		// PVE lists guests in string order of the vmid.
-		slices.SortFunc(guests, func(a, b *guest) int {
-			return cmpString(strconv.Itoa(a.vmid), strconv.Itoa(b.vmid))
-		})
-		for _, g := range guests {
-			if rq.tok.can(fmt.Sprintf("/vms/%d", g.vmid), "VM.Audit") {
-				rows = append(rows, rq.n.sim.resourceRow(g, !e.node(g.node).IsDown()))
-			}
-		}
-		e.mu.Unlock()
+		rows = guestResources(rq) // non-nil; the other kinds follow the guests
 	}
 	if typ == "" || typ == "node" {
 		for _, n := range e.members() {
@@ -175,16 +163,6 @@ func getNodeStatus(rq *request) (any, error) {
 
 func b2i(b bool) int {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
 		return 1
 	}
 	return 0

@@ -35,6 +35,19 @@
 // goes up by one and every member lists it at once. With Persist a joined
 // member comes back after a restart.
 //
+// # Scale
+//
+// Scale{Clusters, NodesPerCluster, Standalone, GuestsPerNode}.Options()
+// builds a large estate (e.g. 5×8 + 10 nodes, 100 guests each = 50 nodes,
+// 5,000 guests) with realistic names and tags, about 70% running, 1 in 20
+// a QEMU VM, 1 in 97 a template, and DemoOptions' Corral token. The
+// simulator stays cheap at that size: a guest gets its directory and its
+// sandbox only when something uses it (pct exec/enter/push/pull,
+// ContainerDir), no goroutine runs per guest, and /cluster/resources is
+// built in one pass under the estate lock with typed rows and a handful
+// of allocations in all. Answers above 1 KiB are gzip-compressed at the
+// fastest level when the client accepts gzip.
+//
 // Answers follow /work/shared/reference/proxmox-api.md: the {"data": …}
 // envelope, PVE's JSON types (0/1 booleans, numeric strings where PVE emits
 // them, absent optional keys), messages in the HTTP reason phrase and in the

@@ -87,6 +87,14 @@ func (s *Sim) addNode(e *estate, name string) (*Node, error) {
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pvesim: %w", err)
 	}
+	if s.savedNode(name) == nil {
+		// A fresh node has no guests yet: files a previous run left in a
+		// reused Dir must not show up in its containers, whose
+		// directories are only made on first use.
+		if err := os.RemoveAll(filepath.Join(s.dir, "nodes", name, "lxc")); err != nil {
+			return nil, fmt.Errorf("pvesim: %w", err)
+		}
+	}
 	if err := n.start(); err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type guest struct {
 	vmid      int
 	typ       GuestType
 	node      string
+	resID     string // "lxc/105": the /cluster/resources id, made once
 	status    string // running or stopped
 	startedAt time.Time
 	created   time.Time
@@ -76,7 +78,7 @@ type guest struct {
 }
 
 func newGuest(vmid int, typ GuestType, node string, conf ctConf) *guest {
-	return &guest{vmid: vmid, typ: typ, node: node, status: "stopped", conf: conf,
+	return &guest{vmid: vmid, typ: typ, node: node, resID: string(typ) + "/" + strconv.Itoa(vmid), status: "stopped", conf: conf,
 		snapshots: map[string]ctConf{}, flock: make(chan struct{}, 1)}
 }
 
