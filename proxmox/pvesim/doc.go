@@ -135,6 +135,12 @@
 // node the way a reinstall, a new host key or a power cut would (SetDown
 // takes the HTTPS API down; the node's sshd keeps answering).
 //
+// Node.Requests(method, pattern) counts the requests a node served itself
+// by route ("/cluster/resources", "/nodes/{node}/lxc/{vmid}/config"),
+// whatever the answer; a forwarded request counts on the member that
+// serves it. Node.ClusterRequests sums over the node's cluster, so a test
+// can check how often Corral asked without injecting a fault.
+//
 // # Persistence
 //
 // With Options.Persist the estate outlives the process: certificates, host

@@ -33,6 +33,7 @@ type Sim struct {
 
 	routeTable  []route
 	proxyClient *http.Client
+	requests    requestCounts // served requests by node and route: requests.go
 
 	pidMu   sync.Mutex
 	nextPID uint32
