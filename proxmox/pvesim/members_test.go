@@ -298,22 +298,26 @@ func TestMembers_AddClusterNode(t *testing.T) {
 func TestMembers_AddWhileServing(t *testing.T) {
 	s := threeNodeSim(t)
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	var wg, serving sync.WaitGroup
 	for _, path := range []string{"/cluster/status", "/nodes", "/cluster/resources"} {
+		serving.Add(1)
 		wg.Go(func() {
-			for {
+			for first := true; ; first = false {
+				if r, err := tryCall(t.Context(), s.Node("pve1"), authHeader(corralTok), http.MethodGet, path, nil); err != nil || r.status != 200 {
+					t.Errorf("%s during a join: %v %d", path, err, r.status)
+				}
+				if first {
+					serving.Done()
+				}
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if r, err := tryCall(t.Context(), s.Node("pve1"), authHeader(corralTok), http.MethodGet, path, nil); err != nil || r.status != 200 {
-					t.Errorf("%s during a join: %v %d", path, err, r.status)
-					return
-				}
 			}
 		})
 	}
+	serving.Wait()
 	for i := 4; i <= 6; i++ {
 		if _, err := s.AddClusterNode("homelab", fmt.Sprintf("pve%d", i)); err != nil {
 			t.Fatal(err)
