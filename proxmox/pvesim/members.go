@@ -81,7 +81,7 @@ func (s *Sim) addNode(e *estate, name string) (*Node, error) {
 		nodeid = max(nodeid, m.nodeid+1)
 	}
 	n := &Node{sim: s, estate: e, name: name, nodeid: nodeid,
-		ip:       fmt.Sprintf("192.168.%d.%d", 11+slices.Index(s.estates, e), 10+nodeid),
+		ip:       s.memberIP(e, name, nodeid),
 		dir:      filepath.Join(s.dir, "nodes", name, "host"),
 		storages: defaultStorages(s.opts.Templates, s.now()), tasks: map[string]*task{}}
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
@@ -101,6 +101,7 @@ func (s *Sim) addNode(e *estate, name string) (*Node, error) {
 		n.close(ctx)
 		return nil, err
 	}
+	e.noteSharedPorts(n)
 	e.addMember(n)
 	s.nodes[name] = n
 	s.order = append(s.order, name)

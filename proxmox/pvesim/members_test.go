@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,7 @@ func TestMembers_ClusterStatusAndQuorum(t *testing.T) {
 	for i, name := range []string{"pve1", "pve2", "pve3"} {
 		m := nodes[name]
 		want := map[string]any{"type": "node", "id": "node/" + name, "name": name, "nodeid": float64(i + 1),
-			"ip": fmt.Sprintf("192.168.11.%d", 11+i), "online": 1.0, "local": float64(b2i(name == "pve2")), "level": ""}
+			"ip": s.Node(name).Host(), "online": 1.0, "local": float64(b2i(name == "pve2")), "level": ""}
 		if fmt.Sprint(m) != fmt.Sprint(want) {
 			t.Fatalf("row %s = %v, want %v", name, m, want)
 		}
@@ -99,7 +100,7 @@ func TestMembers_ClusterStatusAndQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 	cluster, nodes = clusterStatus(t, pve1)
-	if cluster["quorate"] != 1.0 || nodes["pve3"]["online"] != 0.0 || nodes["pve3"]["ip"] != "192.168.11.13" || nodes["pve1"]["local"] != 1.0 {
+	if cluster["quorate"] != 1.0 || nodes["pve3"]["online"] != 0.0 || nodes["pve3"]["ip"] != s.Node("pve3").Host() || nodes["pve1"]["local"] != 1.0 {
 		t.Fatalf("one down: cluster %v, nodes %v", cluster, nodes)
 	}
 	// Two of three down: no majority, no quorum.
@@ -199,6 +200,9 @@ func TestMembers_AddClusterNode(t *testing.T) {
 	if s.Node("pve4") != pve4 || !slices.Contains(s.Nodes(), "pve4") {
 		t.Fatalf("Sim does not know pve4: %v", s.Nodes())
 	}
+	if pve4.Port() != pve1.Port() || portOf(pve4.SSHAddr()) != portOf(pve1.SSHAddr()) || pve4.Host() == pve1.Host() {
+		t.Fatalf("pve4 at %s and %s; pve1 at %s and %s", pve4.Addr(), pve4.SSHAddr(), pve1.Addr(), pve1.SSHAddr())
+	}
 
 	t.Run("IdentityWithoutCredentials", func(t *testing.T) {
 		conn, err := tls.Dial("tcp", pve4.Addr(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // reading the certificate is the point
@@ -241,7 +245,7 @@ func TestMembers_AddClusterNode(t *testing.T) {
 			c, nodes := clusterStatus(t, s.Node(name))
 			m := nodes["pve4"]
 			if c["nodes"] != 4.0 || c["version"] != cluster["version"].(float64)+1 || c["quorate"] != 1.0 ||
-				m == nil || m["nodeid"] != 4.0 || m["online"] != 1.0 || m["ip"] != "192.168.11.14" || m["local"] != float64(b2i(name == "pve4")) {
+				m == nil || m["nodeid"] != 4.0 || m["online"] != 1.0 || m["ip"] != pve4.Host() || m["local"] != float64(b2i(name == "pve4")) {
 				t.Fatalf("via %s: cluster %v, pve4 %v", name, c, m)
 			}
 			var listed bool
@@ -359,5 +363,56 @@ func TestMembers_PersistKeepsJoinedMember(t *testing.T) {
 	}
 	if _, nodes := clusterStatus(t, s.Node("pve1")); nodes["pve4"]["nodeid"] != 4.0 {
 		t.Fatalf("restored members: %v", nodes)
+	}
+}
+
+// TestMembers_ReachableAtReportedAddresses: a client that read the
+// members from /cluster/status reaches each at its reported ip and the
+// port it used for the first member, and can read each one's certificate
+// and host key without credentials, as issue 20's "add all members" does.
+func TestMembers_ReachableAtReportedAddresses(t *testing.T) {
+	s := threeNodeSim(t)
+	first := s.Node("pve2")
+	sshPort := portOf(first.SSHAddr())
+	_, nodes := clusterStatus(t, first)
+	seen := map[string]bool{}
+	for name, row := range nodes {
+		ip, _ := row["ip"].(string)
+		if parsed := net.ParseIP(ip); parsed == nil || !parsed.IsLoopback() || seen[ip] {
+			t.Fatalf("%s reports ip %q (seen %v)", name, ip, seen)
+		}
+		seen[ip] = true
+		m := s.Node(name)
+		if m.Host() != ip || m.Port() != first.Port() || portOf(m.SSHAddr()) != sshPort {
+			t.Fatalf("%s listens on %s and %s; reported %s, first member %s", name, m.Addr(), m.SSHAddr(), ip, first.Addr())
+		}
+		conn, err := tls.Dial("tcp", net.JoinHostPort(ip, strconv.Itoa(first.Port())), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // reading the certificate is the point
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp := Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+		conn.Close()
+		if fp != m.Fingerprint() {
+			t.Fatalf("%s at %s serves %s, want %s", name, ip, fp, m.Fingerprint())
+		}
+		var hostKey ssh.PublicKey
+		_, err = ssh.Dial("tcp", net.JoinHostPort(ip, strconv.Itoa(sshPort)), &ssh.ClientConfig{User: "root", Timeout: 10 * time.Second,
+			HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error { hostKey = key; return errors.New("only looking") }})
+		if err == nil || hostKey == nil || string(hostKey.Marshal()) != string(m.SSHHostKey().Marshal()) {
+			t.Fatalf("%s's host key at %s: %v", name, ip, err)
+		}
+	}
+	subnet := func(ip string) string { return ip[:strings.LastIndex(ip, ".")+1] }
+	if solo := s.Node("solo"); subnet(solo.Host()) == subnet(first.Host()) {
+		t.Fatalf("standalone %s shares the cluster's subnet (%s)", solo.Host(), first.Host())
+	}
+
+	// A second simulator with the same layout is another home lab: its
+	// "homelab" members have other addresses.
+	other := threeNodeSim(t)
+	for _, name := range []string{"pve1", "pve2", "pve3"} {
+		if other.Node(name).Host() == s.Node(name).Host() {
+			t.Fatalf("two simulators' %s both at %s", name, s.Node(name).Host())
+		}
 	}
 }

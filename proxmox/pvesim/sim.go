@@ -147,7 +147,8 @@ func (s *Sim) addEstate(spec ClusterSpec, standalone bool) error {
 	if err != nil {
 		return err
 	}
-	e := &estate{name: spec.Name, standalone: standalone, ca: ca, guests: map[int]*guest{}, tokens: map[string]*token{}}
+	e := &estate{name: spec.Name, standalone: standalone, ca: ca, guests: map[int]*guest{}, tokens: map[string]*token{},
+		subnet: s.estateSubnet(spec.Name)}
 	s.estates = append(s.estates, e)
 	for _, name := range spec.Nodes {
 		if _, err := s.addNode(e, name); err != nil {

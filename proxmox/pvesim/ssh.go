@@ -82,7 +82,7 @@ func (n *Node) startSSH(key ed25519.PrivateKey, port int) error {
 		},
 		SessionRequestCallback: capturePty,
 	}
-	ln, err := listenFirst(port)
+	ln, err := listenFirst(n.ip, port)
 	if err != nil {
 		return fmt.Errorf("pvesim: node %s ssh listen: %w", n.name, err)
 	}

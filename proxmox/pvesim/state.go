@@ -22,6 +22,11 @@ type estate struct {
 
 	nodes atomic.Pointer[[]*Node] // the members, in node-id order; see members.go
 
+	// Member addresses and shared ports (addresses.go), set while
+	// Sim.nodesMu is held.
+	subnet           string
+	apiPort, sshPort int
+
 	mu     sync.Mutex
 	guests map[int]*guest
 	tokens map[string]*token
