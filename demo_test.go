@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"corral/proxmox/pvesim/simtest"
+
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 )
@@ -29,7 +31,7 @@ func demoSession(t *testing.T) (base string, hc *http.Client, sshAddr, password 
 type demoRun struct {
 	base, sshAddr, password string
 	hc                      *http.Client
-	out                     *syncBuffer
+	out                     *simtest.Buffer
 	// stop ends the demo and waits for it; it runs at the latest when the
 	// test ends.
 	stop func()
@@ -40,11 +42,11 @@ type demoRun struct {
 func demoStart(t *testing.T, flags ...string) *demoRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &simtest.Buffer{}
 	done := make(chan error, 1)
 	args := append([]string{"demo", "--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0"}, flags...)
 	go func() {
-		done <- run(ctx, args, env(nil), nil, out, &syncBuffer{})
+		done <- run(ctx, args, env(nil), nil, out, &simtest.Buffer{})
 	}()
 	var once sync.Once
 	d := &demoRun{out: out}

@@ -7,23 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"corral/proxmox/pvesim/simtest"
 )
-
-// syncBuffer is a log sink safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // env is an environment for run and parseConfig: a key present in m is
 // set, even to "".
@@ -52,12 +40,12 @@ func startServe(t *testing.T, dataDir string) (addr string, stop func() error) {
 
 // startServeConfig runs serve with cfg until stop, and returns what it
 // listens on and its log.
-func startServeConfig(t *testing.T, cfg Config) (l listening, logs *syncBuffer, stop func() error) {
+func startServeConfig(t *testing.T, cfg Config) (l listening, logs *simtest.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan listening, 1)
 	done := make(chan error, 1)
-	logs = &syncBuffer{}
+	logs = &simtest.Buffer{}
 	go func() { done <- serve(ctx, cfg, logs, func(l listening) { ready <- l }) }()
 	select {
 	case l = <-ready:
@@ -103,7 +91,7 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	defer stop()
 	cfg := serveConfig(t, []string{"--addr", "127.0.0.1:0", "--data", dir}, nil)
 	errc := make(chan error, 1)
-	go func() { errc <- serve(context.Background(), cfg, &syncBuffer{}, nil) }()
+	go func() { errc <- serve(context.Background(), cfg, &simtest.Buffer{}, nil) }()
 	select {
 	case err := <-errc:
 		if err == nil || !strings.Contains(err.Error(), "in use") {

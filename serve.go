@@ -19,8 +19,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"corral/exec"
+	"corral/exec/gateway"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -87,25 +90,35 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		return err
 	}
 	defer closeVStore()
-	vmids := handlers.NewVMIDService(vstore, db, log.With("component", "vmid"), handlers.WithVMIDRefreshInterval(cfg.RefreshInterval))
+	// Every read of a node's API goes through one cache of clients, and
+	// every read of a cluster through one reader.
+	pve := clusters.NewClients(log.With("component", "proxmox"))
+	reader := clusters.NewReader(pve)
+	vmids := clusters.NewVMIDs(vstore, reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	defer vmids.Close()
 
 	// The SSH gateway's host key exists before the pages that show its fingerprint.
 	var gatewayInfo handlers.SSHGatewayInfo
 	var hostKey ssh.Signer
 	if cfg.SSHAddr != "" {
-		if hostKey, err = exec.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
+		if hostKey, err = gateway.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
 			return fmt.Errorf("ssh gateway host key: %w", err)
 		}
 		_, port, _ := net.SplitHostPort(cfg.SSHAddr)
-		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: exec.Fingerprint(hostKey.PublicKey()), Port: port}
+		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: gateway.Fingerprint(hostKey.PublicKey()), Port: port}
 	}
 	// One limiter for web and SSH sign-ins, so switching doors gives no extra tries.
 	limiter := handlers.NewLoginLimiter(5, time.Minute, time.Now)
-	pve := handlers.NewProxmoxFactory(log.With("component", "proxmox"))
 
-	runner, err := handlers.NewProvisioner(handlers.ProvisionerConfig{
+	runner, err := provision.New(provision.Config{
 		Store: db, Proxmox: pve, VMIDs: vmids, Logger: log.With("component", "jobs"),
+		Dial: func(ctx context.Context, n store.Node) (provision.Shell, error) {
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+			if err != nil {
+				return nil, err
+			}
+			return h, nil
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)
@@ -123,6 +136,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Limiter:     limiter,
 		Templates:   tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
 		Proxmox:     pve,
+		Clusters:    reader,
 		Nodes:       db,
 		Prober:      handlers.NewNodeProber(log.With("component", "probe")),
 		Containers:  db,
@@ -153,13 +167,13 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	defer httpLn.Close()
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
-	var gateway *exec.Server
+	var sshd *gateway.Server
 	var sshLn net.Listener
 	if cfg.SSHAddr != "" {
-		gateway, err = exec.NewServer(exec.Config{
+		sshd, err = gateway.NewServer(gateway.Config{
 			Addr: cfg.SSHAddr, HostKey: hostKey, IdleTimeout: cfg.SSHIdleTimeout,
 			MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh"),
-		}, exec.Deps{
+		}, gateway.Deps{
 			Auth:      handlers.GatewayAuth{Accounts: db},
 			Directory: h.GatewayDirectory(),
 			Audit:     handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db},
@@ -172,12 +186,12 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 			return fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
 		}
 		defer sshLn.Close()
-		h.UseGateway(gateway)
+		h.UseGateway(sshd)
 	}
 	// `corral user …` reaches this process through the admin socket.
 	var gw sshDisconnector
-	if gateway != nil {
-		gw = gateway
+	if sshd != nil {
+		gw = sshd
 	}
 	admin, err := listenAdmin(cfg.DataDir, db, gw, log)
 	if err != nil {
@@ -207,10 +221,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		return nil
 	})
 	gatewayDone := make(chan struct{})
-	if gateway != nil {
+	if sshd != nil {
 		g.Go(func() error {
 			defer close(gatewayDone)
-			if err := gateway.Serve(sshLn); !errors.Is(err, exec.ErrServerClosed) && gctx.Err() == nil {
+			if err := sshd.Serve(sshLn); !errors.Is(err, gateway.ErrServerClosed) && gctx.Err() == nil {
 				return fmt.Errorf("ssh gateway: %w", err)
 			}
 			return nil
@@ -222,16 +236,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := srv.Shutdown(sctx)
-		if gateway != nil {
+		if sshd != nil {
 			// Close our listener and let Serve return before Shutdown waits
 			// for open sessions: gliderlabs' Shutdown races with a Serve
 			// that is still starting, and misses a listener it has not seen.
 			sshLn.Close()
 			<-gatewayDone
-			if serr := gateway.Shutdown(sctx); serr != nil && !errors.Is(serr, exec.ErrServerClosed) {
+			if serr := sshd.Shutdown(sctx); serr != nil && !errors.Is(serr, gateway.ErrServerClosed) {
 				// Sessions still open after the grace period are cut.
 				log.Warn("ssh gateway shutdown: closing remaining sessions", "err", serr)
-				gateway.Close()
+				sshd.Close()
 			}
 		}
 		if serr := sched.Shutdown(); serr != nil {
@@ -248,7 +262,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 
 // newScheduler registers the periodic jobs, each in singleton mode so a slow
 // run is never overlapped by the next.
-func newScheduler(db *store.DB, vmids *handlers.VMIDService, cfg Config, log *slog.Logger) (gocron.Scheduler, error) {
+func newScheduler(db *store.DB, vmids *clusters.VMIDs, cfg Config, log *slog.Logger) (gocron.Scheduler, error) {
 	sched, err := gocron.NewScheduler(gocron.WithLogger(gocronLogger{log.With("component", "cron")}))
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)

@@ -1,9 +1,12 @@
-// Package exec is Corral's SSH side. Outbound, it connects to Proxmox hosts
-// (ProbeHost, Dial) and runs `pct exec`/`pct enter` there with or without a
-// PTY. Inbound, Server is the built-in SSH gateway that authenticates Corral
-// users and proxies their sessions into their containers; it never gives a
-// shell on the Corral host itself.
+// Package exec is Corral's SSH client for Proxmox hosts. It connects to a
+// node's host with the node's credentials, only over the host key pinned
+// for it (Dial, FetchHostKey, ProbeHost), and runs `pct exec`/`pct enter`
+// in containers there, with or without a PTY, passing window changes,
+// signals, stdin and the exit status through (Host.Pct). It builds every
+// command string it sends itself (QuoteArgs, PctSetFeaturesCommand,
+// BindMount) and caps what it keeps of any output (PctOutput, LineWriter).
 //
-// The package imports no other package of Corral: its needs (users, keys,
-// containers, audit records) are small interfaces that main satisfies.
+// The package imports no other package of Corral. Its sub-packages build
+// on it: gateway (the inbound SSH gateway), inspect (what Corral reads
+// inside a container) and provision (the creation job runner).
 package exec

@@ -12,12 +12,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"corral/proxmox/pvesim/simtest"
+
 	gliderssh "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 )
 
 func TestFetchHostKey(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 
@@ -84,7 +86,7 @@ func TestFetchHostKey(t *testing.T) {
 }
 
 func TestProbeHost(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 
@@ -212,7 +214,7 @@ func startCapturingHost(t *testing.T) *capturingHost {
 }
 
 func TestDial_HostKeyChanged(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	node := sim.Node("pve1")
 	tgt := target(t, node)
 	old := ssh.FingerprintSHA256(node.SSHHostKey())
@@ -268,7 +270,7 @@ func TestDial_NoCredentialsSentToChangedHost(t *testing.T) {
 }
 
 func TestHost_Pct(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	h, err := Dial(t.Context(), target(t, sim.Node("pve1")))
 	if err != nil {
 		t.Fatal(err)
@@ -330,13 +332,13 @@ func TestHost_Pct(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		pr, pw := io.Pipe()
 		defer pw.Close()
-		var out syncBuffer
+		var out simtest.Buffer
 		done := make(chan error, 1)
 		go func() {
 			_, err := h.Pct(ctx, PctRequest{VMID: 105, Argv: []string{"/bin/sh", "-c", "echo ready; cat"}, Stdin: pr, Stdout: &out})
 			done <- err
 		}()
-		out.waitFor(t, "ready")
+		out.WaitFor(t, "ready")
 		cancel()
 		if err := receive(t, done, "Pct to return"); !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
@@ -361,21 +363,21 @@ func TestHost_Pct(t *testing.T) {
 // TestHost_PtyWindow checks the size, TERM and window changes as the host
 // sees them, on a fake host that reports its pty.
 func TestHost_PtyWindow(t *testing.T) {
-	node, tgt := startFakeNode(t, reportPty)
+	node, tgt := startFakeNode(t, simtest.ReportPty)
 	h, err := Dial(t.Context(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
 	resize := make(chan Window, 1)
-	var out syncBuffer
+	var out simtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.Pct(t.Context(), PctRequest{VMID: 105, Enter: true, Stdout: &out,
 			Pty: &PtyRequest{Term: "vt100", Cols: 120, Rows: 40}, Resize: resize})
 		done <- err
 	}()
-	out.waitFor(t, "size=120x40\r\n") // gliderlabs adds CRs with a pty
+	out.WaitFor(t, "size=120x40\r\n") // gliderlabs adds CRs with a pty
 	resize <- Window{Cols: 132, Rows: 50}
 	if err := receive(t, done, "Pct to return"); err != nil {
 		t.Fatal(err)
@@ -383,7 +385,7 @@ func TestHost_PtyWindow(t *testing.T) {
 	if want := "term=vt100\r\nsize=120x40\r\nsize=132x50\r\n"; out.String() != want {
 		t.Errorf("host saw %q, want %q", out.String(), want)
 	}
-	if got := node.recorded(); len(got) != 1 || got[0] != "pct enter 105" {
+	if got := node.Commands(); len(got) != 1 || got[0] != "pct enter 105" {
 		t.Errorf("commands %q", got)
 	}
 }

@@ -1,7 +1,9 @@
 package exec
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -90,9 +92,9 @@ func (b *capBuffer) Cut() bool {
 	return b.cut
 }
 
-// cutLine shortens s to at most MaxLogLine bytes, on a rune boundary, and
+// CutLine shortens s to at most MaxLogLine bytes, on a rune boundary, and
 // marks the cut.
-func cutLine(s string) string {
+func CutLine(s string) string {
 	if len(s) <= MaxLogLine {
 		return s
 	}
@@ -110,4 +112,103 @@ func trimPartialRune(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// tailLines is how many output lines a failed command's error keeps.
+const tailLines = 20
+
+// LineWriter turns a command's output into log lines and keeps the last
+// few for the error message. Memory stays bounded whatever the command
+// prints: a line keeps at most MaxLogLine bytes, and after MaxOutput bytes
+// of lines only TruncatedNote is logged (the command runs on; the tail
+// still follows it). stdout and stderr share one, hence the lock.
+type LineWriter struct {
+	mu      sync.Mutex
+	Emit    func(string) // gets each line, or TruncatedNote once
+	buf     []byte       // the current line, at most MaxLogLine bytes
+	long    bool         // the current line passed MaxLogLine
+	cr      bool         // a carriage return ended the last text of this line
+	emitted int          // bytes of lines logged so far
+	cut     bool         // MaxOutput reached: nothing more is logged
+	tail    []string
+}
+
+// Tail is the last few lines written (at most tailLines), for an error
+// message.
+func (w *LineWriter) Tail() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.tail...)
+}
+
+func (w *LineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			w.add(b)
+			break
+		}
+		w.add(b[:i])
+		if b[i] == '\n' {
+			w.endLine()
+		} else {
+			w.cr = true
+		}
+		b = b[i+1:]
+	}
+	return n, nil
+}
+
+// add appends text to the current line. A progress bar redraws its line
+// after a carriage return: text after one replaces the line so far, so
+// the line shows what the bar showed last.
+func (w *LineWriter) add(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if w.cr {
+		w.buf, w.long, w.cr = w.buf[:0], false, false
+	}
+	if room := MaxLogLine - len(w.buf); len(p) > room {
+		p, w.long = p[:room], true
+	}
+	w.buf = append(w.buf, p...)
+}
+
+// Flush emits a last line without a newline.
+func (w *LineWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.endLine()
+	}
+}
+
+func (w *LineWriter) endLine() {
+	s := string(w.buf)
+	if w.long {
+		s = string(trimPartialRune(w.buf)) + LineCutMark
+	}
+	w.buf, w.long, w.cr = w.buf[:0], false, false
+	s = strings.TrimRight(s, " ")
+	if s == "" {
+		return
+	}
+	w.tail = append(w.tail, s)
+	if len(w.tail) > tailLines {
+		w.tail = w.tail[len(w.tail)-tailLines:]
+	}
+	if w.cut {
+		return
+	}
+	if w.emitted+len(s) > MaxOutput {
+		w.cut = true
+		w.Emit(TruncatedNote)
+		return
+	}
+	w.emitted += len(s) + 1
+	w.Emit(s)
 }

@@ -1,11 +1,8 @@
 package exec
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -44,7 +41,7 @@ func TestCapBuffer(t *testing.T) {
 func TestLineWriterCaps(t *testing.T) {
 	var got []string
 	size := 0
-	w := &lineWriter{emit: func(s string) { got = append(got, s); size += len(s) }}
+	w := &LineWriter{Emit: func(s string) { got = append(got, s); size += len(s) }}
 
 	// A line without end (cat /dev/zero) keeps MaxLogLine bytes and is marked.
 	zeros := make([]byte, 64<<10)
@@ -61,64 +58,37 @@ func TestLineWriterCaps(t *testing.T) {
 
 	// 3 MiB of lines: 1 MiB is logged, then one note; the tail follows on.
 	got, size = nil, 0
-	w = &lineWriter{emit: func(s string) { got = append(got, s); size += len(s) }}
+	w = &LineWriter{Emit: func(s string) { got = append(got, s); size += len(s) }}
 	line := strings.Repeat("x", 1000)
 	for i := range 3 << 10 {
 		fmt.Fprintf(w, "%s %d\n", line, i)
 	}
 	w.Write([]byte("the end"))
-	w.flush()
+	w.Flush()
 	if got[len(got)-1] != TruncatedNote || strings.Count(strings.Join(got, "\n"), TruncatedNote) != 1 {
 		t.Fatalf("last logged line %q", got[len(got)-1])
 	}
 	if size > MaxOutput+len(TruncatedNote) || size < MaxOutput-2000 {
 		t.Fatalf("logged %d bytes, want about %d", size, MaxOutput)
 	}
-	if w.tail[len(w.tail)-1] != "the end" {
-		t.Fatalf("tail stopped at %q", w.tail[len(w.tail)-1])
+	if tail := w.Tail(); tail[len(tail)-1] != "the end" {
+		t.Fatalf("tail stopped at %q", w.Tail())
 	}
 }
 
-// TestCappedReadsInSim reads a huge credential file and one that links to
-// /dev/zero in a simulated container: each read stops at MaxOutput and says
-// it was cut, instead of holding the whole stream (or never ending).
-func TestCappedReadsInSim(t *testing.T) {
-	sim := startSim(t)
-	node := sim.Node("pve1")
-	h, err := Dial(t.Context(), target(t, node))
-	if err != nil {
-		t.Fatal(err)
+func TestLineWriter(t *testing.T) {
+	var got []string
+	w := &LineWriter{Emit: func(s string) { got = append(got, s) }}
+	fmt.Fprint(w, "one\ntw")
+	fmt.Fprint(w, "o\r\n\n   \nprogress 10%\rprogress 100%\nlast")
+	w.Flush()
+	if want := []string{"one", "two", "progress 100%", "last"}; !slices.Equal(got, want) {
+		t.Fatalf("lines %q, want %q", got, want)
 	}
-	defer h.Close()
-	dir := filepath.Join(node.ContainerDir(105), CredentialDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
+	for i := range 50 {
+		fmt.Fprintf(w, "l%d\n", i)
 	}
-	big := bytes.Repeat([]byte("KEY=0123456789abcdef\n"), (8<<20)/21)
-	if err := os.WriteFile(filepath.Join(dir, "big"), append([]byte("FIRST=yes\n"), big...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero")); err != nil {
-		t.Fatal(err)
-	}
-
-	creds, err := Credentials(t.Context(), h, 105, "big")
-	if err != nil || !creds.Truncated || len(creds.Entries) != 2 || creds.Entries[0] != (Credential{"FIRST", "yes"}) {
-		t.Fatalf("big file: %+v %v", creds, err)
-	}
-	creds, err = Credentials(t.Context(), h, 105, "zero")
-	if err != nil || !creds.Truncated || len(creds.Entries) != 0 {
-		t.Fatalf("/dev/zero: %+v %v", creds, err)
-	}
-	// Discovery reads every credential file: cut, with the units it read.
-	found, err := Discover(t.Context(), h, 105)
-	if err != nil || !found.Truncated {
-		t.Fatalf("discover: %+v %v", found, err)
-	}
-	// The host connection still works after the stopped commands.
-	creds, err = Credentials(t.Context(), h, 105, "missing")
-	var ce *CommandError
-	if !errors.As(err, &ce) {
-		t.Fatalf("a missing file afterwards: %+v %v", creds, err)
+	if tail := w.Tail(); len(tail) != tailLines || tail[tailLines-1] != "l49" {
+		t.Fatalf("tail %v", tail)
 	}
 }

@@ -2,41 +2,45 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 )
 
-// FeatureSetter sets a container's feature flags as root on its host, with
-// `pct set VMID --features …`; *Host is one. API tokens may set only
-// nesting, so keyctl and fuse need this.
-type FeatureSetter interface {
-	SetFeatures(ctx context.Context, vmid int, f Features, stdout, stderr io.Writer) (int, error)
-}
+// FeatureFlags are the LXC feature flags Corral sets as root with pct set:
+// an API token may set only nesting, so keyctl and fuse need the host.
+var FeatureFlags = []string{"nesting", "keyctl", "fuse"}
 
-// ErrNoFeatureSetter reports a Shell that cannot run pct set.
-var ErrNoFeatureSetter = errors.New("this connection to the host cannot set container features")
-
-// SetFeatures runs `pct set VMID --features …` and returns its exit code.
-// The command is built from the int VMID and fixed flag names only.
-// Running it again with the same flags changes nothing.
-func (h *Host) SetFeatures(ctx context.Context, vmid int, f Features, stdout, stderr io.Writer) (int, error) {
-	cmd, err := pctSetFeaturesCommand(vmid, f)
+// SetFeatures runs `pct set VMID --features FEATURES` and returns its exit
+// code. features turns flags of FeatureFlags on, as in "nesting=1,keyctl=1";
+// anything else is refused before a command is sent. Running it again with
+// the same flags changes nothing.
+func (h *Host) SetFeatures(ctx context.Context, vmid int, features string, stdout, stderr io.Writer) (int, error) {
+	cmd, err := PctSetFeaturesCommand(vmid, features)
 	if err != nil {
 		return -1, fmt.Errorf("exec: pct set: %w", err)
 	}
 	return h.run(ctx, cmd, runIO{stdout: stdout, stderr: stderr})
 }
 
-// pctSetFeaturesCommand is the only pct set command ever sent.
-func pctSetFeaturesCommand(vmid int, f Features) (string, error) {
+// PctSetFeaturesCommand is the only pct set --features command ever sent:
+// an int VMID and known flag names, so nothing needs quoting.
+func PctSetFeaturesCommand(vmid int, features string) (string, error) {
 	if vmid < minVMID || vmid > maxVMID {
 		return "", fmt.Errorf("%w: VMID %d out of range", ErrBadArgument, vmid)
 	}
-	flags := f.String()
-	if flags == "" {
+	if features == "" {
 		return "", fmt.Errorf("%w: no feature flags to set", ErrBadArgument)
 	}
-	return "pct set " + strconv.Itoa(vmid) + " --features " + flags, nil
+	var seen []string
+	for part := range strings.SplitSeq(features, ",") {
+		name, ok := strings.CutSuffix(part, "=1")
+		if !ok || !slices.Contains(FeatureFlags, name) || slices.Contains(seen, name) {
+			return "", fmt.Errorf("%w: feature flags %q", ErrBadArgument, features)
+		}
+		seen = append(seen, name)
+	}
+	return "pct set " + strconv.Itoa(vmid) + " --features " + features, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"corral/proxmox/pvesim/simtest"
 )
 
 func TestBindMountValidate(t *testing.T) {
@@ -43,7 +45,7 @@ func TestBindMountValidate(t *testing.T) {
 }
 
 func TestHost_SetBindMount(t *testing.T) {
-	sim := startSim(t)
+	sim := simtest.TwoHosts(t)
 	h, err := Dial(t.Context(), target(t, sim.Node("pve1")))
 	if err != nil {
 		t.Fatal(err)

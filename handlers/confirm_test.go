@@ -9,7 +9,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
 	"corral/store"
 )
 
@@ -163,15 +162,15 @@ func mqttPath(st *containersTestSetup) string { return "/containers/" + st.pve1.
 // its address; only web ports are links, on the card and the services tab.
 func TestServiceLinksOnlyForWeb(t *testing.T) {
 	st := containersTestStart(t)
-	svcs := []exec.Service{
+	svcs := []store.Service{
 		{Name: "sshd", Status: "running", Ports: []int{22}},
 		{Name: "mariadb", Status: "running", Ports: []int{3306}},
 		{Name: "caddy", Status: "running", Ports: []int{443}},
 		{Name: "grafana-server", Status: "running", Ports: []int{3000}},
 		{Name: "ssh", Status: "running", Ports: []int{22}, System: true},
 	}
-	if _, err := st.s.DB.AppendEvent(context.Background(), store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 101, Type: exec.ServicesEvent,
-		Data: map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: "10.0.0.7"}}); err != nil {
+	if _, err := st.s.DB.AppendEvent(context.Background(), store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 101, Type: store.EventServices,
+		Data: map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: "10.0.0.7"}}); err != nil {
 		t.Fatal(err)
 	}
 	// The page uses the address Proxmox reports now.

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/exec"
+	"corral/exec/inspect"
 	"corral/store"
 	"corral/views"
 )
@@ -28,9 +29,9 @@ type EventStore interface {
 
 // ServiceInspector looks inside a container through pct exec on its node.
 type ServiceInspector interface {
-	Discover(ctx context.Context, n store.Node, vmid int) (exec.Discovery, error)
-	ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (exec.Logs, error)
-	Credentials(ctx context.Context, n store.Node, vmid int, service string) (exec.CredentialFile, error)
+	Discover(ctx context.Context, n store.Node, vmid int) (inspect.Discovery, error)
+	ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (inspect.Logs, error)
+	Credentials(ctx context.Context, n store.Node, vmid int, service string) (inspect.CredentialFile, error)
 }
 
 // NewSSHInspector is the ServiceInspector main uses: one SSH connection per
@@ -48,18 +49,18 @@ func (sshInspector) with(ctx context.Context, n store.Node, fn func(*exec.Host) 
 	return fn(host)
 }
 
-func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (found exec.Discovery, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { found, err = exec.Discover(ctx, h, vmid); return err })
+func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (found inspect.Discovery, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { found, err = inspect.Discover(ctx, h, vmid); return err })
 	return found, err
 }
 
-func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out exec.Logs, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.ServiceLogs(ctx, h, vmid, service, lines); return err })
+func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out inspect.Logs, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { out, err = inspect.ServiceLogs(ctx, h, vmid, service, lines); return err })
 	return out, err
 }
 
-func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out exec.CredentialFile, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { out, err = exec.Credentials(ctx, h, vmid, service); return err })
+func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out inspect.CredentialFile, err error) {
+	err = s.with(ctx, n, func(h *exec.Host) error { out, err = inspect.Credentials(ctx, h, vmid, service); return err })
 	return out, err
 }
 
@@ -107,20 +108,20 @@ func (h *Handler) corralRecord(ctx context.Context, userID, nodeID string, vmid 
 }
 
 // lastServices returns the last discovery recorded for a container.
-func (h *Handler) lastServices(ctx context.Context, userID, nodeID string, vmid int) (svcs []exec.Service, ip string, found bool) {
+func (h *Handler) lastServices(ctx context.Context, userID, nodeID string, vmid int) (svcs []store.Service, ip string, found bool) {
 	if h.Events == nil {
 		return nil, "", false
 	}
-	evs, err := h.Events.ContainerEvents(ctx, userID, nodeID, vmid, []string{exec.ServicesEvent}, 1)
+	evs, err := h.Events.ContainerEvents(ctx, userID, nodeID, vmid, []string{store.EventServices}, 1)
 	if err != nil || len(evs) == 0 {
 		return nil, "", false
 	}
-	svcs, err = exec.DecodeServices(evs[0].Data[exec.ServicesDataKey])
+	svcs, err = store.DecodeServices(evs[0].Data[store.ServicesDataKey])
 	if err != nil {
 		h.Logger.Warn("stored services unreadable", "node", nodeID, "vmid", vmid, "err", err)
 		return nil, "", false
 	}
-	return svcs, evs[0].Data[exec.ServicesIPKey], true
+	return svcs, evs[0].Data[store.ServicesIPKey], true
 }
 
 // recordEvent appends a container event; a failure is logged, not shown:

@@ -20,7 +20,9 @@ import (
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -30,20 +32,14 @@ import (
 // and how many Proxmox requests one refresh makes (the goal: one per
 // cluster, and no SSH at all; TestContainersDashboardNoSSH checks the latter).
 func BenchmarkContainersDashboard(b *testing.B) {
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = b.TempDir()
-	opts.Clusters = []pvesim.ClusterSpec{
-		{Name: "alpha", Nodes: []string{"a1", "a2", "a3"}},
-		{Name: "beta", Nodes: []string{"b1", "b2"}},
-		{Name: "gamma", Nodes: []string{"c1", "c2"}},
-	}
-	opts.Standalone, opts.Guests = nil, nil
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sim.Close()
+	sim := simtest.Demo(b, func(opts *pvesim.Options) {
+		opts.Clusters = []pvesim.ClusterSpec{
+			{Name: "alpha", Nodes: []string{"a1", "a2", "a3"}},
+			{Name: "beta", Nodes: []string{"b1", "b2"}},
+			{Name: "gamma", Nodes: []string{"c1", "c2"}},
+		}
+		opts.Standalone, opts.Guests = nil, nil
+	})
 	names := sim.Nodes()
 	for i := range 1000 {
 		node := names[i%len(names)]
@@ -73,7 +69,7 @@ func BenchmarkContainersDashboard(b *testing.B) {
 	}
 	h := handlers.New(handlers.Deps{
 		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
 	})
 	e := echo.New()
 	h.Register(e)
@@ -125,7 +121,7 @@ func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) sto
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(), TLSFingerprint: n.Fingerprint(),
 		SSHHostKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(n.SSHHostKey())))}
-	c, err := proxmox.New(handlers.ProxmoxConfig(rec))
+	c, err := proxmox.New(clusters.Config(rec))
 	if err != nil {
 		b.Fatal(err)
 	}

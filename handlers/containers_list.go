@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
 	"corral/store"
 	"corral/views"
 )
@@ -46,7 +45,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	if err != nil {
 		return v, err
 	}
-	est := h.readEstate(ctx, nodes)
+	est := h.Clusters.Read(ctx, nodes)
 	for _, p := range est.Problems {
 		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
 	}
@@ -66,7 +65,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 
 	var cards []views.ContainerCard
 	seen := map[key]bool{}
-	for _, row := range est.Rows {
+	for _, row := range est.Guests {
 		k := key{row.Node.ID, int(row.Res.VMID)}
 		seen[k] = true
 		r, ok := rec[k]
@@ -163,7 +162,7 @@ func (h *Handler) addCardServices(ctx context.Context, userID string, card *view
 }
 
 // serviceURL links a service's first web port when the address is known.
-func serviceURL(ip string, s exec.Service) string {
+func serviceURL(ip string, s store.Service) string {
 	for _, p := range s.Ports {
 		if link, _ := portAccess(ip, s.Name, p); link != "" {
 			return link

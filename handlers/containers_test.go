@@ -12,9 +12,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
-	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -22,21 +22,14 @@ import (
 // break: one down, one slow, one with a new certificate.
 func containersTestEstate(t testing.TB) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	opts.Standalone = append(opts.Standalone, "pve-down", "pve-slow", "pve-cert")
-	opts.Guests = append(opts.Guests,
-		pvesim.GuestSpec{Node: "pve-down", VMID: 300, Name: "down-ct", Running: true},
-		pvesim.GuestSpec{Node: "pve-slow", VMID: 301, Name: "slow-ct", Running: true},
-		pvesim.GuestSpec{Node: "pve-cert", VMID: 302, Name: "cert-ct", Running: true},
-	)
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t, func(opts *pvesim.Options) {
+		opts.Standalone = append(opts.Standalone, "pve-down", "pve-slow", "pve-cert")
+		opts.Guests = append(opts.Guests,
+			pvesim.GuestSpec{Node: "pve-down", VMID: 300, Name: "down-ct", Running: true},
+			pvesim.GuestSpec{Node: "pve-slow", VMID: 301, Name: "slow-ct", Running: true},
+			pvesim.GuestSpec{Node: "pve-cert", VMID: 302, Name: "cert-ct", Running: true},
+		)
+	})
 }
 
 // containersTestSetup is alice with pve1, pve2 (cluster homelab) and the
@@ -85,9 +78,9 @@ func TestContainersDashboard(t *testing.T) {
 		Hostname: "pihole", TemplateName: "DNS sinkhole", Lifecycle: store.LifecycleReady}); err != nil {
 		t.Fatal(err)
 	}
-	svcs := []exec.Service{{Name: "pihole-FTL", Status: "running", Ports: []int{80}}, {Name: "ssh", Status: "running", Ports: []int{22}, System: true}}
-	if _, err := st.s.DB.AppendEvent(ctx, store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 100, Type: exec.ServicesEvent,
-		Data: map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: "10.0.0.5"}}); err != nil {
+	svcs := []store.Service{{Name: "pihole-FTL", Status: "running", Ports: []int{80}}, {Name: "ssh", Status: "running", Ports: []int{22}, System: true}}
+	if _, err := st.s.DB.AppendEvent(ctx, store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 100, Type: store.EventServices,
+		Data: map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: "10.0.0.5"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -285,8 +278,8 @@ type containersTestVMIDs struct {
 	deleted []int
 }
 
-func (v *containersTestVMIDs) Check(context.Context, store.Node, int) (handlers.VMIDCheck, error) {
-	return handlers.VMIDCheck{}, nil
+func (v *containersTestVMIDs) Check(context.Context, store.Node, int) (clusters.VMIDCheck, error) {
+	return clusters.VMIDCheck{}, nil
 }
 func (v *containersTestVMIDs) RefreshIfStale(context.Context, store.Node)           {}
 func (v *containersTestVMIDs) NoteCreated(context.Context, store.Node, int, string) {}

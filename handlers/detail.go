@@ -14,8 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -70,7 +70,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 		v.Problem = fmt.Sprintf("CT %d no longer exists on %s: it was deleted or moved outside Corral. Below is what Corral last knew; Delete removes Corral's record.", vmid, n.Name)
 	case live.statusErr != nil:
 		v.Header.Status, v.Header.Stale = "unknown", true
-		v.Problem = fmt.Sprintf("Node %s did not answer (%s). Below is what Corral last knew; actions may fail until it is back.", n.Name, problemText(live.statusErr))
+		v.Problem = fmt.Sprintf("Node %s did not answer (%s). Below is what Corral last knew; actions may fail until it is back.", n.Name, proxmox.Describe(live.statusErr))
 	default:
 		v.Header.Status = mergedStatus(rec.Lifecycle, hasRec, live.status.Status)
 		v.Header.Live = live.status.Status
@@ -87,7 +87,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	}
 	v.Services = h.servicesView(c, n, vmid, running, svcs, cmp.Or(live.ip, ip), known)
 	if known {
-		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{exec.ServicesEvent}, 1); err == nil && len(evs) > 0 {
+		if evs, err := h.Events.ContainerEvents(ctx, u.ID, n.ID, vmid, []string{store.EventServices}, 1); err == nil && len(evs) > 0 {
 			v.Services.Discovered = agoText(h.Now(), evs[0].Time)
 		}
 	}
@@ -108,18 +108,29 @@ func containerName(proxmoxName, configHostname, corralHostname string, vmid int)
 	return cmp.Or(proxmoxName, configHostname, corralHostname, "CT "+strconv.Itoa(vmid))
 }
 
-// readLive reads status, configuration and the last hour of samples in
-// parallel, then the runtime address when the config has no static one.
+// detailAPI is what the detail page reads of a node's API.
+type detailAPI interface {
+	LXCStatus(ctx context.Context, node string, vmid int) (*proxmox.ContainerStatus, error)
+	LXCConfig(ctx context.Context, node string, vmid int) (proxmox.LXCConfig, error)
+	LXCRRDData(ctx context.Context, node string, vmid int, timeframe string) ([]proxmox.RRDPoint, error)
+	LXCInterfaces(ctx context.Context, node string, vmid int) ([]proxmox.Interface, error)
+}
+
+// readLive reads what Proxmox says of CT vmid on n.
 func (h *Handler) readLive(ctx context.Context, n store.Node, vmid int) liveDetail {
-	var live liveDetail
 	api, err := h.Proxmox(n)
 	if err != nil {
-		live.statusErr = err
-		return live
+		return liveDetail{statusErr: err}
 	}
+	return readLive(ctx, api, clusters.PVEName(n), vmid)
+}
+
+// readLive reads status, configuration and the last hour of samples in
+// parallel, then the runtime address when the config has no static one.
+func readLive(ctx context.Context, api detailAPI, node string, vmid int) liveDetail {
+	var live liveDetail
 	ctx, cancel := context.WithTimeout(ctx, detailDeadline)
 	defer cancel()
-	node := pveName(n)
 	var wg sync.WaitGroup
 	wg.Go(func() { live.status, live.statusErr = api.LXCStatus(ctx, node, vmid) })
 	wg.Go(func() {
@@ -345,15 +356,15 @@ func (h *Handler) eventsView(ctx context.Context, u store.User, n store.Node, vm
 			if !shown {
 				continue
 			}
-			if k == exec.ServicesDataKey {
-				if svcs, err := exec.DecodeServices(val); err == nil {
+			if k == store.ServicesDataKey {
+				if svcs, err := store.DecodeServices(val); err == nil {
 					val = views.Plural(len(svcs), "service", "services")
 				}
 			}
 			it.Data = append(it.Data, views.Fact{Label: label, Value: val})
 		}
 		slices.SortFunc(it.Data, func(a, b views.Fact) int { return cmp.Compare(a.Label, b.Label) })
-		if e.Type == exec.ServicesEvent && it.Message == "" {
+		if e.Type == store.EventServices && it.Message == "" {
 			it.Message = "Services discovered"
 		}
 		v.Items = append(v.Items, it)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/inspect"
 )
 
 // heapAllocs is how many bytes the process has allocated on the heap so
@@ -27,7 +28,7 @@ func heapAllocs() uint64 {
 // it was cut; each read costs Corral (and the simulator) well under 20 MB.
 func TestServiceOutputIsCapped(t *testing.T) {
 	st := containersTestStart(t)
-	dir := filepath.Join(st.sim.Node("pve1").ContainerDir(100), exec.CredentialDir)
+	dir := filepath.Join(st.sim.Node("pve1").ContainerDir(100), inspect.CredentialDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/exec"
+	"corral/exec/inspect"
 	"corral/proxmox"
 	"corral/store"
 	"corral/views"
@@ -20,7 +21,7 @@ import (
 const sshWait = 60 * time.Second
 
 // servicesView splits services into applications and system ones.
-func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []exec.Service, ip string, known bool) views.ServicesView {
+func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []store.Service, ip string, known bool) views.ServicesView {
 	v := views.ServicesView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Running: running, Known: known}
 	for _, s := range svcs {
 		// Credentials that belong to no unit have no state to show.
@@ -72,7 +73,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	case errors.Is(live.statusErr, proxmox.ErrNotFound):
 		return fail(fmt.Sprintf("CT %d no longer exists on %s.", vmid, n.Name))
 	case live.statusErr != nil:
-		return fail(fmt.Sprintf("Node %s did not answer: %s", n.Name, problemText(live.statusErr)))
+		return fail(fmt.Sprintf("Node %s did not answer: %s", n.Name, proxmox.Describe(live.statusErr)))
 	case !running:
 		return fail(fmt.Sprintf("CT %d is not running. Start it, then refresh.", vmid))
 	}
@@ -84,9 +85,9 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 	}
 	ip := cmp.Or(live.ip, oldIP)
 	rec, _, _ := h.corralRecord(ctx, u.ID, n.ID, vmid)
-	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: exec.ServicesEvent,
+	h.recordEvent(ctx, store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID, Type: store.EventServices,
 		Message: views.Plural(len(svcs), "service", "services") + " discovered",
-		Data:    map[string]string{exec.ServicesDataKey: exec.EncodeServices(svcs), exec.ServicesIPKey: ip}})
+		Data:    map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: ip}})
 	toast(c, "ok", "Services refreshed.")
 	v := h.servicesView(c, n, vmid, true, svcs, ip, true)
 	v.Discovered = "just now"
@@ -104,7 +105,7 @@ func (h *Handler) serviceLogs(c echo.Context) error {
 		return err
 	}
 	svc := c.Param("service")
-	if exec.ValidServiceName(svc) != nil {
+	if inspect.ValidServiceName(svc) != nil {
 		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
 	}
 	q := parseLogsQuery(c)
@@ -135,7 +136,7 @@ func (h *Handler) serviceCredentials(c echo.Context) error {
 		return err
 	}
 	svc := c.Param("service")
-	if exec.ValidServiceName(svc) != nil {
+	if inspect.ValidServiceName(svc) != nil {
 		return &userError{status: http.StatusBadRequest, msg: "Invalid service name."}
 	}
 	h.audit(c, store.AuditEntry{Kind: "container.credentials.reveal", UserID: u.ID, Username: u.Username,

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
 	"corral/store"
 )
 
@@ -39,12 +38,12 @@ func TestContainerDetail_Template(t *testing.T) {
 		t.Fatal(err)
 	}
 	scratch := jobsTestPlan(env.user, env.node, 198, "scratch")
-	for _, p := range []exec.Plan{jobsRetryPlan(env, own, 196, "hello", "10-hello.sh"), jobsRetryPlan(env, shared, 197, "bobs", "10-hello.sh"), scratch} {
+	for _, p := range []store.Plan{jobsRetryPlan(env, own, 196, "hello", "10-hello.sh"), jobsRetryPlan(env, shared, 197, "bobs", "10-hello.sh"), scratch} {
 		id, err := env.runner.Start(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j := jobsTestWaitEnd(t, env.runner, env.user.ID, id); j.State != exec.JobDone {
+		if j := jobsTestWaitEnd(t, env.runner, env.user.ID, id); j.State != store.JobDone {
 			t.Fatalf("CT %d: %s %+v", p.VMID, j.State, j.Error)
 		}
 	}

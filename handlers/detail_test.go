@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/inspect"
 	"corral/store"
 )
 
@@ -28,7 +29,7 @@ func detailTestInstall(t *testing.T, st *containersTestSetup, pveName string, vm
 	if err != nil || code != 0 {
 		t.Fatalf("install nginx: %d %v %s", code, err, out.String())
 	}
-	dir := filepath.Join(n.ContainerDir(vmid), exec.CredentialDir)
+	dir := filepath.Join(n.ContainerDir(vmid), inspect.CredentialDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

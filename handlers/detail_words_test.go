@@ -8,7 +8,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
 	"corral/store"
 )
 
@@ -52,7 +51,7 @@ func TestDetailEventsInWords(t *testing.T) {
 	expectStatus(t, lifecycleTestPost(t, st.c, st.pve1, "101", "reboot", nil), http.StatusOK)
 	for _, e := range []store.Event{
 		{Type: store.EventStepStarted, Message: "Installing packages", Data: map[string]string{"step": "packages", "log_seq": "7"}},
-		{Type: exec.ServicesEvent, Data: map[string]string{exec.ServicesDataKey: exec.EncodeServices([]exec.Service{{Name: "nginx", Ports: []int{80}}})}},
+		{Type: store.EventServices, Data: map[string]string{store.ServicesDataKey: store.EncodeServices([]store.Service{{Name: "nginx", Ports: []int{80}}})}},
 	} {
 		e.UserID, e.NodeID, e.VMID = st.alice.ID, st.pve1.ID, 101
 		if _, err := st.s.DB.AppendEvent(ctx, e); err != nil {

@@ -10,7 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/gateway"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -28,22 +29,22 @@ type GatewayAuth struct{ Accounts GatewayAccounts }
 
 // PasswordLogin accepts the user's Corral password. A disabled account is
 // refused even with the right password.
-func (a GatewayAuth) PasswordLogin(ctx context.Context, user, password string, _ net.Addr) (exec.UserRef, error) {
+func (a GatewayAuth) PasswordLogin(ctx context.Context, user, password string, _ net.Addr) (gateway.UserRef, error) {
 	u, err := a.Accounts.Authenticate(ctx, user, password)
 	if err != nil {
-		return exec.UserRef{}, disabledBanner(err)
+		return gateway.UserRef{}, disabledBanner(err)
 	}
-	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
+	return gateway.UserRef{ID: u.ID, Name: u.Username}, nil
 }
 
 // PublicKeyLogin accepts a key the user registered at /settings/ssh-keys,
 // unless the account is disabled.
-func (a GatewayAuth) PublicKeyLogin(ctx context.Context, user string, key ssh.PublicKey, _ net.Addr) (exec.UserRef, error) {
+func (a GatewayAuth) PublicKeyLogin(ctx context.Context, user string, key ssh.PublicKey, _ net.Addr) (gateway.UserRef, error) {
 	u, err := a.Accounts.UserForSSHKey(ctx, user, key.Marshal())
 	if err != nil {
-		return exec.UserRef{}, disabledBanner(err)
+		return gateway.UserRef{}, disabledBanner(err)
 	}
-	return exec.UserRef{ID: u.ID, Name: u.Username}, nil
+	return gateway.UserRef{ID: u.ID, Name: u.Username}, nil
 }
 
 // disabledBanner tells the ssh client why a disabled account is refused;
@@ -69,13 +70,13 @@ type GatewayAuditor struct {
 }
 
 // Audit records one gateway event.
-func (a GatewayAuditor) Audit(ctx context.Context, e exec.Event) error {
-	if e.Kind == exec.EventAuthOK && e.Fingerprint != "" && e.UserID != "" && a.Keys != nil {
+func (a GatewayAuditor) Audit(ctx context.Context, e gateway.Event) error {
+	if e.Kind == gateway.EventAuthOK && e.Fingerprint != "" && e.UserID != "" && a.Keys != nil {
 		if err := a.Keys.TouchSSHKey(ctx, e.UserID, e.Fingerprint); err != nil {
 			return err
 		}
 	}
-	if e.Kind == exec.EventAuthOK && e.UserID != "" && a.SignIns != nil {
+	if e.Kind == gateway.EventAuthOK && e.UserID != "" && a.SignIns != nil {
 		if err := a.SignIns.RecordSignIn(ctx, e.UserID); err != nil {
 			return err
 		}
@@ -110,7 +111,7 @@ func limiterKey(k string) string {
 }
 
 // Reserve counts a password attempt under keys before it is checked (see
-// exec.Limiter and LoginLimiter.Reserve).
+// gateway.Limiter and LoginLimiter.Reserve).
 func (g GatewayLimiter) Reserve(keys ...string) (release func(), ok bool) {
 	mapped := make([]string, len(keys))
 	for i, k := range keys {
@@ -133,24 +134,24 @@ func (g GatewayLimiter) Success(key string) {
 // GatewayDirectory lists a user's containers for the SSH gateway with the
 // same one-call-per-cluster read as the dashboard, each with the pinned SSH
 // target of the node that holds it. Only nodes the user added are reachable.
-func (h *Handler) GatewayDirectory() exec.Directory { return gatewayDirectory{h} }
+func (h *Handler) GatewayDirectory() gateway.Directory { return gatewayDirectory{h} }
 
 type gatewayDirectory struct{ h *Handler }
 
-func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]exec.Guest, error) {
+func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]gateway.Guest, error) {
 	nodes, err := d.h.Nodes.Nodes(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	est := d.h.readEstate(ctx, nodes)
-	if len(est.Rows) == 0 && len(est.Problems) > 0 {
+	est := d.h.Clusters.Read(ctx, nodes)
+	if len(est.Guests) == 0 && len(est.Problems) > 0 {
 		p := est.Problems[0]
 		return nil, fmt.Errorf("node %s could not be read: %s", p.Node.Name, p.Message)
 	}
-	out := make([]exec.Guest, 0, len(est.Rows))
-	for _, r := range est.Rows {
-		out = append(out, exec.Guest{
-			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: pveName(r.Node), NodeID: r.Node.ID,
+	out := make([]gateway.Guest, 0, len(est.Guests))
+	for _, r := range est.Guests {
+		out = append(out, gateway.Guest{
+			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
 			Status: r.Res.Status, Host: HostTargetFor(r.Node),
 		})
 	}

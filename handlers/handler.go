@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -21,6 +22,13 @@ type Accounts interface {
 	Authenticate(ctx context.Context, username, password string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
 	RecordSignIn(ctx context.Context, userID string) error
+}
+
+// ClusterReader reads a user's clusters, one read per cluster;
+// *clusters.Reader is one.
+type ClusterReader interface {
+	Read(ctx context.Context, nodes []store.Node) clusters.Estate
+	ReadCluster(ctx context.Context, members []store.Node) clusters.Cluster
 }
 
 // SessionStore is a gorilla/sessions store that can also rotate a session id.
@@ -44,7 +52,8 @@ type Deps struct {
 	Audit     Auditor
 	Limiter   *LoginLimiter
 	Templates TemplateStore
-	Proxmox   ProxmoxFactory
+	Proxmox   clusters.Clients // every node's API, shared per node settings
+	Clusters  ClusterReader    // reads a user's clusters; from Proxmox when nil
 
 	// One field per area; each area's file declares its interface.
 	Nodes       NodeStore
@@ -88,6 +97,9 @@ func New(d Deps) *Handler {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Clusters == nil && d.Proxmox != nil {
+		d.Clusters = clusters.NewReader(d.Proxmox)
 	}
 	if d.Limiter == nil {
 		d.Limiter = NewLoginLimiter(5, time.Minute, d.Now)

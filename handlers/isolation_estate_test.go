@@ -22,10 +22,13 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/inspect"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 	"corral/store/tmplfs"
 )
@@ -71,7 +74,7 @@ type isoEstate struct {
 	srv    *testServer
 	h      *handlers.Handler
 	prober handlers.NodeProber
-	runner *exec.Runner
+	runner *provision.Runner
 	// limiter is shared by the web sign-in and the gateway, as in serve.
 	limiter *handlers.LoginLimiter
 	trip    *isoTripwire
@@ -82,7 +85,7 @@ type isoEstate struct {
 	aliceWeb   *client // A, signed in, to check her pages still work
 	aNodes     []store.Node
 	aCTs       []isoCT
-	aJobs      []exec.Job // finished, failed
+	aJobs      []store.Job // finished, failed
 	aTemplate  store.Template
 	aShared    store.Template
 	aBucket    store.PackageBucket
@@ -124,13 +127,13 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	clk := &clock{t: time.Now()}
-	vmids := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), db, log)
-	t.Cleanup(vmids.Close)
+	clk := simtest.NewClock(time.Now())
 	trip := est.trip
-	pve := trip.factory(handlers.NewProxmoxFactory(log))
+	pve := trip.factory(clusters.NewClients(log))
+	vmids := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(pve), db, log)
+	t.Cleanup(vmids.Close)
 	cache := &isoTripVMIDs{VMIDCache: vmids, trip: trip}
-	est.runner, _ = jobsTestRunner(t, db, cache, func(c *handlers.ProvisionerConfig) { c.Proxmox = pve })
+	est.runner, _ = jobsTestRunner(t, db, cache, func(c *provision.Config) { c.Proxmox = pve })
 	est.prober = handlers.NewNodeProber(log)
 	est.limiter = handlers.NewLoginLimiter(50, time.Minute, clk.Now)
 	est.h = handlers.New(handlers.Deps{
@@ -200,15 +203,9 @@ func newIsoEstate(t *testing.T) *isoEstate {
 func isoSim(t *testing.T, opts pvesim.Options) *pvesim.Sim {
 	t.Helper()
 	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
 	opts.Seed = 1
 	opts.Tokens = pvesim.DemoOptions().Tokens
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Start(t, opts)
 }
 
 func isoCreateTemplate(t *testing.T, db *store.DB, userID, name string) store.Template {
@@ -234,14 +231,14 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}{{isoVMIDWeb, "alpha-web", "echo ready\n"}, {isoVMIDBroken, "alpha-broken", "echo failing; exit 3\n"}} {
 		p := jobsTestPlan(est.alice, n, c.vmid, c.host)
 		p.TemplateID, p.TemplateName = est.aTemplate.ID, est.aTemplate.Name
-		p.Scripts = []exec.Script{{Name: "10-run.sh", Content: c.script}}
+		p.Scripts = []store.Script{{Name: "10-run.sh", Content: c.script}}
 		id, err := est.runner.Start(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		est.aJobs = append(est.aJobs, jobsTestWaitEnd(t, est.runner, est.alice.ID, id))
 	}
-	if est.aJobs[0].State != exec.JobDone || est.aJobs[1].State != exec.JobFailed {
+	if est.aJobs[0].State != store.JobDone || est.aJobs[1].State != store.JobFailed {
 		t.Fatalf("A's jobs ended %s and %s, want done and failed", est.aJobs[0].State, est.aJobs[1].State)
 	}
 	est.aUPID = est.aJobs[0].CreateUPID
@@ -328,8 +325,8 @@ func (w *isoTripwire) note(n store.Node, what string) {
 	}
 }
 
-func (w *isoTripwire) factory(f handlers.ProxmoxFactory) handlers.ProxmoxFactory {
-	return func(n store.Node) (handlers.ProxmoxAPI, error) {
+func (w *isoTripwire) factory(f clusters.Clients) clusters.Clients {
+	return func(n store.Node) (*proxmox.Client, error) {
 		w.note(n, "Proxmox API client")
 		return f(n)
 	}
@@ -340,7 +337,7 @@ type isoTripVMIDs struct {
 	trip *isoTripwire
 }
 
-func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
+func (c *isoTripVMIDs) Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error) {
 	c.trip.note(n, "VMID check")
 	return c.VMIDCache.Check(ctx, n, vmid)
 }
@@ -380,15 +377,15 @@ type isoTripInspector struct {
 	trip *isoTripwire
 }
 
-func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (exec.Discovery, error) {
+func (s *isoTripInspector) Discover(ctx context.Context, n store.Node, vmid int) (inspect.Discovery, error) {
 	s.trip.note(n, "service discovery")
 	return s.ServiceInspector.Discover(ctx, n, vmid)
 }
-func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (exec.Logs, error) {
+func (s *isoTripInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (inspect.Logs, error) {
 	s.trip.note(n, "service logs")
 	return s.ServiceInspector.ServiceLogs(ctx, n, vmid, service, lines)
 }
-func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (exec.CredentialFile, error) {
+func (s *isoTripInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (inspect.CredentialFile, error) {
 	s.trip.note(n, "credentials")
 	return s.ServiceInspector.Credentials(ctx, n, vmid, service)
 }
@@ -434,7 +431,7 @@ func (est *isoEstate) snapshot(t *testing.T) isoSnapshot {
 		put(fmt.Sprintf("store events of CT %d", ct.VMID), evs, err)
 	}
 	for _, n := range est.aNodes {
-		api, err := proxmox.New(handlers.ProxmoxConfig(n))
+		api, err := proxmox.New(clusters.Config(n))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/gateway"
 	"corral/handlers"
 )
 
@@ -37,10 +37,10 @@ func (est *isoEstate) startGateway(t *testing.T) *isoGateway {
 	t.Helper()
 	signer := throttleKey(t)
 	gw := &isoGateway{hostKey: signer.PublicKey(), dir: &isoRecordingDirectory{Directory: est.h.GatewayDirectory(), seen: map[int]string{}}}
-	srv, err := exec.NewServer(exec.Config{HostKey: signer, Logger: slog.New(slog.DiscardHandler),
+	srv, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: slog.New(slog.DiscardHandler),
 		// A lost keystroke ends the session instead of hanging the test.
 		IdleTimeout: time.Minute,
-	}, exec.Deps{
+	}, gateway.Deps{
 		Auth:      handlers.GatewayAuth{Accounts: est.srv.DB},
 		Directory: gw.dir,
 		Audit:     handlers.GatewayAuditor{Log: est.srv.DB, Keys: est.srv.DB},
@@ -62,12 +62,12 @@ func (est *isoEstate) startGateway(t *testing.T) *isoGateway {
 
 // isoRecordingDirectory notes every container the directory offered.
 type isoRecordingDirectory struct {
-	exec.Directory
+	gateway.Directory
 	mu   sync.Mutex
 	seen map[int]string // VMID → node id
 }
 
-func (d *isoRecordingDirectory) Containers(ctx context.Context, userID string) ([]exec.Guest, error) {
+func (d *isoRecordingDirectory) Containers(ctx context.Context, userID string) ([]gateway.Guest, error) {
 	gs, err := d.Directory.Containers(ctx, userID)
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -7,8 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"corral/exec"
 	"corral/handlers/browsertest"
+	"corral/store"
 )
 
 // TestBrowserJobProgress follows a creation live in Chromium: the page opens
@@ -20,8 +20,8 @@ func TestBrowserJobProgress(t *testing.T) {
 	ctx := context.Background()
 	const vmid = 240
 	plan := jobsTestPlan(env.user, env.node, vmid, "web")
-	plan.Packages = []exec.Package{{Manager: "apt", Name: "nginx"}}
-	plan.Scripts = []exec.Script{
+	plan.Packages = []store.Package{{Manager: "apt", Name: "nginx"}}
+	plan.Scripts = []store.Script{
 		{Name: "10-prepare.sh", Content: "log_info preparing\n"},
 		{Name: "20-wait.sh", Content: "log_info waiting for the test\nwhile [ ! -f /tmp/go ]; do sleep 0.02; done\nlog_info released\n"},
 	}
@@ -29,7 +29,7 @@ func TestBrowserJobProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobsTestWait(t, env.runner, env.user.ID, jobID, "blocked in the script", func(j exec.Job) bool {
+	jobsTestWait(t, env.runner, env.user.ID, jobID, "blocked in the script", func(j store.Job) bool {
 		log, _ := env.runner.Log(ctx, env.user.ID, jobID, 0)
 		return len(log) > 0 && strings.HasSuffix(log[len(log)-1].Text, "waiting for the test")
 	})
@@ -69,7 +69,7 @@ func TestBrowserJobProgress(t *testing.T) {
 
 	// A failing job.
 	bad := jobsTestPlan(env.user, env.node, vmid+1, "broken")
-	bad.Scripts = []exec.Script{{Name: "fail.sh", Content: "echo 'cannot reach the mirror' >&2\nexit 4\n"}}
+	bad.Scripts = []store.Script{{Name: "fail.sh", Content: "echo 'cannot reach the mirror' >&2\nexit 4\n"}}
 	badID, err := env.runner.Start(ctx, bad)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestBrowserJobProgress(t *testing.T) {
 	b.Screenshot("failed")
 }
 
-func mustLog(t *testing.T, env *jobsTestEnv, jobID string) []exec.LogEntry {
+func mustLog(t *testing.T, env *jobsTestEnv, jobID string) []store.LogEntry {
 	t.Helper()
 	log, err := env.runner.Log(context.Background(), env.user.ID, jobID, 0)
 	if err != nil {

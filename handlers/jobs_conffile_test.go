@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/store"
 )
@@ -19,7 +19,7 @@ import (
 // terminal under pct exec it fails ("end of file on stdin at conffile
 // prompt", as pvesim's guest answers like Debian's dpkg).
 func TestJobs_TemplateShipsPackageConffile(t *testing.T) {
-	var runner *exec.Runner
+	var runner *provision.Runner
 	e := newWizardEnv(t, func(d *handlers.Deps) {
 		runner, _ = jobsTestRunner(t, d.Nodes.(*store.DB), nil)
 		d.Provisioner = runner
@@ -57,13 +57,13 @@ func TestJobs_TemplateShipsPackageConffile(t *testing.T) {
 
 // jobsCreateFromReview confirms the wizard's Review and waits for the job
 // the real runner then runs; it must end ready.
-func jobsCreateFromReview(t *testing.T, e *wizardEnv, runner *exec.Runner, review *response) exec.Job {
+func jobsCreateFromReview(t *testing.T, e *wizardEnv, runner *provision.Runner, review *response) store.Job {
 	t.Helper()
 	res := e.step(t, review, func(v url.Values) { v.Set("create", "1") })
 	expectStatus(t, res, http.StatusSeeOther)
 	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
 	j := jobsTestWaitEnd(t, runner, e.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	return j

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/store"
 )
@@ -45,10 +46,10 @@ func TestJobs_SSHDropRetried(t *testing.T) {
 	}
 	var dropped atomic.Bool
 	var dials atomic.Int32
-	r, _ := jobsTestRunner(t, db, nil, func(c *handlers.ProvisionerConfig) {
-		c.Dial = func(ctx context.Context, tg exec.HostTarget) (exec.Shell, error) {
+	r, _ := jobsTestRunner(t, db, nil, func(c *provision.Config) {
+		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
 			dials.Add(1)
-			h, err := exec.Dial(ctx, tg)
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
 			if err != nil {
 				return nil, err
 			}
@@ -56,13 +57,13 @@ func TestJobs_SSHDropRetried(t *testing.T) {
 		}
 	})
 	plan := jobsTestPlan(u, n, 230, "netflap")
-	plan.Packages = []exec.Package{{Manager: "apt", Name: "nginx"}}
+	plan.Packages = []store.Package{{Manager: "apt", Name: "nginx"}}
 	jobID, err := r.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, r, u.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if !dropped.Load() || dials.Load() < 2 {

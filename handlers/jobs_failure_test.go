@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -20,7 +20,7 @@ func TestJobs_FailingScriptRetry(t *testing.T) {
 	ctx := context.Background()
 	const vmid = 160
 	plan := jobsTestPlan(env.user, env.node, vmid, "flaky")
-	plan.Scripts = []exec.Script{
+	plan.Scripts = []store.Script{
 		{Name: "10-ok.sh", Content: "echo first-script-ran >> /root/runs\n"},
 		{Name: "20-needs-flag.sh", Content: "log_info checking the flag\nif [ ! -f /etc/ready-flag ]; then echo 'the flag is missing' >&2; exit 7; fi\necho flag found\n"},
 	}
@@ -29,7 +29,7 @@ func TestJobs_FailingScriptRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobFailed || j.Step != "script:1" || j.Error == nil || j.Error.ExitCode != 7 {
+	if j.State != store.JobFailed || j.Step != "script:1" || j.Error == nil || j.Error.ExitCode != 7 {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if !strings.Contains(j.Error.Message, `"20-needs-flag.sh" failed with exit code 7`) || !strings.Contains(strings.Join(j.Error.Output, "\n"), "the flag is missing") {
@@ -62,7 +62,7 @@ func TestJobs_FailingScriptRetry(t *testing.T) {
 	res = c.post("/jobs/"+jobID+"/retry", nil)
 	expectStatus(t, res, http.StatusSeeOther)
 	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone || j.Attempts != 1 || j.Error != nil {
+	if j.State != store.JobDone || j.Attempts != 1 || j.Error != nil {
 		t.Fatalf("after retry: %s %+v attempts %d", j.State, j.Error, j.Attempts)
 	}
 	// Only the failed step ran again.
@@ -72,7 +72,7 @@ func TestJobs_FailingScriptRetry(t *testing.T) {
 	evs, _ := env.srv.DB.ContainerEvents(ctx, env.user.ID, env.node.ID, vmid, []string{store.EventStepStarted}, 0)
 	creates := 0
 	for _, e := range evs {
-		if e.Data["step"] == exec.StepCreate {
+		if e.Data["step"] == provision.StepCreate {
 			creates++
 		}
 	}
@@ -98,12 +98,12 @@ func TestJobs_DeleteAfterFailure(t *testing.T) {
 	ctx := context.Background()
 	const vmid = 170
 	plan := jobsTestPlan(env.user, env.node, vmid, "doomed")
-	plan.Scripts = []exec.Script{{Name: "fail.sh", Content: "exit 3\n"}}
+	plan.Scripts = []store.Script{{Name: "fail.sh", Content: "exit 3\n"}}
 	jobID, err := env.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobFailed {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobFailed {
 		t.Fatalf("job %s", j.State)
 	}
 	if _, ok := env.sim.Node("pve1").GuestStatus(vmid); !ok {
@@ -124,7 +124,7 @@ func TestJobs_DeleteAfterFailure(t *testing.T) {
 	if cts, _ := env.srv.DB.Containers(ctx, env.user.ID); len(cts) != 0 {
 		t.Errorf("container record kept: %+v", cts)
 	}
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobDeleted {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobDeleted {
 		t.Errorf("job state %s", j.State)
 	}
 	if len(env.cache.deleted) != 1 || env.cache.deleted[0] != vmid {
@@ -150,7 +150,7 @@ func TestJobs_OtherUsersJob(t *testing.T) {
 	env := jobsTestSetup(t)
 	ctx := context.Background()
 	plan := jobsTestPlan(env.user, env.node, 180, "mine")
-	plan.Scripts = []exec.Script{{Name: "fail.sh", Content: "exit 1\n"}}
+	plan.Scripts = []store.Script{{Name: "fail.sh", Content: "exit 1\n"}}
 	jobID, err := env.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestJobs_OtherUsersJob(t *testing.T) {
 	expectStatus(t, c.get("/jobs/"+jobID+"/events"), http.StatusNotFound)
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry", nil), http.StatusNotFound)
 	expectStatus(t, c.post("/jobs/"+jobID+"/delete", nil), http.StatusNotFound)
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobFailed || j.Attempts != 0 {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobFailed || j.Attempts != 0 {
 		t.Errorf("mallory changed the job: %s attempts %d", j.State, j.Attempts)
 	}
 	if _, ok := env.sim.Node("pve1").GuestStatus(180); !ok {

@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -22,7 +24,7 @@ import (
 // Corral's token sees it.
 func featuresTestConfig(t *testing.T, n store.Node, vmid int) proxmox.LXCConfig {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(n)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func featuresTestFlags(s string) []string {
 
 // featuresTestDockerPlan is a Docker-host-like plan: unprivileged, nesting
 // and keyctl.
-func featuresTestDockerPlan(u store.User, n store.Node, vmid int, host string) exec.Plan {
+func featuresTestDockerPlan(u store.User, n store.Node, vmid int, host string) store.Plan {
 	p := jobsTestPlan(u, n, vmid, host)
 	p.Create.Keyctl = true
 	return p
@@ -66,10 +68,10 @@ func TestJobs_KeyctlSetAsRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
-	if i, k := slices.Index(j.Done, exec.StepFeatures), slices.Index(j.Done, exec.StepStart); i < 0 || k < i {
+	if i, k := slices.Index(j.Done, provision.StepFeatures), slices.Index(j.Done, provision.StepStart); i < 0 || k < i {
 		t.Fatalf("steps done %v: features must run before start", j.Done)
 	}
 	cfg := featuresTestConfig(t, env.node, vmid)
@@ -79,7 +81,7 @@ func TestJobs_KeyctlSetAsRoot(t *testing.T) {
 	log, _ := env.runner.Log(ctx, env.user.ID, jobID, 0)
 	found := false
 	for _, e := range log {
-		found = found || (e.Step == exec.StepFeatures && e.Text == "pct set 240 --features nesting=1,keyctl=1")
+		found = found || (e.Step == provision.StepFeatures && e.Text == "pct set 240 --features nesting=1,keyctl=1")
 	}
 	if !found {
 		t.Error("the pct set command is not in the job log")
@@ -94,7 +96,7 @@ type featuresTestBlockingShell struct {
 	once    *sync.Once
 }
 
-func (s featuresTestBlockingShell) SetFeatures(ctx context.Context, vmid int, f exec.Features, stdout, stderr io.Writer) (int, error) {
+func (s featuresTestBlockingShell) SetFeatures(ctx context.Context, vmid int, f string, stdout, stderr io.Writer) (int, error) {
 	code, err := s.Host.SetFeatures(ctx, vmid, f, stdout, stderr)
 	if err != nil || code != 0 {
 		return code, err
@@ -117,9 +119,9 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 	}
 	app.db = db
 	entered, once := make(chan struct{}), &sync.Once{}
-	app.runner, app.stop = jobsTestRunner(t, db, nil, func(c *handlers.ProvisionerConfig) {
-		c.Dial = func(ctx context.Context, tg exec.HostTarget) (exec.Shell, error) {
-			h, err := exec.Dial(ctx, tg)
+	app.runner, app.stop = jobsTestRunner(t, db, nil, func(c *provision.Config) {
+		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
+			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
 			if err != nil {
 				return nil, err
 			}
@@ -140,10 +142,10 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobsTestWait(t, app.runner, u.ID, jobID, "inside the features step", func(j exec.Job) bool {
+	jobsTestWait(t, app.runner, u.ID, jobID, "inside the features step", func(j store.Job) bool {
 		select {
 		case <-entered:
-			return j.Step == exec.StepFeatures
+			return j.Step == provision.StepFeatures
 		default:
 			return false
 		}
@@ -158,7 +160,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, app.runner, u.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("after recovery: %s at %s, %+v", j.State, j.Step, j.Error)
 	}
 	if got := featuresTestFlags(featuresTestConfig(t, n, vmid)["features"]); !slices.Equal(got, []string{"keyctl", "nesting"}) {
@@ -168,7 +170,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 
 func featuresTestStatus(t *testing.T, n store.Node, vmid int) string {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(n)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +223,8 @@ func TestWizard_ReviewShowsRootFeatures(t *testing.T) {
 	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
 	expectStatus(t, res, http.StatusSeeOther)
 	p := e.rec.last(t)
-	if !slices.Equal(p.Steps(), steps) || p.FeaturesCommand() != want {
-		t.Fatalf("plan steps %q, command %q", p.Steps(), p.FeaturesCommand())
+	if !slices.Equal(provision.StepLabels(p), steps) || provision.FeaturesCommand(p) != want {
+		t.Fatalf("plan steps %q, command %q", provision.StepLabels(p), provision.FeaturesCommand(p))
 	}
 }
 
@@ -230,7 +232,7 @@ func TestWizard_ReviewShowsRootFeatures(t *testing.T) {
 // built-in "Docker host" template (nesting + keyctl) through the wizard
 // and the real provisioner, and checks it ends ready with both flags.
 func TestWizard_DockerHostBuiltinToReady(t *testing.T) {
-	var runner *exec.Runner
+	var runner *provision.Runner
 	e := newWizardEnv(t, func(d *handlers.Deps) {
 		runner, _ = jobsTestRunner(t, d.Nodes.(*store.DB), nil)
 		d.Provisioner = runner

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -25,8 +27,8 @@ type jobsTestCache struct {
 	onCreated func(vmid int)
 }
 
-func (c *jobsTestCache) Check(ctx context.Context, n store.Node, vmid int) (handlers.VMIDCheck, error) {
-	return handlers.VMIDCheck{Free: true, Known: true}, nil
+func (c *jobsTestCache) Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error) {
+	return clusters.VMIDCheck{Free: true, Known: true}, nil
 }
 func (c *jobsTestCache) RefreshIfStale(ctx context.Context, n store.Node) {}
 func (c *jobsTestCache) NoteCreated(ctx context.Context, n store.Node, vmid int, name string) {
@@ -44,12 +46,21 @@ func (c *jobsTestCache) NoteDeleted(ctx context.Context, n store.Node, vmid int)
 	c.deleted = append(c.deleted, vmid)
 }
 
+// jobsTestDial opens a node's host as Corral does.
+func jobsTestDial(ctx context.Context, n store.Node) (provision.Shell, error) {
+	h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // jobsTestRunner builds a provisioner on db and runs it until the test
 // ends (or until the returned stop is called, which waits for it).
-func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*handlers.ProvisionerConfig)) (*exec.Runner, func()) {
+func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods ...func(*provision.Config)) (*provision.Runner, func()) {
 	t.Helper()
-	cfg := handlers.ProvisionerConfig{
-		Store: db, Proxmox: handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+	cfg := provision.Config{
+		Store: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)), Dial: jobsTestDial,
 		Logger: slog.New(slog.DiscardHandler), FlushInterval: 20 * time.Millisecond, WaitInterval: 50 * time.Millisecond,
 	}
 	if cache != nil {
@@ -58,7 +69,7 @@ func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods .
 	for _, m := range mods {
 		m(&cfg)
 	}
-	r, err := handlers.NewProvisioner(cfg)
+	r, err := provision.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +87,7 @@ func jobsTestRunner(t *testing.T, db *store.DB, cache handlers.VMIDCache, mods .
 type jobsTestEnv struct {
 	srv    *testServer
 	sim    *pvesim.Sim
-	runner *exec.Runner
+	runner *provision.Runner
 	user   store.User
 	node   store.Node
 	cache  *jobsTestCache
@@ -97,19 +108,19 @@ func jobsTestSetup(t *testing.T) *jobsTestEnv {
 }
 
 // jobsTestPlan is a minimal plan on node n.
-func jobsTestPlan(u store.User, n store.Node, vmid int, host string) exec.Plan {
-	return exec.Plan{
+func jobsTestPlan(u store.User, n store.Node, vmid int, host string) store.Plan {
+	return store.Plan{
 		UserID: u.ID, NodeID: n.ID, PVENode: n.PVENodeName, VMID: vmid, Hostname: host,
-		Create: exec.CreateSpec{
+		Create: store.CreateSpec{
 			OSTemplate: "local:vztmpl/" + pvesim.DefaultTemplates[0], Storage: "local-lvm", DiskGB: 4,
-			Cores: 1, MemoryMB: 512, SwapMB: 512, Bridge: "vmbr0", IPv4: "dhcp", Unprivileged: true, Nesting: true,
+			Cores: 1, MemoryMB: 512, SwapMB: 512, Bridge: "vmbr0", IPv4: "dhcp", Features: store.Features{Unprivileged: true, Nesting: true},
 		},
 	}
 }
 
 // jobsTestWait polls the job until cond holds, failing after a generous
 // deadline (a hang guard, not a timing assertion).
-func jobsTestWait(t *testing.T, r *exec.Runner, userID, jobID string, what string, cond func(exec.Job) bool) exec.Job {
+func jobsTestWait(t *testing.T, r *provision.Runner, userID, jobID string, what string, cond func(store.Job) bool) store.Job {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -127,7 +138,7 @@ func jobsTestWait(t *testing.T, r *exec.Runner, userID, jobID string, what strin
 	}
 }
 
-func jobsTestFinished(j exec.Job) bool { return j.Finished() }
+func jobsTestFinished(j store.Job) bool { return !j.State.Active() }
 
 // jobsTestWrite writes a file inside a simulated container's root.
 func jobsTestWrite(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path, content string) {
@@ -153,10 +164,10 @@ func jobsTestRead(t *testing.T, sim *pvesim.Sim, pve string, vmid int, path stri
 
 // jobsTestWaitEnd waits until the job has finished and its log holds the
 // entry announcing that (logged just after the state is saved).
-func jobsTestWaitEnd(t *testing.T, r *exec.Runner, userID, jobID string) exec.Job {
+func jobsTestWaitEnd(t *testing.T, r *provision.Runner, userID, jobID string) store.Job {
 	t.Helper()
-	return jobsTestWait(t, r, userID, jobID, "finished", func(j exec.Job) bool {
-		if !j.Finished() {
+	return jobsTestWait(t, r, userID, jobID, "finished", func(j store.Job) bool {
+		if j.State.Active() {
 			return false
 		}
 		log, err := r.Log(context.Background(), userID, jobID, 0)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -18,7 +18,7 @@ type jobsTestRestart struct {
 	t      *testing.T
 	path   string
 	db     *store.DB
-	runner *exec.Runner
+	runner *provision.Runner
 	stop   func()
 }
 
@@ -65,12 +65,12 @@ func TestJobs_RecoverMidScript(t *testing.T) {
 	ctx := context.Background()
 	const vmid = 220
 	plan := jobsTestPlan(u, n, vmid, "crashy")
-	plan.Scripts = []exec.Script{{Name: "slow.sh", Content: "echo started\nwhile [ ! -f /tmp/go ]; do sleep 0.02; done\necho finished\n"}}
+	plan.Scripts = []store.Script{{Name: "slow.sh", Content: "echo started\nwhile [ ! -f /tmp/go ]; do sleep 0.02; done\necho finished\n"}}
 	jobID, err := app.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobsTestWait(t, app.runner, u.ID, jobID, "blocked in the script", func(j exec.Job) bool {
+	jobsTestWait(t, app.runner, u.ID, jobID, "blocked in the script", func(j store.Job) bool {
 		log, _ := app.runner.Log(ctx, u.ID, jobID, 0)
 		return len(log) > 0 && log[len(log)-1].Text == "started"
 	})
@@ -78,14 +78,14 @@ func TestJobs_RecoverMidScript(t *testing.T) {
 	app.crash()
 
 	app.start()
-	if j, err := app.runner.Job(ctx, u.ID, jobID); err != nil || j.State != exec.JobRunning {
+	if j, err := app.runner.Job(ctx, u.ID, jobID); err != nil || j.State != store.JobRunning {
 		t.Fatalf("before recovery: %+v %v", j.State, err)
 	}
 	if err := app.runner.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
 	j, _ := app.runner.Job(ctx, u.ID, jobID)
-	if j.State != exec.JobInterrupted || j.Step != "script:0" || j.Error == nil || !strings.Contains(j.Error.Message, "slow.sh") {
+	if j.State != store.JobInterrupted || j.Step != "script:0" || j.Error == nil || !strings.Contains(j.Error.Message, "slow.sh") {
 		t.Fatalf("after recovery: %s at %s, %+v", j.State, j.Step, j.Error)
 	}
 	after, _ := app.runner.Log(ctx, u.ID, jobID, 0)
@@ -105,7 +105,7 @@ func TestJobs_RecoverMidScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	j = jobsTestWaitEnd(t, app.runner, u.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("after retry: %s %+v", j.State, j.Error)
 	}
 	if cts, _ := app.db.Containers(ctx, u.ID); len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady {
@@ -122,13 +122,13 @@ func TestJobs_RecoverResumes(t *testing.T) {
 	const vmid = 210
 	sim.Node("pve1").Faults().Set(pvesim.Fault{Path: fmt.Sprintf("/nodes/pve1/lxc/%d/status/*", vmid), Kind: pvesim.FaultHang})
 	plan := jobsTestPlan(u, n, vmid, "resumed")
-	plan.Scripts = []exec.Script{{Name: "once.sh", Content: "echo ran >> /root/runs\n"}}
+	plan.Scripts = []store.Script{{Name: "once.sh", Content: "echo ran >> /root/runs\n"}}
 	jobID, err := app.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobsTestWait(t, app.runner, u.ID, jobID, "at the start step", func(j exec.Job) bool {
-		return j.Step == exec.StepStart && j.State == exec.JobRunning
+	jobsTestWait(t, app.runner, u.ID, jobID, "at the start step", func(j store.Job) bool {
+		return j.Step == provision.StepStart && j.State == store.JobRunning
 	})
 	app.crash()
 	sim.Node("pve1").Faults().Clear()
@@ -138,7 +138,7 @@ func TestJobs_RecoverResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, app.runner, u.ID, jobID)
-	if j.State != exec.JobDone || j.Attempts != 0 {
+	if j.State != store.JobDone || j.Attempts != 0 {
 		t.Fatalf("after recovery: %s %+v", j.State, j.Error)
 	}
 	if runs := jobsTestRead(t, sim, "pve1", vmid, "root/runs"); runs != "ran\n" {
@@ -149,7 +149,7 @@ func TestJobs_RecoverResumes(t *testing.T) {
 	for _, e := range evs {
 		starts[e.Data["step"]]++
 	}
-	if starts[exec.StepCreate] != 1 || starts[exec.StepStart] != 2 {
+	if starts[provision.StepCreate] != 1 || starts[provision.StepStart] != 2 {
 		t.Errorf("step starts %v", starts)
 	}
 	if cts, _ := app.db.Containers(ctx, u.ID); len(cts) != 1 || cts[0].Lifecycle != store.LifecycleReady {

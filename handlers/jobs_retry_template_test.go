@@ -14,7 +14,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -32,35 +32,36 @@ func jobsRetryTemplate(t *testing.T, db *store.DB, userID, name string, scripts 
 
 // jobsRetryPlan is a plan made from tmpl running the named scripts in the
 // given order, as the wizard records it.
-func jobsRetryPlan(env *jobsTestEnv, tmpl store.Template, vmid int, host string, order ...string) exec.Plan {
+func jobsRetryPlan(env *jobsTestEnv, tmpl store.Template, vmid int, host string, order ...string) store.Plan {
 	p := jobsTestPlan(env.user, env.node, vmid, host)
 	p.TemplateID, p.TemplateName = tmpl.ID, tmpl.Name
 	for _, name := range order {
 		for _, sc := range tmpl.Scripts {
 			if sc.Name == name {
-				p.Scripts = append(p.Scripts, exec.Script{Name: sc.Name, Content: sc.Content})
+				p.Scripts = append(p.Scripts, store.Script{Name: sc.Name, Content: sc.Content})
 			}
 		}
 	}
 	return p
 }
 
-// jobsRetrySavedPlan decodes the plan persisted with the job.
-func jobsRetrySavedPlan(t *testing.T, db *store.DB, userID, jobID string) (exec.Plan, []byte) {
+// jobsRetrySavedPlan is the plan persisted with the job, and its encoding
+// to compare it whole.
+func jobsRetrySavedPlan(t *testing.T, db *store.DB, userID, jobID string) (store.Plan, []byte) {
 	t.Helper()
 	j, err := db.Job(context.Background(), userID, jobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p exec.Plan
-	if err := json.Unmarshal(j.Plan, &p); err != nil {
+	raw, err := json.Marshal(j.Plan)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p, j.Plan
+	return j.Plan, raw
 }
 
 // jobsRetryLogTexts is the text of every entry of the job's log.
-func jobsRetryLogTexts(t *testing.T, r *exec.Runner, userID, jobID string) []string {
+func jobsRetryLogTexts(t *testing.T, r *provision.Runner, userID, jobID string) []string {
 	t.Helper()
 	log, err := r.Log(context.Background(), userID, jobID, 0)
 	if err != nil {
@@ -116,7 +117,7 @@ func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobFailed || j.Step != "script:1" || j.Error == nil || j.Error.ExitCode != 3 {
+	if j.State != store.JobFailed || j.Step != "script:1" || j.Error == nil || j.Error.ExitCode != 3 {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
 	if !strings.Contains(j.Error.Message, `"20-app.sh" failed with exit code 3`) || !strings.Contains(strings.Join(j.Error.Output, "\n"), "app config is missing") {
@@ -162,7 +163,7 @@ func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 	// Plain Retry runs the snapshot: the reviewed 20-app.sh fails again.
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry", nil), http.StatusSeeOther)
 	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobFailed || j.Step != "script:1" || j.Attempts != 1 || j.Error == nil || j.Error.ExitCode != 3 {
+	if j.State != store.JobFailed || j.Step != "script:1" || j.Attempts != 1 || j.Error == nil || j.Error.ExitCode != 3 {
 		t.Fatalf("plain retry: %s at %s, attempts %d, %+v", j.State, j.Step, j.Attempts, j.Error)
 	}
 	if _, raw := jobsRetrySavedPlan(t, db, env.user.ID, jobID); string(raw) != string(snapshot) {
@@ -193,7 +194,7 @@ func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 	if res.Doc.Find(`[data-testid="job-retry-template-notice"]`).Length() != 1 || !strings.Contains(res.Body, "after-v3") {
 		t.Errorf("stale confirmation page: %s", res.Doc.Find("main").Text())
 	}
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobFailed || j.Attempts != 1 {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobFailed || j.Attempts != 1 {
 		t.Fatalf("a stale confirmation ran the job: %s attempts %d", j.State, j.Attempts)
 	}
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {""}}), http.StatusConflict)
@@ -201,7 +202,7 @@ func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 	_, digest = jobsRetryDiff(t, c, jobID, http.StatusOK)
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {digest}}), http.StatusSeeOther)
 	j = jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone || j.Attempts != 2 || j.Error != nil {
+	if j.State != store.JobDone || j.Attempts != 2 || j.Error != nil {
 		t.Fatalf("after retry: %s %+v attempts %d", j.State, j.Error, j.Attempts)
 	}
 	// The new versions' effects, and only those of the planned scripts.
@@ -256,7 +257,7 @@ func TestJobs_RetryRunsReviewedSnapshot(t *testing.T) {
 	for _, e := range started {
 		count[e.Data["step"]]++
 	}
-	for _, key := range []string{exec.StepCreate, exec.StepStart, "script:0"} {
+	for _, key := range []string{provision.StepCreate, provision.StepStart, "script:0"} {
 		if count[key] != 1 {
 			t.Errorf("step %s started %d times", key, count[key])
 		}
@@ -283,7 +284,7 @@ func TestJobs_TemplateEditLeavesDoneJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobDone {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobDone {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	_, before := jobsRetrySavedPlan(t, db, env.user.ID, jobID)
@@ -307,12 +308,12 @@ func TestJobs_TemplateEditLeavesDoneJob(t *testing.T) {
 		t.Errorf("review of a finished job went to %s", loc)
 	}
 	changes, _ := env.runner.TemplateChanges(ctx, env.user.ID, jobID)
-	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {exec.ChangesDigest(changes)}}), http.StatusSeeOther)
+	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {provision.ChangesDigest(changes)}}), http.StatusSeeOther)
 	j, err := env.runner.Job(ctx, env.user.ID, jobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.State != exec.JobDone || j.Attempts != 0 {
+	if j.State != store.JobDone || j.Attempts != 0 {
 		t.Errorf("job after the edit: %s attempts %d", j.State, j.Attempts)
 	}
 	if _, after := jobsRetrySavedPlan(t, db, env.user.ID, jobID); string(after) != string(before) {
@@ -339,10 +340,10 @@ func TestJobs_RetryWithoutTemplateKeepsPlan(t *testing.T) {
 	gone := jobsRetryTemplate(t, db, env.user.ID, "Gone", store.Script{Name: "20-app.sh", Enabled: true, Content: flagged})
 
 	scratch := jobsTestPlan(env.user, env.node, 192, "scratch")
-	scratch.Scripts = []exec.Script{{Name: "20-app.sh", Content: flagged}}
+	scratch.Scripts = []store.Script{{Name: "20-app.sh", Content: flagged}}
 	fromGone := jobsRetryPlan(env, gone, 193, "orphan", "20-app.sh")
 	var ids []string
-	for _, p := range []exec.Plan{scratch, fromGone} {
+	for _, p := range []store.Plan{scratch, fromGone} {
 		id, err := env.runner.Start(ctx, p)
 		if err != nil {
 			t.Fatal(err)
@@ -351,7 +352,7 @@ func TestJobs_RetryWithoutTemplateKeepsPlan(t *testing.T) {
 	}
 	var before [][]byte
 	for _, id := range ids {
-		if j := jobsTestWaitEnd(t, env.runner, env.user.ID, id); j.State != exec.JobFailed || j.Error == nil || j.Error.ExitCode != 5 {
+		if j := jobsTestWaitEnd(t, env.runner, env.user.ID, id); j.State != store.JobFailed || j.Error == nil || j.Error.ExitCode != 5 {
 			t.Fatalf("job %s: %+v", j.State, j.Error)
 		}
 		_, raw := jobsRetrySavedPlan(t, db, env.user.ID, id)
@@ -373,7 +374,7 @@ func TestJobs_RetryWithoutTemplateKeepsPlan(t *testing.T) {
 	}
 	for i, vmid := range []int{192, 193} {
 		j := jobsTestWaitEnd(t, env.runner, env.user.ID, ids[i])
-		if j.State != exec.JobDone || j.Attempts != 1 {
+		if j.State != store.JobDone || j.Attempts != 1 {
 			t.Fatalf("CT %d after retry: %s %+v attempts %d", vmid, j.State, j.Error, j.Attempts)
 		}
 		if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/ran"); got != "saved\n" {

@@ -8,14 +8,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"corral/exec"
 	"corral/handlers/browsertest"
+	"corral/store"
 )
 
 // jobsServicesPlan installs a service that listens on a port.
-func jobsServicesPlan(env *jobsTestEnv, vmid int, host string) exec.Plan {
+func jobsServicesPlan(env *jobsTestEnv, vmid int, host string) store.Plan {
 	plan := jobsTestPlan(env.user, env.node, vmid, host)
-	plan.Scripts = []exec.Script{{Name: "20-app.sh", Content: jobsTestAppScript}}
+	plan.Scripts = []store.Script{{Name: "20-app.sh", Content: jobsTestAppScript}}
 	return plan
 }
 
@@ -29,7 +29,7 @@ func TestJobs_DiscoveredServicesReachContainerPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobDone {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobDone {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	c := env.srv.client(t)
@@ -95,15 +95,15 @@ func TestJobs_CredentialsSavedUnderPackageName(t *testing.T) {
 	env := jobsTestSetup(t)
 	const vmid = 154
 	plan := jobsTestPlan(env.user, env.node, vmid, "cache")
-	plan.Packages = []exec.Package{{Manager: "apt", Name: "redis"}}
-	plan.Scripts = []exec.Script{{Name: "10-redis.sh", Content: "save_credential redis REDIS_PASSWORD from-the-script\n" +
+	plan.Packages = []store.Package{{Manager: "apt", Name: "redis"}}
+	plan.Scripts = []store.Script{{Name: "10-redis.sh", Content: "save_credential redis REDIS_PASSWORD from-the-script\n" +
 		"save_credential wordpress WP_ADMIN admin\n"}}
 	jobID, err := env.runner.Start(context.Background(), plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	c := env.srv.client(t)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
+	"corral/store"
 )
 
 // jobsTestSSEEvent is one server-sent event.
@@ -70,14 +70,14 @@ func TestJobs_SSEHistoryThenLive(t *testing.T) {
 	ctx := context.Background()
 	const vmid = 190
 	plan := jobsTestPlan(env.user, env.node, vmid, "streamed")
-	plan.Scripts = []exec.Script{{Name: "wait.sh", Content: "for i in 1 2 3 4 5; do echo before-$i; done\n" +
+	plan.Scripts = []store.Script{{Name: "wait.sh", Content: "for i in 1 2 3 4 5; do echo before-$i; done\n" +
 		"while [ ! -f /tmp/go ]; do sleep 0.02; done\nfor i in 1 2 3 4 5; do echo after-$i; done\n"}}
 	jobID, err := env.runner.Start(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Wait until the script is blocked after its first lines are saved.
-	jobsTestWait(t, env.runner, env.user.ID, jobID, "blocked in the script", func(j exec.Job) bool {
+	jobsTestWait(t, env.runner, env.user.ID, jobID, "blocked in the script", func(j store.Job) bool {
 		log, _ := env.runner.Log(ctx, env.user.ID, jobID, 0)
 		return len(log) > 0 && log[len(log)-1].Text == "before-5"
 	})
@@ -125,7 +125,7 @@ func TestJobs_SSEHistoryThenLive(t *testing.T) {
 			t.Fatalf("entry %d has id %d: gap or duplicate in %v", i, id, ids)
 		}
 	}
-	if !log[len(log)-1].Terminal() || log[len(log)-1].Kind != exec.EntryReady {
+	if !log[len(log)-1].Terminal() || log[len(log)-1].Kind != store.EventReady {
 		t.Fatalf("last entry %+v", log[len(log)-1])
 	}
 

@@ -10,22 +10,23 @@ import (
 	"strings"
 	"testing"
 
-	"corral/exec"
-	"corral/handlers"
+	"corral/exec/provision"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/store"
 )
 
 // jobsStaleFailed runs a job whose script fails, leaving its container.
 func jobsStaleFailed(t *testing.T, env *jobsTestEnv, vmid int, host string) string {
 	t.Helper()
 	plan := jobsTestPlan(env.user, env.node, vmid, host)
-	plan.Scripts = []exec.Script{{Name: "fail.sh", Content: "exit 3\n"}}
+	plan.Scripts = []store.Script{{Name: "fail.sh", Content: "exit 3\n"}}
 	jobID, err := env.runner.Start(context.Background(), plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobFailed {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobFailed {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	return jobID
@@ -33,9 +34,9 @@ func jobsStaleFailed(t *testing.T, env *jobsTestEnv, vmid int, host string) stri
 
 // jobsStaleAPI is the Proxmox API of the test node, for what a person does
 // outside Corral (in the Proxmox UI).
-func jobsStaleAPI(t *testing.T, env *jobsTestEnv) handlers.ProxmoxAPI {
+func jobsStaleAPI(t *testing.T, env *jobsTestEnv) *proxmox.Client {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(env.node)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(env.node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func jobsStaleAPI(t *testing.T, env *jobsTestEnv) handlers.ProxmoxAPI {
 }
 
 // jobsStaleWait waits for a Proxmox task.
-func jobsStaleWait(t *testing.T, api handlers.ProxmoxAPI, upid string, err error) {
+func jobsStaleWait(t *testing.T, api *proxmox.Client, upid string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestJobs_StaleAfterDashboardDelete(t *testing.T) {
 		}
 	}
 	j, _ := env.runner.Job(ctx, env.user.ID, jobID)
-	if j.State != exec.JobDeleted || j.Attempts != 0 {
+	if j.State != store.JobDeleted || j.Attempts != 0 {
 		t.Errorf("job %s, attempts %d", j.State, j.Attempts)
 	}
 	if _, ok := env.sim.Node("pve1").GuestStatus(vmid); ok {
@@ -125,7 +126,7 @@ func TestJobs_DeleteChecksItIsTheJobsGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Proxmox gives the description back with a newline after its last line.
-	if want := exec.CreatedNote(jobID); strings.TrimSuffix(fmt.Sprint(cfg["description"]), "\n") != want {
+	if want := provision.CreatedNote(jobID); strings.TrimSuffix(fmt.Sprint(cfg["description"]), "\n") != want {
 		t.Errorf("description %q, want %q", cfg["description"], want)
 	}
 
@@ -146,7 +147,7 @@ func TestJobs_DeleteChecksItIsTheJobsGuest(t *testing.T) {
 	swap := 0
 	upid, err = api.CreateLXC(ctx, "pve1", proxmox.CreateLXCParams{
 		VMID: vmid, OSTemplate: "local:vztmpl/" + pvesim.DefaultTemplates[0], Hostname: "app", Storage: "local-lvm",
-		Swap: &swap, Description: exec.CreatedNote("someone-elses-job"),
+		Swap: &swap, Description: provision.CreatedNote("someone-elses-job"),
 	})
 	jobsStaleWait(t, api, upid, err)
 	jobsStaleOffersNothing(t, c, jobID, "CT 104 on pve1 is now another container (app)")
@@ -157,10 +158,10 @@ func TestJobs_DeleteChecksItIsTheJobsGuest(t *testing.T) {
 	if _, ok := env.sim.Node("pve1").GuestStatus(vmid); !ok {
 		t.Fatal("the job deleted someone else's CT 104")
 	}
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobFailed || j.Attempts != 0 {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobFailed || j.Attempts != 0 {
 		t.Errorf("job %s, attempts %d", j.State, j.Attempts)
 	}
-	if err := env.runner.Delete(ctx, env.user.ID, jobID); !errors.Is(err, exec.ErrGuestGone) {
+	if err := env.runner.Delete(ctx, env.user.ID, jobID); !errors.Is(err, provision.ErrGuestGone) {
 		t.Errorf("runner Delete: %v", err)
 	}
 	if cts, _ := env.srv.DB.Containers(ctx, env.user.ID); len(cts) != 1 {

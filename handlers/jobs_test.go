@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -55,14 +55,14 @@ func TestJobs_EndToEnd(t *testing.T) {
 		jobsTestWrite(t, env.sim, "pve1", id, "etc/myapp/same.conf", "same\n")
 	}
 	plan := jobsTestPlan(env.user, env.node, vmid, "app")
-	plan.Files = []exec.File{
-		{Name: "app.conf", TargetDir: "/etc/myapp", Policy: "replace", Mode: "0640", Owner: "root:root", Content: []byte("port=3000\n")},
-		{Name: "keep.conf", TargetDir: "/etc/myapp", Policy: "default", Content: []byte("template default\n")},
-		{Name: "new.conf", TargetDir: "/etc/myapp", Policy: "default", Content: []byte("fresh\n")},
-		{Name: "backed.conf", TargetDir: "/etc/myapp", Policy: "backup", Content: []byte("new\n")},
-		{Name: "same.conf", TargetDir: "/etc/myapp", Policy: "replace", Content: []byte("same\n")},
+	plan.Files = []store.File{
+		{Name: "app.conf", TargetDir: "/etc/myapp", Policy: "replace", Mode: "0640", Owner: "root:root", Content: "port=3000\n"},
+		{Name: "keep.conf", TargetDir: "/etc/myapp", Policy: "default", Content: "template default\n"},
+		{Name: "new.conf", TargetDir: "/etc/myapp", Policy: "default", Content: "fresh\n"},
+		{Name: "backed.conf", TargetDir: "/etc/myapp", Policy: "backup", Content: "new\n"},
+		{Name: "same.conf", TargetDir: "/etc/myapp", Policy: "replace", Content: "same\n"},
 	}
-	plan.Packages = []exec.Package{
+	plan.Packages = []store.Package{
 		{Manager: "apt", Name: "nginx"},
 		{Manager: "apt", Name: "curl"},
 		{Manager: "npm", Name: "pm2"},
@@ -70,7 +70,7 @@ func TestJobs_EndToEnd(t *testing.T) {
 		{Manager: "custom", Name: "tool", Check: "test -x /usr/local/bin/tool", Install: "printf '#!/bin/sh\\necho tool\\n' > /usr/local/bin/tool && chmod +x /usr/local/bin/tool"},
 		{Manager: "custom", Name: "present", Check: "true", Install: "echo SHOULD-NOT-RUN; exit 1"},
 	}
-	plan.Scripts = []exec.Script{
+	plan.Scripts = []store.Script{
 		{Name: "10-user.sh", Content: "set -eu\nlog_info \"PATH is $PATH\"\nuseradd -m -s /bin/bash coder\nis_installed nginx\n"},
 		{Name: "20-app.sh", Content: jobsTestAppScript},
 		{Name: "30-check.sh", Content: "test \"$CONTAINER_USER\" = coder\nlog_info \"user $CONTAINER_USER ready\"\n"},
@@ -81,11 +81,11 @@ func TestJobs_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID)
-	if j.State != exec.JobDone {
+	if j.State != store.JobDone {
 		t.Fatalf("job %s at %s: %+v", j.State, j.Step, j.Error)
 	}
-	if len(j.Done) != len(plan.StepList()) {
-		t.Fatalf("done steps %v, plan %d steps", j.Done, len(plan.StepList()))
+	if len(j.Done) != len(provision.Steps(plan)) {
+		t.Fatalf("done steps %v, plan %d steps", j.Done, len(provision.Steps(plan)))
 	}
 
 	// Files, by policy.
@@ -137,7 +137,7 @@ func TestJobs_EndToEnd(t *testing.T) {
 			t.Errorf("%s left behind (%v)", tmp, err)
 		}
 	}
-	svcs := map[string]exec.Service{}
+	svcs := map[string]store.Service{}
 	for _, s := range j.Services {
 		svcs[s.Name] = s
 	}
@@ -181,8 +181,8 @@ func TestJobs_EndToEnd(t *testing.T) {
 			t.Errorf("event %+v not linked to the job", e)
 		}
 	}
-	if count[store.EventReady] != 1 || count[store.EventScriptDone] != 3 || count[store.EventStepDone] != len(plan.StepList()) ||
-		count[store.EventStepStarted] != len(plan.StepList()) || count[store.EventServiceReady] < 2 || count[store.EventError] != 0 {
+	if count[store.EventReady] != 1 || count[store.EventScriptDone] != 3 || count[store.EventStepDone] != len(provision.Steps(plan)) ||
+		count[store.EventStepStarted] != len(provision.Steps(plan)) || count[store.EventServiceReady] < 2 || count[store.EventError] != 0 {
 		t.Errorf("event counts %v", count)
 	}
 	cts, _ := env.srv.DB.Containers(ctx, env.user.ID)

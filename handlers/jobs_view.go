@@ -8,9 +8,10 @@ import (
 
 	"github.com/a-h/templ"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers/linediff"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -19,13 +20,13 @@ func jobPage(v views.JobView) templ.Component { return views.JobPage(v) }
 
 // jobView builds the progress page's model from the job record alone; the
 // log lines are added by the caller.
-func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
+func jobView(j store.Job, n store.Node, csrf, filter string) views.JobView {
 	v := views.JobView{
 		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname, NodeName: n.Name,
-		State: j.State, LogFilter: filter,
+		State: string(j.State), LogFilter: filter,
 		ContainerURL: fmt.Sprintf("/containers/%s/%d", n.ID, j.Plan.VMID),
 	}
-	steps := j.Plan.StepList()
+	steps := provision.Steps(j.Plan)
 	done := 0
 	for _, s := range steps {
 		state := "pending"
@@ -33,9 +34,9 @@ func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
 		case j.IsDone(s.Key):
 			state = "done"
 			done++
-		case s.Key == j.Step && (j.State == exec.JobFailed || j.State == exec.JobInterrupted):
+		case s.Key == j.Step && j.State.Stopped():
 			state = "failed"
-		case s.Key == j.Step && j.State == exec.JobRunning:
+		case s.Key == j.Step && j.State == store.JobRunning:
 			state = "running"
 		}
 		v.Steps = append(v.Steps, views.JobStepView{Key: s.Key, Label: s.Label, State: state})
@@ -46,13 +47,13 @@ func jobView(j exec.Job, n store.Node, csrf, filter string) views.JobView {
 	if len(steps) > 0 {
 		v.Percent = done * 100 / len(steps)
 	}
-	if j.State == exec.JobDone {
+	if j.State == store.JobDone {
 		v.Percent = 100
 	}
-	if j.State == exec.JobDeleted {
+	if j.State == store.JobDeleted {
 		v.Gone = fmt.Sprintf("Container %d (%s) was deleted.", j.Plan.VMID, j.Plan.Hostname)
 	}
-	if e := j.Error; e != nil && (j.State == exec.JobFailed || j.State == exec.JobInterrupted) {
+	if e := j.Error; e != nil && j.State.Stopped() {
 		v.Error = &views.JobErrorView{Step: e.Step, Message: e.Message, Command: e.Command, ExitCode: e.ExitCode, Output: e.Output}
 	}
 	for _, s := range j.Services {
@@ -77,8 +78,8 @@ const readyLookup = 5 * time.Second
 // address and links to its services' ports. A static address comes from the
 // plan; a DHCP one from Proxmox, and a node that does not answer only
 // costs the links.
-func (h *Handler) fillReady(ctx context.Context, j exec.Job, n store.Node, v *views.JobView) {
-	if j.State != exec.JobDone {
+func (h *Handler) fillReady(ctx context.Context, j store.Job, n store.Node, v *views.JobView) {
+	if j.State != store.JobDone {
 		return
 	}
 	ip, _, _ := strings.Cut(j.Plan.Create.IPv4, "/")
@@ -107,7 +108,7 @@ func (h *Handler) liveAddress(ctx context.Context, n store.Node, vmid int) strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyLookup)
 	defer cancel()
-	ifs, err := api.LXCInterfaces(ctx, pveName(n), vmid)
+	ifs, err := api.LXCInterfaces(ctx, clusters.PVEName(n), vmid)
 	if err != nil {
 		h.Logger.Debug("job ready: container address", "node", n.Name, "vmid", vmid, "err", err)
 		return ""
@@ -117,11 +118,11 @@ func (h *Handler) liveAddress(ctx context.Context, n store.Node, vmid int) strin
 
 // templateRetryView shows each change as a diff from the reviewed script
 // to the template's current one, with a little context.
-func templateRetryView(j exec.Job, changes []exec.ScriptChange, csrf string) views.JobTemplateRetry {
+func templateRetryView(j store.Job, changes []provision.ScriptChange, csrf string) views.JobTemplateRetry {
 	v := views.JobTemplateRetry{
 		CSRF: csrf, ID: j.ID, VMID: j.Plan.VMID, Hostname: j.Plan.Hostname,
 		TemplateName: j.Plan.TemplateName, TemplateURL: "/templates/" + j.Plan.TemplateID,
-		Digest: exec.ChangesDigest(changes),
+		Digest: provision.ChangesDigest(changes),
 	}
 	for _, ch := range changes {
 		d := views.ScriptDiff{Name: ch.Name}
@@ -136,21 +137,21 @@ func templateRetryView(j exec.Job, changes []exec.ScriptChange, csrf string) vie
 // diffContext is how many unchanged lines a script diff shows around a change.
 const diffContext = 3
 
-func logLineView(e exec.LogEntry) views.JobLogView {
+func logLineView(e store.LogEntry) views.JobLogView {
 	return views.JobLogView{Seq: e.Seq, Time: e.Time.Local().Format("15:04:05"), Kind: e.Kind, Script: e.Script, Text: e.Text}
 }
 
 // matchesFilter keeps every line without a filter, and with one the
 // lines of that script only.
-func matchesFilter(e exec.LogEntry, script string) bool {
+func matchesFilter(e store.LogEntry, script string) bool {
 	return script == "" || e.Script == script
 }
 
 // endsRun reports whether the last marker among entries ends a run of the
 // job (a retry afterwards starts a new one).
-func endsRun(entries []exec.LogEntry) bool {
+func endsRun(entries []store.LogEntry) bool {
 	for i := len(entries) - 1; i >= 0; i-- {
-		if e := entries[i]; e.Kind != exec.EntryLog {
+		if e := entries[i]; e.Kind != store.EntryLog {
 			return e.Terminal()
 		}
 	}

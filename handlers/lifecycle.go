@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -117,96 +119,141 @@ func (h *Handler) lifecycle(action string) echo.HandlerFunc {
 	}
 }
 
+// powerAPI is what the lifecycle actions use of a node's API.
+type powerAPI interface {
+	LXCStatus(ctx context.Context, node string, vmid int) (*proxmox.ContainerStatus, error)
+	Start(ctx context.Context, node string, vmid int) (string, error)
+	Stop(ctx context.Context, node string, vmid int) (string, error)
+	Shutdown(ctx context.Context, node string, vmid int, timeout time.Duration, forceStop bool) (string, error)
+	Reboot(ctx context.Context, node string, vmid int) (string, error)
+	Delete(ctx context.Context, node string, vmid int, o proxmox.DeleteOptions) (string, error)
+	WaitTask(ctx context.Context, node, upid string, onLog func(line string)) error
+}
+
+// powerRun is one lifecycle action under way on one container.
+type powerRun struct {
+	ctx    context.Context
+	api    powerAPI
+	node   string // the node's name inside Proxmox
+	vmid   int
+	ct     string // "web (CT 105)", for messages
+	status string // the container's state before the action
+	log    *slog.Logger
+}
+
+// wait waits up to d for the task that an API call started.
+func (r powerRun) wait(d time.Duration, upid string, err error) error {
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, d)
+	defer cancel()
+	return r.api.WaitTask(ctx, r.node, upid, nil)
+}
+
+// powerAction is one lifecycle action: the states in which it makes no
+// sense (refused, saying why) and what it does.
+type powerAction struct {
+	refused func(status string) bool
+	refusal string // %s is the container
+	run     func(r powerRun) (actionResult, error)
+}
+
+var powerActions = map[string]powerAction{
+	"start":    {refused: is("running"), refusal: "%s is already running.", run: startCT},
+	"stop":     {refused: is("stopped"), refusal: "%s is already stopped.", run: stopCT},
+	"shutdown": {refused: is("stopped"), refusal: "%s is already stopped.", run: shutdownCT},
+	"reboot":   {refused: func(st string) bool { return st != "running" }, refusal: "%s is not running; start it instead.", run: rebootCT},
+	"delete":   {run: deleteCT},
+}
+
+func is(state string) func(string) bool { return func(st string) bool { return st == state } }
+
 // runAction checks the container's state, then starts the action and
 // waits for its task.
 func (h *Handler) runAction(ctx context.Context, n store.Node, vmid int, action string) (actionResult, error) {
+	act, ok := powerActions[action]
+	if !ok {
+		return actionResult{}, store.ErrNotFound
+	}
 	api, err := h.Proxmox(n)
 	if err != nil {
 		return actionResult{}, err
 	}
-	node := pveName(n)
+	r := powerRun{ctx: ctx, api: api, node: clusters.PVEName(n), vmid: vmid, ct: fmt.Sprintf("CT %d", vmid), log: h.Logger}
 	sctx, cancel := context.WithTimeout(ctx, statusCheckWait)
-	st, err := api.LXCStatus(sctx, node, vmid)
+	st, err := api.LXCStatus(sctx, r.node, vmid)
 	cancel()
-	ct := fmt.Sprintf("CT %d", vmid)
 	if err == nil && st.Name != "" {
-		ct = fmt.Sprintf("%s (CT %d)", st.Name, vmid)
+		r.ct = fmt.Sprintf("%s (CT %d)", st.Name, vmid)
 	}
-	if err != nil {
-		if action == "delete" && errors.Is(err, proxmox.ErrNotFound) {
-			return actionResult{eventType: store.EventDeleted, message: ct + " was already gone from Proxmox; Corral forgot it.", gone: true}, nil
-		}
+	switch {
+	case err != nil && action == "delete" && errors.Is(err, proxmox.ErrNotFound):
+		return actionResult{eventType: store.EventDeleted, message: r.ct + " was already gone from Proxmox; Corral forgot it.", gone: true}, nil
+	case err != nil:
+		return actionResult{}, err
+	case act.refused != nil && act.refused(st.Status):
+		return actionResult{}, &userError{status: http.StatusConflict, msg: fmt.Sprintf(act.refusal, r.ct)}
+	}
+	r.status = st.Status
+	return act.run(r)
+}
+
+func startCT(r powerRun) (actionResult, error) {
+	upid, err := r.api.Start(r.ctx, r.node, r.vmid)
+	if err := r.wait(startWait, upid, err); err != nil {
 		return actionResult{}, err
 	}
-	refuse := func(msg string) (actionResult, error) {
-		return actionResult{}, &userError{status: http.StatusConflict, msg: msg}
+	return actionResult{eventType: store.EventStarted, message: r.ct + " started.", status: "running"}, nil
+}
+
+func stopCT(r powerRun) (actionResult, error) {
+	upid, err := r.api.Stop(r.ctx, r.node, r.vmid)
+	if err := r.wait(stopWait, upid, err); err != nil {
+		return actionResult{}, err
 	}
-	wait := func(d time.Duration, upid string, err error) error {
-		if err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		return api.WaitTask(wctx, node, upid, nil)
+	return actionResult{eventType: store.EventStopped, message: r.ct + " stopped.", status: "stopped"}, nil
+}
+
+// shutdownCT asks the container to shut down, and stops it when it does
+// not within shutdownGrace.
+func shutdownCT(r powerRun) (actionResult, error) {
+	upid, err := r.api.Shutdown(r.ctx, r.node, r.vmid, shutdownGrace, false)
+	err = r.wait(shutdownWait, upid, err)
+	if err == nil {
+		return actionResult{eventType: store.EventShutdown, message: r.ct + " shut down cleanly.", status: "stopped"}, nil
 	}
-	switch action {
-	case "start":
-		if st.Status == "running" {
-			return refuse(ct + " is already running.")
-		}
-		upid, err := api.Start(ctx, node, vmid)
-		if err := wait(startWait, upid, err); err != nil {
-			return actionResult{}, err
-		}
-		return actionResult{eventType: store.EventStarted, message: ct + " started.", status: "running"}, nil
-	case "stop":
-		if st.Status == "stopped" {
-			return refuse(ct + " is already stopped.")
-		}
-		upid, err := api.Stop(ctx, node, vmid)
-		if err := wait(stopWait, upid, err); err != nil {
-			return actionResult{}, err
-		}
-		return actionResult{eventType: store.EventStopped, message: ct + " stopped.", status: "stopped"}, nil
-	case "shutdown":
-		if st.Status == "stopped" {
-			return refuse(ct + " is already stopped.")
-		}
-		upid, err := api.Shutdown(ctx, node, vmid, shutdownGrace, false)
-		if err := wait(shutdownWait, upid, err); err == nil {
-			return actionResult{eventType: store.EventShutdown, message: ct + " shut down cleanly.", status: "stopped"}, nil
-		} else {
-			h.Logger.Info("graceful shutdown failed, stopping", "node", node, "vmid", vmid, "err", err)
-		}
-		upid, err = api.Stop(ctx, node, vmid)
-		if err := wait(stopWait, upid, err); err != nil {
-			return actionResult{}, err
-		}
-		return actionResult{eventType: store.EventShutdown,
-			message: ct + " did not shut down within 30 seconds and was stopped (forced).", status: "stopped"}, nil
-	case "reboot":
-		if st.Status != "running" {
-			return refuse(ct + " is not running; start it instead.")
-		}
-		upid, err := api.Reboot(ctx, node, vmid)
-		if err := wait(rebootWait, upid, err); err != nil {
-			return actionResult{}, err
-		}
-		return actionResult{eventType: store.EventRebooted, message: ct + " rebooted.", status: "running"}, nil
-	case "delete":
-		if st.Status == "running" {
-			upid, err := api.Stop(ctx, node, vmid)
-			if err := wait(stopWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
-				return actionResult{}, err
-			}
-		}
-		upid, err := api.Delete(ctx, node, vmid, proxmox.DeleteOptions{Purge: true, DestroyUnreferencedDisks: true})
-		if err := wait(deleteWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
-			return actionResult{}, err
-		}
-		return actionResult{eventType: store.EventDeleted, message: ct + " deleted with its disks.", gone: true}, nil
+	r.log.Info("graceful shutdown failed, stopping", "node", r.node, "vmid", r.vmid, "error", err)
+	res, err := stopCT(r)
+	if err != nil {
+		return actionResult{}, err
 	}
-	return actionResult{}, store.ErrNotFound
+	res.eventType, res.message = store.EventShutdown, r.ct+" did not shut down within 30 seconds and was stopped (forced)."
+	return res, nil
+}
+
+func rebootCT(r powerRun) (actionResult, error) {
+	upid, err := r.api.Reboot(r.ctx, r.node, r.vmid)
+	if err := r.wait(rebootWait, upid, err); err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{eventType: store.EventRebooted, message: r.ct + " rebooted.", status: "running"}, nil
+}
+
+// deleteCT stops a running container, then destroys it with its disks; a
+// container already gone meanwhile counts as deleted.
+func deleteCT(r powerRun) (actionResult, error) {
+	if r.status == "running" {
+		upid, err := r.api.Stop(r.ctx, r.node, r.vmid)
+		if err := r.wait(stopWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
+			return actionResult{}, err
+		}
+	}
+	upid, err := r.api.Delete(r.ctx, r.node, r.vmid, proxmox.DeleteOptions{Purge: true, DestroyUnreferencedDisks: true})
+	if err := r.wait(deleteWait, upid, err); err != nil && !errors.Is(err, proxmox.ErrNotFound) {
+		return actionResult{}, err
+	}
+	return actionResult{eventType: store.EventDeleted, message: r.ct + " deleted with its disks.", gone: true}, nil
 }
 
 // actionAnswer swaps the card or the detail page's body (htmx) or
@@ -277,7 +324,7 @@ func (h *Handler) liveStatus(ctx context.Context, n store.Node, vmid int) (*prox
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusCheckWait)
 	defer cancel()
-	return api.LXCStatus(ctx, pveName(n), vmid)
+	return api.LXCStatus(ctx, clusters.PVEName(n), vmid)
 }
 
 // confirmAction is GET /containers/{node}/{vmid}/{action}: the question the

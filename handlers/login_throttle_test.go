@@ -16,8 +16,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/gateway"
 	"corral/handlers"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -43,14 +44,14 @@ func (a *countingAccounts) UserForSSHKey(ctx context.Context, username string, k
 type throttleEnv struct {
 	*testServer
 	accounts *countingAccounts
-	log      *syncBuffer
+	log      *simtest.Buffer
 	gwAddr   string
 	hostKey  ssh.PublicKey
 }
 
 func newThrottleEnv(t *testing.T) *throttleEnv {
 	t.Helper()
-	env := &throttleEnv{log: &syncBuffer{}}
+	env := &throttleEnv{log: &simtest.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(env.log, nil))
 	var limiter *handlers.LoginLimiter
 	env.testServer = newTestServer(t, func(d *handlers.Deps) {
@@ -61,7 +62,7 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	})
 	signer := throttleKey(t)
 	env.hostKey = signer.PublicKey()
-	gw, err := exec.NewServer(exec.Config{HostKey: signer, Logger: logger}, exec.Deps{
+	gw, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: logger}, gateway.Deps{
 		Auth:      handlers.GatewayAuth{Accounts: env.accounts},
 		Directory: emptyDirectory{},
 		Audit:     handlers.GatewayAuditor{Log: env.DB, Keys: env.DB},
@@ -82,7 +83,7 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 
 type emptyDirectory struct{}
 
-func (emptyDirectory) Containers(context.Context, string) ([]exec.Guest, error) { return nil, nil }
+func (emptyDirectory) Containers(context.Context, string) ([]gateway.Guest, error) { return nil, nil }
 
 func throttleKey(t *testing.T) ssh.Signer {
 	t.Helper()
@@ -223,7 +224,7 @@ func TestLoginThrottle_KeyLoginAfterWebFailures(t *testing.T) {
 	}
 	found := false
 	for _, a := range entries {
-		found = found || a.Kind == exec.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
+		found = found || a.Kind == gateway.EventAuthOK && a.UserID == alice.ID && strings.HasPrefix(a.Detail, "publickey")
 	}
 	if !found {
 		t.Fatal("the key login was not audited")

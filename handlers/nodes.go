@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -153,12 +154,12 @@ func (h *Handler) nodeContainerCount(c echo.Context) error {
 	if count.Corral, err = h.Containers.CountContainersOnNode(ctx, u.ID, n.ID); err != nil {
 		return err
 	}
-	res, err := h.clusterResources(ctx, n)
-	if err != nil {
-		count.Problem = problemText(err)
+	cl := h.Clusters.ReadCluster(ctx, []store.Node{n})
+	if len(cl.Failed) > 0 {
+		count.Problem = cl.Failed[0].Message
 	}
-	for _, r := range res {
-		if r.Type == "lxc" && !bool(r.Template) && r.Node == pveName(n) {
+	for _, r := range cl.Resources {
+		if r.Type == "lxc" && !bool(r.Template) && r.Node == clusters.PVEName(n) {
 			count.Total++
 		}
 	}

@@ -9,14 +9,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 
 	"corral/handlers"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -33,50 +34,26 @@ func nodesSecrets() []string {
 	return []string{nodesRootPassword, nodesTokenSecret, nodesOtherSecret}
 }
 
-// syncBuffer is a log sink shared by concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // nodesEnv is a test server with the real prober, a simulated estate whose
 // secrets are distinctive, and the handler's debug log captured.
 type nodesEnv struct {
 	*testServer
 	sim *pvesim.Sim
-	log *syncBuffer
+	log *simtest.Buffer
 }
 
 func nodesSetup(t *testing.T) *nodesEnv {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	opts.RootPassword = nodesRootPassword
-	opts.Tokens = []pvesim.TokenSpec{{User: "corral@pve", ID: "corral", Secret: nodesTokenSecret, Privsep: true, Privileges: pvesim.CorralACL()}}
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	buf := &syncBuffer{}
+	sim := simtest.Demo(t, func(opts *pvesim.Options) {
+		opts.RootPassword = nodesRootPassword
+		opts.Tokens = []pvesim.TokenSpec{{User: "corral@pve", ID: "corral", Secret: nodesTokenSecret, Privsep: true, Privileges: pvesim.CorralACL()}}
+	})
+	buf := &simtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := newTestServer(t, func(d *handlers.Deps) {
 		d.Logger = log
 		d.Prober = handlers.NewNodeProber(log)
-		d.Proxmox = handlers.NewProxmoxFactory(log)
+		d.Proxmox = clusters.NewClients(log)
 	})
 	env := &nodesEnv{testServer: s, sim: sim, log: buf}
 	t.Cleanup(func() { env.checkNoLeaks(t) })

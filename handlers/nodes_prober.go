@@ -11,6 +11,7 @@ import (
 
 	"corral/exec"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 )
 
@@ -164,7 +165,7 @@ func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error)
 func (p *nodeProber) probeAPI(ctx context.Context, n store.Node, out *NodeProbe) error {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := ProxmoxConfig(n)
+	cfg := clusters.Config(n)
 	cfg.Timeout = probeBudget
 	c, err := proxmox.New(cfg, p.clientOpts()...)
 	if err != nil {
@@ -223,7 +224,7 @@ func (p *nodeProber) Check(ctx context.Context, n store.Node) NodeHealth {
 func (p *nodeProber) checkAPI(ctx context.Context, n store.Node) NodeHealth {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := ProxmoxConfig(n)
+	cfg := clusters.Config(n)
 	cfg.Timeout = probeBudget
 	c, err := proxmox.New(cfg, p.clientOpts()...)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"corral/exec"
 	"corral/handlers/browsertest"
+	"corral/store"
 )
 
 // TestBrowserJobReadyPanel: when a creation job ends, the progress page's
@@ -17,7 +17,7 @@ import (
 func TestBrowserJobReadyPanel(t *testing.T) {
 	env := jobsTestSetup(t)
 	plan := jobsTestPlan(env.user, env.node, 150, "app")
-	plan.Scripts = []exec.Script{
+	plan.Scripts = []store.Script{
 		// Holds the job until the page is watching (bounded: 60 s).
 		{Name: "10-hold.sh", Content: "i=0\nwhile [ $i -lt 1200 ]; do [ -e /root/release ] && exit 0; sleep 0.05; i=$((i+1)); done\nexit 1\n"},
 		{Name: "20-app.sh", Content: jobsTestAppScript},

@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -55,7 +55,7 @@ func TestTemplates_OtherAccountCannotTouch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != exec.JobFailed {
+	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != store.JobFailed {
 		t.Fatalf("alice's job %s: %+v", j.State, j.Error)
 	}
 
@@ -150,7 +150,7 @@ func TestTemplates_OtherAccountCannotTouch(t *testing.T) {
 		t.Errorf("review shows changes: %q", diffs)
 	}
 	expectStatus(t, aliceC.post("/jobs/"+jobID+"/retry", nil), http.StatusSeeOther)
-	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != exec.JobFailed || j.Error == nil || j.Error.ExitCode != 3 {
+	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != store.JobFailed || j.Error == nil || j.Error.ExitCode != 3 {
 		t.Fatalf("alice's retry: %s %+v", j.State, j.Error)
 	}
 	isolationNoPayload(t, env, vmid)
@@ -166,7 +166,7 @@ func TestTemplates_OtherAccountCannotTouch(t *testing.T) {
 		t.Fatalf("alice's review %q", diffs)
 	}
 	expectStatus(t, aliceC.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {digest}}), http.StatusSeeOther)
-	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != exec.JobDone {
+	if j := jobsTestWaitEnd(t, env.runner, alice.ID, jobID); j.State != store.JobDone {
 		t.Fatalf("alice's reviewed retry: %s %+v", j.State, j.Error)
 	}
 	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/app"); got != "fixed\n" {
@@ -206,7 +206,7 @@ func TestJobs_SharedTemplateRetryRunsSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobFailed || j.Error == nil || j.Error.ExitCode != 5 {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobFailed || j.Error == nil || j.Error.ExitCode != 5 {
 		t.Fatalf("job %s: %+v", j.State, j.Error)
 	}
 	shared.Scripts[0].Content = payload
@@ -223,15 +223,15 @@ func TestJobs_SharedTemplateRetryRunsSnapshot(t *testing.T) {
 		t.Errorf("review of bob's change: %q %q", diffs, digest)
 	}
 	// Even the digest of bob's actual change runs nothing.
-	forged := exec.ChangesDigest([]exec.ScriptChange{{Index: 0, Name: "20-app.sh", Planned: flagged, Current: payload}})
+	forged := provision.ChangesDigest([]provision.ScriptChange{{Index: 0, Name: "20-app.sh", Planned: flagged, Current: payload}})
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry-template", url.Values{"changes": {forged}}), http.StatusConflict)
-	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != exec.JobFailed || j.Attempts != 0 {
+	if j, _ := env.runner.Job(ctx, env.user.ID, jobID); j.State != store.JobFailed || j.Attempts != 0 {
 		t.Fatalf("the forged review ran the job: %s attempts %d", j.State, j.Attempts)
 	}
 
 	jobsTestWrite(t, env.sim, "pve1", vmid, "etc/ready-flag", "ok\n")
 	expectStatus(t, c.post("/jobs/"+jobID+"/retry", nil), http.StatusSeeOther)
-	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != exec.JobDone {
+	if j := jobsTestWaitEnd(t, env.runner, env.user.ID, jobID); j.State != store.JobDone {
 		t.Fatalf("retry: %s %+v", j.State, j.Error)
 	}
 	if got := jobsTestRead(t, env.sim, "pve1", vmid, "root/ran"); got != "reviewed\n" {

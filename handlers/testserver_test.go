@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/handlers"
+	"corral/proxmox/clusters"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -27,19 +28,7 @@ type testServer struct {
 	*httptest.Server
 	DB    *store.DB
 	H     *handlers.Handler
-	clock *clock
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	clock *simtest.Clock
 }
 
 // testDeps lets a test add collaborators before the server starts.
@@ -52,7 +41,7 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &clock{t: time.Now()}
+	clk := simtest.NewClock(time.Now())
 	d := handlers.Deps{
 		Accounts:   db,
 		Sessions:   db.Sessions("corral_session", time.Hour),
@@ -61,7 +50,7 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 		Nodes:      db,
 		Containers: db,
 		SSHKeys:    db,
-		Proxmox:    handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler)),
+		Proxmox:    clusters.NewClients(slog.New(slog.DiscardHandler)),
 		Prober:     handlers.NewNodeProber(slog.New(slog.DiscardHandler)),
 		Limiter:    handlers.NewLoginLimiter(5, time.Minute, clk.Now),
 		Version:    "test",

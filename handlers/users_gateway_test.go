@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
+	"corral/exec/gateway"
 	"corral/handlers"
 )
 
@@ -24,7 +24,7 @@ func TestUsers_DisabledOnGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostKey := throttleKey(t)
-	gw, err := exec.NewServer(exec.Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}, exec.Deps{
+	gw, err := gateway.NewServer(gateway.Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}, gateway.Deps{
 		Auth:      handlers.GatewayAuth{Accounts: s.DB},
 		Directory: emptyDirectory{},
 		Audit:     handlers.GatewayAuditor{Log: s.DB, Keys: s.DB, SignIns: s.DB},

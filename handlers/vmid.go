@@ -12,7 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -20,19 +20,12 @@ import (
 // VMIDCache answers whether a VMID is free in a node's cluster.
 type VMIDCache interface {
 	// Check says whether vmid is free in n's cluster, reading the cache (refreshing it if stale or missing).
-	Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, error)
+	Check(ctx context.Context, n store.Node, vmid int) (clusters.VMIDCheck, error)
 	// RefreshIfStale re-reads n's cluster when its entry is missing or older than the refresh interval (the wizard calls it when opened).
 	RefreshIfStale(ctx context.Context, n store.Node)
 	// NoteCreated / NoteDeleted update n's cluster entry at once after Corral creates or deletes a guest.
 	NoteCreated(ctx context.Context, n store.Node, vmid int, name string)
 	NoteDeleted(ctx context.Context, n store.Node, vmid int)
-}
-
-// VMIDCheck is the answer about one VMID.
-type VMIDCheck struct {
-	Free   bool
-	Known  bool               // false: the cluster could not be read, Free means nothing
-	Holder proxmox.VMIDHolder // who holds it when !Free
 }
 
 // The VMID range Proxmox accepts.
@@ -69,7 +62,7 @@ func (h *Handler) vmidVerdict(ctx context.Context, n store.Node, raw string) (in
 	if problem != "" {
 		return 0, views.VMIDStatusModel{State: views.VMIDInvalid, Message: problem}, nil
 	}
-	var chk VMIDCheck
+	var chk clusters.VMIDCheck
 	if h.VMIDs != nil {
 		var err error
 		if chk, err = h.VMIDs.Check(ctx, n, vmid); err != nil {
@@ -101,7 +94,7 @@ func readVMID(raw string) (vmid int, problem string) {
 	return v, ""
 }
 
-func vmidStatusModel(vmid int, chk VMIDCheck) views.VMIDStatusModel {
+func vmidStatusModel(vmid int, chk clusters.VMIDCheck) views.VMIDStatusModel {
 	id := "VMID " + strconv.Itoa(vmid)
 	switch {
 	case !chk.Known:

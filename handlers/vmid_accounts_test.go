@@ -5,12 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/proxmox/redistest"
 )
@@ -45,10 +45,9 @@ func TestVMIDField_TwinClusterOfAnotherAccount(t *testing.T) {
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			cache, rdb := open(t)
-			var svc *handlers.VMIDService
+			var svc *clusters.VMIDs
 			s := newTestServer(t, func(d *handlers.Deps) {
-				svc = handlers.NewVMIDService(cache, d.Nodes.(handlers.AllNodeLister), nil,
-					handlers.WithVMIDRefresherOptions(proxmox.WithRefreshTimeout(5*time.Second)))
+				svc = clusters.NewVMIDs(cache, clusters.NewReader(d.Proxmox), d.Nodes.(clusters.AllNodeLister), nil)
 				d.VMIDs = svc
 			})
 			real, twin := startSim(t), twinSim(t)

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/redistest"
 	"corral/store"
 )
@@ -55,10 +56,10 @@ func newVMIDBench(b *testing.B, cache proxmox.VMIDStore) *vmidBench {
 	for i := range vmidBenchGuests {
 		guests[100+2*i] = proxmox.VMIDHolder{Kind: "lxc", Name: "ct" + strconv.Itoa(i), Node: "pve" + strconv.Itoa(i%3+1)}
 	}
-	if err := cache.Put(ctx, "cluster:bench", guests); err != nil {
+	if err := cache.Put(ctx, clusters.Key(n), guests); err != nil {
 		b.Fatal(err)
 	}
-	svc := NewVMIDService(cache, db, nil)
+	svc := clusters.NewVMIDs(cache, clusters.NewReader(clusters.NewClients(nil)), db, nil)
 	b.Cleanup(svc.Close)
 	h := New(Deps{Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
 		Nodes: db, Containers: db, SSHKeys: db, VMIDs: svc})

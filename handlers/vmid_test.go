@@ -8,6 +8,7 @@ import (
 
 	"corral/handlers"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -18,16 +19,16 @@ type vmidEnv struct {
 	*testServer
 	sim  *pvesim.Sim
 	c    *client
-	svc  *handlers.VMIDService
+	svc  *clusters.VMIDs
 	pve1 store.Node
 	solo store.Node
 }
 
 func newVMIDEnv(t *testing.T) *vmidEnv {
 	t.Helper()
-	var svc *handlers.VMIDService
+	var svc *clusters.VMIDs
 	s := newTestServer(t, func(d *handlers.Deps) {
-		svc = handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), d.Nodes.(handlers.AllNodeLister), nil)
+		svc = clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(d.Proxmox), d.Nodes.(clusters.AllNodeLister), nil)
 		d.VMIDs = svc
 	})
 	sim := startSim(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/handlers/browsertest"
 	"corral/store"
@@ -24,8 +25,8 @@ import (
 func TestBrowserWizard(t *testing.T) {
 	var runner interface{ Run(context.Context) }
 	real := func(d *handlers.Deps) {
-		r, err := handlers.NewProvisioner(handlers.ProvisionerConfig{
-			Store: d.Nodes.(handlers.ProvisionStore), Proxmox: d.Proxmox, VMIDs: d.VMIDs,
+		r, err := provision.New(provision.Config{
+			Store: d.Nodes.(provision.Store), Proxmox: d.Proxmox, Dial: jobsTestDial, VMIDs: d.VMIDs,
 			Logger: slog.New(slog.DiscardHandler), WaitInterval: 20 * time.Millisecond,
 		})
 		if err != nil {

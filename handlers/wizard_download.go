@@ -94,9 +94,15 @@ func (h *Handler) wizardDownloadStatus(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, "Template download", "containers"), views.WizardDownloadStatus(d))
 }
 
+// taskAPI is what following a task takes of a node's API.
+type taskAPI interface {
+	TaskStatus(ctx context.Context, node, upid string) (*proxmox.TaskStatus, error)
+	TaskLog(ctx context.Context, node, upid string, start, limit int) ([]proxmox.LogLine, int, error)
+}
+
 // readTask fills in whether the task still runs, how it ended, and its
 // latest log line.
-func readTask(ctx context.Context, api ProxmoxAPI, pveNode string, d views.WizardDownload) views.WizardDownload {
+func readTask(ctx context.Context, api taskAPI, pveNode string, d views.WizardDownload) views.WizardDownload {
 	st, err := api.TaskStatus(ctx, pveNode, d.UPID)
 	if err != nil {
 		var pe *proxmox.Error

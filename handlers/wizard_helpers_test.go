@@ -12,21 +12,23 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/handlers/formtest"
 	"corral/proxmox"
+	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
 // wizardRecorder is a Provisioner that records the plans it is given.
 type wizardRecorder struct {
 	mu    sync.Mutex
-	plans []exec.Plan
+	plans []store.Plan
 }
 
-func (r *wizardRecorder) Start(_ context.Context, p exec.Plan) (string, error) {
+func (r *wizardRecorder) Start(_ context.Context, p store.Plan) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.plans = append(r.plans, p)
@@ -34,14 +36,14 @@ func (r *wizardRecorder) Start(_ context.Context, p exec.Plan) (string, error) {
 }
 
 // The recorder follows no jobs: every job is someone else's.
-func (r *wizardRecorder) Job(context.Context, string, string) (exec.Job, error) {
-	return exec.Job{}, store.ErrNotFound
+func (r *wizardRecorder) Job(context.Context, string, string) (store.Job, error) {
+	return store.Job{}, store.ErrNotFound
 }
-func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]exec.LogEntry, error) {
+func (r *wizardRecorder) Log(context.Context, string, string, uint64) ([]store.LogEntry, error) {
 	return nil, store.ErrNotFound
 }
-func (r *wizardRecorder) Subscribe(string) (<-chan []exec.LogEntry, func()) {
-	ch := make(chan []exec.LogEntry)
+func (r *wizardRecorder) Subscribe(string) (<-chan []store.LogEntry, func()) {
+	ch := make(chan []store.LogEntry)
 	close(ch)
 	return ch, func() {}
 }
@@ -50,7 +52,7 @@ func (r *wizardRecorder) Delete(context.Context, string, string) error { return 
 func (r *wizardRecorder) CheckGuest(context.Context, string, string) error {
 	return store.ErrNotFound
 }
-func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]exec.ScriptChange, error) {
+func (r *wizardRecorder) TemplateChanges(context.Context, string, string) ([]provision.ScriptChange, error) {
 	return nil, store.ErrNotFound
 }
 func (r *wizardRecorder) RetryWithTemplate(context.Context, string, string, string) error {
@@ -63,7 +65,7 @@ func (r *wizardRecorder) count() int {
 	return len(r.plans)
 }
 
-func (r *wizardRecorder) last(t *testing.T) exec.Plan {
+func (r *wizardRecorder) last(t *testing.T) store.Plan {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -96,7 +98,7 @@ func newWizardEnvWith(t *testing.T, sim *pvesim.Sim, opts ...testDeps) *wizardEn
 	rec := &wizardRecorder{}
 	base := func(d *handlers.Deps) {
 		d.Provisioner = rec
-		svc := handlers.NewVMIDService(proxmox.NewMemVMIDStore(nil), d.Nodes.(handlers.AllNodeLister), nil)
+		svc := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(d.Proxmox), d.Nodes.(clusters.AllNodeLister), nil)
 		t.Cleanup(svc.Close)
 		d.VMIDs = svc
 	}
@@ -192,7 +194,7 @@ func (e *wizardEnv) walkToConfigure(t *testing.T, template string) *response {
 // guestCount is how many guests the cluster of pve1 holds.
 func (e *wizardEnv) guestCount(t *testing.T) int {
 	t.Helper()
-	api, err := handlers.NewProxmoxFactory(slog.New(slog.DiscardHandler))(e.node)
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(e.node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +209,5 @@ func (e *wizardEnv) guestCount(t *testing.T) int {
 // see one running.
 func slowSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = 2 * time.Second
-	opts.Dir = t.TempDir()
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t, func(opts *pvesim.Options) { opts.TaskDuration = 2 * time.Second })
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"path"
 	"slices"
 	"sort"
@@ -43,12 +44,25 @@ func (nd *nodeData) hasVolume(volid string) bool {
 // next free VMID of n in parallel. A failure is kept in Err for the page
 // to explain; the wizard then shows free-text fields.
 func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
-	nd := &nodeData{Node: n, FreeGiB: map[string]int64{}}
 	api, err := h.Proxmox(n)
 	if err != nil {
-		nd.Err = err
-		return nd
+		return &nodeData{Node: n, Err: err}
 	}
+	return readNodeData(ctx, api, n, h.Logger)
+}
+
+// nodeDataAPI is what the wizard reads of a node's API.
+type nodeDataAPI interface {
+	Storages(ctx context.Context, node, content string) ([]proxmox.Storage, error)
+	StorageContent(ctx context.Context, node, storage, content string) ([]proxmox.Volume, error)
+	Bridges(ctx context.Context, node string) ([]proxmox.NetworkInterface, error)
+	Aplinfo(ctx context.Context, node string) ([]proxmox.Appliance, error)
+	NextID(ctx context.Context) (int, error)
+	NodeStatus(ctx context.Context, node string) (*proxmox.NodeStatus, error)
+}
+
+func readNodeData(ctx context.Context, api nodeDataAPI, n store.Node, log *slog.Logger) *nodeData {
+	nd := &nodeData{Node: n, FreeGiB: map[string]int64{}}
 	pve := n.PVENodeName
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -112,7 +126,7 @@ func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
 		// Optional: without Sys.Audit the wizard still works, unchecked.
 		st, err := api.NodeStatus(gctx, pve)
 		if err != nil {
-			h.Logger.Debug("wizard: node status", "node", n.Name, "err", err)
+			log.Debug("wizard: node status", "node", n.Name, "err", err)
 			return nil
 		}
 		nd.MemoryMiB = int(int64(st.Memory.Total) >> 20)
@@ -120,7 +134,7 @@ func (h *Handler) loadNodeData(ctx context.Context, n store.Node) *nodeData {
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		h.Logger.Warn("wizard: read node", "node", n.Name, "err", err)
+		log.Warn("wizard: read node", "node", n.Name, "err", err)
 		return &nodeData{Node: n, Err: err}
 	}
 	sort.Slice(nd.Volumes, func(i, j int) bool { return nd.Volumes[i].VolID < nd.Volumes[j].VolID })

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/proxmox"
 	"corral/store"
 	"corral/views"
@@ -19,7 +19,7 @@ import (
 // buildPlan checks the whole wizard and returns the Plan it describes, or
 // messages keyed by field. The VMID is asked of the VMID cache here, and
 // Proxmox refuses a taken one again at create time.
-func (h *Handler) buildPlan(ctx context.Context, userID string, s wizardState, t *store.Template, nd *nodeData) (exec.Plan, map[string]string) {
+func (h *Handler) buildPlan(ctx context.Context, userID string, s wizardState, t *store.Template, nd *nodeData) (store.Plan, map[string]string) {
 	errs := map[string]string{}
 	if s.Template == "" {
 		errs["template"] = "Choose a template, or start from scratch."
@@ -37,24 +37,22 @@ func (h *Handler) buildPlan(ctx context.Context, userID string, s wizardState, t
 	if msg != "" {
 		errs["extra_apt"] = msg
 	}
-	p := exec.Plan{
+	p := store.Plan{
 		UserID: userID, NodeID: nd.Node.ID, PVENode: nd.Node.PVENodeName,
 		VMID: vmid, Hostname: s.Hostname, Create: spec, Packages: pkgs,
 	}
 	if t != nil {
 		p.TemplateID, p.TemplateName = t.ID, t.Name
-		for _, f := range t.Files {
-			p.Files = append(p.Files, exec.File{Name: f.Name, TargetDir: f.TargetDir, Policy: string(f.Policy),
-				Mode: f.Mode, Owner: f.Owner, Content: []byte(f.Content)})
-		}
+		p.Files = slices.Clone(t.Files)
 		for _, sc := range s.orderedScripts(t) {
 			if slices.Contains(s.ScriptsOn, sc.Name) {
-				p.Scripts = append(p.Scripts, exec.Script{Name: sc.Name, Content: sc.Content})
+				sc.Enabled = true
+				p.Scripts = append(p.Scripts, sc)
 			}
 		}
 	}
 	if len(errs) > 0 {
-		return exec.Plan{}, errs
+		return store.Plan{}, errs
 	}
 	return p, nil
 }
@@ -82,7 +80,7 @@ func (h *Handler) vmidTaken(ctx context.Context, n store.Node, vmid int) string 
 // packages lists the packages to install: the template's packages whose
 // group and own switch are on, then the extra apt packages, grouped by
 // manager in install order without duplicates.
-func (s wizardState) packages(t *store.Template) ([]exec.Package, string) {
+func (s wizardState) packages(t *store.Template) ([]store.Package, string) {
 	var chosen []store.Package
 	if t != nil {
 		for _, p := range t.Packages {
@@ -93,11 +91,11 @@ func (s wizardState) packages(t *store.Template) ([]exec.Package, string) {
 	}
 	extra, problems := store.ParsePackageList(store.ManagerApt, s.ExtraApt)
 	chosen = store.MergePackages(chosen, extra...)
-	var out []exec.Package
+	var out []store.Package
 	for _, m := range store.PackageManagers {
 		for _, p := range chosen {
 			if p.Manager == m {
-				out = append(out, exec.Package{Manager: string(p.Manager), Name: p.Name, Check: p.Check, Install: p.Install})
+				out = append(out, p)
 			}
 		}
 	}
@@ -109,19 +107,17 @@ func (s wizardState) packages(t *store.Template) ([]exec.Package, string) {
 
 // planDigest fingerprints a plan, so creating refuses a plan that differs
 // from the one the Review showed (a template edited meanwhile, say).
-func planDigest(p exec.Plan) string {
+func planDigest(p store.Plan) string {
 	b, _ := json.Marshal(p) // a Plan is plain data; Marshal cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
 
-// reviewParams are the create request the pipeline sends for plan (its
-// createParams), as form parameters in the order and encoding the proxmox
-// client uses, without the random root password.
-func reviewParams(plan exec.Plan) []views.WizardParam {
-	p := createParams(plan)
-	p.Password = ""
-	return createParamLines(p)
+// reviewParams are the create request the pipeline sends for plan, as form
+// parameters in the order and encoding the proxmox client uses, without
+// the random root password.
+func reviewParams(plan store.Plan) []views.WizardParam {
+	return createParamLines(provision.CreateParams(plan))
 }
 
 // createParamLines lists the form parameters of p in the order and

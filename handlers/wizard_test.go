@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/provision"
 	"corral/store"
 )
 
@@ -138,8 +139,8 @@ func TestWizard_WalkThrough(t *testing.T) {
 		t.Fatalf("created, redirected to %q", loc)
 	}
 	p := e.rec.last(t)
-	if !reflect.DeepEqual(p.Steps(), shownSteps) {
-		t.Errorf("plan steps %q, review showed %q", p.Steps(), shownSteps)
+	if !reflect.DeepEqual(provision.StepLabels(p), shownSteps) {
+		t.Errorf("plan steps %q, review showed %q", provision.StepLabels(p), shownSteps)
 	}
 	var names, pkgs []string
 	for _, s := range p.Scripts {

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/exec"
 	"corral/store"
 )
 
@@ -29,14 +28,14 @@ var pveTagRE = regexp.MustCompile(`^[a-z0-9_][a-z0-9_+.-]*$`)
 // validateConfig checks the Configure step against the node's real
 // storages, bridges and templates and returns the create request it
 // describes, or messages keyed by field name.
-func validateConfig(s wizardState, nd *nodeData) (exec.CreateSpec, int, map[string]string) {
+func validateConfig(s wizardState, nd *nodeData) (store.CreateSpec, int, map[string]string) {
 	errs := map[string]string{}
 	add := func(k, msg string) {
 		if _, ok := errs[k]; !ok {
 			errs[k] = msg
 		}
 	}
-	var spec exec.CreateSpec
+	var spec store.CreateSpec
 
 	if msg := hostnameProblem(s.Hostname); msg != "" {
 		add("hostname", msg)
@@ -128,7 +127,7 @@ func validateConfig(s wizardState, nd *nodeData) (exec.CreateSpec, int, map[stri
 // capacityProblems compares the resources asked for with what the node
 // has, where it told us: a container cannot use more memory or cores than
 // its host, nor a disk larger than its storage's free space.
-func capacityProblems(spec exec.CreateSpec, storage string, nd *nodeData) map[string]string {
+func capacityProblems(spec store.CreateSpec, storage string, nd *nodeData) map[string]string {
 	errs := map[string]string{}
 	if !nd.loaded() {
 		return errs

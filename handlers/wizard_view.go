@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
+	"corral/exec/provision"
 	"corral/store"
 	"corral/views"
 )
@@ -235,12 +235,12 @@ func scriptsView(s wizardState, t *store.Template) []views.WizardScript {
 }
 
 // reviewView shows a plan: everything in it, the create request and the steps.
-func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
+func reviewView(p store.Plan, n store.Node) *views.WizardReview {
 	c := p.Create
 	r := &views.WizardReview{
 		Digest: planDigest(p), Template: templateLabel(p.TemplateName), Node: n.Name, PVENode: p.PVENode,
 		OSTemplate: c.OSTemplate, Hostname: p.Hostname, VMID: strconv.Itoa(p.VMID), Tags: c.Tags,
-		Params: reviewParams(p), RootCommand: p.FeaturesCommand(), Steps: p.Steps(),
+		Params: reviewParams(p), RootCommand: provision.FeaturesCommand(p), Steps: provision.StepLabels(p),
 	}
 	r.Resources = []views.WizardFact{
 		{Label: "CPU cores", Value: strconv.Itoa(c.Cores)},
@@ -277,10 +277,8 @@ func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
 	}
 	for _, m := range store.PackageManagers {
 		g := views.WizardReviewGroup{Manager: string(m)}
-		for _, pk := range p.Packages {
-			if pk.Manager == string(m) {
-				g.Names = append(g.Names, pk.Name)
-			}
+		for _, pk := range p.PackagesBy(m) {
+			g.Names = append(g.Names, pk.Name)
 		}
 		if len(g.Names) > 0 {
 			r.Packages = append(r.Packages, g)
@@ -291,7 +289,7 @@ func reviewView(p exec.Plan, n store.Node) *views.WizardReview {
 		if mode == "" {
 			mode = "0644"
 		}
-		r.Files = append(r.Files, views.WizardReviewFile{Path: strings.TrimRight(f.TargetDir, "/") + "/" + f.Name, Policy: f.Policy, Mode: mode, Owner: f.Owner})
+		r.Files = append(r.Files, views.WizardReviewFile{Path: strings.TrimRight(f.TargetDir, "/") + "/" + f.Name, Policy: string(f.Policy), Mode: mode, Owner: f.Owner})
 	}
 	for _, sc := range p.Scripts {
 		r.Scripts = append(r.Scripts, sc.Name)

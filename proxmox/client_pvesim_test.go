@@ -11,6 +11,7 @@ import (
 
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 )
 
 // These tests drive the real client against pvesim over real HTTPS, so the
@@ -24,15 +25,7 @@ const (
 // pvesimStart starts the demo estate with instant tasks.
 func pvesimStart(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatalf("pvesim.New: %v", err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return simtest.Demo(t)
 }
 
 // pvesimConfig is a pinned config for node with the demo token.

@@ -1,6 +1,7 @@
 package proxmox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -360,3 +361,16 @@ func orDefault(s, def string) string {
 
 // asError is errors.As for *Error.
 func asError(err error, target **Error) bool { return errors.As(err, target) }
+
+// Describe is err in plain words for a page: an *Error's UserMessage, "no
+// answer in time" for a deadline that passed, else the error's text.
+func Describe(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.UserMessage()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer in time"
+	}
+	return err.Error()
+}

@@ -1,11 +1,8 @@
 package proxmox_test
 
 import (
-	"bytes"
+	"context"
 	"errors"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,40 +10,25 @@ import (
 
 	"corral/proxmox"
 	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/proxmox/redistest"
 )
-
-// vmidClock is a clock the test moves by hand.
-type vmidClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vmidClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *vmidClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // vmidSim runs the demo estate: cluster homelab (pve1..pve3, VMs 200 and
 // 201) and the standalone pve-solo, whose VMID 100 is not homelab's 100.
 func vmidSim(t *testing.T) *pvesim.Sim {
 	t.Helper()
-	opts := pvesim.DemoOptions()
-	opts.TaskDuration = -1
-	opts.Dir = t.TempDir()
-	sim, err := pvesim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
+	return simtest.Demo(t)
 }
 
-// vmidTarget is a node of the sim as a refresh target, keyed as the nodes
-// feature keys it.
-func vmidTarget(t *testing.T, sim *pvesim.Sim, name string) proxmox.VMIDTarget {
+// vmidTarget is a node of the sim: its cluster's cache key and how to read
+// it.
+type vmidEntry struct {
+	Key    string
+	Config proxmox.Config
+}
+
+func vmidTarget(t *testing.T, sim *pvesim.Sim, name string) vmidEntry {
 	t.Helper()
 	n := sim.Node(name)
 	cfg := proxmox.Config{Host: n.Host(), Port: n.Port(), TokenID: pvesim.DemoTokenID,
@@ -60,7 +42,22 @@ func vmidTarget(t *testing.T, sim *pvesim.Sim, name string) proxmox.VMIDTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return proxmox.VMIDTarget{Key: proxmox.ClusterKey(st, n.Fingerprint()), Node: name, Config: cfg}
+	return vmidEntry{Key: proxmox.ClusterKey(st, n.Fingerprint()), Config: cfg}
+}
+
+// fill stores the guests of t's cluster as read through t.
+func fill(ctx context.Context, st proxmox.VMIDStore, t vmidEntry) (map[int]proxmox.VMIDHolder, error) {
+	c, err := proxmox.New(t.Config)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rows, err := c.ClusterResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	guests := proxmox.GuestsFromResources(rows)
+	return guests, st.Put(ctx, t.Key, guests)
 }
 
 // vmidStores builds each VMIDStore implementation on a clock.
@@ -108,10 +105,8 @@ func TestVMIDCache_Stores(t *testing.T) {
 	for name, open := range vmidStores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
-			clk := &vmidClock{t: time.Unix(1_700_000_000, 0)}
+			clk := simtest.NewClock(time.Unix(1_700_000_000, 0))
 			st := open(t, clk.Now)
-			r := proxmox.NewVMIDRefresher(st, nil)
-			t.Cleanup(r.Close)
 
 			if _, err := st.Lookup(ctx, pve1.Key, 100); !errors.Is(err, proxmox.ErrVMIDMiss) {
 				t.Fatalf("empty cache: %v, want a miss", err)
@@ -121,7 +116,7 @@ func TestVMIDCache_Stores(t *testing.T) {
 			}
 
 			// One refresh through pve1 fills the whole cluster's entry.
-			if _, err := r.Refresh(ctx, pve1); err != nil {
+			if _, err := fill(ctx, st, pve1); err != nil {
 				t.Fatal(err)
 			}
 			l, err := st.Lookup(ctx, pve2.Key, 101)
@@ -138,7 +133,7 @@ func TestVMIDCache_Stores(t *testing.T) {
 			if _, err := st.Lookup(ctx, solo.Key, 100); !errors.Is(err, proxmox.ErrVMIDMiss) {
 				t.Fatalf("solo before its refresh: %v, want a miss", err)
 			}
-			if _, err := r.Refresh(ctx, solo); err != nil {
+			if _, err := fill(ctx, st, solo); err != nil {
 				t.Fatal(err)
 			}
 			l, err = st.Lookup(ctx, solo.Key, 100)
@@ -162,7 +157,7 @@ func TestVMIDCache_Stores(t *testing.T) {
 			wantVMID(t, l, err, false, proxmox.VMIDHolder{})
 
 			// A refresh replaces the list with Proxmox's truth.
-			if _, err := r.Refresh(ctx, pve2); err != nil {
+			if _, err := fill(ctx, st, pve2); err != nil {
 				t.Fatal(err)
 			}
 			l, err = st.Lookup(ctx, pve1.Key, 150)
@@ -190,117 +185,6 @@ func TestVMIDCache_Stores(t *testing.T) {
 				t.Fatalf("after a note on an expired entry: %v, want a miss", err)
 			}
 
-			// Check reads the cluster again on a miss.
-			l, err = r.Check(ctx, 201, pve1)
-			wantVMID(t, l, err, true, proxmox.VMIDHolder{Kind: "qemu", Name: "win11", Node: "pve3"})
-			if _, err := st.Age(ctx, pve1.Key); err != nil {
-				t.Fatalf("Check did not store its refresh: %v", err)
-			}
 		})
-	}
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
-func TestVMIDCache_RedisGoesAway(t *testing.T) {
-	sim := vmidSim(t)
-	pve1 := vmidTarget(t, sim, "pve1")
-	reads := countResources(sim, "pve1")
-	srv := redistest.Start(t)
-	rdb := vmidRedis(t, srv)
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	clk := &vmidClock{t: time.Now()}
-	st := proxmox.NewFallbackVMIDStore(proxmox.NewRedisVMIDStore(rdb, clk.Now), proxmox.NewMemVMIDStore(clk.Now), log, clk.Now)
-	r := proxmox.NewVMIDRefresher(st, log)
-	t.Cleanup(r.Close)
-	ctx := t.Context()
-	key := proxmox.VMIDKeyPrefix + pve1.Key
-
-	check := func(vmid int, taken bool) {
-		t.Helper()
-		l, err := r.Check(ctx, vmid, pve1)
-		if err != nil || l.Taken != taken {
-			t.Fatalf("VMID %d: %+v, %v; want taken=%v", vmid, l, err, taken)
-		}
-	}
-	check(101, true)
-	check(150, false)
-	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 1 {
-		t.Fatalf("redis holds no entry for the cluster: %d, %v", n, err)
-	}
-	// Another Corral (or this one after a restart) starts warm from Redis.
-	other := proxmox.NewFallbackVMIDStore(proxmox.NewRedisVMIDStore(rdb, clk.Now), proxmox.NewMemVMIDStore(clk.Now), nil, clk.Now)
-	if l, err := other.Lookup(ctx, pve1.Key, 200); err != nil || !l.Taken || l.Holder.Name != "homeassistant" {
-		t.Fatalf("a second store on the same redis: %+v, %v", l, err)
-	}
-
-	srv.Stop()
-	web := proxmox.VMIDHolder{Kind: "lxc", Name: "web", Node: "pve1"}
-	before := reads()
-	for i := range 30 {
-		if i == 15 {
-			clk.Add(proxmox.VMIDTTL) // memory expires too: only a live read can answer
-		}
-		check(101, true)
-		check(200, true)
-		check(150, i >= 10 && i < 15) // noted at 9; the live read at 15 knows better
-		if i == 9 {
-			if err := st.NoteCreated(ctx, pve1.Key, 150, web); err != nil {
-				t.Fatal(err)
-			}
-		}
-		clk.Add(time.Second) // lets the cache try Redis again every few rounds
-	}
-	if n := reads() - before; n != 1 {
-		t.Fatalf("%d live reads during the outage, want 1 (when the memory copy expired)", n)
-	}
-	if n := logs.count("level=WARN"); n != 1 {
-		t.Fatalf("%d warnings during one outage, want 1:\n%s", n, logs.b.String())
-	}
-
-	srv.Restart(t)
-	clk.Add(proxmox.VMIDRedisRetry)
-	if err := st.NoteCreated(ctx, pve1.Key, 151, web); err != nil {
-		t.Fatal(err)
-	}
-	check(151, true)
-	check(150, false)
-	for _, field := range []string{"101", "151"} {
-		if ok, err := rdb.HExists(ctx, key, field).Result(); err != nil || !ok {
-			t.Fatalf("redis is not used again after it returned (field %s): %v, %v", field, ok, err)
-		}
-	}
-	if n := logs.count("redis is back"); n != 1 {
-		t.Fatalf("%d recovery notes, want 1:\n%s", n, logs.b.String())
-	}
-
-	// A second outage warns again, once.
-	srv.Stop()
-	for i := range 5 {
-		if err := st.NoteCreated(ctx, pve1.Key, 152+i, web); err != nil {
-			t.Fatal(err)
-		}
-		check(152+i, true)
-		clk.Add(2 * time.Second)
-	}
-	if n := logs.count("level=WARN"); n != 2 {
-		t.Fatalf("%d warnings after two outages, want 2:\n%s", n, logs.b.String())
 	}
 }

@@ -225,7 +225,7 @@ func userJobIDs(tx *bolt.Tx, userID string) ([]string, error) {
 		if err := decode(v, &rec); err != nil {
 			return err
 		}
-		if rec.State == JobQueued || rec.State == JobRunning {
+		if rec.State.Active() {
 			return fmt.Errorf("%w: %s (CT %d)", ErrJobRunning, rec.Hostname, rec.VMID)
 		}
 		ids = append(ids, string(k))

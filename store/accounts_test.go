@@ -172,7 +172,7 @@ func TestDB_DeleteUser(t *testing.T) {
 
 	fill := func(u User) (Node, Job) {
 		n := mustNode(t, db, u.ID, "pve-"+u.Username)
-		j, _, err := db.CreateJob(ctx, Job{UserID: u.ID, NodeID: n.ID, VMID: 150, Hostname: "web-" + u.Username, Plan: []byte(`{}`)})
+		j, _, err := db.CreateJob(ctx, Plan{UserID: u.ID, NodeID: n.ID, VMID: 150, Hostname: "web-" + u.Username})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestDB_DeleteUser(t *testing.T) {
 		if err := db.SaveJob(ctx, j); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.AppendJobLog(ctx, u.ID, j.ID, []JobLogLine{{Kind: "log", Text: "hello " + u.Username}}); err != nil {
+		if _, err := db.AppendJobLog(ctx, u.ID, j.ID, []LogEntry{{Kind: "log", Text: "hello " + u.Username}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.AppendEvent(ctx, Event{UserID: u.ID, NodeID: n.ID, VMID: 150, JobID: j.ID, Type: EventError, Message: "boom " + u.Username}); err != nil {

@@ -29,6 +29,9 @@ const (
 	EventReady        = "ready"
 	EventInterrupted  = "interrupted"
 	EventRetried      = "retried"
+	// EventServices holds a whole discovery of a container's services
+	// (see EncodeServices); the newest one is what its pages show.
+	EventServices = "services"
 )
 
 // Event is one persisted thing that happened to a container or a job. Seq

@@ -5,34 +5,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"corral/proxmox/pvesim/simtest"
 )
 
 // testKey is a fixed sealing key for tests.
 var testKey = bytes.Repeat([]byte{7}, KeySize)
 
-// fakeClock is a settable clock for expiry tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock is a settable clock for expiry tests.
+func newFakeClock() *simtest.Clock {
+	return simtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // mustOpen opens a fresh database in a temp dir with cheap password hashing
@@ -53,7 +37,7 @@ func mustOpen(t testing.TB, opts ...func(*Options)) (*DB, string) {
 	return db, path
 }
 
-func withClock(c *fakeClock) func(*Options) {
+func withClock(c *simtest.Clock) func(*Options) {
 	return func(o *Options) { o.Now = c.Now }
 }
 

@@ -5,94 +5,106 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
+// JobState is where a container creation job stands.
+type JobState string
+
 // Job states. A job is active while queued or running; every other state is
 // final until the user retries (failed, interrupted) or deletes it.
 const (
-	JobQueued      = "queued"
-	JobRunning     = "running"
-	JobFailed      = "failed"
-	JobInterrupted = "interrupted"
-	JobDone        = "done"
-	JobDeleted     = "deleted" // the container was deleted from the progress page
+	JobQueued      JobState = "queued"
+	JobRunning     JobState = "running"
+	JobFailed      JobState = "failed"
+	JobInterrupted JobState = "interrupted"
+	JobDone        JobState = "done"
+	JobDeleted     JobState = "deleted" // the container was deleted from the progress page
 )
 
-// Job is a container creation job. Plan is the creation plan as the
-// pipeline encoded it (opaque here, so the store does not depend on exec).
-type Job struct {
-	ID       string
-	UserID   string
-	NodeID   string
-	VMID     int
-	Hostname string
-	// TemplateID and TemplateName name the template the plan was made
-	// from ("" from scratch); CreateJob records them on the container too.
-	TemplateID   string
-	TemplateName string
-	ContainerID  string
-	State        string
-	Step         string   // key of the step running or last run
-	Done         []string // keys of completed steps, in order
-	Attempts     int
-	CreateUPID   string // the create task, so a restart waits for it instead of creating twice
-	Error        *JobError
-	Services     []JobService
-	Plan         []byte
-	Created      time.Time
-	Updated      time.Time
+// Active reports whether the job is queued or running.
+func (s JobState) Active() bool { return s == JobQueued || s == JobRunning }
+
+// Stopped reports whether the job failed or was interrupted: the states a
+// user may retry or delete.
+func (s JobState) Stopped() bool { return s == JobFailed || s == JobInterrupted }
+
+func (s JobState) valid() bool {
+	return slices.Contains([]JobState{JobQueued, JobRunning, JobFailed, JobInterrupted, JobDone, JobDeleted}, s)
 }
 
-// JobError is why a job stopped: the step, the command and its exit code,
-// and the last lines it printed.
-type JobError struct {
+// Job is a container creation job: the plan as the user reviewed it, and
+// how far the provisioning pipeline got with it.
+type Job struct {
+	ID          string
+	UserID      string
+	ContainerID string // the container record CreateJob made with the job
+	Plan        Plan
+	State       JobState
+	Step        string   // key of the step running or last run
+	Done        []string // keys of completed steps, in order
+	Attempts    int
+	CreateUPID  string // the create task, so a restart waits for it instead of creating twice
+	Error       *StepError
+	Services    []Service // what the discovery step found
+	Created     time.Time
+	Updated     time.Time
+}
+
+// IsDone reports whether step key has completed.
+func (j Job) IsDone(key string) bool { return slices.Contains(j.Done, key) }
+
+// StepError is why a job stopped: the step, what went wrong, the command
+// as a user would type it with its exit code, and its last output lines.
+type StepError struct {
 	Step     string   `json:"step"`
 	Message  string   `json:"message"`
 	Command  string   `json:"command,omitempty"`
-	ExitCode int      `json:"exit_code,omitempty"`
+	ExitCode int      `json:"exit_code,omitempty"` // 0 when the failure was not a command's exit
 	Output   []string `json:"output,omitempty"`
 }
 
-// JobService is a service found at the end of a job. Credential values stay
-// inside the container; only their keys are recorded.
-type JobService struct {
-	Name           string   `json:"name"`
-	Unit           string   `json:"unit,omitempty"`
-	Status         string   `json:"status,omitempty"`
-	Ports          []int    `json:"ports,omitempty"`
-	System         bool     `json:"system,omitempty"`
-	CredentialKeys []string `json:"credential_keys,omitempty"`
+func (e *StepError) Error() string {
+	msg := e.Message
+	if e.Command != "" && e.ExitCode != 0 && !strings.Contains(msg, "exit code") {
+		msg += fmt.Sprintf(" (%s exited with code %d)", e.Command, e.ExitCode)
+	}
+	if n := len(e.Output); n > 0 {
+		msg += ": " + e.Output[n-1]
+	}
+	return msg
 }
 
+// jobRecord is a job as stored. Node, VMID, hostname and template repeat
+// the plan's, for the container and event records made from the job.
 type jobRecord struct {
-	V            int          `json:"v"`
-	ID           string       `json:"id"`
-	NodeID       string       `json:"node_id"`
-	VMID         int          `json:"vmid"`
-	Hostname     string       `json:"hostname"`
-	TemplateID   string       `json:"template_id,omitempty"`
-	TemplateName string       `json:"template_name,omitempty"`
-	ContainerID  string       `json:"ct_id,omitempty"`
-	State        string       `json:"state"`
-	Step         string       `json:"step,omitempty"`
-	Done         []string     `json:"done,omitempty"`
-	Attempts     int          `json:"attempts"`
-	CreateUPID   string       `json:"create_upid,omitempty"`
-	Error        *JobError    `json:"error,omitempty"`
-	Services     []JobService `json:"services,omitempty"`
-	Plan         []byte       `json:"plan"`
-	Created      time.Time    `json:"created"`
-	Updated      time.Time    `json:"updated"`
+	V            int        `json:"v"`
+	ID           string     `json:"id"`
+	NodeID       string     `json:"node_id"`
+	VMID         int        `json:"vmid"`
+	Hostname     string     `json:"hostname"`
+	TemplateID   string     `json:"template_id,omitempty"`
+	TemplateName string     `json:"template_name,omitempty"`
+	ContainerID  string     `json:"ct_id,omitempty"`
+	State        JobState   `json:"state"`
+	Step         string     `json:"step,omitempty"`
+	Done         []string   `json:"done,omitempty"`
+	Attempts     int        `json:"attempts"`
+	CreateUPID   string     `json:"create_upid,omitempty"`
+	Error        *StepError `json:"error,omitempty"`
+	Services     []Service  `json:"services,omitempty"`
+	Plan         Plan       `json:"plan"`
+	Created      time.Time  `json:"created"`
+	Updated      time.Time  `json:"updated"`
 }
 
 func (r jobRecord) job(userID string) Job {
 	return Job{
-		ID: r.ID, UserID: userID, NodeID: r.NodeID, VMID: r.VMID, Hostname: r.Hostname,
-		TemplateID: r.TemplateID, TemplateName: r.TemplateName, ContainerID: r.ContainerID, State: r.State, Step: r.Step, Done: r.Done, Attempts: r.Attempts,
-		CreateUPID: r.CreateUPID, Error: r.Error, Services: r.Services, Plan: r.Plan,
+		ID: r.ID, UserID: userID, ContainerID: r.ContainerID, Plan: r.Plan, State: r.State, Step: r.Step,
+		Done: r.Done, Attempts: r.Attempts, CreateUPID: r.CreateUPID, Error: r.Error, Services: r.Services,
 		Created: r.Created, Updated: r.Updated,
 	}
 }
@@ -102,13 +114,9 @@ func (r *jobRecord) fill(j Job) {
 	r.CreateUPID, r.Error, r.Services = j.CreateUPID, j.Error, j.Services
 }
 
-func validJobState(s string) bool {
-	return slices.Contains([]string{JobQueued, JobRunning, JobFailed, JobInterrupted, JobDone, JobDeleted}, s)
-}
-
 // lifecycleFor is the container lifecycle a job state implies, so a
 // container can never stay "creating" once its job has ended.
-func lifecycleFor(state string) string {
+func lifecycleFor(state JobState) string {
 	switch state {
 	case JobDone:
 		return LifecycleReady
@@ -118,34 +126,31 @@ func lifecycleFor(state string) string {
 	return LifecycleCreating
 }
 
-// CreateJob stores a new queued job together with its container record
-// (lifecycle creating, with the job's template id and name), linked both
-// ways, in one transaction. j needs UserID, NodeID (one of the user's
-// nodes), VMID and Plan.
-func (db *DB) CreateJob(ctx context.Context, j Job) (Job, Container, error) {
+// CreateJob stores a new queued job for plan together with its container
+// record (lifecycle creating, with the plan's template id and name), linked
+// both ways, in one transaction. The plan needs UserID, NodeID (one of the
+// user's nodes), VMID and Hostname.
+func (db *DB) CreateJob(ctx context.Context, plan Plan) (Job, Container, error) {
 	now := db.now().UTC()
-	j.ID, j.State, j.Created, j.Updated = newID(), JobQueued, now, now
+	j := Job{ID: newID(), UserID: plan.UserID, Plan: plan, State: JobQueued, Created: now, Updated: now}
 	c := Container{
-		UserID: j.UserID, NodeID: j.NodeID, VMID: j.VMID, Hostname: j.Hostname,
-		TemplateID: j.TemplateID, TemplateName: j.TemplateName,
+		UserID: plan.UserID, NodeID: plan.NodeID, VMID: plan.VMID, Hostname: plan.Hostname,
+		TemplateID: plan.TemplateID, TemplateName: plan.TemplateName,
 		Lifecycle: LifecycleCreating, JobID: j.ID,
 	}
 	if err := validateContainer(&c); err != nil {
 		return Job{}, Container{}, fmt.Errorf("store: create job: %w", err)
 	}
-	if len(j.Plan) == 0 {
-		return Job{}, Container{}, fmt.Errorf("store: create job: %w: plan is required", ErrInvalid)
-	}
 	crec := containerRecord{V: recordVersion, ID: newID(), Created: now, Updated: now}
 	crec.fill(c)
 	j.ContainerID = crec.ID
-	rec := jobRecord{V: recordVersion, ID: j.ID, NodeID: j.NodeID, VMID: j.VMID, Hostname: j.Hostname,
-		TemplateID: j.TemplateID, TemplateName: j.TemplateName,
-		ContainerID: j.ContainerID, Plan: j.Plan, Created: now, Updated: now}
+	rec := jobRecord{V: recordVersion, ID: j.ID, NodeID: plan.NodeID, VMID: plan.VMID, Hostname: plan.Hostname,
+		TemplateID: plan.TemplateID, TemplateName: plan.TemplateName,
+		ContainerID: j.ContainerID, Plan: plan, Created: now, Updated: now}
 	rec.fill(j)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := nodeRecordByID(tx, j.UserID, j.NodeID); err != nil {
-			return fmt.Errorf("node %q: %w", j.NodeID, err)
+		if _, err := nodeRecordByID(tx, plan.UserID, plan.NodeID); err != nil {
+			return fmt.Errorf("node %q: %w", plan.NodeID, err)
 		}
 		cb, err := createUserBucket(tx, bucketContainers, j.UserID)
 		if err != nil {
@@ -164,7 +169,7 @@ func (db *DB) CreateJob(ctx context.Context, j Job) (Job, Container, error) {
 		return put(jb, []byte(j.ID), rec)
 	})
 	if err != nil {
-		return Job{}, Container{}, fmt.Errorf("store: create job for %d: %w", j.VMID, err)
+		return Job{}, Container{}, fmt.Errorf("store: create job for %d: %w", plan.VMID, err)
 	}
 	return j, crec.container(j.UserID), nil
 }
@@ -188,7 +193,7 @@ func (db *DB) Job(ctx context.Context, userID, id string) (Job, error) {
 // transaction, the lifecycle of its container: done → ready, failed or
 // interrupted → error, deleted → the container record is removed.
 func (db *DB) SaveJob(ctx context.Context, j Job) error {
-	if !validJobState(j.State) {
+	if !j.State.valid() {
 		return fmt.Errorf("store: save job: %w: unknown state %q", ErrInvalid, j.State)
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -212,17 +217,18 @@ func (db *DB) SaveJob(ctx context.Context, j Job) error {
 // SaveJobPlan replaces the plan of the user's job, which must be failed or
 // interrupted: only a retry the user asked for may change what a stopped
 // job will still run, and a job that runs or has finished keeps its plan.
-// Another state gives ErrConflict.
-func (db *DB) SaveJobPlan(ctx context.Context, userID, id string, plan []byte) error {
-	if len(plan) == 0 {
-		return fmt.Errorf("store: save plan of job %q: %w: plan is required", id, ErrInvalid)
-	}
+// Another state gives ErrConflict. The plan must still be for the same
+// container (owner, node, VMID and hostname), else ErrInvalid.
+func (db *DB) SaveJobPlan(ctx context.Context, userID, id string, plan Plan) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		rec, err := jobRecordByID(tx, userID, id)
 		if err != nil {
 			return err
 		}
-		if rec.State != JobFailed && rec.State != JobInterrupted {
+		if plan.UserID != userID || plan.NodeID != rec.NodeID || plan.VMID != rec.VMID || plan.Hostname != rec.Hostname {
+			return fmt.Errorf("%w: the plan is for another container", ErrInvalid)
+		}
+		if !rec.State.Stopped() {
 			return fmt.Errorf("%w: the job is %s", ErrConflict, rec.State)
 		}
 		rec.Plan, rec.Updated = plan, db.now().UTC()
@@ -269,7 +275,7 @@ func endJobOfDeleted(tx *bolt.Tx, userID, jobID string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if rec.State == JobQueued || rec.State == JobRunning || rec.State == JobDeleted {
+	if rec.State.Active() || rec.State == JobDeleted {
 		return nil
 	}
 	rec.State, rec.Updated = JobDeleted, now
@@ -287,7 +293,7 @@ func (db *DB) ActiveJobs(ctx context.Context) ([]Job, error) {
 				if err := decode(v, &rec); err != nil {
 					return err
 				}
-				if rec.State == JobQueued || rec.State == JobRunning {
+				if rec.State.Active() {
 					out = append(out, rec.job(string(uid)))
 				}
 				return nil

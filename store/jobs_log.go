@@ -11,40 +11,52 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// MaxJobLogLines bounds each job's log: older lines are dropped first.
-const MaxJobLogLines = 2000
+// MaxLogEntrys bounds each job's log: older lines are dropped first.
+const MaxLogEntrys = 2000
 
-// JobLogOutput is the kind of a job log line that is command output; every
-// other kind is a marker (step started, script done, ready, ...).
-const JobLogOutput = "log"
+// EntryLog is the kind of a job log entry that is command output. Every
+// other kind is a marker, and is the type of the container event it is
+// recorded as too: EventStepStarted, EventStepDone, EventScriptDone,
+// EventServiceReady, EventServices, EventError, EventReady,
+// EventInterrupted, EventRetried or EventDeleted.
+const EntryLog = "log"
 
-// JobLogLine is one entry of a job's log: an output line (Kind
-// JobLogOutput) or a marker. Seq numbers a job's lines from 1 without gaps,
-// so a reader can resume after the last one it saw.
-type JobLogLine struct {
+// LogEntry is one entry of a job's log: an output line (Kind EntryLog) or
+// a marker. Seq numbers a job's entries from 1 without gaps, so a reader
+// can resume after the last one it saw; AppendJobLog assigns it.
+type LogEntry struct {
 	Seq    uint64    `json:"-"`
 	Time   time.Time `json:"t"`
 	Kind   string    `json:"k"`
-	Step   string    `json:"s,omitempty"`
+	Step   string    `json:"s,omitempty"` // step key
 	Script string    `json:"sc,omitempty"`
 	Text   string    `json:"x"`
-	// EventData is added to the data of a marker's container event; the
-	// log itself does not keep it.
-	EventData map[string]string `json:"-"`
+	// Data is added to the data of a marker's container event (e.g. the
+	// services a discovery found); the log itself does not keep it.
+	Data map[string]string `json:"-"`
+}
+
+// Terminal reports whether e ends a run of its job.
+func (e LogEntry) Terminal() bool {
+	switch e.Kind {
+	case EventReady, EventError, EventInterrupted, EventDeleted:
+		return true
+	}
+	return false
 }
 
 // AppendJobLog appends lines to the user's job log, numbering them, and
-// trims the log to MaxJobLogLines. Each marker is also recorded as an event
+// trims the log to MaxLogEntrys. Each marker is also recorded as an event
 // of the job's container (type Kind, message Text, data step, script,
 // log_seq and EventData) in the same transaction, so whoever reads a
 // marker in the log finds its event too. It returns the lines with Seq
 // (and a zero Time) set.
-func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []JobLogLine) ([]JobLogLine, error) {
+func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []LogEntry) ([]LogEntry, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
 	now := db.now().UTC()
-	out := make([]JobLogLine, len(lines))
+	out := make([]LogEntry, len(lines))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		job, err := jobRecordByID(tx, userID, jobID)
 		if err != nil {
@@ -66,7 +78,7 @@ func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []Jo
 			if err := put(b, u64(last), l); err != nil {
 				return err
 			}
-			if l.Kind != JobLogOutput {
+			if l.Kind != EntryLog {
 				e := markerEvent(userID, job, l)
 				if err := validEvent(e); err != nil {
 					return err
@@ -86,24 +98,24 @@ func (db *DB) AppendJobLog(ctx context.Context, userID, jobID string, lines []Jo
 }
 
 // markerEvent is the container event a marker line of job records.
-func markerEvent(userID string, job jobRecord, l JobLogLine) Event {
+func markerEvent(userID string, job jobRecord, l LogEntry) Event {
 	data := map[string]string{"step": l.Step, "log_seq": strconv.FormatUint(l.Seq, 10)}
 	if l.Script != "" {
 		data["script"] = l.Script
 	}
-	maps.Copy(data, l.EventData)
+	maps.Copy(data, l.Data)
 	return Event{
 		UserID: userID, NodeID: job.NodeID, VMID: job.VMID, ContainerID: job.ContainerID, JobID: job.ID,
 		Type: l.Kind, Message: l.Text, Time: l.Time, Data: data,
 	}
 }
 
-// trimLog deletes lines numbered last-MaxJobLogLines and below.
+// trimLog deletes lines numbered last-MaxLogEntrys and below.
 func trimLog(b *bolt.Bucket, last uint64) error {
-	if last <= MaxJobLogLines {
+	if last <= MaxLogEntrys {
 		return nil
 	}
-	keep := last - MaxJobLogLines + 1
+	keep := last - MaxLogEntrys + 1
 	// Collect first: deleting under a cursor can make it skip keys.
 	var old [][]byte
 	c := b.Cursor()
@@ -119,8 +131,8 @@ func trimLog(b *bolt.Bucket, last uint64) error {
 }
 
 // JobLog returns the user's job log lines with Seq > after, oldest first.
-func (db *DB) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]JobLogLine, error) {
-	var out []JobLogLine
+func (db *DB) JobLog(ctx context.Context, userID, jobID string, after uint64) ([]LogEntry, error) {
+	var out []LogEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if _, err := jobRecordByID(tx, userID, jobID); err != nil {
 			return err
@@ -131,7 +143,7 @@ func (db *DB) JobLog(ctx context.Context, userID, jobID string, after uint64) ([
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
-			var l JobLogLine
+			var l LogEntry
 			if err := decode(v, &l); err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ func TestDB_JobLogMarkersAreEvents(t *testing.T) {
 	db, _ := mustOpen(t)
 	alice := mustUser(t, db, "alice")
 	n := mustNode(t, db, alice.ID, "n1")
-	j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 130, Plan: []byte("{}")})
+	j, c, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID, VMID: 130})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestDB_JobLogMarkersAreEvents(t *testing.T) {
 				seen[e.Data["log_seq"]] = true
 			}
 			for _, l := range log {
-				if l.Kind != JobLogOutput && !seen[fmt.Sprint(l.Seq)] {
+				if l.Kind != EntryLog && !seen[fmt.Sprint(l.Seq)] {
 					readerErr = fmt.Errorf("marker %d (%s) in the log without its event", l.Seq, l.Kind)
 					return
 				}
@@ -55,10 +55,10 @@ func TestDB_JobLogMarkersAreEvents(t *testing.T) {
 		}
 	})
 	for i := range batches {
-		_, err := db.AppendJobLog(ctx, alice.ID, j.ID, []JobLogLine{
-			{Kind: JobLogOutput, Text: fmt.Sprint("output ", i)},
+		_, err := db.AppendJobLog(ctx, alice.ID, j.ID, []LogEntry{
+			{Kind: EntryLog, Text: fmt.Sprint("output ", i)},
 			{Kind: EventStepDone, Step: "script:0", Script: "a.sh", Text: fmt.Sprint("step ", i),
-				EventData: map[string]string{"extra": fmt.Sprint(i)}},
+				Data: map[string]string{"extra": fmt.Sprint(i)}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -83,10 +83,10 @@ func TestDB_JobLogMarkersAreEvents(t *testing.T) {
 		t.Fatalf("newest event %+v", e)
 	}
 	log, _ := db.JobLog(ctx, alice.ID, j.ID, 2*batches-1)
-	if len(log) != 1 || log[0].EventData != nil {
+	if len(log) != 1 || log[0].Data != nil {
 		t.Fatalf("the log keeps the event data: %+v", log)
 	}
-	if _, err := db.AppendJobLog(ctx, alice.ID, j.ID, []JobLogLine{{Text: "no kind"}}); !errors.Is(err, ErrInvalid) {
+	if _, err := db.AppendJobLog(ctx, alice.ID, j.ID, []LogEntry{{Text: "no kind"}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("a marker without a kind: %v", err)
 	}
 }
@@ -100,8 +100,8 @@ func TestDB_DeleteContainerEndsItsJob(t *testing.T) {
 	db, _ := mustOpen(t)
 	alice := mustUser(t, db, "alice")
 	n := mustNode(t, db, alice.ID, "n1")
-	for _, state := range []string{JobFailed, JobInterrupted, JobDone, JobRunning, JobQueued} {
-		j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 140, Plan: []byte("{}")})
+	for _, state := range []JobState{JobFailed, JobInterrupted, JobDone, JobRunning, JobQueued} {
+		j, c, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID, VMID: 140})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,8 @@ func TestDB_Jobs(t *testing.T) {
 	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
 	n := mustNode(t, db, alice.ID, "n1")
 
-	j, c, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 120, Hostname: "web", Plan: []byte(`{"x":1}`),
-		TemplateID: "tmpl-1", TemplateName: "Web server"})
+	j, c, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID, VMID: 120, Hostname: "web",
+		TemplateID: "tmpl-1", TemplateName: "Web server", Scripts: []Script{{Name: "10-x.sh", Content: "x", Enabled: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,14 +23,14 @@ func TestDB_Jobs(t *testing.T) {
 	if cs, _ := db.Containers(ctx, alice.ID); len(cs) != 1 || cs[0].TemplateID != "tmpl-1" || cs[0].TemplateName != "Web server" {
 		t.Fatalf("container's template: %+v", cs)
 	}
-	if got, _ := db.Job(ctx, alice.ID, j.ID); got.TemplateID != "tmpl-1" || got.TemplateName != "Web server" {
+	if got, _ := db.Job(ctx, alice.ID, j.ID); got.Plan.TemplateID != "tmpl-1" || got.Plan.TemplateName != "Web server" {
 		t.Fatalf("job's template: %+v", got)
 	}
-	if _, _, err := db.CreateJob(ctx, Job{UserID: bob.ID, NodeID: n.ID, VMID: 121, Plan: []byte("{}")}); !errors.Is(err, ErrNotFound) {
+	if _, _, err := db.CreateJob(ctx, Plan{UserID: bob.ID, NodeID: n.ID, VMID: 121}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("job on another user's node: %v", err)
 	}
-	if _, _, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 121}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("job without plan: %v", err)
+	if _, _, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("job without a VMID: %v", err)
 	}
 	if _, err := db.Job(ctx, bob.ID, j.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("bob reads alice's job: %v", err)
@@ -53,7 +53,7 @@ func TestDB_Jobs(t *testing.T) {
 	}
 
 	j.State, j.Step, j.Done, j.Attempts = JobFailed, "script:0", []string{"create", "start"}, 1
-	j.Error = &JobError{Step: "script:0", Message: "boom", Command: "x", ExitCode: 3, Output: []string{"a", "b"}}
+	j.Error = &StepError{Step: "script:0", Message: "boom", Command: "x", ExitCode: 3, Output: []string{"a", "b"}}
 	if err := db.SaveJob(ctx, j); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestDB_Jobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Error == nil || got.Error.ExitCode != 3 || len(got.Done) != 2 || string(got.Plan) != `{"x":1}` || got.VMID != 120 {
+	if got.Error == nil || got.Error.ExitCode != 3 || len(got.Done) != 2 || got.Plan.Scripts[0].Content != "x" || got.Plan.VMID != 120 {
 		t.Fatalf("reloaded = %+v", got)
 	}
 	if lc := lifecycle(); lc != LifecycleError {
@@ -105,13 +105,13 @@ func TestDB_JobLog(t *testing.T) {
 	db, _ := mustOpen(t)
 	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
 	n := mustNode(t, db, alice.ID, "n1")
-	j, _, err := db.CreateJob(ctx, Job{UserID: alice.ID, NodeID: n.ID, VMID: 120, Plan: []byte("{}")})
+	j, _, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID, VMID: 120})
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch := make([]JobLogLine, 150)
+	batch := make([]LogEntry, 150)
 	for i := range batch {
-		batch[i] = JobLogLine{Kind: "log", Script: "s", Text: "line"}
+		batch[i] = LogEntry{Kind: "log", Script: "s", Text: "line"}
 	}
 	var last uint64
 	for range 15 {
@@ -128,7 +128,7 @@ func TestDB_JobLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != MaxJobLogLines || all[0].Seq != last-MaxJobLogLines+1 || all[len(all)-1].Seq != last {
+	if len(all) != MaxLogEntrys || all[0].Seq != last-MaxLogEntrys+1 || all[len(all)-1].Seq != last {
 		t.Fatalf("kept %d lines %d..%d, last %d", len(all), all[0].Seq, all[len(all)-1].Seq, last)
 	}
 	tail, _ := db.JobLog(ctx, alice.ID, j.ID, last-3)
@@ -140,5 +140,12 @@ func TestDB_JobLog(t *testing.T) {
 	}
 	if _, err := db.AppendJobLog(ctx, bob.ID, j.ID, batch[:1]); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("bob appends: %v", err)
+	}
+}
+
+func TestStepErrorMessage(t *testing.T) {
+	e := &StepError{Message: "apt-get install -y x failed", Command: "apt-get install -y x", ExitCode: 100, Output: []string{"a", "E: Unable to locate package x"}}
+	if got := e.Error(); got != "apt-get install -y x failed (apt-get install -y x exited with code 100): E: Unable to locate package x" {
+		t.Fatalf("%q", got)
 	}
 }

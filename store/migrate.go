@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the schema this binary writes. It is stored in the meta
 // bucket under metaSchema; a file with a higher number is refused.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	metaSchema   = []byte("schema")
@@ -33,6 +33,8 @@ func migrations() []func(tx *bolt.Tx) error {
 		migrateOwnTemplates,
 		// 2 → 3: accounts have a role; the oldest is the administrator.
 		migrateRoles,
+		// 3 → 4: a job's plan and services are typed records.
+		migrateJobRecords,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,9 +124,8 @@ func TestMigrate_Schema1TemplatesGoToFirstAccount(t *testing.T) {
 	if err != nil || j.State != JobFailed {
 		t.Fatalf("job %+v %v", j, err)
 	}
-	var plan struct{ TemplateID string }
-	if err := json.Unmarshal(j.Plan, &plan); err != nil || plan.TemplateID != flaky.ID {
-		t.Errorf("plan's template %q, Flaky app is %q (%v)", plan.TemplateID, flaky.ID, err)
+	if j.Plan.TemplateID != flaky.ID || len(j.Plan.Scripts) != 2 || !strings.Contains(j.Plan.Scripts[1].Content, "exit 3") {
+		t.Errorf("plan %+v, Flaky app is %q", j.Plan, flaky.ID)
 	}
 
 	// Schema and leftovers, then a second open changes nothing.
@@ -138,7 +138,7 @@ func TestMigrate_Schema1TemplatesGoToFirstAccount(t *testing.T) {
 	}
 	err = raw.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
-		if v := string(meta.Get(metaSchema)); v != strconv.Itoa(SchemaVersion) || SchemaVersion != 3 {
+		if v := string(meta.Get(metaSchema)); v != strconv.Itoa(SchemaVersion) || SchemaVersion != 4 {
 			t.Errorf("schema %q", v)
 		}
 		if meta.Get(metaTemplatesSeeded) != nil {
@@ -273,4 +273,84 @@ func mustTemplates(t *testing.T, db *DB, userID string) []Template {
 		t.Fatal(err)
 	}
 	return list
+}
+
+// TestMigrate_Schema3JobRecords rewrites a job as schema 3 stored it (the
+// pipeline's plan JSON in bytes, services with snake-case keys) and opens
+// the file again: the job reads back whole, files and services included,
+// and its other fields are as they were.
+func TestMigrate_Schema3JobRecords(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpen(t)
+	alice := mustUser(t, db, "alice")
+	n := mustNode(t, db, alice.ID, "n1")
+	j, _, err := db.CreateJob(ctx, Plan{UserID: alice.ID, NodeID: n.ID, VMID: 150, Hostname: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.State, j.Step, j.Done, j.Attempts = JobFailed, "script:0", []string{"create"}, 2
+	j.Error = &StepError{Step: "script:0", Message: "boom", ExitCode: 3}
+	if err := db.SaveJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	oldPlan, _ := json.Marshal(map[string]any{
+		"UserID": alice.ID, "NodeID": n.ID, "PVENode": "pve1", "VMID": 150, "Hostname": "web",
+		"Create":   map[string]any{"OSTemplate": "local:vztmpl/debian.tar.zst", "Cores": 2, "Unprivileged": true, "Nesting": true, "Keyctl": true},
+		"Packages": []map[string]string{{"Manager": "apt", "Name": "nginx"}, {"Manager": "custom", "Name": "bun", "Check": "command -v bun", "Install": "curl bun"}},
+		"Files":    []map[string]any{{"Name": "app.conf", "TargetDir": "/etc/app", "Policy": "backup", "Mode": "0640", "Owner": "root", "Content": []byte("listen 80\n")}},
+		"Scripts":  []map[string]string{{"Name": "10-a.sh", "Content": "echo a\n"}},
+	})
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketJobs)).Bucket([]byte(alice.ID))
+		var rec map[string]any
+		if err := json.Unmarshal(b.Get([]byte(j.ID)), &rec); err != nil {
+			return err
+		}
+		rec["plan"] = oldPlan // []byte: base64, as schema 3 kept it
+		rec["services"] = []map[string]any{{"name": "nginx", "unit": "nginx.service", "status": "running", "ports": []int{80}, "credential_keys": []string{"TOKEN"}}}
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(j.ID), v); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bucketMeta)).Put(metaSchema, []byte("3"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db2, err := Open(path, Options{Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	got, err := db2.Job(ctx, alice.ID, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Plan
+	wantFile := File{Name: "app.conf", TargetDir: "/etc/app", Policy: PolicyBackup, Mode: "0640", Owner: "root", Content: "listen 80\n"}
+	switch {
+	case p.VMID != 150 || p.PVENode != "pve1" || p.Create.OSTemplate != "local:vztmpl/debian.tar.zst" || p.Create.Cores != 2:
+		t.Errorf("plan %+v", p)
+	case p.Create.Features != (Features{Unprivileged: true, Nesting: true, Keyctl: true}):
+		t.Errorf("features %+v", p.Create.Features)
+	case len(p.Packages) != 2 || p.Packages[1] != (Package{Manager: ManagerCustom, Name: "bun", Check: "command -v bun", Install: "curl bun"}):
+		t.Errorf("packages %+v", p.Packages)
+	case len(p.Files) != 1 || p.Files[0] != wantFile:
+		t.Errorf("files %+v", p.Files)
+	case len(p.Scripts) != 1 || p.Scripts[0] != (Script{Name: "10-a.sh", Content: "echo a\n", Enabled: true}):
+		t.Errorf("scripts %+v", p.Scripts)
+	}
+	if len(got.Services) != 1 || got.Services[0].Unit != "nginx.service" || !slices.Equal(got.Services[0].CredentialKeys, []string{"TOKEN"}) || !slices.Equal(got.Services[0].Ports, []int{80}) {
+		t.Errorf("services %+v", got.Services)
+	}
+	if got.State != JobFailed || got.Attempts != 2 || got.Error == nil || got.Error.ExitCode != 3 || !got.IsDone("create") {
+		t.Errorf("job %+v", got)
+	}
 }

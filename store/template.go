@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Template is a reusable container recipe: resources and features, packages
 // to install, files to place and scripts to run in order.
@@ -49,13 +52,28 @@ type Template struct {
 	Updated  time.Time `json:"updated"`
 }
 
-// Features are the LXC feature switches of a template. Docker inside LXC
-// needs Nesting and Keyctl.
+// Features are the LXC feature switches of a template or a plan. Docker
+// inside LXC needs Nesting and Keyctl.
 type Features struct {
 	Unprivileged bool `json:"unprivileged"`
 	Nesting      bool `json:"nesting,omitempty"`
 	Keyctl       bool `json:"keyctl,omitempty"`
 	Fuse         bool `json:"fuse,omitempty"`
+}
+
+// String is the flags turned on as Proxmox's features property, e.g.
+// "nesting=1,keyctl=1"; "" when none is. Unprivileged is no feature flag.
+func (f Features) String() string {
+	var parts []string
+	for _, flag := range []struct {
+		name string
+		on   bool
+	}{{"nesting", f.Nesting}, {"keyctl", f.Keyctl}, {"fuse", f.Fuse}} {
+		if flag.on {
+			parts = append(parts, flag.name+"=1")
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // TemplateSource says where a template came from.
@@ -149,9 +167,11 @@ func (t Template) HasTag(tag string) bool {
 }
 
 // PackagesBy returns the template's packages of manager m, in order.
-func (t Template) PackagesBy(m PackageManager) []Package {
+func (t Template) PackagesBy(m PackageManager) []Package { return packagesBy(t.Packages, m) }
+
+func packagesBy(pkgs []Package, m PackageManager) []Package {
 	var out []Package
-	for _, p := range t.Packages {
+	for _, p := range pkgs {
 		if p.Manager == m {
 			out = append(out, p)
 		}

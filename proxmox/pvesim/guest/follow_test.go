@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once
+// (simtest.Buffer cannot serve here: simtest starts pvesim, which imports
+// this package).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
