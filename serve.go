@@ -91,9 +91,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 	}
 	defer closeVStore()
 	// Every read of a node's API goes through one cache of clients, and
-	// every read of a cluster through one reader.
+	// every read of a cluster through one reader, which shares a read
+	// among everyone asking within a few seconds (issue 17).
 	pve := clusters.NewClients(log.With("component", "proxmox"))
-	reader := clusters.NewReader(pve)
+	reader := clusters.NewReader(pve, clusters.WithFreshness(clusters.DefaultFreshness))
 	vmids := clusters.NewVMIDs(vstore, reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	defer vmids.Close()
 
