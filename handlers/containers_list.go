@@ -47,7 +47,11 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	}
 	est := h.Clusters.Read(ctx, nodes)
 	for _, p := range est.Problems {
-		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
+		un := views.UnreadNode{Node: p.Node.Name, Message: p.Message, Via: p.AnsweredVia}
+		if p.Member != "" {
+			un.Node = p.Member
+		}
+		v.Problems = append(v.Problems, un)
 	}
 	byID := map[string]store.Node{}
 	for _, n := range nodes {
@@ -65,12 +69,26 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 
 	var cards []views.ContainerCard
 	seen := map[key]bool{}
+	members := map[string]bool{}
 	for _, row := range est.Guests {
-		k := key{row.Node.ID, int(row.Res.VMID)}
+		n := row.Node
+		if !row.Registered {
+			// On a member the user did not register: reached through
+			// the member that answered; shells need it added.
+			n = asMember(row.Node, row.Member)
+			if !members[n.ID] {
+				members[n.ID] = true
+				v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.NodeID})
+			}
+		}
+		k := key{n.ID, int(row.Res.VMID)}
 		seen[k] = true
 		r, ok := rec[k]
-		card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: k.vmid,
+		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: k.vmid,
 			Name: containerName(row.Res.Name, "", r.Hostname, k.vmid)}
+		if !row.Registered {
+			card.AddMember = &views.AddMember{CSRF: v.CSRF, ViaID: row.Node.ID, Member: row.Member}
+		}
 		card.Status = mergedStatus(r.Lifecycle, ok, row.Res.Status)
 		if row.Res.Status == "running" || row.Res.Status == "stopped" {
 			card.Live = row.Res.Status

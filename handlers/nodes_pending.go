@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"corral/store"
+	"corral/views"
 )
 
 // Bounds of the probes awaiting confirmation. They live in memory only: a
@@ -31,8 +32,12 @@ type PendingNode struct {
 	Node  store.Node
 	Typed NodeSecrets // what the user typed in this flow, as opposed to stored
 	Scan  NodeScan    // keys awaiting confirmation; empty on a retry entry
-	Old   store.Node  // the stored record when editing or re-trusting
-	Mode  string      // add, edit, retrust
+	Old   store.Node  // the stored record when editing or re-trusting; the member added through
+	Mode  string      // add, edit, retrust, members
+	// Members are the candidates of a members add, each with its scan or
+	// the Problem that kept it from being scanned.
+	Members []PendingNode
+	Problem *views.NodeProblem
 }
 
 // NodeSecrets are the secrets of a node's form.

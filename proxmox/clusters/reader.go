@@ -152,6 +152,9 @@ type Problem struct {
 	Member  string
 	Message string
 	Err     error // nil for a member that was not asked
+	// AnsweredVia names the member that answered for the cluster when
+	// this one did not (failover); "" when no member answered.
+	AnsweredVia string
 }
 
 // Cluster is what one read of a cluster found.
@@ -354,7 +357,12 @@ func (r *Reader) Read(ctx context.Context, nodes []store.Node) Estate {
 	wg.Wait()
 	out := Estate{Answered: map[string]bool{}}
 	for _, c := range clusters {
-		out.Problems = append(out.Problems, c.Failed...)
+		for _, p := range c.Failed {
+			if c.Resources != nil {
+				p.AnsweredVia = PVEName(c.Via)
+			}
+			out.Problems = append(out.Problems, p)
+		}
 		if c.Resources == nil {
 			continue
 		}

@@ -47,6 +47,10 @@ func (s *Sim) estateSubnet(name string) string {
 	if !loopbackAliases() {
 		return ""
 	}
+	if sub := s.opts.Subnets[name]; sub != "" {
+		subnets.used[sub] = true
+		return sub
+	}
 	if s.restored != nil {
 		for _, e := range s.restored.Estates {
 			if e.Name == name {
