@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
+	"corral/proxmox"
 	"corral/proxmox/clusters"
 	"corral/store"
 )
@@ -56,6 +58,13 @@ func (h *Handler) resolveNode(ctx context.Context, userID, ref string) (store.No
 		if clusters.Key(n) == clusters.Key(via) && clusters.PVEName(n) == member {
 			return n, nil
 		}
+	}
+	// A name the cluster does not list is not there; a cluster that
+	// cannot say (all its members down) gets the benefit of the doubt,
+	// and the page says it could not be read.
+	ms := h.clusterMembers(ctx, clusterGroup(via, nodes))
+	if ms.Status != nil && !slices.ContainsFunc(ms.Status.Nodes, func(m proxmox.ClusterNode) bool { return m.Name == member }) {
+		return store.Node{}, store.ErrNotFound
 	}
 	return asMember(via, member), nil
 }
