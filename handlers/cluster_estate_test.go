@@ -105,6 +105,18 @@ func TestClusterEstate_AddOneNodeSeeAll(t *testing.T) {
 	if msg := nodesText(res, "services-error"); !strings.Contains(msg, "Add pve2 to open shells here") {
 		t.Errorf("discovery on an unregistered member says %q", msg)
 	}
+	// The SSH gateway offers only what it can reach: containers on pve1.
+	dir, err := e.H.GatewayDirectory().Containers(t.Context(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offered []int
+	for _, g := range dir {
+		offered = append(offered, g.VMID)
+	}
+	if fmt.Sprint(offered) != "[100 101]" {
+		t.Errorf("the gateway offers %v, want the containers on pve1 only", offered)
+	}
 	// A member name that is no member is simply not there.
 	expectStatus(t, c.get("/containers/"+pve1.ID+"~nosuch/102"), http.StatusNotFound)
 	expectStatus(t, c.get("/containers/"+pve1.ID+"~..%2Fx/102"), http.StatusNotFound)

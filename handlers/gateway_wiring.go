@@ -150,6 +150,9 @@ func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]gate
 	}
 	out := make([]gateway.Guest, 0, len(est.Guests))
 	for _, r := range est.Guests {
+		if !r.Registered {
+			continue // on a member the user did not add: no SSH login there
+		}
 		out = append(out, gateway.Guest{
 			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
 			Status: r.Res.Status, Host: HostTargetFor(r.Node),
