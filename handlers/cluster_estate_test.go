@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +14,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox/clusters"
+	"corral/store"
 )
 
 // TestDashboard_OneReadPerClusterForManyUsers (issue 17): ten accounts of
@@ -260,5 +265,107 @@ func TestClusterEstate_MemberDownDashboardComplete(t *testing.T) {
 	if down, _ := banners.Attr("data-down"); down != "pve1" || !strings.Contains(banners.Text(), "pve1 is down") ||
 		!strings.Contains(banners.Text(), "asked pve2 instead") || strings.Contains(banners.Text(), "cannot reach the cluster") {
 		t.Errorf("banner %q (down %q)", banners.Text(), down)
+	}
+}
+
+// TestClusterEstate_CreateOnMemberAddedInTheSameFlow (issue 20): the
+// wizard offers pve3, a member alice did not add, with its own storages;
+// the review asks to add it first, and creating refuses until then; the
+// add returns to the wizard, and the container is created on pve3 by a
+// real creation job.
+func TestClusterEstate_CreateOnMemberAddedInTheSameFlow(t *testing.T) {
+	var runner *provision.Runner
+	real := func(d *handlers.Deps) {
+		r, err := provision.New(provision.Config{
+			Store: d.Nodes.(provision.Store), Proxmox: d.Proxmox, Dial: jobsTestDial, VMIDs: d.VMIDs,
+			Logger: slog.New(slog.DiscardHandler), FlushInterval: 20 * time.Millisecond, WaitInterval: 20 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Provisioner, runner = r, r
+	}
+	e := newWizardEnv(t, real)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); runner.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	scratch := func(v url.Values) {
+		v.Set("hostname", "far1")
+		v.Set("os_template", "local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst")
+	}
+
+	res := e.walkToConfigure(t, "scratch")
+	ref := e.node.ID + "~pve3"
+	var offered []string
+	res.Doc.Find(`select[name="node_id"] option`).Each(func(_ int, s *goquerySelection) {
+		v, _ := s.Attr("value")
+		offered = append(offered, v+"="+strings.TrimSpace(s.Text()))
+	})
+	if !slices.Contains(offered, ref+"=pve3 (cluster homelab) · not added yet") || !slices.Contains(offered, e.node.ID+"~pve2=pve2 (cluster homelab) · not added yet") {
+		t.Fatalf("the wizard offers %q", offered)
+	}
+	res = e.step(t, res, func(v url.Values) { v.Set("node_id", ref); v.Set("action", "change-node") })
+	wizardAt(t, res, "configure")
+	if f := wizardForm(t, res.Doc); f.Get("node_id") != ref || f.Get("storage") != "local-lvm" || f.Get("bridge") != "vmbr0" {
+		t.Fatalf("configure on pve3: node %q storage %q bridge %q", f.Get("node_id"), f.Get("storage"), f.Get("bridge"))
+	}
+	res = e.step(t, res, func(v url.Values) { scratch(v); v.Set("step", "review") })
+	wizardAt(t, res, "review")
+	if txt := nodesText(res, "add-member"); !strings.Contains(txt, "add pve3 first") {
+		t.Fatalf("the review does not ask to add pve3: %q", txt)
+	}
+	created := e.step(t, res, func(v url.Values) { v.Set("create", "1") })
+	expectStatus(t, created, http.StatusUnprocessableEntity)
+	wizardAt(t, created, "review")
+	if cts, _ := e.DB.Containers(t.Context(), e.user.ID); len(cts) != 0 {
+		t.Fatalf("a creation started on a member without an SSH login: %+v", cts)
+	}
+
+	// The button posts the wizard's form to the members route.
+	form := wizardForm(t, res.Doc)
+	form.Set("member", "pve3")
+	action, _ := res.Doc.Find(`[data-testid="add-member-button"]`).Attr("formaction")
+	res = e.c.post(action, form)
+	expectStatus(t, res, http.StatusOK)
+	if res.Doc.Find(`[data-testid="member-confirm"]`).Length() != 1 {
+		t.Fatalf("confirm page for pve3 alone:\n%s", nodesText(res, "members-confirm"))
+	}
+	res = e.c.post("/settings/nodes/confirm", url.Values{"pending": {pendingID(t, res)}})
+	expectStatus(t, res, http.StatusSeeOther)
+	back := res.Header.Get("Location")
+	if !strings.HasPrefix(back, "/containers/new?") {
+		t.Fatalf("after the add, back to %q", back)
+	}
+	var pve3 store.Node
+	for _, n := range nodesOf(t, e.testServer, e.user.ID) {
+		if n.PVENodeName == "pve3" {
+			pve3 = n
+		}
+	}
+	if pve3.ID == "" {
+		t.Fatal("pve3 was not added")
+	}
+
+	res = e.c.get(back)
+	wizardAt(t, res, "template")
+	res = e.step(t, res, wizardGo("configure"))
+	wizardAt(t, res, "configure")
+	if f := wizardForm(t, res.Doc); f.Get("node_id") != pve3.ID {
+		t.Fatalf("back in the wizard on %q, want pve3's record %q", f.Get("node_id"), pve3.ID)
+	}
+	res = e.step(t, res, func(v url.Values) { scratch(v); v.Set("step", "review") })
+	wizardAt(t, res, "review")
+	if res.Doc.Find(`[data-testid="add-member"]`).Length() != 0 {
+		t.Fatal("the review still asks to add pve3")
+	}
+	res = e.step(t, res, func(v url.Values) { v.Set("create", "1") })
+	expectStatus(t, res, http.StatusSeeOther)
+	jobID := strings.TrimPrefix(res.Header.Get("Location"), "/jobs/")
+	if j := jobsTestWaitEnd(t, runner, e.user.ID, jobID); j.State != store.JobDone || j.Plan.NodeID != pve3.ID || j.Plan.PVENode != "pve3" {
+		t.Fatalf("job %s on %s/%s", j.State, j.Plan.NodeID, j.Plan.PVENode)
+	}
+	if st, ok := e.sim.Node("pve3").GuestStatus(104); !ok || st != "running" {
+		t.Fatalf("CT 104 on pve3: %q %v", st, ok)
 	}
 }

@@ -91,3 +91,24 @@ func viaOf(n store.Node) string {
 func addMemberText(member string) string {
 	return "Add " + member + " to open shells here."
 }
+
+// onlineMembers are the online members of the user's clusters that none of
+// nodes is, each as seen through a registered member (asMember): the
+// wizard offers them as targets.
+func (h *Handler) onlineMembers(ctx context.Context, nodes []store.Node) []store.Node {
+	ctx, cancel := context.WithTimeout(ctx, membersReadBudget)
+	defer cancel()
+	var out []store.Node
+	for _, g := range clusters.Groups(nodes) {
+		if g[0].ClusterName == "" {
+			continue
+		}
+		ms := h.clusterMembers(ctx, g)
+		for _, m := range unregisteredMembers(ms.Status, g) {
+			if m.Online {
+				out = append(out, asMember(ms.Via, m.Name))
+			}
+		}
+	}
+	return out
+}

@@ -185,7 +185,7 @@ func (h *Handler) nodeMembers(c echo.Context) error {
 		})
 	}
 	wg.Wait()
-	pn := PendingNode{Mode: "members", Old: via, Members: cands}
+	pn := PendingNode{Mode: "members", Old: via, Members: cands, Return: localPath(c.FormValue("return"))}
 	id := p.Hold(h.Now(), u.ID, pn)
 	v := views.MembersConfirm{CSRF: csrfToken(c), PendingID: id, Cluster: via.ClusterName, Via: via.Name, TokenID: via.TokenID}
 	for _, m := range cands {
@@ -199,6 +199,12 @@ func (h *Handler) nodeMembers(c echo.Context) error {
 			v.Ready++
 		}
 		v.Members = append(v.Members, mc)
+	}
+	if isHTMX(c) {
+		// Asked from inside another page's form (the wizard): the
+		// confirmation takes the page's main area.
+		c.Response().Header().Set("HX-Retarget", "#main")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
 	}
 	return h.render(c, http.StatusOK, h.page(c, "Trust the members of "+via.ClusterName, "settings"), views.MembersConfirmPage(v))
 }
@@ -281,7 +287,16 @@ func (h *Handler) finishMembers(c echo.Context, u store.User, pn PendingNode) er
 		fmt.Fprintf(&b, " Not added: %s.", strings.Join(failed, "; "))
 	}
 	setFlash(c, level, strings.TrimSpace(b.String()))
-	return seeOther(c, "/settings/nodes")
+	return seeOther(c, cmpOr(pn.Return, "/settings/nodes"))
+}
+
+// localPath is p when it is a path on this server, else "": a return
+// address never leads elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return ""
+	}
+	return p
 }
 
 // nodeGroups are the user's nodes by cluster, each cluster with what its

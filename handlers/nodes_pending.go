@@ -38,6 +38,7 @@ type PendingNode struct {
 	// the Problem that kept it from being scanned.
 	Members []PendingNode
 	Problem *views.NodeProblem
+	Return  string // a local path to go to once the members are added
 }
 
 // NodeSecrets are the secrets of a node's form.
