@@ -312,7 +312,7 @@ func clusterMembersForm(g NodeGroup) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " not added yet.</strong> Corral shows their containers already; adding a member lets you open shells, see services and create containers there. They share the token and SSH login of your nodes in this cluster.</p><ul class=\"plain stack\" data-testid=\"members-list\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " not added yet.</strong> Corral shows their containers already; adding a member lets you open shells, see services and create containers there. They share the token and SSH login of your nodes in this cluster.</p><ul class=\"members-list stack\" data-testid=\"members-list\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
