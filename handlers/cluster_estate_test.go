@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox/clusters"
@@ -111,7 +112,7 @@ func TestClusterEstate_AddOneNodeSeeAll(t *testing.T) {
 		t.Errorf("discovery on an unregistered member says %q", msg)
 	}
 	// The SSH gateway offers only what it can reach: containers on pve1.
-	dir, err := e.H.GatewayDirectory().Containers(t.Context(), u.ID)
+	dir, err := access.Directory{Nodes: e.DB, Clusters: e.H.Clusters}.Containers(t.Context(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,7 +226,7 @@ func shutdownCT(r powerRun) (actionResult, error) {
 	if err == nil {
 		return actionResult{eventType: store.EventShutdown, message: r.ct + " shut down cleanly.", status: "stopped"}, nil
 	}
-	r.log.Info("graceful shutdown failed, stopping", "node", r.node, "vmid", r.vmid, "error", err)
+	r.log.Info("graceful shutdown failed, stopping", "node", r.node, "vmid", r.vmid, "err", err)
 	res, err := stopCT(r)
 	if err != nil {
 		return actionResult{}, err

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
 	"corral/handlers"
 	"corral/proxmox/pvesim/simtest"
@@ -26,7 +27,7 @@ import (
 // and the gateway alike.
 type countingAccounts struct {
 	handlers.Accounts
-	keys   handlers.GatewayAccounts
+	keys   access.GatewayAccounts
 	checks atomic.Int64
 }
 
@@ -53,9 +54,9 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	t.Helper()
 	env := &throttleEnv{log: &simtest.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(env.log, nil))
-	var limiter *handlers.LoginLimiter
+	var limiter *access.LoginLimiter
 	env.testServer = newTestServer(t, func(d *handlers.Deps) {
-		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(handlers.GatewayAccounts)}
+		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(access.GatewayAccounts)}
 		d.Accounts = env.accounts
 		d.Logger = logger
 		limiter = d.Limiter
@@ -63,10 +64,10 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	signer := throttleKey(t)
 	env.hostKey = signer.PublicKey()
 	gw, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: logger}, gateway.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: env.accounts},
+		Auth:      access.GatewayAuth{Accounts: env.accounts},
 		Directory: emptyDirectory{},
-		Audit:     handlers.GatewayAuditor{Log: env.DB, Keys: env.DB},
-		Limiter:   handlers.GatewayLimiter{L: limiter},
+		Audit:     access.GatewayAuditor{Log: env.DB, Keys: env.DB},
+		Limiter:   access.GatewayLimiter{L: limiter},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/nodeprobe"
 	"corral/store"
 	"corral/views"
 )
@@ -49,7 +50,7 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 	if n.Name == "" || len(n.Name) > 64 {
 		errs["name"] = "Give the node a name of 1 to 64 characters."
 	}
-	if !validHost(n.Host) {
+	if !nodeprobe.ValidHost(n.Host) {
 		errs["host"] = "Enter a host name or IP address, without https:// or a port."
 	}
 	n.Port = parsePort(in.Port, 8006, "port", errs)
@@ -152,8 +153,8 @@ func formFor(c echo.Context, in nodeInput, stored, cand store.Node, typed NodeSe
 		TokenSecretKept: kept(typed.TokenSecret, cand.TokenSecret),
 		SSHPasswordKept: kept(typed.SSHPassword, cand.SSHPassword),
 		SSHKeyKept:      kept(typed.SSHKey, cand.SSHKey),
-		Privileges:      privilegeLines(),
-		SetupCommands:   tokenSetupCommands(),
+		Privileges:      nodeprobe.PrivilegeLines(),
+		SetupCommands:   nodeprobe.TokenSetupCommands(),
 	}
 	if editing {
 		f.Action = "/settings/nodes/" + stored.ID
@@ -176,13 +177,12 @@ func inputOf(n store.Node) nodeInput {
 // typed (and the keys they confirmed) server-side under a new id, so the
 // retry needs neither again. The page gets only the id.
 func (h *Handler) retryForm(c echo.Context, userID string, in nodeInput, pn PendingNode) (views.NodeForm, error) {
-	p, err := h.prober()
-	if err != nil {
+	if _, err := h.prober(); err != nil {
 		return views.NodeForm{}, err
 	}
 	f := formFor(c, in, pn.Old, pn.Node, pn.Typed, pn.Mode != "add")
-	pn.Scan = NodeScan{}
-	f.Pending = p.Hold(h.Now(), userID, pn)
+	pn.Scan = nodeprobe.Scan{}
+	f.Pending = h.Pending.Hold(h.Now(), userID, pn)
 	return f, nil
 }
 
@@ -194,7 +194,7 @@ func (h *Handler) heldTry(c echo.Context, userID, mode, nodeID string) PendingNo
 	if id == "" || h.Prober == nil {
 		return PendingNode{}
 	}
-	pn, ok := h.Prober.Take(h.Now(), userID, id)
+	pn, ok := h.Pending.Take(h.Now(), userID, id)
 	if !ok || pn.Mode != mode || pn.Old.ID != nodeID {
 		return PendingNode{}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/exec/nodeprobe"
 	"corral/proxmox"
 	"corral/proxmox/clusters"
 	"corral/store"
@@ -178,19 +179,19 @@ func (h *Handler) nodeMembers(c echo.Context) error {
 			scan, err := p.Scan(ctx, cands[i].Node)
 			cands[i].Scan = scan
 			if prob, ok := asProblem(err); ok {
-				cands[i].Scan, cands[i].Problem = NodeScan{}, prob
+				cands[i].Scan, cands[i].Problem = nodeprobe.Scan{}, prob
 			} else if err != nil {
-				cands[i].Scan, cands[i].Problem = NodeScan{}, &views.NodeProblem{Title: cands[i].Node.Name + " could not be scanned", Message: err.Error()}
+				cands[i].Scan, cands[i].Problem = nodeprobe.Scan{}, &views.NodeProblem{Title: cands[i].Node.Name + " could not be scanned", Message: err.Error()}
 			}
 		})
 	}
 	wg.Wait()
 	pn := PendingNode{Mode: "members", Old: via, Members: cands, Return: localPath(c.FormValue("return"))}
-	id := p.Hold(h.Now(), u.ID, pn)
+	id := h.Pending.Hold(h.Now(), u.ID, pn)
 	v := views.MembersConfirm{CSRF: csrfToken(c), PendingID: id, Cluster: via.ClusterName, Via: via.Name, TokenID: via.TokenID}
 	for _, m := range cands {
 		n := m.Node
-		mc := views.MemberConfirm{Name: n.Name, Member: n.PVENodeName, Addr: addrOf(n), SSHAddr: sshAddrOf(n), SSHUser: n.SSHUser,
+		mc := views.MemberConfirm{Name: n.Name, Member: n.PVENodeName, Addr: nodeprobe.APIAddr(n), SSHAddr: nodeprobe.SSHAddr(n), SSHUser: n.SSHUser,
 			OwnLogin: m.Typed.SSHPassword != "" || n.SSHUser != via.SSHUser, Problem: m.Problem}
 		if m.Problem == nil {
 			mc.TLS = views.CertFacts{Fingerprint: m.Scan.TLS.Fingerprint, Subject: m.Scan.TLS.Subject, Issuer: m.Scan.TLS.Issuer,
@@ -270,8 +271,8 @@ func (h *Handler) finishMembers(c echo.Context, u store.User, pn PendingNode) er
 			}
 			added = append(added, saved.Name)
 			h.audit(c, store.AuditEntry{Kind: "node.add", UserID: u.ID, Username: u.Username, Target: saved.Name,
-				Detail: fmt.Sprintf("node %s at %s, member of cluster %s added through %s, tls %s, ssh %s", saved.ID, addrOf(saved),
-					via.ClusterName, via.Name, saved.TLSFingerprint, sshKeyFingerprint(saved.SSHHostKey))})
+				Detail: fmt.Sprintf("node %s at %s, member of cluster %s added through %s, tls %s, ssh %s", saved.ID, nodeprobe.APIAddr(saved),
+					via.ClusterName, via.Name, saved.TLSFingerprint, nodeprobe.SSHKeyFingerprint(saved.SSHHostKey))})
 		}
 	}
 	if h.Clusters != nil {

@@ -15,8 +15,6 @@ import (
 
 // Limits Proxmox puts on pct create, shared with the template limits.
 const (
-	minVMID        = 100
-	maxVMID        = 999999999
 	maxHostnameLen = 253
 	maxLabelLen    = 63
 )
@@ -206,8 +204,8 @@ func parseVMID(s string) (int, string) {
 	if err != nil {
 		return 0, "VMID must be a whole number."
 	}
-	if n < minVMID || n > maxVMID {
-		return n, fmt.Sprintf("VMID must be between %d and %d.", minVMID, maxVMID)
+	if n < store.MinVMID || n > store.MaxVMID {
+		return n, fmt.Sprintf("VMID must be between %d and %d.", store.MinVMID, store.MaxVMID)
 	}
 	return n, ""
 }

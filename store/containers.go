@@ -61,13 +61,20 @@ func (r *containerRecord) fill(c Container) {
 	r.TemplateID, r.TemplateName, r.Lifecycle, r.JobID = c.TemplateID, c.TemplateName, c.Lifecycle, c.JobID
 }
 
+// The VMID range Proxmox accepts. Package exec, which imports nothing of
+// Corral's, keeps its own copy for the commands it quotes.
+const (
+	MinVMID = 100
+	MaxVMID = 999_999_999
+)
+
 func validateContainer(c *Container) error {
 	if c.Lifecycle == "" {
 		c.Lifecycle = LifecycleCreating
 	}
 	switch {
-	case c.VMID < 100 || c.VMID > 999_999_999:
-		return fmt.Errorf("%w: vmid must be between 100 and 999999999", ErrInvalid)
+	case c.VMID < MinVMID || c.VMID > MaxVMID:
+		return fmt.Errorf("%w: vmid must be between %d and %d", ErrInvalid, MinVMID, MaxVMID)
 	case c.Lifecycle != LifecycleCreating && c.Lifecycle != LifecycleReady && c.Lifecycle != LifecycleError:
 		return fmt.Errorf("%w: unknown lifecycle %q", ErrInvalid, c.Lifecycle)
 	}

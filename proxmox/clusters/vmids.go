@@ -84,7 +84,7 @@ func NewVMIDs(cache proxmox.VMIDStore, reader *Reader, nodes AllNodeLister, log 
 	// its guests: one reader feeds both.
 	reader.OnRead(func(ctx context.Context, key string, c Cluster) {
 		if err := v.cache.Put(ctx, key, proxmox.GuestsFromResources(c.Resources)); err != nil {
-			v.log.Warn("vmid cache: storing a read failed", "cluster", key, "error", err)
+			v.log.Warn("vmid cache: storing a read failed", "cluster", key, "err", err)
 		}
 	})
 	return v
@@ -105,7 +105,7 @@ func (v *VMIDs) Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, e
 	l, err := v.cache.Lookup(ctx, key, vmid)
 	if err != nil {
 		if !errors.Is(err, proxmox.ErrVMIDMiss) {
-			v.log.Debug("vmid cache: lookup failed, reading the cluster", "cluster", key, "error", err)
+			v.log.Debug("vmid cache: lookup failed, reading the cluster", "cluster", key, "err", err)
 		}
 		var guests map[int]proxmox.VMIDHolder
 		guests, err = v.refresh(ctx, key, []store.Node{n})
@@ -116,7 +116,7 @@ func (v *VMIDs) Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, e
 		if ctx.Err() != nil {
 			return VMIDCheck{}, ctx.Err()
 		}
-		v.log.Debug("vmid check: cluster unreadable", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Debug("vmid check: cluster unreadable", "node", n.ID, "vmid", vmid, "err", err)
 		return VMIDCheck{}, nil
 	}
 	return VMIDCheck{Free: !l.Taken, Known: true, Holder: l.Holder}, nil
@@ -133,7 +133,7 @@ func (v *VMIDs) RefreshIfStale(_ context.Context, n store.Node) {
 			return
 		}
 		if _, err := v.refresh(v.base, key, []store.Node{n}); err != nil {
-			v.log.Debug("vmid refresh on wizard open failed", "node", n.ID, "error", err)
+			v.log.Debug("vmid refresh on wizard open failed", "node", n.ID, "err", err)
 		}
 	})
 }
@@ -143,7 +143,7 @@ func (v *VMIDs) NoteCreated(ctx context.Context, n store.Node, vmid int, name st
 	v.reader.Forget(n) // the next dashboard shows it
 	h := proxmox.VMIDHolder{Kind: "lxc", Name: name, Node: n.PVENodeName}
 	if err := v.cache.NoteCreated(ctx, Key(n), vmid, h); err != nil {
-		v.log.Warn("vmid cache: note created", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Warn("vmid cache: note created", "node", n.ID, "vmid", vmid, "err", err)
 	}
 }
 
@@ -151,7 +151,7 @@ func (v *VMIDs) NoteCreated(ctx context.Context, n store.Node, vmid int, name st
 func (v *VMIDs) NoteDeleted(ctx context.Context, n store.Node, vmid int) {
 	v.reader.Forget(n)
 	if err := v.cache.NoteDeleted(ctx, Key(n), vmid); err != nil {
-		v.log.Warn("vmid cache: note deleted", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Warn("vmid cache: note deleted", "node", n.ID, "vmid", vmid, "err", err)
 	}
 }
 
@@ -216,7 +216,7 @@ func (v *VMIDs) refresh(ctx context.Context, key string, members []store.Node) (
 	ch := v.flights.DoChan(key, func() (any, error) {
 		c := v.reader.ReadCluster(v.base, members)
 		if err := c.Err(); err != nil {
-			v.log.Debug("vmid cache: refresh failed", "cluster", key, "error", err)
+			v.log.Debug("vmid cache: refresh failed", "cluster", key, "err", err)
 			return nil, fmt.Errorf("vmid refresh %s: %w", key, err)
 		}
 		// The reader's observer (NewVMIDs) stored them.
