@@ -18,6 +18,8 @@ import (
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox/clusters"
+	"corral/proxmox/pvesim"
+	"corral/proxmox/pvesim/simtest"
 	"corral/store"
 )
 
@@ -368,5 +370,46 @@ func TestClusterEstate_CreateOnMemberAddedInTheSameFlow(t *testing.T) {
 	}
 	if st, ok := e.sim.Node("pve3").GuestStatus(104); !ok || st != "running" {
 		t.Fatalf("CT 104 on pve3: %q %v", st, ok)
+	}
+}
+
+// TestClusterEstate_OneNodeOfALargeCluster (issue 20's report: 101 of
+// 5,000 listed): one node added of a ten-node cluster holding 1,000
+// guests lists every container of the cluster, all but those on the
+// added member offering to add theirs.
+func TestClusterEstate_OneNodeOfALargeCluster(t *testing.T) {
+	opts := pvesim.Scale{Clusters: 1, NodesPerCluster: 10, GuestsPerNode: 100}.Options()
+	opts.TaskDuration = -1
+	sim := simtest.Start(t, opts)
+	s := newTestServer(t)
+	u := s.withUser(t, "alice", "correct horse")
+	s.addSimNode(t, sim, u.ID, "homelab-pve01", "pve01")
+	c := s.client(t)
+	c.login("alice", "correct horse")
+
+	api, err := clusters.NewClients(slog.New(slog.DiscardHandler))(nodesOf(t, s, u.ID)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := api.ClusterResources(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, onFirst := 0, 0
+	for _, r := range rows {
+		if r.Type == "lxc" && !bool(r.Template) {
+			want++
+			if r.Node == "homelab-pve01" {
+				onFirst++
+			}
+		}
+	}
+	res := c.get("/containers")
+	expectStatus(t, res, http.StatusOK)
+	if got := res.Doc.Find(`[data-testid="ct-card"]`).Length(); got != want || want < 900 {
+		t.Fatalf("%d cards, want every one of the cluster's %d containers", got, want)
+	}
+	if got := res.Doc.Find(`[data-testid="ct-card"] [data-testid="add-member"]`).Length(); got != want-onFirst {
+		t.Fatalf("%d cards offer to add their member, want %d", got, want-onFirst)
 	}
 }

@@ -105,7 +105,7 @@ func (h *Handler) wizardResolve(c echo.Context, s wizardState) (*wizardReq, erro
 // resetVMIDForCluster clears the VMID when the node moved to another
 // cluster, so the new cluster's next free id is offered.
 func (h *Handler) resetVMIDForCluster(ctx context.Context, userID string, s *wizardState, to store.Node) {
-	from, err := h.Nodes.Node(ctx, userID, s.SettledNode)
+	from, err := h.resolveNode(ctx, userID, s.SettledNode) // a member not added keeps its cluster
 	if err != nil || from.ClusterKey != to.ClusterKey {
 		s.VMID = ""
 	}
