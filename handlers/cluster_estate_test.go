@@ -313,6 +313,11 @@ func TestClusterEstate_CreateOnMemberAddedInTheSameFlow(t *testing.T) {
 	if f := wizardForm(t, res.Doc); f.Get("node_id") != ref || f.Get("storage") != "local-lvm" || f.Get("bridge") != "vmbr0" {
 		t.Fatalf("configure on pve3: node %q storage %q bridge %q", f.Get("node_id"), f.Get("storage"), f.Get("bridge"))
 	}
+	// The VMID field answers for pve3's cluster.
+	vres := e.c.post("/containers/vmid", url.Values{"node_id": {ref}, "vmid": {"103"}}, "HX-Request", "true")
+	if expectStatus(t, vres, http.StatusOK); !strings.Contains(vres.Body, "jellyfin") {
+		t.Errorf("VMID 103 through pve3: %s", vres.Body)
+	}
 	res = e.step(t, res, func(v url.Values) { scratch(v); v.Set("step", "review") })
 	wizardAt(t, res, "review")
 	if txt := nodesText(res, "add-member"); !strings.Contains(txt, "add pve3 first") {
