@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -90,7 +91,7 @@ func memberCandidate(via store.Node, m proxmox.ClusterNode, name string, login m
 // memberLogin is a member's own SSH login, when the user gave one.
 type memberLogin struct{ User, Password string }
 
-func (l memberLogin) user(via store.Node) string { return cmpOr(l.User, via.SSHUser) }
+func (l memberLogin) user(via store.Node) string { return cmp.Or(l.User, via.SSHUser) }
 func (l memberLogin) password(via store.Node) string {
 	if l.Password != "" {
 		return l.Password
@@ -102,13 +103,6 @@ func (l memberLogin) key(via store.Node) string {
 		return ""
 	}
 	return via.SSHKey
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // memberName is the member's own name, unless the user has a node of that
@@ -288,7 +282,7 @@ func (h *Handler) finishMembers(c echo.Context, u store.User, pn PendingNode) er
 		fmt.Fprintf(&b, " Not added: %s.", strings.Join(failed, "; "))
 	}
 	setFlash(c, level, strings.TrimSpace(b.String()))
-	return seeOther(c, cmpOr(pn.Return, "/settings/nodes"))
+	return seeOther(c, cmp.Or(pn.Return, "/settings/nodes"))
 }
 
 // localPath is p when it is a path on this server, else "": a return
