@@ -68,6 +68,7 @@ func demoStart(t *testing.T, flags ...string) *demoRun {
 		}
 		select {
 		case err := <-done:
+			done <- err // for stop, which waits for the exit
 			t.Fatalf("demo exited early: %v\n%s", err, out.String())
 		default:
 		}
