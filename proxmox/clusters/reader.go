@@ -64,6 +64,7 @@ type attempt struct {
 	val    any // what the member that answered returned; nil when none did
 	via    int
 	failed []failure
+	recent bool // served from the freshness window, not asked now
 }
 
 type failure struct {
@@ -101,9 +102,10 @@ func NewReader(clients Clients, opts ...Option) *Reader {
 	return r
 }
 
-// OnRead registers f to be told of every answered ReadCluster, with the
-// caller's cluster Key: the VMID cache fills itself from the dashboard's
-// reads this way, so one read feeds both.
+// OnRead registers f to be told of every answered ReadCluster that asked
+// Proxmox (or joined a read that did), with the caller's cluster Key: the
+// VMID cache fills itself from the dashboard's reads this way, so one read
+// feeds both.
 func (r *Reader) OnRead(f func(ctx context.Context, key string, c Cluster)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -201,6 +203,9 @@ func (r *Reader) ReadCluster(ctx context.Context, members []store.Node) Cluster 
 	out.Failed = a.problems(members)
 	if a.val != nil {
 		out.Resources, out.Via = a.val.([]proxmox.Resource), members[a.via]
+		if a.recent {
+			return out // its observers heard of it when it was read
+		}
 		r.mu.Lock()
 		observers := r.observers
 		r.mu.Unlock()
@@ -256,7 +261,9 @@ func (r *Reader) shared(ctx context.Context, kind string, members []store.Node, 
 		rec, ok := r.recent[key]
 		r.mu.Unlock()
 		if ok && r.now().Sub(rec.at) < r.fresh {
-			return rec.result
+			a := rec.result
+			a.recent = true
+			return a
 		}
 	}
 	ch := r.flights.DoChan(key, func() (any, error) {
