@@ -59,7 +59,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	}
 
 	v := views.DetailView{Tab: tab}
-	if v.Tab != "services" && v.Tab != "events" {
+	if v.Tab != "services" && v.Tab != "events" && !dayTwoTabs[v.Tab] {
 		v.Tab = "overview"
 	}
 	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Tab: v.Tab,
@@ -98,6 +98,8 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 		}
 	case "overview":
 		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
+	default:
+		h.fillDayTwoTab(c, &v, n, vmid, running, live.config)
 	}
 	return v, nil
 }

@@ -98,6 +98,7 @@ type isoEstate struct {
 	aPending   string // a probe awaiting A's confirmation
 	aHeld      string // a failed try held with the secret A typed
 	aUPID      string
+	aBackup    string // the volume id of a backup of A's web container
 
 	bNode      store.Node
 	bKeySigner ssh.Signer
@@ -202,6 +203,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	}
 
 	est.createAliceContainers(t)
+	est.createAliceDayTwo(t)
 	est.holdAliceProbes(t)
 	return est
 }
@@ -293,7 +295,7 @@ func (est *isoEstate) sentinels() []string {
 	s := []string{"alpha-node-", "alpha-pve", "alpha-lab", "alpha-solo", "alpha-pihole", "alpha-vault", "alpha-far",
 		"alpha-web", "alpha-broken", "alpha-private-tmpl", isoScriptMarker + "-alpha-private", "alpha-bucket",
 		"alpha-apt-package", "alpha-laptop-key", est.aKey.Fingerprint, "alpha-pending-node", "alpha-held-node",
-		isoARootPass, isoAHeldSecret, est.aUPID,
+		isoARootPass, isoAHeldSecret, est.aUPID, isoASnapshot, est.aBackup,
 		// A's token secret; B's node has the same one, and no page may show either.
 		pvesim.DemoTokenSecret}
 	for _, n := range est.aNodes {
@@ -467,6 +469,7 @@ func (est *isoEstate) snapshot(t *testing.T) isoSnapshot {
 	for _, ct := range est.aCTs {
 		put(fmt.Sprintf("files of CT %d", ct.VMID), isoTree(t, est.simA.Node(ct.PVE).ContainerDir(ct.VMID)), nil)
 	}
+	est.snapshotDayTwo(t, put)
 	return snap
 }
 

@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,14 +86,7 @@ func (emptyDirectory) Containers(context.Context, string) ([]gateway.Guest, erro
 
 func throttleKey(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := simtest.NewKey(t)
 	return s
 }
 

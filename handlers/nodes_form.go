@@ -61,10 +61,17 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 	if n.SSHUser == "" {
 		n.SSHUser = "root"
 	}
-	apiMoved := func(o store.Node) bool { return n.Host != o.Host || n.Port != o.Port }
-	sshMoved := func(o store.Node) bool { return n.Host != o.Host || n.SSHPort != o.SSHPort }
 	var typed NodeSecrets
+	in.applyTokenSecret(&n, &typed, base, held, editing, errs)
+	in.applySSHSecret(&n, &typed, base, held, editing, errs)
+	return n, typed, errs
+}
 
+// applyTokenSecret sets n's token secret: typed now, else held from an
+// earlier try, else stored, the last two only while n's API address is the
+// one they were entered for.
+func (in nodeInput) applyTokenSecret(n *store.Node, typed *NodeSecrets, base store.Node, held PendingNode, editing bool, errs map[string]string) {
+	apiMoved := func(o store.Node) bool { return n.Host != o.Host || n.Port != o.Port }
 	heldToken, storedToken := held.Typed.TokenSecret != "", editing && base.TokenSecret != ""
 	switch {
 	case in.TokenSecret != "":
@@ -80,7 +87,12 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 		n.TokenSecret = ""
 		errs["token_secret"] = "Enter the token secret."
 	}
+}
 
+// applySSHSecret sets n's SSH password or key by the same rule, for n's
+// SSH address; a key must parse, and password and key exclude each other.
+func (in nodeInput) applySSHSecret(n *store.Node, typed *NodeSecrets, base store.Node, held PendingNode, editing bool, errs map[string]string) {
+	sshMoved := func(o store.Node) bool { return n.Host != o.Host || n.SSHPort != o.SSHPort }
 	heldSSH := held.Typed.SSHPassword != "" || held.Typed.SSHKey != ""
 	storedSSH := editing && (base.SSHPassword != "" || base.SSHKey != "")
 	pw, key := in.SSHPassword, in.SSHKey
@@ -109,7 +121,6 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 		n.SSHPassword, n.SSHKey = "", ""
 		errs["ssh_password"] = "Enter the SSH password of the node (or a private key below)."
 	}
-	return n, typed, errs
 }
 
 func parsePort(s string, def int, field string, errs map[string]string) int {

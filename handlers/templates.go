@@ -23,6 +23,12 @@ import (
 // built-ins and templates others share, and changes only their own; anything
 // else answers store.ErrNotFound.
 type TemplateStore interface {
+	TemplateLibrary
+	PackageBucketStore
+}
+
+// TemplateLibrary keeps a user's templates, with the built-ins and shared ones.
+type TemplateLibrary interface {
 	Template(ctx context.Context, userID, id string) (store.Template, error)
 	Templates(ctx context.Context, userID string, f store.TemplateFilter) ([]store.Template, error)
 	TemplateTags(ctx context.Context, userID string) ([]string, error)
@@ -35,7 +41,10 @@ type TemplateStore interface {
 	UpsertTemplateByName(ctx context.Context, userID string, t store.Template) (store.Template, bool, error)
 	FreeTemplateName(ctx context.Context, userID, name, word string) (string, error)
 	ResetTemplate(ctx context.Context, userID, id string) (store.Template, error)
+}
 
+// PackageBucketStore keeps a user's named package lists.
+type PackageBucketStore interface {
 	PackageBuckets(ctx context.Context, userID string) ([]store.PackageBucket, error)
 	PackageBucket(ctx context.Context, userID, id string) (store.PackageBucket, error)
 	CreatePackageBucket(ctx context.Context, userID, name, description string) (store.PackageBucket, error)

@@ -103,6 +103,14 @@ func (p *Prober) clientOpts() []proxmox.Option {
 	return append([]proxmox.Option{proxmox.WithLogger(p.log), proxmox.WithRetry(proxmox.Retry{Attempts: 1})}, p.opts...)
 }
 
+// client is a new client for n within the probe budget. Not the cached
+// ones: a probe tests exactly the settings it is given, once.
+func (p *Prober) client(n store.Node) (*proxmox.Client, error) {
+	cfg := clusters.Config(n)
+	cfg.Timeout = probeBudget
+	return proxmox.New(cfg, p.clientOpts()...)
+}
+
 // Scan reads the TLS certificate of n's API and the host key of its SSH
 // port without sending any credential.
 func (p *Prober) Scan(ctx context.Context, n store.Node) (Scan, error) {
@@ -154,9 +162,7 @@ func (p *Prober) Probe(ctx context.Context, n store.Node) (Result, error) {
 func (p *Prober) probeAPI(ctx context.Context, n store.Node, out *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := clusters.Config(n)
-	cfg.Timeout = probeBudget
-	c, err := proxmox.New(cfg, p.clientOpts()...)
+	c, err := p.client(n)
 	if err != nil {
 		return apiProblem(n, err)
 	}
@@ -215,9 +221,7 @@ func (p *Prober) Check(ctx context.Context, n store.Node) Health {
 func (p *Prober) checkAPI(ctx context.Context, n store.Node) Health {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := clusters.Config(n)
-	cfg.Timeout = probeBudget
-	c, err := proxmox.New(cfg, p.clientOpts()...)
+	c, err := p.client(n)
 	if err != nil {
 		return Health{State: HealthError, Message: err.Error()}
 	}
