@@ -112,7 +112,7 @@ func BenchmarkContainersDashboard(b *testing.B) {
 }
 
 // containersBenchNode is simNode for a benchmark.
-func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) store.Node {
+func containersBenchNode(b testing.TB, sim *pvesim.Sim, userID, name string) store.Node {
 	n := sim.Node(name)
 	_, port, _ := strings.Cut(n.SSHAddr(), ":")
 	var sshPort int
@@ -135,7 +135,12 @@ func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) sto
 }
 
 // containersBenchLogin signs alice in through the real form.
-func containersBenchLogin(b *testing.B, base string) *http.Client {
+func containersBenchLogin(b testing.TB, base string) *http.Client {
+	return containersLoginAs(b, base, "alice", "correct horse")
+}
+
+// containersLoginAs signs an account in through the real form.
+func containersLoginAs(b testing.TB, base, user, password string) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := hc.Get(base + "/login")
@@ -145,7 +150,7 @@ func containersBenchLogin(b *testing.B, base string) *http.Client {
 	doc, _ := goquery.NewDocumentFromReader(res.Body)
 	res.Body.Close()
 	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
-	res, err = hc.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "_csrf": {tok}})
+	res, err = hc.PostForm(base+"/login", url.Values{"username": {user}, "password": {password}, "_csrf": {tok}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,4 +159,69 @@ func containersBenchLogin(b *testing.B, base string) *http.Client {
 		b.Fatalf("login: %d", res.StatusCode)
 	}
 	return hc
+}
+
+// BenchmarkDashboardAtScale is issue 17's estate: 50 nodes (five clusters
+// of eight, ten standalone) and 5,000 guests. Each iteration times, side by
+// side, Corral's client reading the slowest cluster's /cluster/resources
+// directly and the dashboard's page 1 (which reads every cluster), and
+// reports the page's HTML size. Goal: page ≤ direct + 20 ms.
+func BenchmarkDashboardAtScale(b *testing.B) {
+	es := startScaleEstate(b)
+	ctx := context.Background()
+	// One client per estate (cluster or standalone node); the slowest is
+	// the one whose direct read takes longest.
+	estates := map[string]*proxmox.Client{}
+	for _, n := range es.nodes {
+		key := n.ClusterName
+		if key == "" {
+			key = n.Name
+		}
+		if estates[key] != nil {
+			continue
+		}
+		c, err := proxmox.New(clusters.Config(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		estates[key] = c
+	}
+	direct := func(c *proxmox.Client) time.Duration {
+		start := time.Now()
+		if _, err := c.ClusterResources(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var slowest *proxmox.Client
+	slowestName, worst := "", time.Duration(0)
+	for name, c := range estates {
+		direct(c) // warm up the connection
+		var d time.Duration
+		for range 5 {
+			d += direct(c)
+		}
+		if d > worst {
+			slowestName, worst, slowest = name, d, c
+		}
+	}
+	body, _ := es.page(b, es.alice, "/containers") // warm up
+	var directTotal, pageTotal time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		directTotal += direct(slowest)
+		start := time.Now()
+		body, _ = es.page(b, es.alice, "/containers")
+		pageTotal += time.Since(start)
+	}
+	b.StopTimer()
+	dms := float64(directTotal) / float64(b.N) / float64(time.Millisecond)
+	pms := float64(pageTotal) / float64(b.N) / float64(time.Millisecond)
+	b.ReportMetric(dms, "direct-ms")
+	b.ReportMetric(pms, "page1-ms")
+	b.ReportMetric(pms-dms, "ms-over-direct")
+	b.ReportMetric(float64(len(body)), "page1-bytes")
+	b.Logf("50 nodes, %d estates, %d containers: direct /cluster/resources of %s %.1f ms, dashboard page 1 %.1f ms (%+.1f ms), %d bytes of HTML",
+		len(estates), len(es.alicesContainers()), slowestName, dms, pms, pms-dms, len(body))
 }
