@@ -109,8 +109,11 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	if q.Q != "" && looksLikeAddress(q.Q) {
 		h.addCardIPs(ctx, u.ID, cards)
 	}
-	var matched []views.ContainerCard
-	for _, card := range cards {
+	// Filter and sort pointers: a card is a few hundred bytes, and there
+	// may be thousands.
+	matched := make([]*views.ContainerCard, 0, len(cards))
+	for i := range cards {
+		card := &cards[i]
 		if q.Node != "" && card.NodeID != q.Node || q.Status != "" && card.Status != q.Status || !cardMatches(card, q.Q) {
 			continue
 		}
@@ -118,7 +121,9 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	}
 	sortCards(matched, q.Sort, q.Desc)
 	v.Pager = pageOf(len(matched), q.Page, dashboardPageSize)
-	for _, card := range matched[max(v.Pager.First-1, 0):v.Pager.Last] {
+	for _, ref := range matched[max(v.Pager.First-1, 0):v.Pager.Last] {
+		card := *ref
+		card.CPU, card.Mem = usageText(card.Live, card.CPUShare, card.MemBytes, card.MemMax)
 		card.CSRF = v.CSRF
 		if card.AddMember != nil {
 			card.AddMember.CSRF = v.CSRF
@@ -143,7 +148,7 @@ func pageOf(matched, page, size int) views.Pager {
 
 // cardMatches is the dashboard's search: a case-insensitive part of the
 // name, the VMID, a tag or the last known address.
-func cardMatches(c views.ContainerCard, q string) bool {
+func cardMatches(c *views.ContainerCard, q string) bool {
 	if q == "" {
 		return true
 	}
@@ -180,8 +185,8 @@ var statusOrder = map[string]int{"error": 0, "unknown": 1, "creating": 2, "runni
 
 // sortCards orders the dashboard by key ("" keeps node, then VMID); ties
 // fall back to node and VMID so pages never shuffle between refreshes.
-func sortCards(cards []views.ContainerCard, key string, desc bool) {
-	by := func(a, b views.ContainerCard) int {
+func sortCards(cards []*views.ContainerCard, key string, desc bool) {
+	by := func(a, b *views.ContainerCard) int {
 		switch key {
 		case "name":
 			return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
@@ -198,7 +203,7 @@ func sortCards(cards []views.ContainerCard, key string, desc bool) {
 		}
 		return 0
 	}
-	slices.SortStableFunc(cards, func(a, b views.ContainerCard) int {
+	slices.SortStableFunc(cards, func(a, b *views.ContainerCard) int {
 		c := by(a, b)
 		if desc {
 			c = -c
@@ -216,12 +221,12 @@ type cardKey struct {
 // containerCards merges what Proxmox listed with Corral's own records, by
 // node name and VMID.
 func containerCards(est clusters.Estate, records []store.Container, nodes []store.Node) []views.ContainerCard {
-	rec := map[cardKey]store.Container{}
+	rec := make(map[cardKey]store.Container, len(records))
 	for _, r := range records {
 		rec[cardKey{r.NodeID, r.VMID}] = r
 	}
-	var cards []views.ContainerCard
-	seen := map[cardKey]bool{}
+	cards := make([]views.ContainerCard, 0, len(est.Guests)+len(records))
+	seen := make(map[cardKey]bool, len(est.Guests))
 	for _, row := range est.Guests {
 		n := row.Node
 		if !row.Registered {
@@ -286,11 +291,18 @@ func liveCard(row clusters.Guest, n store.Node, r store.Container, hasRec bool) 
 	}
 	card.Tags = row.Res.TagList()
 	if row.Res.Status == "running" {
-		card.CPUShare, card.MemBytes = float64(row.Res.CPU), int64(row.Res.Mem)
-		card.CPU = fmt.Sprintf("%.0f%%", float64(row.Res.CPU)*100)
-		card.Mem = bytesText(int64(row.Res.Mem)) + " / " + bytesText(int64(row.Res.MaxMem))
+		card.CPUShare, card.MemBytes, card.MemMax = float64(row.Res.CPU), int64(row.Res.Mem), int64(row.Res.MaxMem)
 	}
 	return card
+}
+
+// usageText words a running container's CPU and memory; the dashboard
+// does it for the shown page only.
+func usageText(live string, cpu float64, mem, maxMem int64) (cpuText, memText string) {
+	if live != "running" {
+		return "", ""
+	}
+	return fmt.Sprintf("%.0f%%", cpu*100), bytesText(mem) + " / " + bytesText(maxMem)
 }
 
 // summarize counts the cards by status. The summary is also the status

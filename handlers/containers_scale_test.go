@@ -95,7 +95,6 @@ func startScaleEstate(tb testing.TB) *scaleEstate {
 	return es
 }
 
-
 // scaleCT is one container as the estate was built.
 type scaleCT struct {
 	node, name string

@@ -317,8 +317,7 @@ func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid
 		card.Live = st.Status
 		card.Name = containerName(st.Name, "", rec.Hostname, vmid)
 		if st.Status == "running" {
-			card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
-			card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
+			card.CPU, card.Mem = usageText(st.Status, float64(st.CPU), int64(st.Mem), int64(st.MaxMem))
 		}
 	}
 	h.addCardServices(ctx, u.ID, &card)
