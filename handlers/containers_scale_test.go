@@ -317,3 +317,64 @@ func usageValue(s string) float64 {
 	mult := map[string]float64{"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
 	return v * mult
 }
+
+// TestDashboardSearchAddressAndLinks: an address finds the container whose
+// last discovery reported it (bob's search does not); the refresh asks for
+// exactly the page shown; card actions are plain links to confirmation
+// pages and a Start button on the page's one form, so they work without
+// JavaScript.
+func TestDashboardSearchAddressAndLinks(t *testing.T) {
+	st := containersTestStart(t)
+	ctx := context.Background()
+	svcs := []store.Service{{Name: "mosquitto", Status: "running", Ports: []int{1883}}}
+	if _, err := st.s.DB.AppendEvent(ctx, store.Event{UserID: st.alice.ID, NodeID: st.pve1.ID, VMID: 101, Type: store.EventServices,
+		Data: map[string]string{store.ServicesDataKey: store.EncodeServices(svcs), store.ServicesIPKey: "10.0.0.42"}}); err != nil {
+		t.Fatal(err)
+	}
+	names := func(res *response) []string {
+		return res.Doc.Find(`[data-testid="ct-row"]`).Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("data-name", "") })
+	}
+	res := st.c.get("/containers?view=table&q=10.0.0.4")
+	expectStatus(t, res, http.StatusOK)
+	if got := names(res); !slices.Equal(got, []string{"mqtt"}) {
+		t.Fatalf("search by address: %q", got)
+	}
+	if got := names(st.c.get("/containers?view=table&q=10.0.0.5")); len(got) != 0 {
+		t.Fatalf("search by another address: %q", got)
+	}
+	grid := res.Doc.Find(`#ct-grid`)
+	if got, want := grid.AttrOr("hx-get", ""), "/containers?q=10.0.0.4&view=table"; got != want {
+		t.Fatalf("the refresh asks for %q, want %q", got, want)
+	}
+	st.s.withUser(t, "bob", "battery staple")
+	bob := st.s.client(t)
+	bob.login("bob", "battery staple")
+	if res := bob.get("/containers?view=table&q=10.0.0.4"); res.Doc.Find(`[data-testid="ct-row"]`).Length() != 0 {
+		t.Fatal("bob's search finds alice's container")
+	}
+
+	// Without JavaScript: Stop is a link to its confirmation page, Start a
+	// button that posts the page's one form.
+	res = st.c.get("/containers?view=cards")
+	card := res.Doc.Find(`[data-node="pve1"][data-vmid="101"]`)
+	if card.Find(`form`).Length() != 0 {
+		t.Fatal("a card still holds a form")
+	}
+	href := card.Find(`[data-testid="action-stop"]`).AttrOr("href", "")
+	if want := "/containers/" + st.pve1.ID + "/101/stop?from=card"; href != want {
+		t.Fatalf("Stop links to %q, want %q", href, want)
+	}
+	if res := st.c.get(href); res.Doc.Find(`[data-testid="confirm-page"], form[action$="/101/stop"]`).Length() == 0 {
+		t.Fatalf("the Stop link opens no confirmation:\n%s", res.Body)
+	}
+	stopped := res.Doc.Find(`[data-node="pve2"][data-vmid="102"] [data-testid="action-start"]`)
+	form := res.Doc.Find(`form#` + stopped.AttrOr("form", "none"))
+	if form.Length() != 1 || stopped.AttrOr("formaction", "") != "/containers/"+st.pve2.ID+"/102/start" || form.Find(`input[name="_csrf"]`).Length() != 1 {
+		t.Fatal("Start does not post the page's action form with a token")
+	}
+	res = st.c.post(stopped.AttrOr("formaction", ""), url.Values{"from": {form.Find(`input[name="from"]`).AttrOr("value", "")}})
+	expectStatus(t, res, http.StatusSeeOther)
+	if s, _ := st.sim.Node("pve2").GuestStatus(102); s != "running" {
+		t.Fatalf("Proxmox says %s after Start without JavaScript", s)
+	}
+}
