@@ -41,7 +41,11 @@ func (c *Client) transportError(parent, ctx context.Context, method, path string
 	case errCanceled(parent):
 		e.Kind, e.Message = KindCanceled, "canceled"
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &netErr) && netErr.Timeout()):
-		if connected {
+		// Only our own per-attempt timeout, spent before the node took the
+		// connection, says the node is unreachable. The caller's deadline can
+		// end while the request waits in the transport's queue for a
+		// connection another request is dialling; that is a timeout.
+		if connected || parent.Err() != nil {
 			e.Kind, e.Message = KindTimeout, "no answer before the deadline"
 		} else {
 			e.Kind, e.Message = KindUnreachable, "timed out while connecting"

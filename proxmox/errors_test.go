@@ -217,6 +217,63 @@ func TestClient_TransportErrors(t *testing.T) {
 		}
 	})
 
+	// A connection that is still being set up when the caller's own deadline
+	// ends is the caller's timeout; only Corral's per-call timeout spent
+	// before the node took the connection reads as unreachable.
+	t.Run("DeadlineBeforeConnected", func(t *testing.T) {
+		cfg := Config{Host: "pve.slow", TokenID: testTokenID, TokenSecret: testTokenSecret,
+			Fingerprint: Fingerprint([]byte("x")), Timeout: 300 * time.Millisecond}
+		c, err := New(cfg, WithResolver(silentResolver(t)), WithRetry(Retry{Attempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		_, err = c.Version(ctx)
+		wantKind(t, err, ErrTimeout, KindTimeout)
+
+		_, err = c.Version(t.Context())
+		e := wantKind(t, err, ErrUnreachable, KindUnreachable)
+		if e.Message != "timed out while connecting" {
+			t.Fatalf("message %q (cause %v)", e.Message, e.Err)
+		}
+	})
+
+	// A node that takes the TCP connection but never finishes the TLS
+	// handshake is reachable and slow: a timeout, not "unreachable".
+	t.Run("TimeoutDuringHandshake", func(t *testing.T) {
+		f := newFakePVE(t)
+		cfg := f.config()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		held := make(chan net.Conn, 8)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				held <- conn // accepted, never answered
+			}
+		}()
+		t.Cleanup(func() {
+			for len(held) > 0 {
+				(<-held).Close()
+			}
+		})
+		cfg.Host, cfg.Port = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+		cfg.Timeout = 300 * time.Millisecond
+		c, err := New(cfg, WithRetry(Retry{Attempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Version(t.Context())
+		wantKind(t, err, ErrTimeout, KindTimeout)
+	})
+
 	t.Run("Canceled", func(t *testing.T) {
 		f := hang(t)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -313,6 +370,29 @@ func wantKind(t *testing.T, err error, sentinel error, kind Kind) *Error {
 
 // nxdomainResolver returns a resolver whose DNS server, on loopback, answers
 // NXDOMAIN to every query, so lookups never leave the machine.
+// silentResolver asks a DNS server that reads every question and never
+// answers, so a dial stays unconnected until a deadline ends it.
+func silentResolver(t *testing.T) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
+	}}
+}
+
 func nxdomainResolver(t *testing.T) *net.Resolver {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

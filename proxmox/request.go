@@ -124,10 +124,16 @@ func (c *Client) attempt(parent context.Context, method, path string, query, for
 	}
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
-	// Whether a connection was established tells a connect timeout
-	// (unreachable) from a slow answer (timeout).
+	// Whether the node took the TCP connection tells a connect timeout
+	// (unreachable) from a slow answer (timeout). A node that accepted the
+	// connection is reachable even while its TLS handshake is still slow.
 	var connected atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				connected.Store(true)
+			}
+		},
 		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
 	})
 
