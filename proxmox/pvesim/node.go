@@ -44,6 +44,7 @@ type Node struct {
 	hostPriv atomic.Pointer[ed25519.PrivateKey] // hostKey's private key, for Persist
 	sshAuth  sshAuth
 	sshConns sync.WaitGroup
+	sessions sessionGauge // SSH sessions running a command
 
 	// guarded by estate.mu
 	storages []*storage

@@ -119,6 +119,8 @@ func lookup(name string) command {
 		return cmdEcho
 	case "tty":
 		return cmdTty
+	case "stty":
+		return cmdStty
 	case "usermod":
 		return cmdUsermod
 	case "groupadd", "addgroup":
