@@ -129,6 +129,12 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		log.Warn("recovering unfinished jobs", "err", err)
 	}
 
+	// One path into containers for both doors, the SSH gateway and the
+	// browser console: one session limit per account, one idle timeout.
+	gatewayAudit := handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db}
+	shells := gateway.NewShells(gateway.ShellsConfig{IdleTimeout: cfg.SSHIdleTimeout,
+		MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh")}, gatewayAudit)
+
 	h := handlers.New(handlers.Deps{
 		Accounts:    db,
 		Sessions:    db.Sessions("corral_session", cfg.SessionTTL),
@@ -147,6 +153,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		Services:    handlers.NewSSHInspector(),
 		Locks:       handlers.NewContainerLocks(),
 		SSHGateway:  gatewayInfo,
+		Console:     shells,
 		AuditTTL:    cfg.AuditRetention,
 		Cookies:     handlers.CookiePolicy{AlwaysSecure: cfg.CookieSecure, TrustProxy: cfg.TrustProxy},
 		Logger:      log.With("component", "http"),
@@ -176,8 +183,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		}, gateway.Deps{
 			Auth:      handlers.GatewayAuth{Accounts: db},
 			Directory: h.GatewayDirectory(),
-			Audit:     handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db},
+			Audit:     gatewayAudit,
 			Limiter:   handlers.GatewayLimiter{L: limiter},
+			Shells:    shells,
 		})
 		if err != nil {
 			return fmt.Errorf("ssh gateway: %w", err)
@@ -189,9 +197,11 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		h.UseGateway(sshd)
 	}
 	// `corral user …` reaches this process through the admin socket.
-	var gw sshDisconnector
+	var gw sshDisconnector = shells // without the gateway, only browser consoles
 	if sshd != nil {
 		gw = sshd
+	} else {
+		h.UseGateway(shells)
 	}
 	admin, err := listenAdmin(cfg.DataDir, db, gw, log)
 	if err != nil {

@@ -24,11 +24,11 @@ type dashBrowser struct {
 	b *browsertest.Browser
 }
 
-func startDashBrowser(t *testing.T) *dashBrowser {
+func startDashBrowser(t *testing.T, opts ...testDeps) *dashBrowser {
 	t.Helper()
 	// The 10 s poll would race the test's own steps on a busy machine: the
 	// test triggers every refresh itself.
-	st := containersTestStart(t, func(d *handlers.Deps) { d.DashboardRefresh = time.Hour })
+	st := containersTestStart(t, append([]testDeps{func(d *handlers.Deps) { d.DashboardRefresh = time.Hour }}, opts...)...)
 	s := st.s
 	b := browsertest.New(t)
 	b.Run(
