@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/gateway"
 	"corral/exec/inspect"
 	"corral/exec/provision"
 	"corral/handlers"
@@ -150,6 +151,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 		SSHKeys:     db,
 		Events:      db,
 		Services:    &isoTripInspector{ServiceInspector: handlers.NewSSHInspector(), trip: trip},
+		Console:     gateway.NewShells(gateway.ShellsConfig{}, handlers.GatewayAuditor{Log: db}),
 		Logger:      log,
 		Version:     "test",
 		Now:         clk.Now,
