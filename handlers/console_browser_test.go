@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"corral/handlers/browsertest"
 )
@@ -65,6 +66,26 @@ func TestBrowserConsole(t *testing.T) {
 	})()`)); fg != 1 {
 		t.Errorf("colour of \"red\": palette %d, want 1", fg)
 	}
+
+	// Paste with Ctrl-Shift-V; copy a selection with Ctrl-Shift-C.
+	d.b.Grant(d.s.URL, "clipboard-read", "clipboard-write")
+	browsertest.Get(d.b, chromedp.Evaluate[bool](`navigator.clipboard.writeText("echo pasted-$((3*3))").then(() => true)`, chromedp.EvalAwaitPromise))
+	d.b.Run(browsertest.Press(consoleScreen, 'v', kb.ModifierCtrl|kb.ModifierShift))
+	d.b.WaitTrue(`corralConsole.text().includes("echo pasted-$((3*3))")`)
+	typeLine(d, "", "pasted-9")
+	// A selection as a drag over the line would make it.
+	browsertest.Get(d.b, chromedp.Evaluate[bool](`(function () {
+		var term = document.querySelector("[data-console]").__console.term, buf = term.buffer.active;
+		for (var y = buf.length - 1; y >= 0; y--) {
+			var s = buf.getLine(y).translateToString(true);
+			if (s === "pasted-9") { term.select(0, y, s.length); return true; }
+		}
+		return false;
+	})()`))
+	d.b.Run(browsertest.Press(consoleScreen, 'c', kb.ModifierCtrl|kb.ModifierShift))
+	// The copy lands in the clipboard a moment later: each poll reads it
+	// and looks at what the previous one read.
+	d.b.WaitTrue(`(navigator.clipboard.readText().then(function (t) { window.__copied = t; }), window.__copied === "pasted-9")`)
 
 	// Ctrl-C reaches the running command.
 	d.b.Run(browsertest.Type(consoleScreen, "sleep 100\r"))

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"unicode"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -55,4 +56,25 @@ func keyEvents(r rune) []input.DispatchKeyEventParams {
 		}
 	}
 	return out
+}
+
+// Press presses one letter key with modifiers on sel, once sel is Ready:
+// Press(sel, "v", kb.ModifierCtrl|kb.ModifierShift) is Ctrl-Shift-V.
+func Press(sel string, letter rune, modifiers kb.Modifier) chromedp.Action[chromedp.Void] {
+	upper := unicode.ToUpper(letter)
+	down := input.DispatchKeyEventParams{Type: kb.KeyDown, Key: string(letter), Code: "Key" + string(upper),
+		WindowsVirtualKeyCode: int64(upper), Modifiers: int64(modifiers)}
+	if modifiers&kb.ModifierShift != 0 {
+		down.Key = string(upper)
+	}
+	up := down
+	up.Type = kb.KeyUp
+	return chromedp.Steps(Ready(sel), chromedp.Focus(sel), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, k := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
