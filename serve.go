@@ -246,6 +246,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := srv.Shutdown(sctx)
+		// Browser consoles run on hijacked connections Shutdown leaves alone.
+		if cerr := shells.Shutdown(sctx); cerr != nil {
+			log.Warn("browser consoles still open at shutdown", "err", cerr)
+		}
 		if sshd != nil {
 			// Close our listener and let Serve return before Shutdown waits
 			// for open sessions: gliderlabs' Shutdown races with a Serve

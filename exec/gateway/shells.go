@@ -117,6 +117,9 @@ func (sh *Shells) proxy(ctx context.Context, d door, who Who, g Guest, command s
 
 func (sh *Shells) runPct(ctx context.Context, who Who, g Guest, command string, t Terminal, log *slog.Logger) Outcome {
 	host, err := sh.dial(ctx, g.Host)
+	if err != nil && ctx.Err() != nil {
+		return Outcome{Status: -1, Reason: "client closed"}
+	}
 	if err != nil {
 		var changed *exec.HostKeyChangedError
 		if errors.As(err, &changed) {
@@ -227,6 +230,9 @@ func (sh *Shells) Console(ctx context.Context, who Who, g Guest, t Terminal) (Ou
 	defer cancel(nil)
 	untrack := sh.consoles.add(who.User.ID, cancel)
 	defer untrack()
+	if ctx.Err() != nil {
+		return Outcome{Status: -1, Reason: "shutting down"}, nil
+	}
 
 	in := &activityReader{r: t.Stdin}
 	in.touch()
@@ -244,6 +250,30 @@ func (sh *Shells) Console(ctx context.Context, who Who, g Guest, t Terminal) (Ou
 // DisconnectUser ends every browser console of the user and returns how
 // many there were.
 func (sh *Shells) DisconnectUser(userID string) int { return sh.consoles.cancelAll(userID) }
+
+var errShuttingDown = errors.New("corral is shutting down")
+
+// Shutdown ends every browser console and waits until each has recorded
+// its end, or until ctx ends. Their WebSockets are hijacked connections,
+// which the HTTP server's own Shutdown does not wait for.
+func (sh *Shells) Shutdown(ctx context.Context) error {
+	sh.consoles.mu.Lock()
+	sh.consoles.closed = true
+	for _, set := range sh.consoles.m {
+		for e := range set {
+			e.cancel(errShuttingDown)
+		}
+	}
+	sh.consoles.mu.Unlock()
+	done := make(chan struct{})
+	go func() { sh.consoles.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // activityReader notes when the user last typed.
 type activityReader struct {
@@ -264,10 +294,13 @@ func (a *activityReader) Read(p []byte) (int, error) {
 var errAccountClosed = errors.New("the account was signed out")
 
 // liveConsoles tracks the running browser consoles of each user, so that
-// disabling an account ends them as it ends the user's SSH connections.
+// disabling an account ends them as it ends the user's SSH connections,
+// and shutting down ends them all.
 type liveConsoles struct {
-	mu sync.Mutex
-	m  map[string]map[*consoleEntry]struct{}
+	mu      sync.Mutex
+	m       map[string]map[*consoleEntry]struct{}
+	closed  bool           // shutting down: no new consoles
+	running sync.WaitGroup // consoles not yet returned; added to only while !closed
 }
 
 type consoleEntry struct{ cancel context.CancelCauseFunc }
@@ -276,11 +309,17 @@ func (l *liveConsoles) add(userID string, cancel context.CancelCauseFunc) (remov
 	e := &consoleEntry{cancel: cancel}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		cancel(errShuttingDown)
+		return func() {}
+	}
 	if l.m[userID] == nil {
 		l.m[userID] = map[*consoleEntry]struct{}{}
 	}
 	l.m[userID][e] = struct{}{}
+	l.running.Add(1)
 	return func() {
+		defer l.running.Done()
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		delete(l.m[userID], e)

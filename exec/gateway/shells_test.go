@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -78,5 +79,30 @@ func TestShells_OneLimitForBothDoors(t *testing.T) {
 
 	if ends := env.audit.find(EventConsoleEnd); len(ends) != 1 || ends[0].VMID != 105 {
 		t.Errorf("console end events %+v", ends)
+	}
+}
+
+// TestShells_ShutdownEndsConsoles: Shutdown ends running consoles, waits
+// for their end to be recorded, and lets no new one start.
+func TestShells_ShutdownEndsConsoles(t *testing.T) {
+	env := startGateway(t, nil)
+	shells := env.srv.shells
+	web := Guest{VMID: 105, Name: "web", Node: "pve1", NodeID: "n1", Status: "running", Host: target(t, env.sim.Node("pve1"))}
+	c := startConsole(t, shells, web)
+	io.WriteString(c.in, "echo up-$((1+1))\r")
+	readUntil(t, c.out, "up-2")
+	go io.Copy(io.Discard, c.out)
+	if err := shells.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ends := env.audit.find(EventConsoleEnd); len(ends) != 1 {
+		t.Errorf("console end events after Shutdown: %+v", ends)
+	}
+	if out := <-c.done; out.Status != -1 {
+		t.Errorf("console after Shutdown: %+v", out)
+	}
+	out, err := shells.Console(t.Context(), Who{User: UserRef{ID: "u-alice", Name: "alice"}}, web, Terminal{Stdin: strings.NewReader("")})
+	if err != nil || out.Status != -1 {
+		t.Errorf("console after Shutdown: %+v, %v", out, err)
 	}
 }
