@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"corral/handlers"
+	"corral/exec/nodeprobe"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -214,7 +214,7 @@ func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, e
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(),
 	}
-	prober := handlers.NewNodeProber(slog.New(slog.DiscardHandler))
+	prober := nodeprobe.New(slog.New(slog.DiscardHandler))
 	scan, err := prober.Scan(ctx, rec)
 	if err != nil {
 		return rec, err

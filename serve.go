@@ -19,7 +19,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/gateway"
+	"corral/exec/nodeprobe"
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
@@ -69,51 +71,156 @@ func newVMIDStore(cfg Config, log *slog.Logger) (proxmox.VMIDStore, func(), erro
 	return vs, func() { rdb.Close() }, nil
 }
 
-// serve runs Corral until ctx ends. Start-up goes store → caches → handlers
-// → job runner → listeners → scheduler; shutdown runs in reverse: listeners
-// (finishing in-flight requests), scheduler, runner, caches, database.
+// serve runs Corral until ctx ends: it builds the application, then runs it.
 func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listening)) error {
-	log := newLogger(cfg, logOut)
-	logSettings(log, cfg)
-	db, err := openStore(cfg, log)
+	a, err := build(ctx, cfg, logOut)
+	defer a.close() // also what a failed build had opened
 	if err != nil {
 		return err
 	}
-	defer func() {
+	return a.run(ctx, ready)
+}
+
+// app is Corral built and bound but not yet serving: the store, the caches,
+// the services both doors share, the web handlers and the SSH gateway built
+// from them, the job runner, the scheduler and the listeners.
+type app struct {
+	cfg    Config
+	log    *slog.Logger
+	runner *provision.Runner
+	sched  gocron.Scheduler
+	srv    *http.Server
+	httpLn net.Listener
+	sshd   *gateway.Server // nil without --ssh
+	shells *gateway.Shells // the way into containers, for both doors
+	sshLn  net.Listener
+	admin  *adminServer
+	up     listening
+
+	closers []func() // run in reverse by close
+}
+
+// onClose registers fn to run when the app closes, before what was
+// registered earlier.
+func (a *app) onClose(fn func()) { a.closers = append(a.closers, fn) }
+
+// close releases what build opened, last first: listeners, caches, database.
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// services are what the web pages and the SSH gateway share; serve builds
+// them once, and each door from them.
+type services struct {
+	db      *store.DB
+	clients clusters.Clients
+	reader  *clusters.Reader
+	vmids   *clusters.VMIDs
+	limiter *access.LoginLimiter // one for both doors: switching gives no extra tries
+	runner  *provision.Runner
+	hostKey ssh.Signer // the gateway's; nil without --ssh
+	// shells is the one way into containers for both doors, the SSH
+	// gateway and the browser console: one session limit per account, one
+	// idle timeout, one audit trail.
+	shells *gateway.Shells
+	audit  access.GatewayAuditor
+}
+
+// build wires Corral in order store → caches → services → job runner →
+// handlers and gateway → listeners → scheduler. On error the returned app
+// still holds what was opened, for close.
+func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
+	log := newLogger(cfg, logOut)
+	logSettings(log, cfg)
+	a := &app{cfg: cfg, log: log}
+	svc, err := a.buildServices(ctx)
+	if err != nil {
+		return a, err
+	}
+	a.runner, a.shells = svc.runner, svc.shells
+
+	h := a.buildHandlers(svc)
+	e := newEcho(cfg, log)
+	h.Register(e)
+	if a.sched, err = newScheduler(svc.db, svc.vmids, cfg, log); err != nil {
+		return a, err
+	}
+
+	if a.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return a, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a.onClose(func() { a.httpLn.Close() })
+	a.srv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	a.up = listening{HTTP: a.httpLn.Addr().String()}
+
+	if cfg.SSHAddr != "" {
+		if a.sshd, err = buildGateway(cfg, svc, log); err != nil {
+			return a, err
+		}
+		if a.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
+			return a, fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
+		}
+		a.onClose(func() { a.sshLn.Close() })
+		a.up.SSH = a.sshLn.Addr().String()
+		h.UseGateway(a.sshd)
+	}
+	// `corral user …` reaches this process through the admin socket.
+	var gw sshDisconnector = svc.shells // without the gateway, only browser consoles
+	if a.sshd != nil {
+		gw = a.sshd
+	} else {
+		h.UseGateway(svc.shells)
+	}
+	if a.admin, err = listenAdmin(cfg.DataDir, svc.db, gw, log); err != nil {
+		return a, err
+	}
+	a.onClose(func() { a.admin.Close() })
+	return a, nil
+}
+
+// buildServices opens the store and the caches and builds the services
+// both doors share, and the job runner over them.
+func (a *app) buildServices(ctx context.Context) (*services, error) {
+	cfg, log := a.cfg, a.log
+	db, err := openStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func() {
 		if err := db.Close(); err != nil {
 			log.Error("close database", "err", err)
 		}
-	}()
-
+	})
 	vstore, closeVStore, err := newVMIDStore(cfg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer closeVStore()
+	a.onClose(closeVStore)
 	// Every read of a node's API goes through one cache of clients, and
 	// every read of a cluster through one reader.
-	pve := clusters.NewClients(log.With("component", "proxmox"))
-	reader := clusters.NewReader(pve)
-	vmids := clusters.NewVMIDs(vstore, reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
-	defer vmids.Close()
+	svc := &services{db: db, clients: clusters.NewClients(log.With("component", "proxmox"))}
+	svc.reader = clusters.NewReader(svc.clients)
+	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
+	a.onClose(svc.vmids.Close)
+	svc.limiter = access.NewLoginLimiter(5, time.Minute, time.Now)
+	svc.audit = access.GatewayAuditor{Log: db, Keys: db, SignIns: db}
+	svc.shells = gateway.NewShells(gateway.ShellsConfig{IdleTimeout: cfg.SSHIdleTimeout,
+		MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh")}, svc.audit)
 
 	// The SSH gateway's host key exists before the pages that show its fingerprint.
-	var gatewayInfo handlers.SSHGatewayInfo
-	var hostKey ssh.Signer
 	if cfg.SSHAddr != "" {
-		if hostKey, err = gateway.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
-			return fmt.Errorf("ssh gateway host key: %w", err)
+		if svc.hostKey, err = gateway.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")); err != nil {
+			return nil, fmt.Errorf("ssh gateway host key: %w", err)
 		}
-		_, port, _ := net.SplitHostPort(cfg.SSHAddr)
-		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: gateway.Fingerprint(hostKey.PublicKey()), Port: port}
 	}
-	// One limiter for web and SSH sign-ins, so switching doors gives no extra tries.
-	limiter := handlers.NewLoginLimiter(5, time.Minute, time.Now)
 
-	runner, err := provision.New(provision.Config{
-		Store: db, Proxmox: pve, VMIDs: vmids, Logger: log.With("component", "jobs"),
+	svc.runner, err = provision.New(provision.Config{
+		Store: db, Proxmox: svc.clients, VMIDs: svc.vmids, Logger: log.With("component", "jobs"),
 		Dial: func(ctx context.Context, n store.Node) (provision.Shell, error) {
-			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+			h, err := exec.Dial(ctx, access.HostTarget(n))
 			if err != nil {
 				return nil, err
 			}
@@ -121,120 +228,95 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("job runner: %w", err)
+		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	// Jobs a previous run left unfinished resume or are marked interrupted
 	// before anything new is queued.
-	if err := runner.Recover(ctx); err != nil {
+	if err := svc.runner.Recover(ctx); err != nil {
 		log.Warn("recovering unfinished jobs", "err", err)
 	}
+	return svc, nil
+}
 
-	// One path into containers for both doors, the SSH gateway and the
-	// browser console: one session limit per account, one idle timeout.
-	gatewayAudit := handlers.GatewayAuditor{Log: db, Keys: db, SignIns: db}
-	shells := gateway.NewShells(gateway.ShellsConfig{IdleTimeout: cfg.SSHIdleTimeout,
-		MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh")}, gatewayAudit)
-
-	h := handlers.New(handlers.Deps{
+// buildHandlers builds the web door from the shared services.
+func (a *app) buildHandlers(svc *services) *handlers.Handler {
+	cfg, db := a.cfg, svc.db
+	var gatewayInfo handlers.SSHGatewayInfo
+	if svc.hostKey != nil {
+		_, port, _ := net.SplitHostPort(cfg.SSHAddr)
+		gatewayInfo = handlers.SSHGatewayInfo{Fingerprint: gateway.Fingerprint(svc.hostKey.PublicKey()), Port: port}
+	}
+	return handlers.New(handlers.Deps{
 		Accounts:    db,
 		Sessions:    db.Sessions("corral_session", cfg.SessionTTL),
 		Audit:       db,
-		Limiter:     limiter,
+		Limiter:     svc.limiter,
 		Templates:   tmplfs.Library{DB: db, Dir: cfg.TemplatesDir},
-		Proxmox:     pve,
-		Clusters:    reader,
+		Proxmox:     svc.clients,
+		Clusters:    svc.reader,
 		Nodes:       db,
-		Prober:      handlers.NewNodeProber(log.With("component", "probe")),
+		Prober:      nodeprobe.New(a.log.With("component", "probe")),
 		Containers:  db,
-		VMIDs:       vmids,
-		Provisioner: runner,
+		VMIDs:       svc.vmids,
+		Provisioner: svc.runner,
 		SSHKeys:     db,
 		Events:      db,
 		Services:    handlers.NewSSHInspector(),
 		Locks:       handlers.NewContainerLocks(),
 		SSHGateway:  gatewayInfo,
-		Console:     shells,
+		Console:     svc.shells,
 		AuditTTL:    cfg.AuditRetention,
 		Cookies:     handlers.CookiePolicy{AlwaysSecure: cfg.CookieSecure, TrustProxy: cfg.TrustProxy},
-		Logger:      log.With("component", "http"),
+		Logger:      a.log.With("component", "http"),
 		Version:     version,
 	})
-	e := newEcho(cfg, log)
-	h.Register(e)
+}
 
-	sched, err := newScheduler(db, vmids, cfg, log)
+// buildGateway builds the SSH door from the shared services.
+func buildGateway(cfg Config, svc *services, log *slog.Logger) (*gateway.Server, error) {
+	db := svc.db
+	sshd, err := gateway.NewServer(gateway.Config{
+		Addr: cfg.SSHAddr, HostKey: svc.hostKey, IdleTimeout: cfg.SSHIdleTimeout,
+		MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh"),
+	}, gateway.Deps{
+		Auth:      access.GatewayAuth{Accounts: db},
+		Directory: access.Directory{Nodes: db, Clusters: svc.reader},
+		Audit:     svc.audit,
+		Limiter:   access.GatewayLimiter{L: svc.limiter},
+		Shells:    svc.shells,
+	})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("ssh gateway: %w", err)
 	}
+	return sshd, nil
+}
 
-	httpLn, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	defer httpLn.Close()
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-
-	var sshd *gateway.Server
-	var sshLn net.Listener
-	if cfg.SSHAddr != "" {
-		sshd, err = gateway.NewServer(gateway.Config{
-			Addr: cfg.SSHAddr, HostKey: hostKey, IdleTimeout: cfg.SSHIdleTimeout,
-			MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh"),
-		}, gateway.Deps{
-			Auth:      handlers.GatewayAuth{Accounts: db},
-			Directory: h.GatewayDirectory(),
-			Audit:     gatewayAudit,
-			Limiter:   handlers.GatewayLimiter{L: limiter},
-			Shells:    shells,
-		})
-		if err != nil {
-			return fmt.Errorf("ssh gateway: %w", err)
-		}
-		if sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.SSHAddr, err)
-		}
-		defer sshLn.Close()
-		h.UseGateway(sshd)
-	}
-	// `corral user …` reaches this process through the admin socket.
-	var gw sshDisconnector = shells // without the gateway, only browser consoles
-	if sshd != nil {
-		gw = sshd
-	} else {
-		h.UseGateway(shells)
-	}
-	admin, err := listenAdmin(cfg.DataDir, db, gw, log)
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-
-	up := listening{HTTP: httpLn.Addr().String()}
-	if sshLn != nil {
-		up.SSH = sshLn.Addr().String()
-	}
+// run serves until ctx ends, then shuts down in reverse order of start:
+// listeners (finishing in-flight requests), scheduler, runner.
+func (a *app) run(ctx context.Context, ready func(listening)) error {
+	log := a.log
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan struct{})
-	go func() { defer close(runnerDone); runner.Run(runCtx) }()
-	sched.Start()
-	log.Info("corral started", "version", version, "http", up.HTTP, "ssh", up.SSH, "data", cfg.DataDir, "redis", cfg.RedisURL != "")
+	go func() { defer close(runnerDone); a.runner.Run(runCtx) }()
+	a.sched.Start()
+	log.Info("corral started", "version", version, "http", a.up.HTTP, "ssh", a.up.SSH, "data", a.cfg.DataDir, "redis", a.cfg.RedisURL != "")
 	if ready != nil {
-		ready(up)
+		ready(a.up)
 	}
 
-	g.Go(func() error { return admin.Serve(gctx) })
+	g.Go(func() error { return a.admin.Serve(gctx) })
 	g.Go(func() error {
-		if err := srv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := a.srv.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
 	})
 	gatewayDone := make(chan struct{})
-	if sshd != nil {
+	if a.sshd != nil {
 		g.Go(func() error {
 			defer close(gatewayDone)
-			if err := sshd.Serve(sshLn); !errors.Is(err, gateway.ErrServerClosed) && gctx.Err() == nil {
+			if err := a.sshd.Serve(a.sshLn); !errors.Is(err, gateway.ErrServerClosed) && gctx.Err() == nil {
 				return fmt.Errorf("ssh gateway: %w", err)
 			}
 			return nil
@@ -245,24 +327,15 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		err := srv.Shutdown(sctx)
+		err := a.srv.Shutdown(sctx)
 		// Browser consoles run on hijacked connections Shutdown leaves alone.
-		if cerr := shells.Shutdown(sctx); cerr != nil {
+		if cerr := a.shells.Shutdown(sctx); cerr != nil {
 			log.Warn("browser consoles still open at shutdown", "err", cerr)
 		}
-		if sshd != nil {
-			// Close our listener and let Serve return before Shutdown waits
-			// for open sessions: gliderlabs' Shutdown races with a Serve
-			// that is still starting, and misses a listener it has not seen.
-			sshLn.Close()
-			<-gatewayDone
-			if serr := sshd.Shutdown(sctx); serr != nil && !errors.Is(serr, gateway.ErrServerClosed) {
-				// Sessions still open after the grace period are cut.
-				log.Warn("ssh gateway shutdown: closing remaining sessions", "err", serr)
-				sshd.Close()
-			}
+		if a.sshd != nil {
+			a.shutdownGateway(sctx, gatewayDone)
 		}
-		if serr := sched.Shutdown(); serr != nil {
+		if serr := a.sched.Shutdown(); serr != nil {
 			log.Error("scheduler shutdown", "err", serr)
 		}
 		// A job cut off here is left "running", exactly as after a crash:
@@ -272,6 +345,21 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer, ready func(listeni
 		return err
 	})
 	return g.Wait()
+}
+
+// shutdownGateway closes the SSH listener, lets Serve return, then waits
+// for open sessions until sctx ends and cuts the rest.
+func (a *app) shutdownGateway(sctx context.Context, served <-chan struct{}) {
+	// Close our listener and let Serve return before Shutdown waits
+	// for open sessions: gliderlabs' Shutdown races with a Serve
+	// that is still starting, and misses a listener it has not seen.
+	a.sshLn.Close()
+	<-served
+	if err := a.sshd.Shutdown(sctx); err != nil && !errors.Is(err, gateway.ErrServerClosed) {
+		// Sessions still open after the grace period are cut.
+		a.log.Warn("ssh gateway shutdown: closing remaining sessions", "err", err)
+		a.sshd.Close()
+	}
 }
 
 // newScheduler registers the periodic jobs, each in singleton mode so a slow

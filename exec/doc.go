@@ -8,5 +8,7 @@
 //
 // The package imports no other package of Corral. Its sub-packages build
 // on it: gateway (the inbound SSH gateway), inspect (what Corral reads
-// inside a container) and provision (the creation job runner).
+// inside a container, and its service actions), provision (the creation
+// job runner), nodeprobe (testing a node before it is added) and access
+// (what the web pages and the gateway share).
 package exec

@@ -11,7 +11,8 @@ import (
 // host safely.
 var ErrBadArgument = errors.New("invalid command argument")
 
-// Lowest and highest VMID Proxmox accepts.
+// Lowest and highest VMID Proxmox accepts: store.MinVMID and store.MaxVMID,
+// repeated because exec imports nothing of Corral's.
 const (
 	minVMID = 100
 	maxVMID = 999999999

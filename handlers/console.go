@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/gateway"
 	"corral/store"
 	"corral/views"
@@ -76,7 +77,7 @@ func (h *Handler) consoleTicket(c echo.Context) error {
 // consoleGuest finds CT vmid among the user's containers on the node
 // that holds it; anything else is not found.
 func (h *Handler) consoleGuest(ctx context.Context, u store.User, n store.Node, vmid int) (gateway.Guest, error) {
-	guests, err := h.GatewayDirectory().Containers(ctx, u.ID)
+	guests, err := access.Directory{Nodes: h.Nodes, Clusters: h.Clusters}.Containers(ctx, u.ID)
 	if err != nil {
 		return gateway.Guest{}, &userError{status: http.StatusBadGateway, msg: "Corral could not read your containers right now; try again.", err: err}
 	}

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"time"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
 	"corral/handlers"
 )
@@ -16,7 +17,7 @@ func withConsole(shells **gateway.Shells, tweak func(*gateway.ShellsConfig)) tes
 		if tweak != nil {
 			tweak(&cfg)
 		}
-		s := gateway.NewShells(cfg, handlers.GatewayAuditor{Log: d.Audit})
+		s := gateway.NewShells(cfg, access.GatewayAuditor{Log: d.Audit})
 		d.Console = s
 		if shells != nil {
 			*shells = s

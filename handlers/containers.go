@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/inspect"
 	"corral/store"
 	"corral/views"
@@ -36,33 +36,7 @@ type ServiceInspector interface {
 
 // NewSSHInspector is the ServiceInspector main uses: one SSH connection per
 // call to the node's pinned host.
-func NewSSHInspector() ServiceInspector { return sshInspector{} }
-
-type sshInspector struct{}
-
-func (sshInspector) with(ctx context.Context, n store.Node, fn func(*exec.Host) error) error {
-	host, err := exec.Dial(ctx, HostTargetFor(n))
-	if err != nil {
-		return err
-	}
-	defer host.Close()
-	return fn(host)
-}
-
-func (s sshInspector) Discover(ctx context.Context, n store.Node, vmid int) (found inspect.Discovery, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { found, err = inspect.Discover(ctx, h, vmid); return err })
-	return found, err
-}
-
-func (s sshInspector) ServiceLogs(ctx context.Context, n store.Node, vmid int, service string, lines int) (out inspect.Logs, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { out, err = inspect.ServiceLogs(ctx, h, vmid, service, lines); return err })
-	return out, err
-}
-
-func (s sshInspector) Credentials(ctx context.Context, n store.Node, vmid int, service string) (out inspect.CredentialFile, err error) {
-	err = s.with(ctx, n, func(h *exec.Host) error { out, err = inspect.Credentials(ctx, h, vmid, service); return err })
-	return out, err
-}
+func NewSSHInspector() ServiceInspector { return access.Inspector{} }
 
 func (h *Handler) registerContainerRoutes(g *echo.Group) {
 	g.GET("/containers", h.containerList)
@@ -83,7 +57,7 @@ func (h *Handler) registerContainerRoutes(g *echo.Group) {
 func (h *Handler) containerTarget(c echo.Context) (store.User, store.Node, int, error) {
 	u, _ := currentUser(c)
 	vmid, err := strconv.Atoi(c.Param("vmid"))
-	if err != nil || vmid < 100 || vmid > 999_999_999 {
+	if err != nil || vmid < store.MinVMID || vmid > store.MaxVMID {
 		return u, store.Node{}, 0, store.ErrNotFound
 	}
 	n, err := h.Nodes.Node(c.Request().Context(), u.ID, c.Param("node"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
 )
@@ -31,7 +32,7 @@ func (h *Handler) containerList(c echo.Context) error {
 			return err
 		}
 	}
-	if isHTMX(c) && c.Request().Header.Get("HX-Target") == views.ContainersGridID {
+	if isHTMX(c) && c.Request().Header.Get(hxTarget) == views.ContainersGridID {
 		return h.render(c, http.StatusOK, views.Page{}, views.ContainersGrid(v))
 	}
 	return h.render(c, http.StatusOK, h.page(c, "Containers", "containers"), views.ContainersPage(v))
@@ -49,51 +50,52 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	for _, p := range est.Problems {
 		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
 	}
-	byID := map[string]store.Node{}
 	for _, n := range nodes {
-		byID[n.ID] = n
 		v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.NodeID})
 	}
-	type key struct {
-		node string
-		vmid int
+	cards := containerCards(est, records, nodes)
+	summarize(&v, cards)
+	for _, card := range cards {
+		if v.NodeID != "" && card.NodeID != v.NodeID || v.Status != "" && card.Status != v.Status {
+			continue
+		}
+		card.CSRF = v.CSRF
+		h.addCardServices(ctx, u.ID, &card)
+		v.Cards = append(v.Cards, card)
 	}
-	rec := map[key]store.Container{}
-	for _, r := range records {
-		rec[key{r.NodeID, r.VMID}] = r
-	}
+	return v, nil
+}
 
+// cardKey names a container across the user's nodes.
+type cardKey struct {
+	node string
+	vmid int
+}
+
+// containerCards merges what Proxmox listed with Corral's own records, by
+// node name and VMID.
+func containerCards(est clusters.Estate, records []store.Container, nodes []store.Node) []views.ContainerCard {
+	rec := map[cardKey]store.Container{}
+	for _, r := range records {
+		rec[cardKey{r.NodeID, r.VMID}] = r
+	}
 	var cards []views.ContainerCard
-	seen := map[key]bool{}
+	seen := map[cardKey]bool{}
 	for _, row := range est.Guests {
-		k := key{row.Node.ID, int(row.Res.VMID)}
+		k := cardKey{row.Node.ID, int(row.Res.VMID)}
 		seen[k] = true
 		r, ok := rec[k]
-		card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: k.vmid,
-			Name: containerName(row.Res.Name, "", r.Hostname, k.vmid)}
-		card.Status = mergedStatus(r.Lifecycle, ok, row.Res.Status)
-		if row.Res.Status == "running" || row.Res.Status == "stopped" {
-			card.Live = row.Res.Status
-		}
-		if ok {
-			card.Template = r.TemplateName
-			card.JobURL = jobURL(r)
-		}
-		if row.Res.Lock != "" {
-			card.Note = "Locked by Proxmox (" + row.Res.Lock + ")."
-		}
-		if row.Res.Status == "running" {
-			card.CPU = fmt.Sprintf("%.0f%%", float64(row.Res.CPU)*100)
-			card.Mem = bytesText(int64(row.Res.Mem)) + " / " + bytesText(int64(row.Res.MaxMem))
-		}
-		cards = append(cards, card)
+		cards = append(cards, liveCard(row, r, ok))
 	}
 	// Corral's own records that Proxmox did not list: stale when their node
 	// could not be read, otherwise missing (or still being created).
+	byID := map[string]store.Node{}
+	for _, n := range nodes {
+		byID[n.ID] = n
+	}
 	for _, r := range records {
-		k := key{r.NodeID, r.VMID}
 		n, ok := byID[r.NodeID]
-		if seen[k] || !ok {
+		if seen[cardKey{r.NodeID, r.VMID}] || !ok {
 			continue
 		}
 		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: r.VMID,
@@ -111,9 +113,36 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	slices.SortFunc(cards, func(a, b views.ContainerCard) int {
 		return cmp.Or(cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
 	})
+	return cards
+}
 
-	// The summary is also the status filter: it counts what the node
-	// filter lets through, whatever the status filter.
+// liveCard is a container Proxmox listed, with Corral's record r if hasRec.
+func liveCard(row clusters.Guest, r store.Container, hasRec bool) views.ContainerCard {
+	vmid := int(row.Res.VMID)
+	card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: vmid,
+		Name: containerName(row.Res.Name, "", r.Hostname, vmid)}
+	card.Status = mergedStatus(r.Lifecycle, hasRec, row.Res.Status)
+	if row.Res.Status == "running" || row.Res.Status == "stopped" {
+		card.Live = row.Res.Status
+	}
+	if hasRec {
+		card.Template = r.TemplateName
+		card.JobURL = jobURL(r)
+	}
+	if row.Res.Lock != "" {
+		card.Note = "Locked by Proxmox (" + row.Res.Lock + ")."
+	}
+	if row.Res.Status == "running" {
+		card.CPU = fmt.Sprintf("%.0f%%", float64(row.Res.CPU)*100)
+		card.Mem = bytesText(int64(row.Res.Mem)) + " / " + bytesText(int64(row.Res.MaxMem))
+	}
+	return card
+}
+
+// summarize counts the cards by status. The summary is also the status
+// filter: it counts what the node filter lets through, whatever the status
+// filter.
+func summarize(v *views.ContainersView, cards []views.ContainerCard) {
 	for _, card := range cards {
 		if v.NodeID != "" && card.NodeID != v.NodeID {
 			continue
@@ -131,15 +160,6 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		}
 	}
 	v.Total = len(cards)
-	for _, card := range cards {
-		if v.NodeID != "" && card.NodeID != v.NodeID || v.Status != "" && card.Status != v.Status {
-			continue
-		}
-		card.CSRF = v.CSRF
-		h.addCardServices(ctx, u.ID, &card)
-		v.Cards = append(v.Cards, card)
-	}
-	return v, nil
 }
 
 // addCardServices lists up to three application services from the last

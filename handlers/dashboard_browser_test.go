@@ -89,8 +89,13 @@ func cardSel(node string, vmid int) string {
 // replaced it.
 const markGrid = `document.getElementById("ct-grid").dataset.old = "1"`
 
-// triggerRefresh sends what the 10 s poll sends, without waiting 10 s.
-const triggerRefresh = `htmx.trigger("#ct-grid", "corral:refresh"), true`
+// triggerRefresh sends what the 10 s poll sends, without waiting 10 s, once
+// htmx has wired the grid: a grid just swapped in is not listening yet, and
+// the event would be lost.
+func triggerRefresh(b *browsertest.Browser) {
+	b.Run(browsertest.Ready("#ct-grid"))
+	browsertest.Get(b, chromedp.Evaluate[bool](`htmx.trigger("#ct-grid", "corral:refresh"), true`))
+}
 
 func gridReplaced() string { return `!document.getElementById("ct-grid").dataset.old` }
 
@@ -110,7 +115,7 @@ func TestBrowserDashboardRefreshKeepsDelete(t *testing.T) {
 	// The refresh works: a change made in Proxmox shows up.
 	setGuest(t, d.pve1, 100, false)
 	browsertest.Get(b, chromedp.Evaluate[string](markGrid))
-	browsertest.Get(b, chromedp.Evaluate[bool](triggerRefresh))
+	triggerRefresh(b)
 	b.WaitTrue(gridReplaced() + ` && ` + cardStatusIs("pve1", 100, "stopped"))
 
 	// Open Delete on mqtt and start typing.
@@ -125,7 +130,7 @@ func TestBrowserDashboardRefreshKeepsDelete(t *testing.T) {
 	}
 	setGuest(t, d.pve1, 100, true)
 	browsertest.Get(b, chromedp.Evaluate[string](markGrid))
-	browsertest.Get(b, chromedp.Evaluate[bool](triggerRefresh))
+	triggerRefresh(b)
 	if got := browsertest.Get(b, chromedp.Evaluate[string](`document.getElementById("ct-grid").dataset.refresh`)); !strings.HasPrefix(got, "paused") {
 		t.Fatalf("refresh with the dialog open: %q", got)
 	}
@@ -182,7 +187,7 @@ func TestBrowserDashboardConfirmAcrossRefresh(t *testing.T) {
 	}
 	b.Screenshot("confirm-stop")
 	browsertest.Get(b, chromedp.Evaluate[string](markGrid))
-	browsertest.Get(b, chromedp.Evaluate[bool](triggerRefresh))
+	triggerRefresh(b)
 	if got := browsertest.Get(b, chromedp.Evaluate[string](`document.getElementById("ct-grid").dataset.refresh`)); got != "paused dialog" {
 		t.Fatalf("refresh with the dialog open: %q", got)
 	}
@@ -206,7 +211,7 @@ func TestBrowserDashboardConfirmAcrossRefresh(t *testing.T) {
 	setGuest(t, d.pve1, 101, true)
 	browsertest.Get(b, chromedp.Evaluate[string](markGrid))
 	browsertest.Get(b, chromedp.Evaluate[bool](`Object.defineProperty(document, "hidden", {configurable: true, get: function () { return true; }}), true`))
-	browsertest.Get(b, chromedp.Evaluate[bool](triggerRefresh))
+	triggerRefresh(b)
 	if got := browsertest.Get(b, chromedp.Evaluate[string](`document.getElementById("ct-grid").dataset.refresh`)); got != "paused hidden" {
 		t.Fatalf("refresh in a hidden tab: %q", got)
 	}

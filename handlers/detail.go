@@ -63,7 +63,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	}
 
 	v := views.DetailView{Tab: tab}
-	if v.Tab != "services" && v.Tab != "events" && v.Tab != "console" {
+	if v.Tab != "services" && v.Tab != "events" && v.Tab != "console" && !dayTwoTabs[v.Tab] {
 		v.Tab = "overview"
 	}
 	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Tab: v.Tab,
@@ -104,6 +104,8 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
 	case "console":
 		v.Console = h.consoleView(c, u, n, vmid, v.Header.Live)
+	default:
+		h.fillDayTwoTab(c, &v, n, vmid, running, live.config)
 	}
 	return v, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"corral/exec/access"
+	"corral/exec/nodeprobe"
 	"corral/proxmox/clusters"
 	"corral/store"
 )
@@ -22,6 +24,15 @@ type Accounts interface {
 	Authenticate(ctx context.Context, username, password string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
 	RecordSignIn(ctx context.Context, userID string) error
+}
+
+// NodeProber tests nodes in two phases, so that no secret ever goes to a
+// certificate or host key the user has not confirmed; *nodeprobe.Prober is
+// the real one (its methods say what each does).
+type NodeProber interface {
+	Scan(ctx context.Context, n store.Node) (nodeprobe.Scan, error)
+	Probe(ctx context.Context, n store.Node) (nodeprobe.Result, error)
+	Check(ctx context.Context, n store.Node) nodeprobe.Health
 }
 
 // ClusterReader reads a user's clusters, one read per cluster;
@@ -50,14 +61,15 @@ type Deps struct {
 	Accounts  Accounts
 	Sessions  SessionStore
 	Audit     Auditor
-	Limiter   *LoginLimiter
+	Limiter   *access.LoginLimiter
 	Templates TemplateStore
 	Proxmox   clusters.Clients // every node's API, shared per node settings
 	Clusters  ClusterReader    // reads a user's clusters; from Proxmox when nil
 
 	// One field per area; each area's file declares its interface.
 	Nodes       NodeStore
-	Prober      NodeProber // tests candidate nodes; holds probes awaiting confirmation
+	Prober      NodeProber    // tests candidate nodes and checks stored ones
+	Pending     *PendingNodes // node tests awaiting the user's confirmation; new when nil
 	Containers  ContainerStore
 	VMIDs       VMIDCache
 	Provisioner Provisioner
@@ -104,7 +116,7 @@ func New(d Deps) *Handler {
 		d.Clusters = clusters.NewReader(d.Proxmox)
 	}
 	if d.Limiter == nil {
-		d.Limiter = NewLoginLimiter(5, time.Minute, d.Now)
+		d.Limiter = access.NewLoginLimiter(5, time.Minute, d.Now)
 	}
 	if d.Events == nil {
 		if es, ok := d.Containers.(EventStore); ok {
@@ -132,6 +144,9 @@ func New(d Deps) *Handler {
 	}
 	if d.AuditTTL <= 0 {
 		d.AuditTTL = DefaultAuditRetention
+	}
+	if d.Pending == nil {
+		d.Pending = NewPendingNodes()
 	}
 	return &Handler{Deps: d, tickets: newConsoleTickets(d.Now)}
 }

@@ -14,6 +14,7 @@ const (
 	hxRedirect       = "HX-Redirect"
 	hxTrigger        = "HX-Trigger"
 	hxPushURL        = "HX-Push-Url"
+	hxTarget         = "HX-Target"
 )
 
 // isHTMX reports whether the request wants a fragment rather than a page.

@@ -22,8 +22,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
 	"corral/exec/inspect"
+	"corral/exec/nodeprobe"
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
@@ -72,12 +74,13 @@ const (
 )
 
 type isoEstate struct {
-	srv    *testServer
-	h      *handlers.Handler
-	prober handlers.NodeProber
-	runner *provision.Runner
+	srv     *testServer
+	h       *handlers.Handler
+	prober  handlers.NodeProber
+	pending *handlers.PendingNodes
+	runner  *provision.Runner
 	// limiter is shared by the web sign-in and the gateway, as in serve.
-	limiter *handlers.LoginLimiter
+	limiter *access.LoginLimiter
 	trip    *isoTripwire
 	simA    *pvesim.Sim
 	simB    *pvesim.Sim
@@ -95,6 +98,7 @@ type isoEstate struct {
 	aPending   string // a probe awaiting A's confirmation
 	aHeld      string // a failed try held with the secret A typed
 	aUPID      string
+	aBackup    string // the volume id of a backup of A's web container
 
 	bNode      store.Node
 	bKeySigner ssh.Signer
@@ -135,8 +139,9 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	t.Cleanup(vmids.Close)
 	cache := &isoTripVMIDs{VMIDCache: vmids, trip: trip}
 	est.runner, _ = jobsTestRunner(t, db, cache, func(c *provision.Config) { c.Proxmox = pve })
-	est.prober = handlers.NewNodeProber(log)
-	est.limiter = handlers.NewLoginLimiter(50, time.Minute, clk.Now)
+	est.prober = nodeprobe.New(log)
+	est.pending = handlers.NewPendingNodes()
+	est.limiter = access.NewLoginLimiter(50, time.Minute, clk.Now)
 	est.h = handlers.New(handlers.Deps{
 		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db,
 		Limiter: est.limiter,
@@ -145,13 +150,14 @@ func newIsoEstate(t *testing.T) *isoEstate {
 		Proxmox:     pve,
 		Nodes:       db,
 		Prober:      &isoTripProber{NodeProber: est.prober, trip: trip},
+		Pending:     est.pending,
 		Containers:  db,
 		VMIDs:       cache,
 		Provisioner: est.runner,
 		SSHKeys:     db,
 		Events:      db,
 		Services:    &isoTripInspector{ServiceInspector: handlers.NewSSHInspector(), trip: trip},
-		Console:     gateway.NewShells(gateway.ShellsConfig{}, handlers.GatewayAuditor{Log: db}),
+		Console:     gateway.NewShells(gateway.ShellsConfig{}, access.GatewayAuditor{Log: db}),
 		Logger:      log,
 		Version:     "test",
 		Now:         clk.Now,
@@ -197,6 +203,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 	}
 
 	est.createAliceContainers(t)
+	est.createAliceDayTwo(t)
 	est.holdAliceProbes(t)
 	return est
 }
@@ -253,7 +260,7 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 	}
 }
 
-// holdAliceProbes leaves two entries in the prober for A, through her
+// holdAliceProbes leaves two pending node tests for A, through her
 // pages: a scan of alpha-pve3 awaiting her confirmation, and a failed try
 // (a wrong token secret) held with what she typed for the retry.
 func (est *isoEstate) holdAliceProbes(t *testing.T) {
@@ -285,7 +292,7 @@ func (est *isoEstate) sentinels() []string {
 	s := []string{"alpha-node-", "alpha-pve", "alpha-lab", "alpha-solo", "alpha-pihole", "alpha-vault",
 		"alpha-web", "alpha-broken", "alpha-private-tmpl", isoScriptMarker + "-alpha-private", "alpha-bucket",
 		"alpha-apt-package", "alpha-laptop-key", est.aKey.Fingerprint, "alpha-pending-node", "alpha-held-node",
-		isoARootPass, isoAHeldSecret, est.aUPID,
+		isoARootPass, isoAHeldSecret, est.aUPID, isoASnapshot, est.aBackup,
 		// A's token secret; B's node has the same one, and no page may show either.
 		pvesim.DemoTokenSecret}
 	for _, n := range est.aNodes {
@@ -361,15 +368,15 @@ type isoTripProber struct {
 	trip *isoTripwire
 }
 
-func (p *isoTripProber) Scan(ctx context.Context, n store.Node) (handlers.NodeScan, error) {
+func (p *isoTripProber) Scan(ctx context.Context, n store.Node) (nodeprobe.Scan, error) {
 	p.trip.note(n, "scan")
 	return p.NodeProber.Scan(ctx, n)
 }
-func (p *isoTripProber) Probe(ctx context.Context, n store.Node) (handlers.NodeProbe, error) {
+func (p *isoTripProber) Probe(ctx context.Context, n store.Node) (nodeprobe.Result, error) {
 	p.trip.note(n, "probe")
 	return p.NodeProber.Probe(ctx, n)
 }
-func (p *isoTripProber) Check(ctx context.Context, n store.Node) handlers.NodeHealth {
+func (p *isoTripProber) Check(ctx context.Context, n store.Node) nodeprobe.Health {
 	p.trip.note(n, "health check")
 	return p.NodeProber.Check(ctx, n)
 }
@@ -459,6 +466,7 @@ func (est *isoEstate) snapshot(t *testing.T) isoSnapshot {
 	for _, ct := range est.aCTs {
 		put(fmt.Sprintf("files of CT %d", ct.VMID), isoTree(t, est.simA.Node(ct.PVE).ContainerDir(ct.VMID)), nil)
 	}
+	est.snapshotDayTwo(t, put)
 	return snap
 }
 
@@ -514,10 +522,10 @@ func isoTree(t *testing.T, root string) []string {
 func (est *isoEstate) alicePendingIntact(t *testing.T) {
 	t.Helper()
 	now := est.srv.clock.Now()
-	if p, ok := est.prober.Take(now, est.alice.ID, est.aPending); !ok || p.Node.Name != "alpha-pending-node" || p.Scan.Empty() {
+	if p, ok := est.pending.Take(now, est.alice.ID, est.aPending); !ok || p.Node.Name != "alpha-pending-node" || p.Scan.Empty() {
 		t.Errorf("A's probe awaiting confirmation is gone or changed: %v %+v", ok, p.Node.Name)
 	}
-	if p, ok := est.prober.Take(now, est.alice.ID, est.aHeld); !ok || p.Node.Name != "alpha-held-node" || p.Typed.TokenSecret != isoAHeldSecret {
+	if p, ok := est.pending.Take(now, est.alice.ID, est.aHeld); !ok || p.Node.Name != "alpha-held-node" || p.Typed.TokenSecret != isoAHeldSecret {
 		t.Errorf("A's held try is gone or changed: %v %q", ok, p.Node.Name)
 	}
 }

@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
-	"corral/handlers"
 )
 
 // The SSH gateway's side of the isolation net: B, with his password and
@@ -36,15 +36,15 @@ type isoGateway struct {
 func (est *isoEstate) startGateway(t *testing.T) *isoGateway {
 	t.Helper()
 	signer := throttleKey(t)
-	gw := &isoGateway{hostKey: signer.PublicKey(), dir: &isoRecordingDirectory{Directory: est.h.GatewayDirectory(), seen: map[int]string{}}}
+	gw := &isoGateway{hostKey: signer.PublicKey(), dir: &isoRecordingDirectory{Directory: access.Directory{Nodes: est.srv.DB, Clusters: est.h.Clusters}, seen: map[int]string{}}}
 	srv, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: slog.New(slog.DiscardHandler),
 		// A lost keystroke ends the session instead of hanging the test.
 		IdleTimeout: time.Minute,
 	}, gateway.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: est.srv.DB},
+		Auth:      access.GatewayAuth{Accounts: est.srv.DB},
 		Directory: gw.dir,
-		Audit:     handlers.GatewayAuditor{Log: est.srv.DB, Keys: est.srv.DB},
-		Limiter:   handlers.GatewayLimiter{L: est.limiter},
+		Audit:     access.GatewayAuditor{Log: est.srv.DB, Keys: est.srv.DB},
+		Limiter:   access.GatewayLimiter{L: est.limiter},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -213,6 +213,30 @@ var isoRoutes = map[string]isoRow{
 
 	// SSH keys.
 	"POST /settings/ssh-keys/delete": isoCases(isoCase{form: isoFills(isoAKey("fingerprint"))}),
+
+	// Day two (issue 19): A's snapshot names, backup volumes and task ids
+	// on her containers, or with B's node, answer as unknown ones.
+	"GET /containers/:node/:vmid/settings": isoContainerRoute(nil),
+	"POST /containers/:node/:vmid/settings": isoCases(
+		isoDayTwoCases(url.Values{"op": {"settings"}, "step": {"apply"}, "digest": {"x"}, "memory": {"1024"}, "cores": {"2"}})...),
+	"GET /containers/:node/:vmid/snapshots":                 isoContainerRoute(nil),
+	"POST /containers/:node/:vmid/snapshots":                isoContainerRoute(url.Values{"snap_name": {"bravo-snap"}}),
+	"GET /containers/:node/:vmid/snapshots/:name/:action":   isoContainerRoute(nil, isoASnapshotName("name"), isoWord("action", "rollback")),
+	"POST /containers/:node/:vmid/snapshots/:name/rollback": isoContainerRoute(nil, isoASnapshotName("name")),
+	"POST /containers/:node/:vmid/snapshots/:name/delete":   isoContainerRoute(nil, isoASnapshotName("name")),
+	"GET /containers/:node/:vmid/backups":                   isoContainerRoute(url.Values{"storage": {"local"}}),
+	"POST /containers/:node/:vmid/backups":                  isoContainerRoute(url.Values{"storage": {"local"}, "mode": {"stop"}}),
+	"POST /containers/:node/:vmid/backups/restore": isoCases(
+		isoCase{path: isoFills(isoAContainer), form: isoFills(isoABackup("archive")), fixed: url.Values{"target": {"over"}, "confirm_vmid": {"{vmid}"}}},
+		isoCase{path: isoFills(isoBNodeAVMID), form: isoFills(isoABackup("archive")), fixed: url.Values{"target": {"over"}, "confirm_vmid": {"{vmid}"}}, want: isoAsUnknown},
+		isoCase{path: isoFills(isoAContainer), form: isoFills(isoABackup("archive")), fixed: url.Values{"target": {"new"}, "vmid": {"9100"}, "restore_storage": {"local-lvm"}}},
+		isoCase{path: isoFills(isoBNodeAVMID), form: isoFills(isoABackup("archive")), fixed: url.Values{"target": {"new"}, "vmid": {"9100"}, "restore_storage": {"local-lvm"}}, want: isoAsUnknown},
+	),
+	"GET /containers/:node/:vmid/services/:service/:action":  isoContainerRoute(nil, isoService("service"), isoWord("action", "restart")),
+	"POST /containers/:node/:vmid/services/:service/:action": isoContainerRoute(nil, isoService("service"), isoWord("action", "stop")),
+	"GET /containers/:node/:vmid/tasks/:upid":                isoContainerRoute(nil, isoAUPID("upid")),
+	"GET /containers/:node/:vmid/tasks/:upid/events":         isoContainerRoute(nil, isoAUPID("upid")),
+	"POST /jobs/:id/rollback-retry":                          isoCases(isoCase{path: isoFills(isoAJob("id"))}),
 }
 
 // isoRow is how B aims at one route; see isoRoutes.
@@ -826,7 +850,7 @@ func TestIsolationSharedProxmox(t *testing.T) {
 	pages := []*response{dash}
 	for _, ct := range est.aCTs[:3] { // the ones on alpha-pve1
 		base := "/containers/" + mine.ID + "/" + strconv.Itoa(ct.VMID)
-		for _, tab := range []string{"", "?tab=events", "?tab=services"} {
+		for _, tab := range []string{"", "?tab=events", "?tab=services", "/settings", "/snapshots", "/backups"} {
 			res := bob.get(base + tab)
 			expectStatus(t, res, http.StatusOK)
 			pages = append(pages, res)

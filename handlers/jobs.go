@@ -93,6 +93,7 @@ func (h *Handler) jobShow(c echo.Context) error {
 		v.TemplateChanges = h.templateChanges(c.Request().Context(), j)
 	}
 	h.fillReady(c.Request().Context(), j, n, &v)
+	h.fillCleanSnapshot(c.Request().Context(), j, &v)
 	for _, e := range entries {
 		v.LastSeq = e.Seq
 		if matchesFilter(e, filter) {

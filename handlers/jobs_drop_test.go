@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/provision"
-	"corral/handlers"
 	"corral/store"
 )
 
@@ -49,7 +49,7 @@ func TestJobs_SSHDropRetried(t *testing.T) {
 	r, _ := jobsTestRunner(t, db, nil, func(c *provision.Config) {
 		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
 			dials.Add(1)
-			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+			h, err := exec.Dial(ctx, access.HostTarget(n))
 			if err != nil {
 				return nil, err
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox"
@@ -121,7 +122,7 @@ func TestJobs_RecoverMidFeatures(t *testing.T) {
 	entered, once := make(chan struct{}), &sync.Once{}
 	app.runner, app.stop = jobsTestRunner(t, db, nil, func(c *provision.Config) {
 		c.Dial = func(ctx context.Context, n store.Node) (provision.Shell, error) {
-			h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+			h, err := exec.Dial(ctx, access.HostTarget(n))
 			if err != nil {
 				return nil, err
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/exec/provision"
 	"corral/handlers"
 	"corral/proxmox/clusters"
@@ -48,7 +49,7 @@ func (c *jobsTestCache) NoteDeleted(ctx context.Context, n store.Node, vmid int)
 
 // jobsTestDial opens a node's host as Corral does.
 func jobsTestDial(ctx context.Context, n store.Node) (provision.Shell, error) {
-	h, err := exec.Dial(ctx, handlers.HostTargetFor(n))
+	h, err := exec.Dial(ctx, access.HostTarget(n))
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ func (h *Handler) jobEvents(c echo.Context) error {
 		v := jobView(j, n, csrfToken(c), filter)
 		v.TemplateChanges = h.templateChanges(ctx, j)
 		h.fillReady(ctx, j, n, &v)
+		h.fillCleanSnapshot(ctx, j, &v)
 		s.component("status", views.JobStatus(v))
 		return true
 	}

@@ -223,7 +223,7 @@ func shutdownCT(r powerRun) (actionResult, error) {
 	if err == nil {
 		return actionResult{eventType: store.EventShutdown, message: r.ct + " shut down cleanly.", status: "stopped"}, nil
 	}
-	r.log.Info("graceful shutdown failed, stopping", "node", r.node, "vmid", r.vmid, "error", err)
+	r.log.Info("graceful shutdown failed, stopping", "node", r.node, "vmid", r.vmid, "err", err)
 	res, err := stopCT(r)
 	if err != nil {
 		return actionResult{}, err
@@ -290,7 +290,7 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 
 // tabQuery keeps a detail page's tab in a URL.
 func tabQuery(tab string) string {
-	if tab == "services" || tab == "events" || tab == "console" {
+	if tab == "services" || tab == "events" || tab == "console" || dayTwoTabs[tab] {
 		return "?tab=" + tab
 	}
 	return ""

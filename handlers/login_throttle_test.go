@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
 	"corral/handlers"
 	"corral/proxmox/pvesim/simtest"
@@ -26,7 +25,7 @@ import (
 // and the gateway alike.
 type countingAccounts struct {
 	handlers.Accounts
-	keys   handlers.GatewayAccounts
+	keys   access.GatewayAccounts
 	checks atomic.Int64
 }
 
@@ -53,9 +52,9 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	t.Helper()
 	env := &throttleEnv{log: &simtest.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(env.log, nil))
-	var limiter *handlers.LoginLimiter
+	var limiter *access.LoginLimiter
 	env.testServer = newTestServer(t, func(d *handlers.Deps) {
-		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(handlers.GatewayAccounts)}
+		env.accounts = &countingAccounts{Accounts: d.Accounts, keys: d.Accounts.(access.GatewayAccounts)}
 		d.Accounts = env.accounts
 		d.Logger = logger
 		limiter = d.Limiter
@@ -63,10 +62,10 @@ func newThrottleEnv(t *testing.T) *throttleEnv {
 	signer := throttleKey(t)
 	env.hostKey = signer.PublicKey()
 	gw, err := gateway.NewServer(gateway.Config{HostKey: signer, Logger: logger}, gateway.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: env.accounts},
+		Auth:      access.GatewayAuth{Accounts: env.accounts},
 		Directory: emptyDirectory{},
-		Audit:     handlers.GatewayAuditor{Log: env.DB, Keys: env.DB},
-		Limiter:   handlers.GatewayLimiter{L: limiter},
+		Audit:     access.GatewayAuditor{Log: env.DB, Keys: env.DB},
+		Limiter:   access.GatewayLimiter{L: limiter},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,14 +86,7 @@ func (emptyDirectory) Containers(context.Context, string) ([]gateway.Guest, erro
 
 func throttleKey(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := simtest.NewKey(t)
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/exec/nodeprobe"
 	"corral/proxmox/clusters"
 	"corral/store"
 	"corral/views"
@@ -59,7 +60,7 @@ func (h *Handler) nodeListPage(c echo.Context, status int, form views.NodeForm, 
 			return err
 		}
 		v.Rows = append(v.Rows, views.NodeRow{
-			ID: n.ID, Name: n.Name, Addr: addrOf(n), Cluster: clusterLabel(n, nodes),
+			ID: n.ID, Name: n.Name, Addr: nodeprobe.APIAddr(n), Cluster: clusterLabel(n, nodes),
 			Version: n.PVEVersion, IsDefault: n.IsDefault, Containers: count,
 		})
 	}
@@ -131,11 +132,11 @@ func (h *Handler) checkNode(c echo.Context) (store.Node, views.NodeStatus, error
 	hl := p.Check(c.Request().Context(), n)
 	s := views.NodeStatus{CSRF: csrfToken(c), ID: n.ID, Label: hl.State, Message: hl.Message, Version: hl.Version, Level: "bad"}
 	switch hl.State {
-	case HealthOK:
+	case nodeprobe.HealthOK:
 		s.Level = "ok"
-	case HealthTLSChanged, HealthHostKeyChanged:
+	case nodeprobe.HealthTLSChanged, nodeprobe.HealthHostKeyChanged:
 		s.Level, s.Retrust = "warn", true
-	case HealthForbidden, HealthPctMissing:
+	case nodeprobe.HealthForbidden, nodeprobe.HealthPctMissing:
 		s.Level = "warn"
 	}
 	return n, s, nil
@@ -207,7 +208,7 @@ func (h *Handler) nodeDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, store.AuditEntry{Kind: "node.delete", UserID: u.ID, Username: u.Username, Target: n.Name, Detail: "node " + n.ID + " at " + addrOf(n)})
+	h.audit(c, store.AuditEntry{Kind: "node.delete", UserID: u.ID, Username: u.Username, Target: n.Name, Detail: "node " + n.ID + " at " + nodeprobe.APIAddr(n)})
 	setFlash(c, "ok", fmt.Sprintf("Node %s deleted.", n.Name))
 	return seeOther(c, "/settings/nodes")
 }

@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log"
@@ -17,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/proxmox"
+	"corral/proxmox/pvesim/simtest"
 )
 
 // captureTLS is an HTTPS listener on loopback standing in for an impostor:
@@ -103,14 +102,7 @@ func startCaptureSSH(t *testing.T) *captureSSH {
 // newHostSigner is a fresh ed25519 host key for a test SSH server.
 func newHostSigner(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, _ := simtest.NewKey(t)
 	return signer
 }
 

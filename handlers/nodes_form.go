@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/nodeprobe"
 	"corral/store"
 	"corral/views"
 )
@@ -49,7 +50,7 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 	if n.Name == "" || len(n.Name) > 64 {
 		errs["name"] = "Give the node a name of 1 to 64 characters."
 	}
-	if !validHost(n.Host) {
+	if !nodeprobe.ValidHost(n.Host) {
 		errs["host"] = "Enter a host name or IP address, without https:// or a port."
 	}
 	n.Port = parsePort(in.Port, 8006, "port", errs)
@@ -60,10 +61,17 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 	if n.SSHUser == "" {
 		n.SSHUser = "root"
 	}
-	apiMoved := func(o store.Node) bool { return n.Host != o.Host || n.Port != o.Port }
-	sshMoved := func(o store.Node) bool { return n.Host != o.Host || n.SSHPort != o.SSHPort }
 	var typed NodeSecrets
+	in.applyTokenSecret(&n, &typed, base, held, editing, errs)
+	in.applySSHSecret(&n, &typed, base, held, editing, errs)
+	return n, typed, errs
+}
 
+// applyTokenSecret sets n's token secret: typed now, else held from an
+// earlier try, else stored, the last two only while n's API address is the
+// one they were entered for.
+func (in nodeInput) applyTokenSecret(n *store.Node, typed *NodeSecrets, base store.Node, held PendingNode, editing bool, errs map[string]string) {
+	apiMoved := func(o store.Node) bool { return n.Host != o.Host || n.Port != o.Port }
 	heldToken, storedToken := held.Typed.TokenSecret != "", editing && base.TokenSecret != ""
 	switch {
 	case in.TokenSecret != "":
@@ -79,7 +87,12 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 		n.TokenSecret = ""
 		errs["token_secret"] = "Enter the token secret."
 	}
+}
 
+// applySSHSecret sets n's SSH password or key by the same rule, for n's
+// SSH address; a key must parse, and password and key exclude each other.
+func (in nodeInput) applySSHSecret(n *store.Node, typed *NodeSecrets, base store.Node, held PendingNode, editing bool, errs map[string]string) {
+	sshMoved := func(o store.Node) bool { return n.Host != o.Host || n.SSHPort != o.SSHPort }
 	heldSSH := held.Typed.SSHPassword != "" || held.Typed.SSHKey != ""
 	storedSSH := editing && (base.SSHPassword != "" || base.SSHKey != "")
 	pw, key := in.SSHPassword, in.SSHKey
@@ -108,7 +121,6 @@ func (in nodeInput) apply(base store.Node, held PendingNode, editing bool) (stor
 		n.SSHPassword, n.SSHKey = "", ""
 		errs["ssh_password"] = "Enter the SSH password of the node (or a private key below)."
 	}
-	return n, typed, errs
 }
 
 func parsePort(s string, def int, field string, errs map[string]string) int {
@@ -152,8 +164,8 @@ func formFor(c echo.Context, in nodeInput, stored, cand store.Node, typed NodeSe
 		TokenSecretKept: kept(typed.TokenSecret, cand.TokenSecret),
 		SSHPasswordKept: kept(typed.SSHPassword, cand.SSHPassword),
 		SSHKeyKept:      kept(typed.SSHKey, cand.SSHKey),
-		Privileges:      privilegeLines(),
-		SetupCommands:   tokenSetupCommands(),
+		Privileges:      nodeprobe.PrivilegeLines(),
+		SetupCommands:   nodeprobe.TokenSetupCommands(),
 	}
 	if editing {
 		f.Action = "/settings/nodes/" + stored.ID
@@ -176,13 +188,12 @@ func inputOf(n store.Node) nodeInput {
 // typed (and the keys they confirmed) server-side under a new id, so the
 // retry needs neither again. The page gets only the id.
 func (h *Handler) retryForm(c echo.Context, userID string, in nodeInput, pn PendingNode) (views.NodeForm, error) {
-	p, err := h.prober()
-	if err != nil {
+	if _, err := h.prober(); err != nil {
 		return views.NodeForm{}, err
 	}
 	f := formFor(c, in, pn.Old, pn.Node, pn.Typed, pn.Mode != "add")
-	pn.Scan = NodeScan{}
-	f.Pending = p.Hold(h.Now(), userID, pn)
+	pn.Scan = nodeprobe.Scan{}
+	f.Pending = h.Pending.Hold(h.Now(), userID, pn)
 	return f, nil
 }
 
@@ -194,7 +205,7 @@ func (h *Handler) heldTry(c echo.Context, userID, mode, nodeID string) PendingNo
 	if id == "" || h.Prober == nil {
 		return PendingNode{}
 	}
-	pn, ok := h.Prober.Take(h.Now(), userID, id)
+	pn, ok := h.Pending.Take(h.Now(), userID, id)
 	if !ok || pn.Mode != mode || pn.Old.ID != nodeID {
 		return PendingNode{}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/nodeprobe"
 	"corral/handlers"
 	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
@@ -52,7 +53,7 @@ func nodesSetup(t *testing.T) *nodesEnv {
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := newTestServer(t, func(d *handlers.Deps) {
 		d.Logger = log
-		d.Prober = handlers.NewNodeProber(log)
+		d.Prober = nodeprobe.New(log)
 		d.Proxmox = clusters.NewClients(log)
 	})
 	env := &nodesEnv{testServer: s, sim: sim, log: buf}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"corral/exec/nodeprobe"
 	"corral/store"
 )
 
@@ -29,10 +30,10 @@ type PendingNode struct {
 	// included. Its TLSFingerprint and SSHHostKey are the keys its secrets
 	// may go to: the pinned ones, or ones the user confirmed in this flow.
 	Node  store.Node
-	Typed NodeSecrets // what the user typed in this flow, as opposed to stored
-	Scan  NodeScan    // keys awaiting confirmation; empty on a retry entry
-	Old   store.Node  // the stored record when editing or re-trusting
-	Mode  string      // add, edit, retrust
+	Typed NodeSecrets    // what the user typed in this flow, as opposed to stored
+	Scan  nodeprobe.Scan // keys awaiting confirmation; empty on a retry entry
+	Old   store.Node     // the stored record when editing or re-trusting
+	Mode  string         // add, edit, retrust
 }
 
 // NodeSecrets are the secrets of a node's form.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"corral/exec/nodeprobe"
 	"corral/store"
 	"corral/views"
 )
@@ -45,9 +46,9 @@ func (h *Handler) testNode(c echo.Context, u store.User, pn PendingNode) error {
 	return h.showConfirm(c, u.ID, pn)
 }
 
-// asProblem turns a *ProbeError into the problem box of the form.
+// asProblem turns a *nodeprobe.Error into the problem box of the form.
 func asProblem(err error) (*views.NodeProblem, bool) {
-	var pe *ProbeError
+	var pe *nodeprobe.Error
 	if !errors.As(err, &pe) {
 		return nil, false
 	}
@@ -57,15 +58,14 @@ func asProblem(err error) (*views.NodeProblem, bool) {
 // showConfirm holds the candidate and shows the keys it presented, next to
 // the pinned ones when they changed.
 func (h *Handler) showConfirm(c echo.Context, userID string, pn PendingNode) error {
-	p, err := h.prober()
-	if err != nil {
+	if _, err := h.prober(); err != nil {
 		return err
 	}
-	id := p.Hold(h.Now(), userID, pn)
+	id := h.Pending.Hold(h.Now(), userID, pn)
 	n, sc := pn.Node, pn.Scan
 	v := views.NodeConfirm{
 		CSRF: csrfToken(c), PendingID: id, Mode: pn.Mode, Name: n.Name,
-		Addr: addrOf(n), SSHAddr: sshAddrOf(n), SSHUser: n.SSHUser, TokenID: n.TokenID,
+		Addr: nodeprobe.APIAddr(n), SSHAddr: nodeprobe.SSHAddr(n), SSHUser: n.SSHUser, TokenID: n.TokenID,
 		TLS: views.CertFacts{
 			Fingerprint: sc.TLS.Fingerprint, Subject: sc.TLS.Subject, Issuer: sc.TLS.Issuer,
 			NotBefore: sc.TLS.NotBefore, NotAfter: sc.TLS.NotAfter,
@@ -74,7 +74,7 @@ func (h *Handler) showConfirm(c echo.Context, userID string, pn PendingNode) err
 	}
 	if pn.Mode != "add" {
 		v.TLS.Old, v.TLS.Changed = pn.Old.TLSFingerprint, !strings.EqualFold(pn.Old.TLSFingerprint, sc.TLS.Fingerprint)
-		v.SSH.Old = sshKeyFingerprint(pn.Old.SSHHostKey)
+		v.SSH.Old = nodeprobe.SSHKeyFingerprint(pn.Old.SSHHostKey)
 		v.SSH.Changed = v.SSH.Old != sc.SSH.Fingerprint
 	}
 	return h.render(c, http.StatusOK, h.page(c, "Trust "+n.Name, "settings"), views.NodeConfirmPage(v))
@@ -84,11 +84,10 @@ func (h *Handler) showConfirm(c echo.Context, userID string, pn PendingNode) err
 // authenticated checks over them.
 func (h *Handler) nodeConfirm(c echo.Context) error {
 	u, _ := currentUser(c)
-	p, err := h.prober()
-	if err != nil {
+	if _, err := h.prober(); err != nil {
 		return err
 	}
-	pn, ok := p.Take(h.Now(), u.ID, c.FormValue("pending"))
+	pn, ok := h.Pending.Take(h.Now(), u.ID, c.FormValue("pending"))
 	if !ok || pn.Scan.Empty() {
 		setFlash(c, "warn", "That connection test has expired (after 10 minutes) or was already used: please test the node again.")
 		return seeOther(c, "/settings/nodes")
@@ -123,7 +122,7 @@ func (h *Handler) finishNode(c echo.Context, u store.User, pn PendingNode) error
 			return err
 		}
 		h.audit(c, store.AuditEntry{Kind: "node.add", UserID: u.ID, Username: u.Username, Target: saved.Name,
-			Detail: fmt.Sprintf("node %s at %s, tls %s, ssh %s", saved.ID, addrOf(saved), saved.TLSFingerprint, sshKeyFingerprint(saved.SSHHostKey))})
+			Detail: fmt.Sprintf("node %s at %s, tls %s, ssh %s", saved.ID, nodeprobe.APIAddr(saved), saved.TLSFingerprint, nodeprobe.SSHKeyFingerprint(saved.SSHHostKey))})
 	} else {
 		if saved, err = h.Nodes.UpdateNode(ctx, u.ID, pn.Node); err != nil {
 			return err
@@ -181,7 +180,7 @@ func (h *Handler) nodeRetrust(c echo.Context) error {
 }
 
 // savedMessage says what a passed test found and stored.
-func savedMessage(pn PendingNode, saved store.Node, probe NodeProbe, nodes []store.Node) string {
+func savedMessage(pn PendingNode, saved store.Node, probe nodeprobe.Result, nodes []store.Node) string {
 	var b strings.Builder
 	switch {
 	case pn.Mode == "add":
@@ -213,7 +212,7 @@ func savedMessage(pn PendingNode, saved store.Node, probe NodeProbe, nodes []sto
 	return b.String()
 }
 
-func savedLevel(saved store.Node, probe NodeProbe, nodes []store.Node) string {
+func savedLevel(saved store.Node, probe nodeprobe.Result, nodes []store.Node) string {
 	if len(probe.Missing) > 0 || duplicateOf(saved, nodes) != "" {
 		return "warn"
 	}
@@ -254,12 +253,12 @@ func (h *Handler) auditNodeChange(c echo.Context, u store.User, old, saved store
 	if mode == "retrust" {
 		kind = "node.retrust"
 	}
-	detail := fmt.Sprintf("node %s at %s", saved.ID, addrOf(saved))
+	detail := fmt.Sprintf("node %s at %s", saved.ID, nodeprobe.APIAddr(saved))
 	if !strings.EqualFold(old.TLSFingerprint, saved.TLSFingerprint) {
 		detail += fmt.Sprintf(", tls %s -> %s", old.TLSFingerprint, saved.TLSFingerprint)
 	}
 	if old.SSHHostKey != saved.SSHHostKey {
-		detail += fmt.Sprintf(", ssh %s -> %s", sshKeyFingerprint(old.SSHHostKey), sshKeyFingerprint(saved.SSHHostKey))
+		detail += fmt.Sprintf(", ssh %s -> %s", nodeprobe.SSHKeyFingerprint(old.SSHHostKey), nodeprobe.SSHKeyFingerprint(saved.SSHHostKey))
 	}
 	h.audit(c, store.AuditEntry{Kind: kind, UserID: u.ID, Username: u.Username, Target: saved.Name, Detail: detail})
 }

@@ -30,6 +30,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	h.registerNodeRoutes(app)
 	h.registerContainerRoutes(app)
 	h.registerConsoleRoutes(app)
+	h.registerDayTwoRoutes(app)
 	h.registerVMIDRoutes(app)
 	h.registerWizardRoutes(app)
 	h.registerJobRoutes(app)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +23,12 @@ import (
 // built-ins and templates others share, and changes only their own; anything
 // else answers store.ErrNotFound.
 type TemplateStore interface {
+	TemplateLibrary
+	PackageBucketStore
+}
+
+// TemplateLibrary keeps a user's templates, with the built-ins and shared ones.
+type TemplateLibrary interface {
 	Template(ctx context.Context, userID, id string) (store.Template, error)
 	Templates(ctx context.Context, userID string, f store.TemplateFilter) ([]store.Template, error)
 	TemplateTags(ctx context.Context, userID string) ([]string, error)
@@ -35,7 +41,10 @@ type TemplateStore interface {
 	UpsertTemplateByName(ctx context.Context, userID string, t store.Template) (store.Template, bool, error)
 	FreeTemplateName(ctx context.Context, userID, name, word string) (string, error)
 	ResetTemplate(ctx context.Context, userID, id string) (store.Template, error)
+}
 
+// PackageBucketStore keeps a user's named package lists.
+type PackageBucketStore interface {
 	PackageBuckets(ctx context.Context, userID string) ([]store.PackageBucket, error)
 	PackageBucket(ctx context.Context, userID, id string) (store.PackageBucket, error)
 	CreatePackageBucket(ctx context.Context, userID, name, description string) (store.PackageBucket, error)
@@ -120,7 +129,7 @@ func (h *Handler) templateList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if isHTMX(c) && c.Request().Header.Get("HX-Target") == views.TemplateResultsID {
+	if isHTMX(c) && c.Request().Header.Get(hxTarget) == views.TemplateResultsID {
 		return h.render(c, http.StatusOK, views.Page{}, views.TemplateResults(v))
 	}
 	return h.render(c, http.StatusOK, h.page(c, "Templates", "templates"), views.TemplatesPage(v))
@@ -140,7 +149,7 @@ func (h *Handler) templateListView(c echo.Context, f store.TemplateFilter) (view
 	}
 	v := views.TemplateList{CSRF: csrfToken(c), Query: f.Query, Filtered: f.Query != "" || len(f.Tags) > 0}
 	for _, t := range tags {
-		v.Tags = append(v.Tags, views.TagOption{Name: t, Selected: containsString(f.Tags, t)})
+		v.Tags = append(v.Tags, views.TagOption{Name: t, Selected: slices.Contains(f.Tags, t)})
 	}
 	for _, t := range list {
 		v.Cards = append(v.Cards, templateCard(t, u.ID))
@@ -327,7 +336,7 @@ func (h *Handler) templateImportFile(c echo.Context) error {
 		}
 		return h.importConflict(c, t.Name, data, problem)
 	case errors.As(err, &verr):
-		return h.importFailed(c, validationLines(verr)...)
+		return h.importFailed(c, verr.Lines()...)
 	case err != nil:
 		return err
 	}
@@ -477,27 +486,4 @@ func formStatus(c echo.Context) int {
 		return http.StatusOK
 	}
 	return http.StatusUnprocessableEntity
-}
-
-// validationLines lists a validation error's messages, by field name.
-func validationLines(v *store.ValidationError) []string {
-	keys := make([]string, 0, len(v.Fields))
-	for k := range v.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k + ": " + v.Fields[k]
-	}
-	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

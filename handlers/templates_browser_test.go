@@ -91,7 +91,8 @@ func TestBrowserTemplates(t *testing.T) {
 	if n := browsertest.Get(b, chromedp.Evaluate[int](own)); n != 2 {
 		t.Fatalf("%d own cards before filtering", n)
 	}
-	b.Run(browsertest.Click(`[data-testid="tag-demo"]`))
+	// A person clicks the pill; its checkbox itself is hidden.
+	b.Run(browsertest.Click(`label:has(> [data-testid="tag-demo"])`))
 	b.WaitTrue(`document.querySelectorAll('[data-testid="template-card"]').length === 1`)
 	if got := browsertest.Get(b, chromedp.Text(`[data-testid="template-card"] h3`)); got != "Browser made" {
 		t.Fatalf("filtered card %q", got)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -104,7 +105,7 @@ func (h *Handler) bucketImport(c echo.Context) error {
 	m := store.PackageManager(c.FormValue("manager"))
 	paste := c.FormValue("packages")
 	in := views.BucketForm{Name: b.Name, Description: b.Description, Manager: string(m), Paste: paste}
-	if !containsString(managerNames(), string(m)) {
+	if !slices.Contains(managerNames(), string(m)) {
 		in.Errors = map[string]string{"packages": "Pick a package manager: apt, npm, pip or custom."}
 		return h.showBuckets(c, formStatus(c), id, in, views.BucketForm{})
 	}

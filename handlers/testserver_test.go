@@ -16,6 +16,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	"corral/exec/access"
+	"corral/exec/nodeprobe"
 	"corral/handlers"
 	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim/simtest"
@@ -51,8 +53,8 @@ func newTestServer(t *testing.T, opts ...testDeps) *testServer {
 		Containers: db,
 		SSHKeys:    db,
 		Proxmox:    clusters.NewClients(slog.New(slog.DiscardHandler)),
-		Prober:     handlers.NewNodeProber(slog.New(slog.DiscardHandler)),
-		Limiter:    handlers.NewLoginLimiter(5, time.Minute, clk.Now),
+		Prober:     nodeprobe.New(slog.New(slog.DiscardHandler)),
+		Limiter:    access.NewLoginLimiter(5, time.Minute, clk.Now),
 		Version:    "test",
 		Now:        clk.Now,
 	}

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"corral/exec/access"
 	"corral/exec/gateway"
-	"corral/handlers"
 )
 
 // TestUsers_DisabledOnGateway: a disabled account is refused by the SSH
@@ -25,9 +25,9 @@ func TestUsers_DisabledOnGateway(t *testing.T) {
 	}
 	hostKey := throttleKey(t)
 	gw, err := gateway.NewServer(gateway.Config{HostKey: hostKey, Logger: slog.New(slog.DiscardHandler)}, gateway.Deps{
-		Auth:      handlers.GatewayAuth{Accounts: s.DB},
+		Auth:      access.GatewayAuth{Accounts: s.DB},
 		Directory: emptyDirectory{},
-		Audit:     handlers.GatewayAuditor{Log: s.DB, Keys: s.DB, SignIns: s.DB},
+		Audit:     access.GatewayAuditor{Log: s.DB, Keys: s.DB, SignIns: s.DB},
 	})
 	if err != nil {
 		t.Fatal(err)

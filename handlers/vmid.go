@@ -28,12 +28,6 @@ type VMIDCache interface {
 	NoteDeleted(ctx context.Context, n store.Node, vmid int)
 }
 
-// The VMID range Proxmox accepts.
-const (
-	vmidLowest  = 100
-	vmidHighest = 999_999_999
-)
-
 func (h *Handler) registerVMIDRoutes(g *echo.Group) {
 	g.POST("/containers/vmid", h.vmidStatus)
 }
@@ -76,20 +70,20 @@ func (h *Handler) vmidVerdict(ctx context.Context, n store.Node, raw string) (in
 func readVMID(raw string) (vmid int, problem string) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return 0, fmt.Sprintf("Enter a VMID from %d to %d", vmidLowest, vmidHighest)
+		return 0, fmt.Sprintf("Enter a VMID from %d to %d", store.MinVMID, store.MaxVMID)
 	}
 	v, err := strconv.Atoi(s)
 	switch {
 	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"):
-		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
+		return 0, fmt.Sprintf("VMID must be at least %d", store.MinVMID)
 	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+		return 0, fmt.Sprintf("VMID must be at most %d", store.MaxVMID)
 	case err != nil:
 		return 0, "VMID must be a whole number"
-	case v < vmidLowest:
-		return 0, fmt.Sprintf("VMID must be at least %d", vmidLowest)
-	case v > vmidHighest:
-		return 0, fmt.Sprintf("VMID must be at most %d", vmidHighest)
+	case v < store.MinVMID:
+		return 0, fmt.Sprintf("VMID must be at least %d", store.MinVMID)
+	case v > store.MaxVMID:
+		return 0, fmt.Sprintf("VMID must be at most %d", store.MaxVMID)
 	}
 	return v, ""
 }

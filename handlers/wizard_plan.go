@@ -40,6 +40,7 @@ func (h *Handler) buildPlan(ctx context.Context, userID string, s wizardState, t
 	p := store.Plan{
 		UserID: userID, NodeID: nd.Node.ID, PVENode: nd.Node.PVENodeName,
 		VMID: vmid, Hostname: s.Hostname, Create: spec, Packages: pkgs,
+		CleanSnapshot: s.CleanSnapshot,
 	}
 	if t != nil {
 		p.TemplateID, p.TemplateName = t.ID, t.Name

@@ -63,6 +63,7 @@ type wizardState struct {
 	Tags       string
 
 	Unprivileged, Nesting, Keyctl, Fuse bool
+	CleanSnapshot                       bool // snapshot before files, packages and scripts
 
 	PkgGroups []string // managers switched on
 	Pkgs      []string // packageKey of each package switched on
@@ -82,7 +83,7 @@ var stepFields = map[string][]string{
 	stepTemplate: {"template"},
 	stepConfigure: {"node_id", "os_template", "hostname", "vmid", "cores", "memory", "swap", "disk",
 		"storage", "bridge", "net", "ip", "gateway", "nameserver", "ssh_key", "tags",
-		"unprivileged", "nesting", "keyctl", "fuse"},
+		"unprivileged", "nesting", "keyctl", "fuse", "clean_snapshot"},
 	stepPackages: {"pkg_group", "pkg", "extra_apt"},
 	stepScripts:  {"script_order", "script_on"},
 }
@@ -102,7 +103,7 @@ func readWizardState(v url.Values) wizardState {
 		Nameserver: t("nameserver"), SSHKey: strings.TrimSpace(strings.ReplaceAll(v.Get("ssh_key"), "\r\n", "\n")),
 		Tags:         t("tags"),
 		Unprivileged: formBool(v, "unprivileged"), Nesting: formBool(v, "nesting"),
-		Keyctl: formBool(v, "keyctl"), Fuse: formBool(v, "fuse"),
+		Keyctl: formBool(v, "keyctl"), Fuse: formBool(v, "fuse"), CleanSnapshot: formBool(v, "clean_snapshot"),
 		PkgGroups: v["pkg_group"], Pkgs: v["pkg"],
 		ExtraApt:    strings.ReplaceAll(v.Get("extra_apt"), "\r\n", "\n"),
 		ScriptOrder: v["script_order"], ScriptsOn: v["script_on"],
@@ -146,6 +147,7 @@ func (s wizardState) values() url.Values {
 	on("nesting", s.Nesting)
 	on("keyctl", s.Keyctl)
 	on("fuse", s.Fuse)
+	on("clean_snapshot", s.CleanSnapshot)
 	v["pkg_group"] = slices.Clone(s.PkgGroups)
 	v["pkg"] = slices.Clone(s.Pkgs)
 	set("extra_apt", s.ExtraApt)
@@ -176,6 +178,7 @@ func (s *wizardState) fill(t *store.Template) {
 	// Proxmox turns nesting on for new unprivileged containers: systemd in
 	// current distributions needs it for its sandboxing.
 	s.Unprivileged, s.Nesting, s.Keyctl, s.Fuse = true, true, false, false
+	s.CleanSnapshot = true
 	s.Tags = ""
 	s.PkgGroups, s.Pkgs, s.ScriptOrder, s.ScriptsOn = nil, nil, nil, nil
 	if s.Net == "" {

@@ -15,8 +15,6 @@ import (
 
 // Limits Proxmox puts on pct create, shared with the template limits.
 const (
-	minVMID        = 100
-	maxVMID        = 999999999
 	maxHostnameLen = 253
 	maxLabelLen    = 63
 )
@@ -29,30 +27,52 @@ var pveTagRE = regexp.MustCompile(`^[a-z0-9_][a-z0-9_+.-]*$`)
 // storages, bridges and templates and returns the create request it
 // describes, or messages keyed by field name.
 func validateConfig(s wizardState, nd *nodeData) (store.CreateSpec, int, map[string]string) {
-	errs := map[string]string{}
-	add := func(k, msg string) {
-		if _, ok := errs[k]; !ok {
-			errs[k] = msg
-		}
-	}
+	errs := fieldErrors{}
 	var spec store.CreateSpec
-
-	if msg := hostnameProblem(s.Hostname); msg != "" {
-		add("hostname", msg)
-	}
+	errs.add("hostname", hostnameProblem(s.Hostname))
 	vmid, msg := parseVMID(s.VMID)
-	if msg != "" {
-		add("vmid", msg)
+	errs.add("vmid", msg)
+	configSizes(&spec, s, errs)
+	for k, msg := range capacityProblems(spec, s.Storage, nd) {
+		errs.add(k, msg)
 	}
+	configPlacement(&spec, s, nd, errs)
+	configNetwork(&spec, s, errs)
+	keys, msg := sshKeys(s.SSHKey)
+	errs.add("ssh_key", msg)
+	spec.SSHPublicKeys = keys
+	tags, msg := pveTags(s.Tags)
+	errs.add("tags", msg)
+	spec.Tags = tags
+
+	spec.Unprivileged, spec.Nesting, spec.Keyctl, spec.Fuse = s.Unprivileged, s.Nesting, s.Keyctl, s.Fuse
+	if !s.Unprivileged && (s.Nesting || s.Keyctl || s.Fuse) {
+		errs.add("unprivileged", "Nesting, keyctl and FUSE need an unprivileged container: Proxmox lets only root@pam change feature flags of privileged ones.")
+	}
+	return spec, vmid, errs
+}
+
+// fieldErrors are messages keyed by field name; a field keeps its first.
+type fieldErrors map[string]string
+
+// add records msg for field k unless msg is empty or k has one already.
+func (e fieldErrors) add(k, msg string) {
+	if _, ok := e[k]; !ok && msg != "" {
+		e[k] = msg
+	}
+}
+
+// configSizes reads cores, memory, swap and disk within Corral's limits.
+func configSizes(spec *store.CreateSpec, s wizardState, errs fieldErrors) {
 	num := func(k, label, val string, lo, hi int, unit string) int {
 		n, err := strconv.Atoi(val)
 		switch {
 		case val == "":
-			add(k, label+" is required.")
+			errs.add(k, label+" is required.")
 		case err != nil:
-			add(k, fmt.Sprintf("%s must be a whole number%s.", label, unit))
+			errs.add(k, fmt.Sprintf("%s must be a whole number%s.", label, unit))
 		case n < lo || n > hi:
-			add(k, fmt.Sprintf("%s must be between %d and %d%s.", label, lo, hi, unit))
+			errs.add(k, fmt.Sprintf("%s must be between %d and %d%s.", label, lo, hi, unit))
 		}
 		return n
 	}
@@ -60,68 +80,51 @@ func validateConfig(s wizardState, nd *nodeData) (store.CreateSpec, int, map[str
 	spec.MemoryMB = num("memory", "Memory", s.Memory, store.MinMemory, store.MaxMemory, " MiB")
 	spec.SwapMB = num("swap", "Swap", s.Swap, 0, store.MaxSwap, " MiB")
 	spec.DiskGB = num("disk", "Disk", s.Disk, store.MinDisk, store.MaxDisk, " GiB")
-	for k, msg := range capacityProblems(spec, s.Storage, nd) {
-		add(k, msg)
-	}
+}
 
+// configPlacement checks the OS template, storage and bridge against what
+// the node has, when it told us.
+func configPlacement(spec *store.CreateSpec, s wizardState, nd *nodeData, errs fieldErrors) {
 	spec.OSTemplate = s.OSTemplate
 	switch {
 	case s.OSTemplate == "":
-		add("os_template", "Choose an OS template (download one from the Proxmox catalogue below if the list is empty).")
+		errs.add("os_template", "Choose an OS template (download one from the Proxmox catalogue below if the list is empty).")
 	case nd.loaded() && !nd.hasVolume(s.OSTemplate):
-		add("os_template", fmt.Sprintf("%s is not downloaded on this node; choose another or download it below.", s.OSTemplate))
+		errs.add("os_template", fmt.Sprintf("%s is not downloaded on this node; choose another or download it below.", s.OSTemplate))
 	}
 	spec.Storage = s.Storage
 	switch {
 	case s.Storage == "":
-		add("storage", "Choose the storage for the container's disk.")
+		errs.add("storage", "Choose the storage for the container's disk.")
 	case nd.loaded() && !slices.Contains(nd.Storages, s.Storage):
-		add("storage", fmt.Sprintf("Storage %q does not exist on this node or cannot hold container disks.", s.Storage))
+		errs.add("storage", fmt.Sprintf("Storage %q does not exist on this node or cannot hold container disks.", s.Storage))
 	}
 	spec.Bridge = s.Bridge
 	switch {
 	case s.Bridge == "":
-		add("bridge", "Choose a network bridge.")
+		errs.add("bridge", "Choose a network bridge.")
 	case nd.loaded() && !slices.Contains(nd.Bridges, s.Bridge):
-		add("bridge", fmt.Sprintf("Bridge %q does not exist on this node.", s.Bridge))
+		errs.add("bridge", fmt.Sprintf("Bridge %q does not exist on this node.", s.Bridge))
 	}
+}
 
+// configNetwork reads DHCP or a static address with its gateway, and the
+// nameservers.
+func configNetwork(spec *store.CreateSpec, s wizardState, errs fieldErrors) {
 	switch s.Net {
 	case "dhcp", "":
 		spec.IPv4 = "dhcp"
 	case "static":
 		ip, gw, ipMsg, gwMsg := staticIPv4(s.IP, s.Gateway)
-		if ipMsg != "" {
-			add("ip", ipMsg)
-		}
-		if gwMsg != "" {
-			add("gateway", gwMsg)
-		}
+		errs.add("ip", ipMsg)
+		errs.add("gateway", gwMsg)
 		spec.IPv4, spec.Gateway = ip, gw
 	default:
-		add("net", "Choose DHCP or a static address.")
+		errs.add("net", "Choose DHCP or a static address.")
 	}
 	ns, msg := nameservers(s.Nameserver)
-	if msg != "" {
-		add("nameserver", msg)
-	}
+	errs.add("nameserver", msg)
 	spec.Nameserver = ns
-	keys, msg := sshKeys(s.SSHKey)
-	if msg != "" {
-		add("ssh_key", msg)
-	}
-	spec.SSHPublicKeys = keys
-	tags, msg := pveTags(s.Tags)
-	if msg != "" {
-		add("tags", msg)
-	}
-	spec.Tags = tags
-
-	spec.Unprivileged, spec.Nesting, spec.Keyctl, spec.Fuse = s.Unprivileged, s.Nesting, s.Keyctl, s.Fuse
-	if !s.Unprivileged && (s.Nesting || s.Keyctl || s.Fuse) {
-		add("unprivileged", "Nesting, keyctl and FUSE need an unprivileged container: Proxmox lets only root@pam change feature flags of privileged ones.")
-	}
-	return spec, vmid, errs
 }
 
 // capacityProblems compares the resources asked for with what the node
@@ -206,8 +209,8 @@ func parseVMID(s string) (int, string) {
 	if err != nil {
 		return 0, "VMID must be a whole number."
 	}
-	if n < minVMID || n > maxVMID {
-		return n, fmt.Sprintf("VMID must be between %d and %d.", minVMID, maxVMID)
+	if n < store.MinVMID || n > store.MaxVMID {
+		return n, fmt.Sprintf("VMID must be between %d and %d.", store.MinVMID, store.MaxVMID)
 	}
 	return n, ""
 }

@@ -117,7 +117,7 @@ func configView(r *wizardReq, nd *nodeData, dl *views.WizardDownload, errs map[s
 		OSTemplate: s.OSTemplate, Hostname: s.Hostname,
 		Cores: s.Cores, Memory: s.Memory, Swap: s.Swap, Disk: s.Disk, Storage: s.Storage, Bridge: s.Bridge,
 		Net: s.Net, IP: s.IP, Gateway: s.Gateway, Nameserver: s.Nameserver, SSHKey: s.SSHKey, Tags: s.Tags,
-		Unprivileged: s.Unprivileged, Nesting: s.Nesting, Keyctl: s.Keyctl, Fuse: s.Fuse,
+		Unprivileged: s.Unprivileged, Nesting: s.Nesting, Keyctl: s.Keyctl, Fuse: s.Fuse, CleanSnapshot: s.CleanSnapshot,
 		VMID: views.VMIDInputModel{Value: s.VMID},
 	}
 	if msg := errs["vmid"]; msg != "" {

@@ -94,7 +94,7 @@ func (c *Client) call(ctx context.Context, method, path string, query, form url.
 		case <-wait.C:
 		}
 		c.log.DebugContext(ctx, "proxmox retry", slog.String("method", method),
-			slog.String("path", path), slog.Int("attempt", n+2), slog.String("error", err.Kind.String()))
+			slog.String("path", path), slog.Int("attempt", n+2), slog.String("err", err.Kind.String()))
 	}
 }
 
@@ -211,7 +211,7 @@ func (c *Client) logDone(ctx context.Context, method, path string, status int, s
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("err", err.Error()))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "proxmox request", attrs...)
 }

@@ -61,13 +61,37 @@ func (r *containerRecord) fill(c Container) {
 	r.TemplateID, r.TemplateName, r.Lifecycle, r.JobID = c.TemplateID, c.TemplateName, c.Lifecycle, c.JobID
 }
 
+// The VMID range Proxmox accepts. Package exec, which imports nothing of
+// Corral's, keeps its own copy for the commands it quotes.
+const (
+	MinVMID = 100
+	MaxVMID = 999_999_999
+)
+
+// putNewContainer stores a new container record of userID on one of the
+// user's nodes (ErrNotFound for anyone else's), numbering it in creation
+// order.
+func putNewContainer(tx *bolt.Tx, userID string, rec *containerRecord) error {
+	if _, err := nodeRecordByID(tx, userID, rec.NodeID); err != nil {
+		return fmt.Errorf("node %q: %w", rec.NodeID, err)
+	}
+	b, err := createUserBucket(tx, bucketContainers, userID)
+	if err != nil {
+		return err
+	}
+	if rec.Seq, err = b.NextSequence(); err != nil {
+		return err
+	}
+	return put(b, []byte(rec.ID), *rec)
+}
+
 func validateContainer(c *Container) error {
 	if c.Lifecycle == "" {
 		c.Lifecycle = LifecycleCreating
 	}
 	switch {
-	case c.VMID < 100 || c.VMID > 999_999_999:
-		return fmt.Errorf("%w: vmid must be between 100 and 999999999", ErrInvalid)
+	case c.VMID < MinVMID || c.VMID > MaxVMID:
+		return fmt.Errorf("%w: vmid must be between %d and %d", ErrInvalid, MinVMID, MaxVMID)
 	case c.Lifecycle != LifecycleCreating && c.Lifecycle != LifecycleReady && c.Lifecycle != LifecycleError:
 		return fmt.Errorf("%w: unknown lifecycle %q", ErrInvalid, c.Lifecycle)
 	}
@@ -84,19 +108,7 @@ func (db *DB) CreateContainer(ctx context.Context, c Container) (Container, erro
 	now := db.now().UTC()
 	rec := containerRecord{V: recordVersion, ID: newID(), Created: now, Updated: now}
 	rec.fill(c)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := nodeRecordByID(tx, c.UserID, c.NodeID); err != nil {
-			return fmt.Errorf("node %q: %w", c.NodeID, err)
-		}
-		b, err := createUserBucket(tx, bucketContainers, c.UserID)
-		if err != nil {
-			return err
-		}
-		if rec.Seq, err = b.NextSequence(); err != nil {
-			return err
-		}
-		return put(b, []byte(rec.ID), rec)
-	})
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return putNewContainer(tx, c.UserID, &rec) })
 	if err != nil {
 		return Container{}, fmt.Errorf("store: create container %d: %w", c.VMID, err)
 	}

@@ -149,17 +149,7 @@ func (db *DB) CreateJob(ctx context.Context, plan Plan) (Job, Container, error) 
 		ContainerID: j.ContainerID, Plan: plan, Created: now, Updated: now}
 	rec.fill(j)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := nodeRecordByID(tx, plan.UserID, plan.NodeID); err != nil {
-			return fmt.Errorf("node %q: %w", plan.NodeID, err)
-		}
-		cb, err := createUserBucket(tx, bucketContainers, j.UserID)
-		if err != nil {
-			return err
-		}
-		if crec.Seq, err = cb.NextSequence(); err != nil {
-			return err
-		}
-		if err := put(cb, []byte(crec.ID), crec); err != nil {
+		if err := putNewContainer(tx, j.UserID, &crec); err != nil {
 			return err
 		}
 		jb, err := createUserBucket(tx, bucketJobs, j.UserID)

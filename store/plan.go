@@ -18,6 +18,11 @@ type Plan struct {
 	Packages []Package // enabled packages only, grouped by manager in install order
 	Files    []File
 	Scripts  []Script // enabled scripts only, in run order
+
+	// CleanSnapshot takes a snapshot once the container is up, before
+	// files, packages and scripts, so a failed provisioning can be rolled
+	// back to it and retried (provision.Runner.RetryFromSnapshot).
+	CleanSnapshot bool
 }
 
 // CreateSpec is the Proxmox create request without secrets.

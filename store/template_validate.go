@@ -22,18 +22,23 @@ type ValidationError struct {
 	Conflict bool
 }
 
-// Error lists the messages in a stable order.
-func (e *ValidationError) Error() string {
+// Lines are the messages as "field: message", by field name.
+func (e *ValidationError) Lines() []string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	lines := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + e.Fields[k]
+		lines[i] = k + ": " + e.Fields[k]
 	}
-	return "invalid: " + strings.Join(parts, "; ")
+	return lines
+}
+
+// Error lists the messages in a stable order.
+func (e *ValidationError) Error() string {
+	return "invalid: " + strings.Join(e.Lines(), "; ")
 }
 
 // Unwrap lets errors.Is match ErrInvalid, and ErrConflict for a taken name.

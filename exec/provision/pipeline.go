@@ -55,6 +55,8 @@ func (p *pipeline) step(ctx context.Context, st Step) error {
 		return p.start(ctx, st)
 	case st.Key == StepWait:
 		return p.waitReady(ctx, st)
+	case st.Key == StepSnapshot:
+		return p.cleanSnapshot(ctx, st)
 	case st.Key == StepFiles:
 		return p.deployFiles(ctx, st)
 	case strings.HasPrefix(st.Key, "pkg:"):

@@ -82,17 +82,26 @@ func (p *pipeline) waitTask(ctx context.Context, st Step, api ProxmoxOps, upid s
 	return nil
 }
 
+// pause waits WaitInterval before every attempt of a wait but the first.
+func (p *pipeline) pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(p.r.cfg.WaitInterval):
+		return nil
+	}
+}
+
 // waitReady waits until the container's root file system answers.
 func (p *pipeline) waitReady(ctx context.Context, st Step) error {
 	probe := []string{"test", "-d", "/etc/systemd/system"}
 	var last error
 	for i := range p.r.cfg.WaitAttempts {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(p.r.cfg.WaitInterval):
-			}
+		if err := p.pause(ctx, i); err != nil {
+			return err
 		}
 		code, err := p.shell().Pct(ctx, exec.PctRequest{VMID: p.job.Plan.VMID, Argv: probe})
 		if ctx.Err() != nil {

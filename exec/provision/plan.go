@@ -22,6 +22,7 @@ const (
 	StepFeatures = "features"
 	StepStart    = "start"
 	StepWait     = "wait"
+	StepSnapshot = "snapshot" // the clean snapshot (pipeline_snapshot.go)
 	StepFiles    = "files"
 	StepDiscover = "discover"
 )
@@ -39,6 +40,9 @@ func Steps(p store.Plan) []Step {
 		Step{Key: StepStart, Label: "Start the container"},
 		Step{Key: StepWait, Label: "Wait until the container is up"},
 	)
+	if p.CleanSnapshot {
+		s = append(s, Step{Key: StepSnapshot, Label: "Snapshot the clean system as " + CleanSnapshotName})
+	}
 	if len(p.Files) > 0 {
 		s = append(s, Step{Key: StepFiles, Label: fmt.Sprintf("Deploy %d file(s)", len(p.Files))})
 	}

@@ -98,7 +98,7 @@ func (v *VMIDs) Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, e
 	l, err := v.cache.Lookup(ctx, key, vmid)
 	if err != nil {
 		if !errors.Is(err, proxmox.ErrVMIDMiss) {
-			v.log.Debug("vmid cache: lookup failed, reading the cluster", "cluster", key, "error", err)
+			v.log.Debug("vmid cache: lookup failed, reading the cluster", "cluster", key, "err", err)
 		}
 		var guests map[int]proxmox.VMIDHolder
 		guests, err = v.refresh(ctx, key, []store.Node{n})
@@ -109,7 +109,7 @@ func (v *VMIDs) Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, e
 		if ctx.Err() != nil {
 			return VMIDCheck{}, ctx.Err()
 		}
-		v.log.Debug("vmid check: cluster unreadable", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Debug("vmid check: cluster unreadable", "node", n.ID, "vmid", vmid, "err", err)
 		return VMIDCheck{}, nil
 	}
 	return VMIDCheck{Free: !l.Taken, Known: true, Holder: l.Holder}, nil
@@ -126,7 +126,7 @@ func (v *VMIDs) RefreshIfStale(_ context.Context, n store.Node) {
 			return
 		}
 		if _, err := v.refresh(v.base, key, []store.Node{n}); err != nil {
-			v.log.Debug("vmid refresh on wizard open failed", "node", n.ID, "error", err)
+			v.log.Debug("vmid refresh on wizard open failed", "node", n.ID, "err", err)
 		}
 	})
 }
@@ -135,14 +135,14 @@ func (v *VMIDs) RefreshIfStale(_ context.Context, n store.Node) {
 func (v *VMIDs) NoteCreated(ctx context.Context, n store.Node, vmid int, name string) {
 	h := proxmox.VMIDHolder{Kind: "lxc", Name: name, Node: n.PVENodeName}
 	if err := v.cache.NoteCreated(ctx, Key(n), vmid, h); err != nil {
-		v.log.Warn("vmid cache: note created", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Warn("vmid cache: note created", "node", n.ID, "vmid", vmid, "err", err)
 	}
 }
 
 // NoteDeleted records at once that Corral deleted vmid from n's cluster.
 func (v *VMIDs) NoteDeleted(ctx context.Context, n store.Node, vmid int) {
 	if err := v.cache.NoteDeleted(ctx, Key(n), vmid); err != nil {
-		v.log.Warn("vmid cache: note deleted", "node", n.ID, "vmid", vmid, "error", err)
+		v.log.Warn("vmid cache: note deleted", "node", n.ID, "vmid", vmid, "err", err)
 	}
 }
 
@@ -207,12 +207,12 @@ func (v *VMIDs) refresh(ctx context.Context, key string, members []store.Node) (
 	ch := v.flights.DoChan(key, func() (any, error) {
 		c := v.reader.ReadCluster(v.base, members)
 		if err := c.Err(); err != nil {
-			v.log.Debug("vmid cache: refresh failed", "cluster", key, "error", err)
+			v.log.Debug("vmid cache: refresh failed", "cluster", key, "err", err)
 			return nil, fmt.Errorf("vmid refresh %s: %w", key, err)
 		}
 		guests := proxmox.GuestsFromResources(c.Resources)
 		if err := v.cache.Put(v.base, key, guests); err != nil {
-			v.log.Warn("vmid cache: storing a refresh failed", "cluster", key, "error", err)
+			v.log.Warn("vmid cache: storing a refresh failed", "cluster", key, "err", err)
 		}
 		return guests, nil
 	})

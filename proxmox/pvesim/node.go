@@ -43,7 +43,6 @@ type Node struct {
 	hostKey  atomic.Pointer[ssh.Signer]
 	hostPriv atomic.Pointer[ed25519.PrivateKey] // hostKey's private key, for Persist
 	sshAuth  sshAuth
-	sshConns sync.WaitGroup
 	sessions sessionGauge // SSH sessions running a command
 
 	// guarded by estate.mu
@@ -218,7 +217,7 @@ func (n *Node) listenLocked() error {
 	n.ln = tlsLn
 	go func() {
 		if err := n.srv.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			n.sim.log.Debug("https serve ended", "node", n.name, "error", err)
+			n.sim.log.Debug("https serve ended", "node", n.name, "err", err)
 		}
 	}()
 	return nil

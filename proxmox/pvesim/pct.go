@@ -128,7 +128,7 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 		}
 		code, err := box.Exec(ctx, extra, stdio, pio.tty)
 		if err != nil {
-			n.sim.log.Debug("guest exec", "node", n.name, "vmid", vmid, "error", err)
+			n.sim.log.Debug("guest exec", "node", n.name, "vmid", vmid, "err", err)
 		}
 		return code
 	case "enter":
@@ -137,7 +137,7 @@ func (n *Node) pct(ctx context.Context, pio pctIO, args []string) int {
 		}
 		code, err := box.Shell(ctx, stdio, pio.tty)
 		if err != nil {
-			n.sim.log.Debug("guest shell", "node", n.name, "vmid", vmid, "error", err)
+			n.sim.log.Debug("guest shell", "node", n.name, "vmid", vmid, "err", err)
 		}
 		return code
 	case "push":

@@ -219,7 +219,7 @@ func (s *Sim) changed() {
 		return
 	}
 	if err := s.save(); err != nil {
-		s.log.Warn("estate not saved", "error", err)
+		s.log.Warn("estate not saved", "err", err)
 	}
 }
 

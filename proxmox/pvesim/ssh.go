@@ -89,7 +89,7 @@ func (n *Node) startSSH(key ed25519.PrivateKey, port int) error {
 	n.sshLn = ln
 	go func() {
 		if err := n.sshSrv.Serve(ln); err != nil && !errors.Is(err, gliderssh.ErrServerClosed) {
-			n.sim.log.Debug("ssh serve ended", "node", n.name, "error", err)
+			n.sim.log.Debug("ssh serve ended", "node", n.name, "err", err)
 		}
 	}()
 	return nil

@@ -29,138 +29,92 @@ type proc struct {
 type command func(p *proc) int
 
 // lookup returns the Go implementation of a program, or nil.
-func lookup(name string) command {
-	switch name {
-	case "cat":
-		return cmdCat
-	case "ls":
-		return cmdLs
-	case "mkdir":
-		return cmdMkdir
-	case "rm", "rmdir":
-		return cmdRm
-	case "cp":
-		return cmdCp
-	case "mv":
-		return cmdMv
-	case "chmod":
-		return cmdChmod
-	case "chown", "chgrp":
-		return cmdChown
-	case "touch":
-		return cmdTouch
-	case "ln":
-		return cmdLn
-	case "readlink":
-		return cmdReadlink
-	case "install":
-		return cmdInstall
-	case "stat":
-		return cmdStat
-	case "mktemp":
-		return cmdMktemp
-	case "tee":
-		return cmdTee
-	case "head":
-		return cmdHead
-	case "tail":
-		return cmdTail
-	case "grep", "egrep", "fgrep":
-		return cmdGrep
-	case "sed":
-		return cmdSed
-	case "wc":
-		return cmdWc
-	case "sort":
-		return cmdSort
-	case "uniq":
-		return cmdUniq
-	case "cut":
-		return cmdCut
-	case "tr":
-		return cmdTr
-	case "basename":
-		return cmdBasename
-	case "dirname":
-		return cmdDirname
-	case "base64":
-		return cmdBase64
-	case "sha256sum":
-		return cmdSha256sum
-	case "xargs":
-		return cmdXargs
-	case "sleep":
-		return cmdSleep
-	case "date":
-		return cmdDate
-	case "uname":
-		return cmdUname
-	case "hostname":
-		return cmdHostname
-	case "id":
-		return cmdID
-	case "whoami":
-		return cmdWhoami
-	case "env", "printenv":
-		return cmdEnv
-	case "true":
-		return func(*proc) int { return 0 }
-	case "false":
-		return func(*proc) int { return 1 }
-	case "which":
-		return cmdWhich
-	case cmdLookupV:
-		return cmdCommandV
-	case cmdLookupType:
-		return cmdType
-	case "useradd", "adduser":
-		return cmdUseradd
-	case "echo":
-		return cmdEcho
-	case "tty":
-		return cmdTty
-	case "stty":
-		return cmdStty
-	case "usermod":
-		return cmdUsermod
-	case "groupadd", "addgroup":
-		return cmdGroupadd
-	case "chpasswd", "passwd":
-		return func(p *proc) int { io.Copy(io.Discard, p.in); return 0 }
-	case "getent":
-		return cmdGetent
-	case "pgrep":
-		return cmdPgrep
-	case "pvesim-kill":
-		return func(*proc) int { return 0 }
-	case "apt-get", "apt":
-		return cmdApt
-	case "dpkg", "dpkg-query":
-		return cmdDpkg
-	case "dpkg-reconfigure":
-		return cmdDpkgReconfigure
-	case "debconf-set-selections":
-		return cmdDebconfSetSelections
-	case "debconf-show":
-		return cmdDebconfShow
-	case "npm":
-		return cmdNpm
-	case "pip", "pip3":
-		return cmdPip
-	case "systemctl":
-		return cmdSystemctl
-	case "journalctl":
-		return cmdJournalctl
-	case "ss":
-		return cmdSs
-	case "ip":
-		return cmdIP
-	case "curl", "wget":
-		return cmdNetwork
-	case "sudo":
-		return cmdSudo
+func lookup(name string) command { return commands[name] }
+
+// commands maps every command name the guest knows, aliases included, to
+// its implementation. It is filled in init because some commands (sudo,
+// xargs, which, command -v) look others up.
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"cat":                    cmdCat,
+		"ls":                     cmdLs,
+		"mkdir":                  cmdMkdir,
+		"rm":                     cmdRm,
+		"rmdir":                  cmdRm,
+		"cp":                     cmdCp,
+		"mv":                     cmdMv,
+		"chmod":                  cmdChmod,
+		"chown":                  cmdChown,
+		"chgrp":                  cmdChown,
+		"touch":                  cmdTouch,
+		"ln":                     cmdLn,
+		"readlink":               cmdReadlink,
+		"install":                cmdInstall,
+		"stat":                   cmdStat,
+		"mktemp":                 cmdMktemp,
+		"tee":                    cmdTee,
+		"head":                   cmdHead,
+		"tail":                   cmdTail,
+		"grep":                   cmdGrep,
+		"egrep":                  cmdGrep,
+		"fgrep":                  cmdGrep,
+		"sed":                    cmdSed,
+		"wc":                     cmdWc,
+		"sort":                   cmdSort,
+		"uniq":                   cmdUniq,
+		"cut":                    cmdCut,
+		"tr":                     cmdTr,
+		"basename":               cmdBasename,
+		"dirname":                cmdDirname,
+		"base64":                 cmdBase64,
+		"sha256sum":              cmdSha256sum,
+		"xargs":                  cmdXargs,
+		"sleep":                  cmdSleep,
+		"date":                   cmdDate,
+		"uname":                  cmdUname,
+		"hostname":               cmdHostname,
+		"id":                     cmdID,
+		"whoami":                 cmdWhoami,
+		"env":                    cmdEnv,
+		"printenv":               cmdEnv,
+		"true":                   func(*proc) int { return 0 },
+		"false":                  func(*proc) int { return 1 },
+		"which":                  cmdWhich,
+		cmdLookupV:               cmdCommandV,
+		cmdLookupType:            cmdType,
+		"useradd":                cmdUseradd,
+		"adduser":                cmdUseradd,
+		"echo":                   cmdEcho,
+		"tty":                    cmdTty,
+		"stty":                   cmdStty,
+		"usermod":                cmdUsermod,
+		"groupadd":               cmdGroupadd,
+		"addgroup":               cmdGroupadd,
+		"chpasswd":               func(p *proc) int { io.Copy(io.Discard, p.in); return 0 },
+		"passwd":                 func(p *proc) int { io.Copy(io.Discard, p.in); return 0 },
+		"getent":                 cmdGetent,
+		"pgrep":                  cmdPgrep,
+		"pvesim-kill":            func(*proc) int { return 0 },
+		"apt-get":                cmdApt,
+		"apt":                    cmdApt,
+		"dpkg":                   cmdDpkg,
+		"dpkg-query":             cmdDpkg,
+		"dpkg-reconfigure":       cmdDpkgReconfigure,
+		"debconf-set-selections": cmdDebconfSetSelections,
+		"debconf-show":           cmdDebconfShow,
+		"npm":                    cmdNpm,
+		"pip":                    cmdPip,
+		"pip3":                   cmdPip,
+		"systemctl":              cmdSystemctl,
+		"journalctl":             cmdJournalctl,
+		"ss":                     cmdSs,
+		"ip":                     cmdIP,
+		"curl":                   cmdNetwork,
+		"wget":                   cmdNetwork,
+		"sudo":                   cmdSudo,
 	}
-	return nil
 }
 
 // baseNames lists the Go commands `which` and `command -v` report. Commands

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/template"
 )
 
 // The docker CLI stand-in (installed by docker-ce-cli or docker.io): it
@@ -94,27 +93,14 @@ type dockerInfo struct {
 	Images                                                             int
 }
 
-// dockerFormat runs a --format template as the docker CLI does (Go
-// templates with its json, upper, lower and join functions).
+// dockerFormat runs a --format template as the docker CLI does.
 func (p *proc) dockerFormat(format string, data any) int {
-	funcs := template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
-		},
-		"upper": strings.ToUpper, "lower": strings.ToLower, "join": strings.Join,
-	}
-	t, err := template.New("").Funcs(funcs).Parse(format)
+	s, err := dockerTemplate(format, data)
 	if err != nil {
-		fmt.Fprintf(p.err, "template parsing error: %v\n", err)
+		fmt.Fprintln(p.err, err)
 		return 1
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
-		fmt.Fprintf(p.err, "%v\n", err)
-		return 1
-	}
-	fmt.Fprintln(p.out, b.String())
+	fmt.Fprintln(p.out, s)
 	return 0
 }
 

@@ -1,4 +1,4 @@
-package handlers
+package access
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"corral/store"
 )
 
-// The SSH gateway (package exec) declares what it needs; these adapters give
-// it Corral's users, keys, audit log and login limiter. main and tests share them.
+// The SSH gateway (package exec/gateway) declares what it needs; these
+// adapters give it Corral's users, keys, audit log and login limiter.
 
 // GatewayAccounts is the part of the store the gateway's logins use.
 type GatewayAccounts interface {
@@ -61,7 +61,9 @@ func disabledBanner(err error) error {
 // key as used when a login with it completed, and notes the sign-in on the
 // account.
 type GatewayAuditor struct {
-	Log  Auditor
+	Log interface {
+		Audit(ctx context.Context, e store.AuditEntry) error
+	}
 	Keys interface {
 		TouchSSHKey(ctx context.Context, userID, fingerprint string) error
 	}
@@ -140,19 +142,28 @@ func (g GatewayLimiter) Success(key string) {
 	}
 }
 
-// GatewayDirectory lists a user's containers for the SSH gateway with the
-// same one-call-per-cluster read as the dashboard, each with the pinned SSH
+// Directory lists a user's containers for the SSH gateway with the same
+// one-call-per-cluster read as the dashboard, each with the pinned SSH
 // target of the node that holds it. Only nodes the user added are reachable.
-func (h *Handler) GatewayDirectory() gateway.Directory { return gatewayDirectory{h} }
+type Directory struct {
+	Nodes interface {
+		Nodes(ctx context.Context, userID string) ([]store.Node, error)
+	}
+	Clusters interface {
+		Read(ctx context.Context, nodes []store.Node) clusters.Estate
+	}
+}
 
-type gatewayDirectory struct{ h *Handler }
+var _ gateway.Directory = Directory{}
 
-func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]gateway.Guest, error) {
-	nodes, err := d.h.Nodes.Nodes(ctx, userID)
+// Containers lists the user's containers on every cluster that answered; it
+// fails only when none did.
+func (d Directory) Containers(ctx context.Context, userID string) ([]gateway.Guest, error) {
+	nodes, err := d.Nodes.Nodes(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	est := d.h.Clusters.Read(ctx, nodes)
+	est := d.Clusters.Read(ctx, nodes)
 	if len(est.Guests) == 0 && len(est.Problems) > 0 {
 		p := est.Problems[0]
 		return nil, fmt.Errorf("node %s could not be read: %s", p.Node.Name, p.Message)
@@ -161,7 +172,7 @@ func (d gatewayDirectory) Containers(ctx context.Context, userID string) ([]gate
 	for _, r := range est.Guests {
 		out = append(out, gateway.Guest{
 			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
-			Status: r.Res.Status, Host: HostTargetFor(r.Node),
+			Status: r.Res.Status, Host: HostTarget(r.Node),
 		})
 	}
 	return out, nil

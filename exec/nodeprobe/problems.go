@@ -1,22 +1,24 @@
-package handlers
+package nodeprobe
 
 import (
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/proxmox"
 	"corral/store"
 )
 
-// ProbeError is a failed node probe in words a user can act on: which host,
+// Error is a failed node probe in words a user can act on: which host,
 // what went wrong, what to check. It never carries a secret.
-type ProbeError struct {
+type Error struct {
 	Step     string   // api, privileges, ssh
 	Title    string   // a few words, e.g. "API token rejected"
 	Message  string   // what happened, naming the host
@@ -25,16 +27,17 @@ type ProbeError struct {
 	Err      error
 }
 
-func (e *ProbeError) Error() string {
+func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Title + ": " + e.Message + ": " + e.Err.Error()
 	}
 	return e.Title + ": " + e.Message
 }
 
-func (e *ProbeError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-func addrOf(n store.Node) string {
+// APIAddr is host:port of n's Proxmox API.
+func APIAddr(n store.Node) string {
 	port := n.Port
 	if port == 0 {
 		port = proxmox.DefaultPort
@@ -42,16 +45,17 @@ func addrOf(n store.Node) string {
 	return net.JoinHostPort(n.Host, strconv.Itoa(port))
 }
 
-func sshAddrOf(n store.Node) string {
-	return HostTargetFor(n).Addr()
+// SSHAddr is host:port of n's SSH.
+func SSHAddr(n store.Node) string {
+	return access.HostTarget(n).Addr()
 }
 
 func asProxmoxError(err error, pe **proxmox.Error) bool { return errors.As(err, pe) }
 
 // apiProblem explains a failure of the Proxmox API side of a probe.
-func apiProblem(n store.Node, err error) *ProbeError {
-	addr := addrOf(n)
-	pr := &ProbeError{Step: "api", Err: err}
+func apiProblem(n store.Node, err error) *Error {
+	addr := APIAddr(n)
+	pr := &Error{Step: "api", Err: err}
 	var pe *proxmox.Error
 	if !asProxmoxError(err, &pe) {
 		pr.Title = "Connection test failed"
@@ -105,13 +109,13 @@ func orSlash(path string) string {
 
 // noPrivilegesProblem explains the newcomer trap: a privilege-separated
 // token (the default) without ACLs of its own can do nothing.
-func noPrivilegesProblem(n store.Node, missing []string) *ProbeError {
-	return &ProbeError{
+func noPrivilegesProblem(n store.Node, missing []string) *Error {
+	return &Error{
 		Step:  "privileges",
 		Title: "The API token has no privileges",
 		Message: fmt.Sprintf("%s accepted the token %q, but the token may do nothing. "+
 			"Tokens are created with \"Privilege Separation\" on: their rights are only what both the user and the token itself were granted, "+
-			"and a fresh token has been granted nothing, so Corral would see no containers, storages or cluster.", addrOf(n), n.TokenID),
+			"and a fresh token has been granted nothing, so Corral would see no containers, storages or cluster.", APIAddr(n), n.TokenID),
 		Hint:     "Run these commands on the node as root (or create the token with Privilege Separation unchecked), then try again. Corral needs: " + strings.Join(missing, ", ") + ".",
 		Commands: pveumCommands(n.TokenID, missing),
 	}
@@ -123,7 +127,7 @@ func pveumCommands(tokenID string, missing []string) []string {
 	var privs []string
 	for _, m := range missing {
 		priv, _, _ := strings.Cut(m, " on ")
-		if !containsString(privs, priv) {
+		if !slices.Contains(privs, priv) {
 			privs = append(privs, priv)
 		}
 	}
@@ -144,12 +148,12 @@ func pveumCommands(tokenID string, missing []string) []string {
 	return cmds
 }
 
-// tokenSetupCommands create a user, a role with every privilege Corral
+// TokenSetupCommands create a user, a role with every privilege Corral
 // uses and a privilege-separated token, as the node form explains them
 // (../shared/reference/proxmox-api.md, section 11). With privilege
 // separation the token may do only what both it and its user were granted,
 // so both get the role.
-func tokenSetupCommands() []string {
+func TokenSetupCommands() []string {
 	return []string{
 		fmt.Sprintf("pveum role add Corral --privs %q", strings.Join(proxmox.CorralRole(), " ")),
 		"pveum user add corral@pve",
@@ -159,9 +163,9 @@ func tokenSetupCommands() []string {
 	}
 }
 
-// privilegeLines groups what Corral needs by ACL path, for the form:
+// PrivilegeLines groups what Corral needs by ACL path, for the form:
 // "VM.Audit, VM.PowerMgmt, … on /vms".
-func privilegeLines() []string {
+func PrivilegeLines() []string {
 	var paths []string
 	byPath := map[string][]string{}
 	for _, m := range corralRequirements() {
@@ -181,13 +185,13 @@ func privilegeLines() []string {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // sshProblem explains a failure of the SSH side of a probe.
-func sshProblem(n store.Node, err error) *ProbeError {
-	addr := sshAddrOf(n)
+func sshProblem(n store.Node, err error) *Error {
+	addr := SSHAddr(n)
 	how := "password"
 	if n.SSHKey != "" {
 		how = "private key"
 	}
-	pr := &ProbeError{Step: "ssh", Err: err}
+	pr := &Error{Step: "ssh", Err: err}
 	var changed *exec.HostKeyChangedError
 	switch {
 	case errors.As(err, &changed):
@@ -223,8 +227,8 @@ func isPctMissing(err error) bool     { return errors.Is(err, exec.ErrPctMissing
 func isSSHUnreachable(err error) bool { return errors.Is(err, exec.ErrUnreachable) }
 func isHostKeyChanged(err error) bool { return errors.Is(err, exec.ErrHostKeyChanged) }
 
-// validHost accepts a host name or an IP address, as typed in the form.
-func validHost(h string) bool {
+// ValidHost accepts a host name or an IP address, as typed in the form.
+func ValidHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}

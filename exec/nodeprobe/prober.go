@@ -1,4 +1,4 @@
-package handlers
+package nodeprobe
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/exec"
+	"corral/exec/access"
 	"corral/proxmox"
 	"corral/proxmox/clusters"
 	"corral/store"
@@ -19,52 +20,29 @@ import (
 // on its own, so a dead host answers within seconds, not minutes.
 const probeBudget = 5 * time.Second
 
-// NodeProber tests Proxmox nodes in two phases, so that no secret ever goes
-// to a certificate or host key the user has not confirmed: Scan reads the
-// keys without credentials, the user compares and confirms them, and only
-// then Probe logs in over exactly those keys. It also keeps node tests in
-// progress server-side (secrets included) between the steps: the pages carry
-// only an id. NewNodeProber is the real one.
-type NodeProber interface {
-	// Scan reads the TLS certificate of n's API and the host key of its SSH
-	// port without sending any credential.
-	Scan(ctx context.Context, n store.Node) (NodeScan, error)
-	// Probe runs the authenticated checks over n's pinned certificate and
-	// host key (n.TLSFingerprint, n.SSHHostKey; it refuses a node without
-	// them): /version with the token, the token's privileges, the cluster,
-	// then SSH login and `pct list`. An endpoint presenting anything else
-	// gets no secret. A failure is a *ProbeError.
-	Probe(ctx context.Context, n store.Node) (NodeProbe, error)
-	// Check is the live status of a stored node over its pinned trust.
-	Check(ctx context.Context, n store.Node) NodeHealth
-	// Hold keeps p for userID and returns its id; Take returns it once.
-	Hold(now time.Time, userID string, p PendingNode) string
-	Take(now time.Time, userID, id string) (PendingNode, bool)
-}
-
-// NodeScan is what the credential-free first phase saw: the keys the user
+// Scan is what the credential-free first phase saw: the keys the user
 // is asked to confirm.
-type NodeScan struct {
+type Scan struct {
 	TLS proxmox.ProbeResult
 	SSH exec.HostKeyInfo
 }
 
 // Empty reports whether the scan lacks the certificate or the host key, as
 // on a held retry, which has nothing awaiting confirmation.
-func (s NodeScan) Empty() bool { return s.TLS.Fingerprint == "" || s.SSH.AuthorizedKey == "" }
+func (s Scan) Empty() bool { return s.TLS.Fingerprint == "" || s.SSH.AuthorizedKey == "" }
 
 // Pin makes n trust exactly the scanned keys.
-func (s NodeScan) Pin(n *store.Node) {
+func (s Scan) Pin(n *store.Node) {
 	n.TLSFingerprint, n.TLSUseCA, n.SSHHostKey = s.TLS.Fingerprint, false, s.SSH.AuthorizedKey
 }
 
 // Pinned reports whether n already trusts exactly the scanned keys.
-func (s NodeScan) Pinned(n store.Node) bool {
+func (s Scan) Pinned(n store.Node) bool {
 	return !n.TLSUseCA && strings.EqualFold(n.TLSFingerprint, s.TLS.Fingerprint) && n.SSHHostKey == s.SSH.AuthorizedKey
 }
 
-// NodeProbe is what the authenticated checks found.
-type NodeProbe struct {
+// Result is what the authenticated checks found.
+type Result struct {
 	Version     string   // e.g. 9.1.2
 	ClusterName string   // "" for a standalone node
 	ClusterKey  string   // proxmox.ClusterKey
@@ -73,7 +51,7 @@ type NodeProbe struct {
 }
 
 // Apply copies what the probe learnt onto the node record to be stored.
-func (p NodeProbe) Apply(n *store.Node) {
+func (p Result) Apply(n *store.Node) {
 	n.PVEVersion, n.ClusterName, n.ClusterKey = p.Version, p.ClusterName, p.ClusterKey
 	if p.PVENodeName != "" {
 		n.PVENodeName = p.PVENodeName
@@ -94,35 +72,49 @@ const (
 	HealthError          = "error"
 )
 
-// NodeHealth is the live status of a stored node.
-type NodeHealth struct {
+// Health is the live status of a stored node.
+type Health struct {
 	State   string // one of the Health constants
 	Message string // plain words, naming the host
 	Version string // PVE version when the API answered
 }
 
-// NewNodeProber returns the real prober; opts go to every Proxmox client it
-// builds (tests pass a resolver or root CAs).
-func NewNodeProber(log *slog.Logger, opts ...proxmox.Option) NodeProber {
+// Prober tests Proxmox nodes in two phases, so that no secret ever goes
+// to a certificate or host key the user has not confirmed: Scan reads the
+// keys without credentials, the user compares and confirms them, and only
+// then Probe logs in over exactly those keys. Check is the live status of a
+// stored node over its pinned trust.
+type Prober struct {
+	log  *slog.Logger
+	opts []proxmox.Option
+}
+
+// New returns a prober; opts go to every Proxmox client it builds (tests
+// pass a resolver or root CAs).
+func New(log *slog.Logger, opts ...proxmox.Option) *Prober {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &nodeProber{log: log, opts: opts, PendingNodes: NewPendingNodes()}
+	return &Prober{log: log, opts: opts}
 }
 
-type nodeProber struct {
-	log  *slog.Logger
-	opts []proxmox.Option
-	*PendingNodes
-}
-
-func (p *nodeProber) clientOpts() []proxmox.Option {
+func (p *Prober) clientOpts() []proxmox.Option {
 	// One attempt: a probe reports what happened rather than retrying.
 	return append([]proxmox.Option{proxmox.WithLogger(p.log), proxmox.WithRetry(proxmox.Retry{Attempts: 1})}, p.opts...)
 }
 
-func (p *nodeProber) Scan(ctx context.Context, n store.Node) (NodeScan, error) {
-	var out NodeScan
+// client is a new client for n within the probe budget. Not the cached
+// ones: a probe tests exactly the settings it is given, once.
+func (p *Prober) client(n store.Node) (*proxmox.Client, error) {
+	cfg := clusters.Config(n)
+	cfg.Timeout = probeBudget
+	return proxmox.New(cfg, p.clientOpts()...)
+}
+
+// Scan reads the TLS certificate of n's API and the host key of its SSH
+// port without sending any credential.
+func (p *Prober) Scan(ctx context.Context, n store.Node) (Scan, error) {
+	var out Scan
 	tctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
 	tlsRes, err := proxmox.Probe(tctx, n.Host, n.Port, p.clientOpts()...)
@@ -141,10 +133,15 @@ func (p *nodeProber) Scan(ctx context.Context, n store.Node) (NodeScan, error) {
 
 // errUnpinned is a programming error: Probe was asked to send secrets to
 // keys nobody confirmed.
-var errUnpinned = errors.New("handlers: probe of a node without a pinned certificate and host key")
+var errUnpinned = errors.New("nodeprobe: probe of a node without a pinned certificate and host key")
 
-func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error) {
-	var out NodeProbe
+// Probe runs the authenticated checks over n's pinned certificate and host
+// key (n.TLSFingerprint, n.SSHHostKey; it refuses a node without them):
+// /version with the token, the token's privileges, the cluster, then SSH
+// login and `pct list`. An endpoint presenting anything else gets no
+// secret. A failure is an *Error.
+func (p *Prober) Probe(ctx context.Context, n store.Node) (Result, error) {
+	var out Result
 	if n.TLSFingerprint == "" || n.TLSUseCA || strings.TrimSpace(n.SSHHostKey) == "" {
 		return out, errUnpinned
 	}
@@ -152,8 +149,8 @@ func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error)
 		p.log.Info("node probe failed", "step", "api", "host", n.Host, "err", err)
 		return out, err
 	}
-	// HostTargetFor carries the pinned key: another key gets no password.
-	if _, err := exec.ProbeHost(ctx, HostTargetFor(n)); err != nil { // its own 5 s budget
+	// access.HostTarget carries the pinned key: another key gets no password.
+	if _, err := exec.ProbeHost(ctx, access.HostTarget(n)); err != nil { // its own 5 s budget
 		p.log.Info("node probe failed", "step", "ssh", "host", n.Host, "err", err)
 		return out, sshProblem(n, err)
 	}
@@ -162,12 +159,10 @@ func (p *nodeProber) Probe(ctx context.Context, n store.Node) (NodeProbe, error)
 
 // probeAPI checks the token, its privileges and the cluster over a client
 // pinned to n's certificate.
-func (p *nodeProber) probeAPI(ctx context.Context, n store.Node, out *NodeProbe) error {
+func (p *Prober) probeAPI(ctx context.Context, n store.Node, out *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := clusters.Config(n)
-	cfg.Timeout = probeBudget
-	c, err := proxmox.New(cfg, p.clientOpts()...)
+	c, err := p.client(n)
 	if err != nil {
 		return apiProblem(n, err)
 	}
@@ -206,8 +201,10 @@ func (p *nodeProber) probeAPI(ctx context.Context, n store.Node, out *NodeProbe)
 // empty permission set lacks.
 func corralRequirements() []string { return proxmox.Permissions{}.MissingForCorral() }
 
-func (p *nodeProber) Check(ctx context.Context, n store.Node) NodeHealth {
-	api := make(chan NodeHealth, 1)
+// Check is the live status of a stored node over its pinned trust: the API
+// and SSH are tried at once, and the API's problem is reported first.
+func (p *Prober) Check(ctx context.Context, n store.Node) Health {
+	api := make(chan Health, 1)
 	go func() { api <- p.checkAPI(ctx, n) }()
 	sshH := p.checkSSH(ctx, n)
 	apiH := <-api
@@ -221,19 +218,17 @@ func (p *nodeProber) Check(ctx context.Context, n store.Node) NodeHealth {
 	return apiH
 }
 
-func (p *nodeProber) checkAPI(ctx context.Context, n store.Node) NodeHealth {
+func (p *Prober) checkAPI(ctx context.Context, n store.Node) Health {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget)
 	defer cancel()
-	cfg := clusters.Config(n)
-	cfg.Timeout = probeBudget
-	c, err := proxmox.New(cfg, p.clientOpts()...)
+	c, err := p.client(n)
 	if err != nil {
-		return NodeHealth{State: HealthError, Message: err.Error()}
+		return Health{State: HealthError, Message: err.Error()}
 	}
 	defer c.Close()
 	v, err := c.Version(ctx)
 	if err != nil {
-		h := NodeHealth{State: HealthError, Message: apiProblem(n, err).Message}
+		h := Health{State: HealthError, Message: apiProblem(n, err).Message}
 		var pe *proxmox.Error
 		if asProxmoxError(err, &pe) {
 			switch pe.Kind {
@@ -249,19 +244,19 @@ func (p *nodeProber) checkAPI(ctx context.Context, n store.Node) NodeHealth {
 		}
 		return h
 	}
-	return NodeHealth{State: HealthOK, Message: "The API of " + addrOf(n) + " answers.", Version: v.Version}
+	return Health{State: HealthOK, Message: "The API of " + APIAddr(n) + " answers.", Version: v.Version}
 }
 
-func (p *nodeProber) checkSSH(ctx context.Context, n store.Node) NodeHealth {
+func (p *Prober) checkSSH(ctx context.Context, n store.Node) Health {
 	if strings.TrimSpace(n.SSHHostKey) == "" {
-		return NodeHealth{State: HealthError, Message: "No SSH host key is pinned for " + n.Host + ": edit the node to test and pin it."}
+		return Health{State: HealthError, Message: "No SSH host key is pinned for " + n.Host + ": edit the node to test and pin it."}
 	}
-	_, err := exec.ProbeHost(ctx, HostTargetFor(n)) // ProbeHost has its own 5 s budget
+	_, err := exec.ProbeHost(ctx, access.HostTarget(n)) // ProbeHost has its own 5 s budget
 	if err == nil {
-		return NodeHealth{State: HealthOK}
+		return Health{State: HealthOK}
 	}
 	prob := sshProblem(n, err)
-	h := NodeHealth{State: HealthError, Message: prob.Message}
+	h := Health{State: HealthError, Message: prob.Message}
 	switch {
 	case isHostKeyChanged(err):
 		h.State = HealthHostKeyChanged
@@ -275,9 +270,9 @@ func (p *nodeProber) checkSSH(ctx context.Context, n store.Node) NodeHealth {
 	return h
 }
 
-// sshKeyFingerprint turns a pinned authorized_keys line into the SHA256
+// SSHKeyFingerprint turns a pinned authorized_keys line into the SHA256
 // fingerprint ssh shows, or "" when there is none.
-func sshKeyFingerprint(authorized string) string {
+func SSHKeyFingerprint(authorized string) string {
 	if strings.TrimSpace(authorized) == "" {
 		return ""
 	}
