@@ -32,6 +32,26 @@ func typeLine(d *dashBrowser, line, want string) {
 	d.b.WaitTrue(`corralConsole.text().includes(` + strconv.Quote(want) + `)`)
 }
 
+// sttyUntil runs `stty size` until want shows. The window change and the
+// keys travel separately to the node (as through the SSH gateway), so a
+// command typed at once may still see the old size; a person would ask
+// again.
+func sttyUntil(t *testing.T, d *dashBrowser, want string) {
+	t.Helper()
+	prompts := `corralConsole.text().split("root@mqtt:~#").length`
+	for try := 0; ; try++ {
+		if browsertest.Get(d.b, chromedp.Evaluate[bool](`corralConsole.text().includes(`+strconv.Quote(want)+`)`)) {
+			return
+		}
+		if try == 20 {
+			t.Fatalf("stty size never showed %q", want)
+		}
+		n := browsertest.Get(d.b, chromedp.Evaluate[int](prompts))
+		d.b.Run(browsertest.Type(consoleScreen, "stty size\r"))
+		d.b.WaitTrue(prompts + " > " + strconv.Itoa(n))
+	}
+}
+
 // consoleSize is the terminal's columns and rows as xterm.js has them.
 func consoleSize(d *dashBrowser) (int, int) {
 	s := browsertest.Get(d.b, chromedp.Evaluate[[]int](`corralConsole.size()`))
@@ -51,7 +71,7 @@ func TestBrowserConsole(t *testing.T) {
 	d.b.SetViewport(700, 600)
 	d.b.WaitTrue(fmt.Sprintf(`corralConsole.size()[0] !== %d && corralConsole.size()[1] !== %d`, cols, rows))
 	cols2, rows2 := consoleSize(d)
-	typeLine(d, "stty size", fmt.Sprintf("\n%d %d\n", rows2, cols2))
+	sttyUntil(t, d, fmt.Sprintf("\n%d %d\n", rows2, cols2))
 
 	// UTF-8 both ways, and colours reach the terminal as escapes it
 	// interprets (not as text).
