@@ -47,12 +47,7 @@ func (h *Handler) jobEvents(c echo.Context) error {
 		return err
 	}
 
-	hd := c.Response().Header()
-	hd.Set(echo.HeaderContentType, "text/event-stream")
-	hd.Set("Cache-Control", "no-cache, no-transform")
-	hd.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	s := &sseStream{ctx: ctx, w: c.Response(), flush: c.Response().Flush, filter: filter}
+	s := startSSE(c, filter)
 
 	for _, e := range hist {
 		s.entry(e)
@@ -95,16 +90,8 @@ func (h *Handler) jobEvents(c echo.Context) error {
 			if !ok {
 				return nil // lagged behind: the client resumes from its Last-Event-ID
 			}
-			marker, terminal := false, false
-			for _, e := range batch {
-				if e.Seq <= last {
-					continue
-				}
-				last = e.Seq
-				s.entry(e)
-				marker = marker || e.Kind != store.EntryLog
-				terminal = terminal || e.Terminal()
-			}
+			var marker, terminal bool
+			last, marker, terminal = s.entries(batch, last)
 			if marker && !status() {
 				terminal = true
 			}
@@ -132,12 +119,39 @@ func lastEventID(r *http.Request) uint64 {
 
 // sseStream writes events and remembers the first write error (the client
 // went away), after which it writes nothing more.
+// startSSE answers c with an event stream that is neither cached nor
+// buffered by a proxy, sending only log entries that match filter.
+func startSSE(c echo.Context, filter string) *sseStream {
+	hd := c.Response().Header()
+	hd.Set(echo.HeaderContentType, "text/event-stream")
+	hd.Set("Cache-Control", "no-cache, no-transform")
+	hd.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	return &sseStream{ctx: c.Request().Context(), w: c.Response(), flush: c.Response().Flush, filter: filter}
+}
+
 type sseStream struct {
 	ctx    context.Context
 	w      io.Writer
 	flush  func()
 	filter string
 	err    error
+}
+
+// entries sends the entries of a live batch after last, and reports the new
+// last, whether a step marker came (the status panel is due) and whether
+// the run ended.
+func (s *sseStream) entries(batch []store.LogEntry, last uint64) (newLast uint64, marker, terminal bool) {
+	for _, e := range batch {
+		if e.Seq <= last {
+			continue
+		}
+		last = e.Seq
+		s.entry(e)
+		marker = marker || e.Kind != store.EntryLog
+		terminal = terminal || e.Terminal()
+	}
+	return last, marker, terminal
 }
 
 func (s *sseStream) entry(e store.LogEntry) {
