@@ -39,7 +39,7 @@ type demoRun struct {
 
 // demoStart starts `corral demo` with extra flags (e.g. --data DIR) on
 // free ports and signs in.
-func demoStart(t *testing.T, flags ...string) *demoRun {
+func demoStart(t testing.TB, flags ...string) *demoRun {
 	t.Helper()
 	return demoStartEnv(t, nil, flags...)
 }

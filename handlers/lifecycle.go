@@ -290,7 +290,7 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 
 // tabQuery keeps a detail page's tab in a URL.
 func tabQuery(tab string) string {
-	if tab == "services" || tab == "events" || dayTwoTabs[tab] {
+	if tab == "services" || tab == "events" || tab == "console" || dayTwoTabs[tab] {
 		return "?tab=" + tab
 	}
 	return ""
