@@ -45,7 +45,7 @@ func demoStart(t testing.TB, flags ...string) *demoRun {
 }
 
 // demoStartEnv is demoStart with environment variables.
-func demoStartEnv(t *testing.T, environ map[string]string, flags ...string) *demoRun {
+func demoStartEnv(t testing.TB, environ map[string]string, flags ...string) *demoRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &simtest.Buffer{}
