@@ -150,7 +150,7 @@ func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	h := a.buildHandlers(svc)
 	e := newEcho(cfg, log)
 	if a.stats != nil {
-		a.stats.SetSources(metrics.Sources{Jobs: svc.db.JobCounts})
+		a.stats.SetSources(metrics.Sources{Jobs: svc.db.JobCounts, Sessions: svc.shells.Open})
 		e.Use(a.stats.Middleware())
 		e.GET("/metrics", a.stats.Handler(cfg.MetricsToken))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,9 @@ type Shells struct {
 	sessions *sessionCounter
 	consoles *liveConsoles
 	dial     func(context.Context, exec.HostTarget) (*exec.Host, error)
+
+	openMu sync.Mutex
+	open   map[string]int // proxied sessions now, by door name, for metrics
 }
 
 // ShellsConfig configures Shells. Zero values take the defaults.
@@ -52,7 +56,21 @@ func NewShells(cfg ShellsConfig, audit Auditor) *Shells {
 		sessions: newSessionCounter(cfg.MaxSessionsPerUser),
 		consoles: &liveConsoles{m: map[string]map[*consoleEntry]struct{}{}},
 		dial:     exec.Dial,
+		open:     map[string]int{sshDoor.name: 0, consoleDoor.name: 0},
 	}
+}
+
+// Open counts the sessions proxied right now, by door ("ssh", "console").
+func (sh *Shells) Open() map[string]int {
+	sh.openMu.Lock()
+	defer sh.openMu.Unlock()
+	return maps.Clone(sh.open)
+}
+
+func (sh *Shells) opened(d door, n int) {
+	sh.openMu.Lock()
+	defer sh.openMu.Unlock()
+	sh.open[d.name] += n
 }
 
 // IdleTimeout is how long a session may go without user input.
@@ -85,11 +103,11 @@ type Outcome struct {
 }
 
 // door names the audit kinds of one way in.
-type door struct{ start, end string }
+type door struct{ name, start, end string }
 
 var (
-	sshDoor     = door{EventSessionStart, EventSessionEnd}
-	consoleDoor = door{EventConsoleStart, EventConsoleEnd}
+	sshDoor     = door{"ssh", EventSessionStart, EventSessionEnd}
+	consoleDoor = door{"console", EventConsoleStart, EventConsoleEnd}
 )
 
 // proxy runs `pct enter` (command "") or `/bin/sh -c command` in g on the
@@ -108,6 +126,8 @@ func (sh *Shells) proxy(ctx context.Context, d door, who Who, g Guest, command s
 	startEv := base
 	startEv.Kind = d.start
 	sh.record(ctx, startEv)
+	sh.opened(d, 1)
+	defer sh.opened(d, -1)
 	out := sh.runPct(ctx, who, g, command, t, log.With("vmid", g.VMID, "node", g.Node))
 	end := base
 	end.Kind, end.ExitStatus, end.Duration, end.Reason = d.end, out.Status, time.Since(start), out.Reason

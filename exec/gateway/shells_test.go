@@ -51,6 +51,9 @@ func TestShells_OneLimitForBothDoors(t *testing.T) {
 	io.WriteString(c.in, "echo web-$((2+2))\r")
 	readUntil(t, c.out, "web-4")
 	go io.Copy(io.Discard, c.out) // a browser keeps reading
+	if open := shells.Open(); open["console"] != 1 || open["ssh"] != 0 {
+		t.Errorf("open sessions with one console: %v", open)
+	}
 	_, err := env.mustDial(t, "alice").NewSession()
 	var open *ssh.OpenChannelError
 	if !errors.As(err, &open) || open.Reason != ssh.ResourceShortage {
@@ -67,6 +70,9 @@ func TestShells_OneLimitForBothDoors(t *testing.T) {
 	s, stdin, stdout := menuSession(t, env, "alice+105")
 	io.WriteString(stdin, "echo ssh-$((1+1))\r")
 	readUntil(t, stdout, "ssh-2")
+	if open := shells.Open(); open["console"] != 0 || open["ssh"] != 1 {
+		t.Errorf("open sessions with one ssh shell: %v", open)
+	}
 	_, err = shells.Console(t.Context(), Who{User: UserRef{ID: "u-alice", Name: "alice"}}, web, Terminal{})
 	if !errors.Is(err, ErrSessionLimit) {
 		t.Fatalf("console beside an ssh shell: %v", err)
