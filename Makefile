@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: run demo build cross generate test test-stress check-fmt vet check-generate bench clean
+.PHONY: run demo build cross generate test test-stress check-fmt vet check-generate bench load clean
 
 run: ## run Corral on :8080 (data in ./data)
 	$(GO) run -ldflags "$(LDFLAGS)" . serve
@@ -54,7 +54,10 @@ test-stress: ## repeat the browser and gateway tests 5 times (not part of CI)
 		-run 'Browser|Htmx|Gateway' ./handlers/... ./exec/ .
 
 bench: ## size, memory and start-up measurements, plus Go benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip BenchmarkLoad -benchmem -timeout 20m $(PKGS)
+
+load: ## a bounded load run on loopback (30 s): throughput, p50/p99, peak RSS
+	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 10m .
 
 clean:
 	rm -rf dist corral testout

@@ -37,6 +37,8 @@ type Config struct {
 	AuditRetention  time.Duration
 	TrustProxy      bool
 	CookieSecure    bool
+	Metrics         bool
+	MetricsToken    string // env only, as SecretKey
 	SecretKey       string // env only: a flag would show in `ps`
 
 	// from says where each setting the command reads got its value, by setting name.
@@ -132,6 +134,12 @@ var settings = []setting{
 	{flag: "cookie-secure", env: "CORRAL_COOKIE_SECURE", def: "false", scope: forServer,
 		help:  "mark every cookie Secure, for HTTPS through a proxy; without it cookies are Secure only over TLS or, with --trust-proxy, when X-Forwarded-Proto is https",
 		field: func(c *Config) any { return &c.CookieSecure }},
+	{flag: "metrics", env: "CORRAL_METRICS", def: "false", scope: forServer,
+		help:  "serve Prometheus metrics at /metrics to scrapers presenting CORRAL_METRICS_TOKEN as a bearer token",
+		field: func(c *Config) any { return &c.Metrics }},
+	{env: "CORRAL_METRICS_TOKEN", secret: true, scope: forServer,
+		help: "bearer token for /metrics, at least 16 characters; never a flag, so it stays out of ps", empty: "leaves /metrics closed",
+		field: func(c *Config) any { return &c.MetricsToken }, check: func(c *Config) error { return minLength(c.MetricsToken, 16) }},
 	{env: "CORRAL_SECRET_KEY", secret: true, scope: forServer | forData,
 		help:  "32-byte key (base64 or hex) sealing stored secrets; unset: DATA/secret.key, created on first run; never a flag, so it stays out of ps",
 		field: func(c *Config) any { return &c.SecretKey }, check: func(c *Config) error { return secretKey(c.SecretKey) }},
@@ -343,6 +351,9 @@ func parseConfig(cmd command, args []string, lookupEnv func(string) (string, boo
 			problems = append(problems, s.problem(val, src, err))
 		}
 	}
+	if cfg.Metrics && cfg.MetricsToken == "" {
+		problems = append(problems, "--metrics (environment CORRAL_METRICS): needs CORRAL_METRICS_TOKEN, the bearer token scrapers present")
+	}
 	if len(problems) > 0 {
 		return cfg, pos, usageError{fmt.Sprintf("invalid settings (see corral %s --help):\n  %s", cmd.name, strings.Join(problems, "\n  "))}
 	}
@@ -522,4 +533,11 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func minLength(s string, n int) error {
+	if len(s) < n {
+		return fmt.Errorf("too short: at least %d characters", n)
+	}
+	return nil
 }

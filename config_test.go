@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -24,7 +25,8 @@ type settingRow struct {
 	flagWant any
 	envVal   string // another valid value given as the variable
 	envWant  any
-	invalid  []string // values refused with an error naming the flag and the variable
+	invalid  []string          // values refused with an error naming the flag and the variable
+	with     map[string]string // other variables the setting needs (--metrics its token)
 }
 
 func TestEverySetting(t *testing.T) {
@@ -56,6 +58,9 @@ func TestEverySetting(t *testing.T) {
 		"audit-retention":  {flagVal: "720h", flagWant: 720 * time.Hour, envVal: "48h", envWant: 48 * time.Hour, invalid: []string{"a while", "30m"}},
 		"trust-proxy":      {flagVal: "true", flagWant: true, envVal: "1", envWant: true, invalid: []string{"maybe"}},
 		"cookie-secure":    {flagVal: "true", flagWant: true, envVal: "t", envWant: true, invalid: []string{"yes-please"}},
+		"metrics": {flagVal: "true", flagWant: true, envVal: "1", envWant: true, invalid: []string{"on"},
+			with: map[string]string{"CORRAL_METRICS_TOKEN": strings.Repeat("t", 16)}},
+		"CORRAL_METRICS_TOKEN": {envVal: "0123456789abcdef-token", envWant: "0123456789abcdef-token", invalid: []string{"short-token"}},
 		"CORRAL_SECRET_KEY": {envVal: key, envWant: key,
 			invalid: []string{"too-short", strings.Repeat("ab", 31)}},
 	}
@@ -71,8 +76,14 @@ func TestEverySetting(t *testing.T) {
 	}
 
 	serve, _ := commandNamed("serve")
+	var with map[string]string // the current row's
 	parse := func(args []string, environ map[string]string) (Config, error) {
-		cfg, _, err := parseConfig(serve, args, env(environ))
+		all := maps.Clone(with)
+		if all == nil {
+			all = map[string]string{}
+		}
+		maps.Copy(all, environ)
+		cfg, _, err := parseConfig(serve, args, env(all))
 		return cfg, err
 	}
 	value := func(s setting, cfg Config) any { return reflect.ValueOf(s.field(&cfg)).Elem().Interface() }
@@ -96,6 +107,7 @@ func TestEverySetting(t *testing.T) {
 			t.Errorf("setting %s has no row in TestEverySetting", s.name())
 			continue
 		}
+		with = row.with
 		t.Run(s.name(), func(t *testing.T) {
 			if s.scope&serve.scope == 0 {
 				t.Fatalf("%s is not read by serve; test it through a command that reads it", s.name())
@@ -456,5 +468,18 @@ func TestEmptySSHAddrTurnsGatewayOff(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("the log holds a secret %q:\n%s", secret, out)
 		}
+	}
+}
+
+// Metrics without a token would be open to anyone who can reach the port.
+func TestMetricsNeedToken(t *testing.T) {
+	serve, _ := commandNamed("serve")
+	_, _, err := parseConfig(serve, []string{"--metrics"}, env(nil))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "needs CORRAL_METRICS_TOKEN") {
+		t.Fatalf("--metrics without a token: %v (exit %d)", err, exitCode(err))
+	}
+	cfg, _, err := parseConfig(serve, []string{"--metrics"}, env(map[string]string{"CORRAL_METRICS_TOKEN": strings.Repeat("x", 20)}))
+	if err != nil || !cfg.Metrics {
+		t.Fatalf("--metrics with a token: %+v, %v", cfg.Metrics, err)
 	}
 }

@@ -41,12 +41,18 @@ type demoRun struct {
 // free ports and signs in.
 func demoStart(t *testing.T, flags ...string) *demoRun {
 	t.Helper()
+	return demoStartEnv(t, nil, flags...)
+}
+
+// demoStartEnv is demoStart with environment variables.
+func demoStartEnv(t *testing.T, environ map[string]string, flags ...string) *demoRun {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &simtest.Buffer{}
 	done := make(chan error, 1)
 	args := append([]string{"demo", "--addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0"}, flags...)
 	go func() {
-		done <- run(ctx, args, env(nil), nil, out, &simtest.Buffer{})
+		done <- run(ctx, args, env(environ), nil, out, &simtest.Buffer{})
 	}()
 	var once sync.Once
 	d := &demoRun{out: out}

@@ -24,6 +24,7 @@ import (
 	"corral/exec/nodeprobe"
 	"corral/exec/provision"
 	"corral/handlers"
+	"corral/handlers/metrics"
 	"corral/proxmox"
 	"corral/proxmox/clusters"
 	"corral/store"
@@ -95,6 +96,7 @@ type app struct {
 	sshLn  net.Listener
 	admin  *adminServer
 	up     listening
+	stats  *metrics.Metrics // nil without --metrics
 
 	closers []func() // run in reverse by close
 }
@@ -130,6 +132,9 @@ func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	log := newLogger(cfg, logOut)
 	logSettings(log, cfg)
 	a := &app{cfg: cfg, log: log}
+	if cfg.Metrics {
+		a.stats = metrics.New(log.With("component", "metrics"))
+	}
 	svc, err := a.buildServices(ctx)
 	if err != nil {
 		return a, err
@@ -138,6 +143,11 @@ func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 
 	h := a.buildHandlers(svc)
 	e := newEcho(cfg, log)
+	if a.stats != nil {
+		a.stats.SetSources(metrics.Sources{Jobs: svc.db.JobCounts})
+		e.Use(a.stats.Middleware())
+		e.GET("/metrics", a.stats.Handler(cfg.MetricsToken))
+	}
 	h.Register(e)
 	if a.sched, err = newScheduler(svc.db, svc.vmids, cfg, log); err != nil {
 		return a, err
@@ -194,7 +204,7 @@ func (a *app) buildServices(ctx context.Context) (*services, error) {
 	// Every read of a node's API goes through one cache of clients, and
 	// every read of a cluster through one reader, which shares a read
 	// among everyone asking within a few seconds (issue 17).
-	svc := &services{db: db, clients: clusters.NewClients(log.With("component", "proxmox"))}
+	svc := &services{db: db, clients: clusters.NewClients(log.With("component", "proxmox"), a.proxmoxOptions()...)}
 	svc.reader = clusters.NewReader(svc.clients, clusters.WithFreshness(clusters.DefaultFreshness))
 	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	a.onClose(svc.vmids.Close)
@@ -228,6 +238,15 @@ func (a *app) buildServices(ctx context.Context) (*services, error) {
 	return svc, nil
 }
 
+// proxmoxOptions are the options of every Proxmox client: with --metrics,
+// each request is counted.
+func (a *app) proxmoxOptions() []proxmox.Option {
+	if a.stats == nil {
+		return nil
+	}
+	return []proxmox.Option{proxmox.WithObserver(a.stats.ObserveProxmox)}
+}
+
 // buildHandlers builds the web door from the shared services.
 func (a *app) buildHandlers(svc *services) *handlers.Handler {
 	cfg, db := a.cfg, svc.db
@@ -245,7 +264,7 @@ func (a *app) buildHandlers(svc *services) *handlers.Handler {
 		Proxmox:     svc.clients,
 		Clusters:    svc.reader,
 		Nodes:       db,
-		Prober:      nodeprobe.New(a.log.With("component", "probe")),
+		Prober:      nodeprobe.New(a.log.With("component", "probe"), a.proxmoxOptions()...),
 		Containers:  db,
 		VMIDs:       svc.vmids,
 		Provisioner: svc.runner,

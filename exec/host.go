@@ -148,6 +148,7 @@ func dialClient(ctx context.Context, t HostTarget, check ssh.HostKeyCallback, al
 		Auth:              auth,
 		HostKeyCallback:   check,
 		HostKeyAlgorithms: algos,
+		Config:            ssh.Config{Ciphers: upstreamCiphers()},
 	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
 	if !stop() || err != nil {

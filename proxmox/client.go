@@ -18,6 +18,7 @@ type Client struct {
 	retry   Retry
 	poll    time.Duration
 	log     *slog.Logger
+	observe func(Request) // nil: nobody watches
 }
 
 // New validates cfg and returns a client for it. A config with neither a
@@ -57,6 +58,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		retry:   o.retry,
 		poll:    o.poll,
 		log:     o.logger.With(slog.String("node_addr", cfg.Addr())),
+		observe: o.observer,
 	}, nil
 }
 

@@ -113,6 +113,7 @@ type options struct {
 	retry    Retry
 	poll     time.Duration
 	resolver *net.Resolver
+	observer func(Request)
 }
 
 // Option adjusts a Client.

@@ -204,11 +204,19 @@ func (c *Client) unwrap(method, path string, raw []byte) (*envelope, *Error) {
 }
 
 func (c *Client) logDone(ctx context.Context, method, path string, status int, start time.Time, err *Error) {
+	took := time.Since(start)
+	if c.observe != nil {
+		r := Request{Host: c.addr, Method: method, Path: path, Status: status, Duration: took}
+		if err != nil {
+			r.Kind = err.Kind
+		}
+		c.observe(r)
+	}
 	attrs := []slog.Attr{
 		slog.String("method", method),
 		slog.String("path", path),
 		slog.Int("status", status),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", took),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))
