@@ -117,7 +117,10 @@ func seedDemoNodes(ctx context.Context, db *store.DB, userID string, sim *pvesim
 		sn := sim.Node(name)
 		var recs []store.Node
 		for _, r := range existing {
-			if r.Host == sn.Host() && (r.PVENodeName == name || r.PVENodeName == "" && r.Name == name) {
+			// A simulator that lost its saved estate listens on other
+			// loopback addresses: a loopback record is still its node.
+			simHost := r.Host == sn.Host() || isLoopback(r.Host)
+			if simHost && (r.PVENodeName == name || r.PVENodeName == "" && r.Name == name) {
 				recs = append(recs, r)
 			}
 		}
@@ -157,6 +160,11 @@ func seedDemoNodes(ctx context.Context, db *store.DB, userID string, sim *pvesim
 		}
 	}
 	return nil
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // sameEndpoint reports whether a stored node already points at what the

@@ -74,6 +74,7 @@ func demoStartEnv(t testing.TB, environ map[string]string, flags ...string) *dem
 		}
 		select {
 		case err := <-done:
+			done <- err // for stop, which waits for the exit
 			t.Fatalf("demo exited early: %v\n%s", err, out.String())
 		default:
 		}

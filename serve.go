@@ -210,9 +210,10 @@ func (a *app) buildServices(ctx context.Context) (*services, error) {
 	}
 	a.onClose(closeVStore)
 	// Every read of a node's API goes through one cache of clients, and
-	// every read of a cluster through one reader.
+	// every read of a cluster through one reader, which shares a read
+	// among everyone asking within a few seconds (issue 17).
 	svc := &services{db: db, clients: clusters.NewClients(log.With("component", "proxmox"), a.proxmoxOptions()...)}
-	svc.reader = clusters.NewReader(svc.clients)
+	svc.reader = clusters.NewReader(svc.clients, clusters.WithFreshness(clusters.DefaultFreshness))
 	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	a.onClose(svc.vmids.Close)
 	svc.limiter = access.NewLoginLimiter(5, time.Minute, time.Now)

@@ -148,7 +148,7 @@ func TestProbeHost(t *testing.T) {
 	t.Run("ErrHostKeyChanged", func(t *testing.T) {
 		cap := startCapturingHost(t)
 		pinned := tgt
-		pinned.Port = cap.port // an impostor at the pinned address
+		pinned.Host, pinned.Port = "127.0.0.1", cap.port // an impostor where pve1's key is pinned
 		if _, err := ProbeHost(t.Context(), pinned); !errors.Is(err, ErrHostKeyChanged) {
 			t.Fatalf("err = %v, want ErrHostKeyChanged", err)
 		}

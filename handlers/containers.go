@@ -53,14 +53,15 @@ func (h *Handler) registerContainerRoutes(g *echo.Group) {
 }
 
 // containerTarget resolves :node and :vmid to one of the signed-in user's
-// nodes; anything else is the same 404, so ids of others leak nothing.
+// nodes, or a member of one's cluster (MemberRef); anything else is the
+// same 404, so ids of others leak nothing.
 func (h *Handler) containerTarget(c echo.Context) (store.User, store.Node, int, error) {
 	u, _ := currentUser(c)
 	vmid, err := strconv.Atoi(c.Param("vmid"))
 	if err != nil || vmid < store.MinVMID || vmid > store.MaxVMID {
 		return u, store.Node{}, 0, store.ErrNotFound
 	}
-	n, err := h.Nodes.Node(c.Request().Context(), u.ID, c.Param("node"))
+	n, err := h.resolveNode(c.Request().Context(), u.ID, c.Param("node"))
 	if err != nil {
 		return u, store.Node{}, 0, err
 	}

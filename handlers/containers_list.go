@@ -48,18 +48,33 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	}
 	est := h.Clusters.Read(ctx, nodes)
 	for _, p := range est.Problems {
-		v.Problems = append(v.Problems, views.UnreadNode{Node: p.Node.Name, Message: p.Message})
+		un := views.UnreadNode{Node: p.Node.Name, Message: p.Message, Via: p.AnsweredVia}
+		if p.Member != "" {
+			un.Node = p.Member
+		}
+		v.Problems = append(v.Problems, un)
 	}
 	for _, n := range nodes {
 		v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.NodeID})
 	}
 	cards := containerCards(est, records, nodes)
+	// Members the user did not add get a filter of their own too.
+	members := map[string]bool{}
+	for _, card := range cards {
+		if card.AddMember != nil && !members[card.NodeID] {
+			members[card.NodeID] = true
+			v.Nodes = append(v.Nodes, views.NodeFilter{ID: card.NodeID, Name: card.NodeName, Selected: card.NodeID == v.NodeID})
+		}
+	}
 	summarize(&v, cards)
 	for _, card := range cards {
 		if v.NodeID != "" && card.NodeID != v.NodeID || v.Status != "" && card.Status != v.Status {
 			continue
 		}
 		card.CSRF = v.CSRF
+		if card.AddMember != nil {
+			card.AddMember.CSRF = v.CSRF
+		}
 		h.addCardServices(ctx, u.ID, &card)
 		v.Cards = append(v.Cards, card)
 	}
@@ -82,10 +97,20 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 	var cards []views.ContainerCard
 	seen := map[cardKey]bool{}
 	for _, row := range est.Guests {
-		k := cardKey{row.Node.ID, int(row.Res.VMID)}
+		n := row.Node
+		if !row.Registered {
+			// On a member the user did not add: reached through the
+			// member that answered; shells need it added.
+			n = asMember(row.Node, row.Member)
+		}
+		k := cardKey{n.ID, int(row.Res.VMID)}
 		seen[k] = true
 		r, ok := rec[k]
-		cards = append(cards, liveCard(row, r, ok))
+		card := liveCard(row, n, r, ok)
+		if !row.Registered {
+			card.AddMember = &views.AddMember{ViaID: row.Node.ID, Member: row.Member}
+		}
+		cards = append(cards, card)
 	}
 	// Corral's own records that Proxmox did not list: stale when their node
 	// could not be read, otherwise missing (or still being created).
@@ -116,10 +141,11 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 	return cards
 }
 
-// liveCard is a container Proxmox listed, with Corral's record r if hasRec.
-func liveCard(row clusters.Guest, r store.Container, hasRec bool) views.ContainerCard {
+// liveCard is a container Proxmox listed on n, with Corral's record r if
+// hasRec.
+func liveCard(row clusters.Guest, n store.Node, r store.Container, hasRec bool) views.ContainerCard {
 	vmid := int(row.Res.VMID)
-	card := views.ContainerCard{NodeID: row.Node.ID, NodeName: row.Node.Name, VMID: vmid,
+	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid,
 		Name: containerName(row.Res.Name, "", r.Hostname, vmid)}
 	card.Status = mergedStatus(r.Lifecycle, hasRec, row.Res.Status)
 	if row.Res.Status == "running" || row.Res.Status == "stopped" {

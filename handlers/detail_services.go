@@ -23,6 +23,9 @@ const sshWait = 60 * time.Second
 // servicesView splits services into applications and system ones.
 func (h *Handler) servicesView(c echo.Context, n store.Node, vmid int, running bool, svcs []store.Service, ip string, known bool) views.ServicesView {
 	v := views.ServicesView{CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid, Running: running, Known: known}
+	if unregistered(n) {
+		v.AddMember = &views.AddMember{CSRF: v.CSRF, ViaID: viaOf(n), Member: n.Name}
+	}
 	for _, s := range svcs {
 		// Credentials that belong to no unit have no state to show.
 		it := views.ServiceItem{Name: s.Name, Status: cmp.Or(s.Status, "credentials"), CredKeys: s.CredentialKeys}
@@ -218,6 +221,8 @@ func (h *Handler) credentialFile(ctx context.Context, userID, nodeID string, vmi
 func sshErrorText(n store.Node, what string, err error) string {
 	var ce *exec.CommandError
 	switch {
+	case unregistered(n):
+		return fmt.Sprintf("Could not %s: Corral has no SSH login for %s. %s", what, n.Name, addMemberText(n.Name))
 	case errors.As(err, &ce):
 		return "Could not " + what + ": " + ce.Error() + "."
 	case errors.Is(err, exec.ErrHostKeyChanged):

@@ -40,6 +40,10 @@ type NodeProber interface {
 type ClusterReader interface {
 	Read(ctx context.Context, nodes []store.Node) clusters.Estate
 	ReadCluster(ctx context.Context, members []store.Node) clusters.Cluster
+	// Members reads /cluster/status through the first member that answers.
+	Members(ctx context.Context, members []store.Node) clusters.Membership
+	// Forget drops shared reads of n's cluster after Corral changed it.
+	Forget(n store.Node)
 }
 
 // SessionStore is a gorilla/sessions store that can also rotate a session id.

@@ -68,6 +68,7 @@ const (
 	isoVMIDPihole = 3141 // pre-existing, running, cluster node 1
 	isoVMIDVault  = 3142 // pre-existing, stopped, cluster node 2
 	isoVMIDSolo   = 3143 // pre-existing, running, standalone node
+	isoVMIDFar    = 3144 // pre-existing, running, on cluster node 3, which A did not register
 	isoVMIDWeb    = 4711 // created by Corral, job finished
 	isoVMIDBroken = 4712 // created by Corral, job failed
 	isoVMIDBob    = 9001
@@ -118,6 +119,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 			{Node: "alpha-pve1", VMID: isoVMIDPihole, Name: "alpha-pihole", Running: true},
 			{Node: "alpha-pve2", VMID: isoVMIDVault, Name: "alpha-vault"},
 			{Node: "alpha-solo", VMID: isoVMIDSolo, Name: "alpha-solo-ct", Running: true},
+			{Node: "alpha-pve3", VMID: isoVMIDFar, Name: "alpha-far", Running: true},
 		},
 	})
 	est.simB = isoSim(t, pvesim.Options{
@@ -257,6 +259,9 @@ func (est *isoEstate) createAliceContainers(t *testing.T) {
 		{n.ID, "alpha-pve1", isoVMIDPihole, "alpha-pihole"},
 		{est.aNodes[1].ID, "alpha-pve2", isoVMIDVault, "alpha-vault"},
 		{est.aNodes[2].ID, "alpha-solo", isoVMIDSolo, "alpha-solo-ct"},
+		// On a member A did not register, reached through her first node
+		// (issue 20).
+		{handlers.MemberRef(n.ID, "alpha-pve3"), "alpha-pve3", isoVMIDFar, "alpha-far"},
 	}
 }
 
@@ -289,7 +294,7 @@ func (est *isoEstate) holdAliceProbes(t *testing.T) {
 // her nodes, clusters, containers, private template, bucket and key, her
 // secrets and pinned keys. Her shared template is meant to be seen.
 func (est *isoEstate) sentinels() []string {
-	s := []string{"alpha-node-", "alpha-pve", "alpha-lab", "alpha-solo", "alpha-pihole", "alpha-vault",
+	s := []string{"alpha-node-", "alpha-pve", "alpha-lab", "alpha-solo", "alpha-pihole", "alpha-vault", "alpha-far",
 		"alpha-web", "alpha-broken", "alpha-private-tmpl", isoScriptMarker + "-alpha-private", "alpha-bucket",
 		"alpha-apt-package", "alpha-laptop-key", est.aKey.Fingerprint, "alpha-pending-node", "alpha-held-node",
 		isoARootPass, isoAHeldSecret, est.aUPID, isoASnapshot, est.aBackup,

@@ -100,6 +100,8 @@ var isoRoutes = map[string]isoRow{
 	"POST /settings/nodes/:id/retrust":   isoCases(isoCase{path: isoFills(isoANode("id"))}),
 	"POST /settings/nodes/:id/default":   isoCases(isoCase{path: isoFills(isoANode("id"))}),
 	"POST /settings/nodes/:id/delete":    isoCases(isoCase{path: isoFills(isoANode("id"))}),
+	// Adding members of A's cluster through A's node (issue 20).
+	"POST /settings/nodes/:id/members": isoCases(isoCase{path: isoFills(isoANode("id")), fixed: url.Values{"member": {"alpha-pve3"}}}),
 
 	// Containers.
 	"GET /containers": isoCases(isoCase{

@@ -95,6 +95,9 @@ func (h *Handler) lifecycle(action string) echo.HandlerFunc {
 			return &userError{status: http.StatusConflict, msg: fmt.Sprintf("CT %d is still being created. Wait for its job to finish.", vmid)}
 		}
 		res, err := h.runAction(ctx, n, vmid, action)
+		if h.Clusters != nil {
+			h.Clusters.Forget(n) // the next dashboard shows what the action did
+		}
 		ev := store.Event{UserID: u.ID, NodeID: n.ID, VMID: vmid, ContainerID: rec.ID}
 		if err != nil {
 			ev.Type, ev.Message = store.EventError, fmt.Sprintf("%s failed: %s", action, actionErrorText(err))

@@ -39,6 +39,7 @@ func (h *Handler) registerNodeRoutes(g *echo.Group) {
 	g.GET("/settings/nodes/:id/containers", h.nodeContainerCount)
 	g.POST("/settings/nodes/:id/default", h.nodeMakeDefault)
 	g.POST("/settings/nodes/:id/delete", h.nodeDelete)
+	g.POST("/settings/nodes/:id/members", h.nodeMembers)
 }
 
 func (h *Handler) nodeList(c echo.Context) error {
@@ -54,16 +55,20 @@ func (h *Handler) nodeListPage(c echo.Context, status int, form views.NodeForm, 
 		return err
 	}
 	v := views.NodeList{CSRF: csrfToken(c), Form: form, Problem: problem}
+	rows := map[string]views.NodeRow{}
 	for _, n := range nodes {
 		count, err := h.Containers.CountContainersOnNode(ctx, u.ID, n.ID)
 		if err != nil {
 			return err
 		}
-		v.Rows = append(v.Rows, views.NodeRow{
+		row := views.NodeRow{
 			ID: n.ID, Name: n.Name, Addr: nodeprobe.APIAddr(n), Cluster: clusterLabel(n, nodes),
 			Version: n.PVEVersion, IsDefault: n.IsDefault, Containers: count,
-		})
+		}
+		v.Rows = append(v.Rows, row)
+		rows[n.ID] = row
 	}
+	v.Groups = h.nodeGroups(ctx, v.CSRF, nodes, rows)
 	return h.render(c, status, h.page(c, "Proxmox nodes", "settings"), views.NodesPage(v))
 }
 

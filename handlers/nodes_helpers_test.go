@@ -43,7 +43,7 @@ type nodesEnv struct {
 	log *simtest.Buffer
 }
 
-func nodesSetup(t *testing.T) *nodesEnv {
+func nodesSetup(t *testing.T, opts ...testDeps) *nodesEnv {
 	t.Helper()
 	sim := simtest.Demo(t, func(opts *pvesim.Options) {
 		opts.RootPassword = nodesRootPassword
@@ -51,11 +51,11 @@ func nodesSetup(t *testing.T) *nodesEnv {
 	})
 	buf := &simtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := newTestServer(t, func(d *handlers.Deps) {
+	s := newTestServer(t, append([]testDeps{func(d *handlers.Deps) {
 		d.Logger = log
 		d.Prober = nodeprobe.New(log)
 		d.Proxmox = clusters.NewClients(log)
-	})
+	}}, opts...)...)
 	env := &nodesEnv{testServer: s, sim: sim, log: buf}
 	t.Cleanup(func() { env.checkNoLeaks(t) })
 	return env

@@ -8,6 +8,7 @@ import (
 
 	"corral/exec/nodeprobe"
 	"corral/store"
+	"corral/views"
 )
 
 // Bounds of the probes awaiting confirmation. They live in memory only: a
@@ -32,8 +33,13 @@ type PendingNode struct {
 	Node  store.Node
 	Typed NodeSecrets    // what the user typed in this flow, as opposed to stored
 	Scan  nodeprobe.Scan // keys awaiting confirmation; empty on a retry entry
-	Old   store.Node     // the stored record when editing or re-trusting
-	Mode  string         // add, edit, retrust
+	Old   store.Node     // the stored record when editing or re-trusting; the member added through
+	Mode  string         // add, edit, retrust, members
+	// Members are the candidates of a members add, each with its scan or
+	// the Problem that kept it from being scanned.
+	Members []PendingNode
+	Problem *views.NodeProblem
+	Return  string // a local path to go to once the members are added
 }
 
 // NodeSecrets are the secrets of a node's form.

@@ -57,6 +57,10 @@ func TestNodes_ProbeFailures(t *testing.T) {
 	c, u := e.nodesLogin(t, "alice")
 	e.sim.AddToken(pvesim.TokenSpec{User: "corral@pve", ID: "bare", Secret: nodesOtherSecret, Privsep: true})
 	noPct := nodesNoPctHost(t, nodesRootPassword)
+	host := e.sim.Node("pve1").Host()
+	// The SSH server without pct listens on 127.0.0.1; the API reaches
+	// pve1 through a relay there.
+	apiRelay := startRelay(t, e.sim.Node("pve1").Addr())
 
 	cases := []struct {
 		name   string
@@ -67,7 +71,7 @@ func TestNodes_ProbeFailures(t *testing.T) {
 		{"WrongHost", func(f url.Values) { f.Set("host", "nonexistent.invalid") },
 			"Host not found", []string{"nonexistent.invalid", "DNS"}},
 		{"Refused", func(f url.Values) { f.Set("port", closedPort(t)) },
-			"Connection refused", []string{"127.0.0.1", "8006"}},
+			"Connection refused", []string{host, "8006"}},
 		{"BadToken", func(f url.Values) { f.Set("token_secret", "00000000-0000-4000-8000-000000000000") },
 			"API token rejected", []string{nodesTokenID, "401"}},
 		{"TokenWithoutPrivileges", func(f url.Values) {
@@ -75,10 +79,14 @@ func TestNodes_ProbeFailures(t *testing.T) {
 			f.Set("token_secret", nodesOtherSecret)
 		}, "The API token has no privileges", []string{"Privilege Separation", "pveum acl modify / --tokens 'corral@pve!bare' --roles Corral", "pveum acl modify / --users 'corral@pve' --roles Corral", "VM.Allocate", "Sys.Audit"}},
 		{"SSHPasswordWrong", func(f url.Values) { f.Set("ssh_password", "wrong password") },
-			"SSH login refused", []string{"127.0.0.1", `"root"`, "password"}},
+			"SSH login refused", []string{host, `"root"`, "password"}},
 		{"SSHRefused", func(f url.Values) { f.Set("ssh_port", closedPort(t)) },
-			"SSH not reachable", []string{"127.0.0.1"}},
-		{"PctMissing", func(f url.Values) { f.Set("ssh_port", strconv.Itoa(noPct)) },
+			"SSH not reachable", []string{host}},
+		{"PctMissing", func(f url.Values) {
+			f.Set("host", "127.0.0.1")
+			f.Set("port", apiRelay.port())
+			f.Set("ssh_port", strconv.Itoa(noPct))
+		},
 			"pct not found", []string{"127.0.0.1:" + strconv.Itoa(noPct), "pct"}},
 	}
 	seen := map[string]string{}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -88,6 +89,9 @@ func (h *Handler) nodeConfirm(c echo.Context) error {
 		return err
 	}
 	pn, ok := h.Pending.Take(h.Now(), u.ID, c.FormValue("pending"))
+	if ok && pn.Mode == "members" {
+		return h.finishMembers(c, u, pn)
+	}
 	if !ok || pn.Scan.Empty() {
 		setFlash(c, "warn", "That connection test has expired (after 10 minutes) or was already used: please test the node again.")
 		return seeOther(c, "/settings/nodes")
@@ -129,8 +133,29 @@ func (h *Handler) finishNode(c echo.Context, u store.User, pn PendingNode) error
 		}
 		h.auditNodeChange(c, u, pn.Old, saved, pn.Mode)
 	}
-	setFlash(c, savedLevel(saved, probe, nodes), savedMessage(pn, saved, probe, nodes))
+	msg := savedMessage(pn, saved, probe, nodes)
+	if pn.Mode == "add" && saved.ClusterName != "" {
+		msg += h.membersHint(ctx, saved, append(nodes, saved))
+	}
+	setFlash(c, savedLevel(saved, probe, nodes), msg)
 	return seeOther(c, "/settings/nodes")
+}
+
+// membersHint points at the members of saved's cluster not added yet,
+// which the nodes page offers to add in one step.
+func (h *Handler) membersHint(ctx context.Context, saved store.Node, nodes []store.Node) string {
+	group := clusterGroup(saved, nodes)
+	ms := h.clusterMembers(ctx, group)
+	others := unregisteredMembers(ms.Status, group)
+	if len(others) == 0 {
+		return ""
+	}
+	names := make([]string, len(others))
+	for i, m := range others {
+		names[i] = m.Name
+	}
+	return fmt.Sprintf(" Cluster %s has %s more (%s): their containers are shown already, and below you can add them all in one step.",
+		saved.ClusterName, views.Plural(len(others), "member", "members"), strings.Join(names, ", "))
 }
 
 // nodeFailed shows why a test failed. The form comes back filled in, with

@@ -129,6 +129,7 @@ func TestNodes_RetrustSendsNothingBeforeConfirmation(t *testing.T) {
 	pve1 := e.sim.Node("pve1")
 	apiRelay, sshRelay := startRelay(t, pve1.Addr()), startRelay(t, pve1.SSHAddr())
 	form := e.nodesForm(t, "pve1", "one")
+	form.Set("host", "127.0.0.1") // where the relays listen
 	form.Set("port", apiRelay.port())
 	form.Set("ssh_port", sshRelay.port())
 	n := e.nodesAdd(t, c, u.ID, form)
@@ -223,6 +224,7 @@ func TestNodes_AddSendsNothingBeforeConfirmation(t *testing.T) {
 	// Straight at two impostors: the confirm page shows their keys, and
 	// that is all they get.
 	form := e.nodesForm(t, "pve1", "one")
+	form.Set("host", "127.0.0.1") // where the impostors and relays listen
 	form.Set("port", api.port())
 	form.Set("ssh_port", sshd.port())
 	res := c.post("/settings/nodes", form)

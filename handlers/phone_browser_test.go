@@ -24,8 +24,14 @@ const buttonsTouching = `(function () {
 	return out;
 })()`
 
-// overflowing lists elements that stick out of the viewport sideways.
+// overflowing lists elements that stick out of the viewport sideways,
+// but for those inside a row that scrolls sideways on its own (the
+// dashboard's node pills): the page itself does not scroll then.
 const overflowing = `[...document.querySelectorAll("body *")].filter(function (e) {
+	for (var p = e.parentElement; p; p = p.parentElement) {
+		var o = getComputedStyle(p).overflowX;
+		if ((o === "auto" || o === "scroll") && p.getBoundingClientRect().right <= document.documentElement.clientWidth + 1) return false;
+	}
 	return e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
 }).map(function (e) { return e.tagName + "." + e.className; })`
 

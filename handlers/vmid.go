@@ -37,7 +37,7 @@ func (h *Handler) registerVMIDRoutes(g *echo.Group) {
 func (h *Handler) vmidStatus(c echo.Context) error {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
-	n, err := h.Nodes.Node(ctx, u.ID, c.FormValue("node_id"))
+	n, err := h.resolveNode(ctx, u.ID, c.FormValue("node_id")) // or a member of one's cluster
 	if err != nil {
 		return err
 	}

@@ -18,10 +18,13 @@ import (
 // twinSim is a second estate whose cluster reports exactly the names and
 // addresses of the demo's homelab, with other guests: what anyone can set up
 // to look like someone else's cluster.
-func twinSim(t *testing.T) *pvesim.Sim {
+func twinSim(t *testing.T, of *pvesim.Sim) *pvesim.Sim {
 	t.Helper()
+	host := of.Node("pve1").Host()
 	return startSimWith(t, func(o *pvesim.Options) {
 		o.Guests = []pvesim.GuestSpec{{Node: "pve1", VMID: 300, Name: "decoy"}}
+		// The same member addresses (on ports of its own).
+		o.Subnets = map[string]string{"homelab": host[:strings.LastIndex(host, ".")+1]}
 	})
 }
 
@@ -50,7 +53,8 @@ func TestVMIDField_TwinClusterOfAnotherAccount(t *testing.T) {
 				svc = clusters.NewVMIDs(cache, clusters.NewReader(d.Proxmox), d.Nodes.(clusters.AllNodeLister), nil)
 				d.VMIDs = svc
 			})
-			real, twin := startSim(t), twinSim(t)
+			real := startSim(t)
+			twin := twinSim(t, real)
 			t.Cleanup(svc.Close) // before the sims close
 			alice := s.withUser(t, "alice", "correct horse")
 			bob := s.withUser(t, "bob", "battery staple")

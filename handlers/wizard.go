@@ -31,6 +31,7 @@ func (h *Handler) registerWizardRoutes(g *echo.Group) {
 type wizardReq struct {
 	userID  string
 	nodes   []store.Node
+	members []store.Node // online members of the user's clusters not added (asMember)
 	node    store.Node
 	tmpl    *store.Template // nil: from scratch, or nothing chosen yet
 	s       wizardState
@@ -72,9 +73,10 @@ func (h *Handler) wizardResolve(c echo.Context, s wizardState) (*wizardReq, erro
 				r.node = n
 			}
 		}
-	} else if r.node, err = h.Nodes.Node(ctx, u.ID, s.NodeID); err != nil {
+	} else if r.node, err = h.resolveNode(ctx, u.ID, s.NodeID); err != nil {
 		return nil, err
 	}
+	r.members = h.onlineMembers(ctx, nodes)
 	s.NodeID = r.node.ID
 	if s.Template != "" && s.Template != scratchTemplate {
 		t, err := h.Templates.Template(ctx, u.ID, s.Template)
@@ -103,7 +105,7 @@ func (h *Handler) wizardResolve(c echo.Context, s wizardState) (*wizardReq, erro
 // resetVMIDForCluster clears the VMID when the node moved to another
 // cluster, so the new cluster's next free id is offered.
 func (h *Handler) resetVMIDForCluster(ctx context.Context, userID string, s *wizardState, to store.Node) {
-	from, err := h.Nodes.Node(ctx, userID, s.SettledNode)
+	from, err := h.resolveNode(ctx, userID, s.SettledNode) // a member not added keeps its cluster
 	if err != nil || from.ClusterKey != to.ClusterKey {
 		s.VMID = ""
 	}
@@ -213,6 +215,11 @@ func (h *Handler) wizardCreate(c echo.Context) error {
 	plan, errs := h.buildPlan(ctx, r.userID, r.s, r.tmpl, r.nodeData(ctx, h))
 	if len(errs) > 0 {
 		return h.wizardRender(c, formStatus(c), r, earliestErrorStep(errs), errs, "")
+	}
+	if unregistered(r.node) {
+		// Provisioning needs SSH on the member: the Review says so and
+		// offers to add it.
+		return h.wizardRender(c, formStatus(c), r, stepReview, nil, "")
 	}
 	if planDigest(plan) != form.Get("plan_digest") {
 		return h.wizardRender(c, formStatus(c), r, stepReview, nil,

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,10 @@ func (h *Handler) wizardRender(c echo.Context, status int, r *wizardReq, step st
 			return h.wizardRender(c, formStatus(c), r, earliestErrorStep(perrs), perrs, notice)
 		}
 		w.Review = reviewView(plan, r.node)
+		if unregistered(r.node) {
+			w.AddMember = &views.AddMember{CSRF: w.CSRF, ViaID: viaOf(r.node), Member: r.node.Name,
+				Return: "/containers/new?" + url.Values{"node": {r.node.ID}, "template": {r.s.Template}}.Encode()}
+		}
 	}
 	w.Step = step
 	i := stepIndex(step)
@@ -136,6 +141,12 @@ func configView(r *wizardReq, nd *nodeData, dl *views.WizardDownload, errs map[s
 			label += " · default"
 		}
 		c.Nodes = append(c.Nodes, views.WizardOption{Value: n.ID, Label: label})
+	}
+	for _, m := range r.members {
+		c.Nodes = append(c.Nodes, views.WizardOption{Value: m.ID, Label: m.Name + " (cluster " + m.ClusterName + ") · not added yet"})
+	}
+	if unregistered(r.node) && !slices.ContainsFunc(r.members, func(m store.Node) bool { return m.ID == r.node.ID }) {
+		c.Nodes = append(c.Nodes, views.WizardOption{Value: r.node.ID, Label: r.node.Name + " · not added yet"})
 	}
 	if nd.Err != nil {
 		c.NodeError = errorText(nd.Err)

@@ -6,6 +6,7 @@ import "time"
 type NodeList struct {
 	CSRF    string
 	Rows    []NodeRow
+	Groups  []NodeGroup // the rows by cluster, standalone nodes last
 	Form    NodeForm
 	Problem *NodeProblem // e.g. a refused delete, shown above the list
 }
@@ -119,4 +120,48 @@ func (c NodeConfirm) title() string {
 		return "Confirm the changes to " + c.Name
 	}
 	return "Check and trust " + c.Name
+}
+
+// NodeGroup is the user's nodes of one cluster (Name "" for the
+// standalone nodes), with what the cluster says of itself.
+type NodeGroup struct {
+	CSRF    string
+	Name    string
+	ViaID   string // a registered node of the cluster, to add members through
+	Known   bool   // the cluster's status was read
+	Quorate bool
+	Members int    // members of the cluster, registered or not
+	Problem string // why the status could not be read
+	Rows    []NodeRow
+	Others  []ClusterMember // members the user has not added
+}
+
+// ClusterMember is a member of a cluster the user has not added.
+type ClusterMember struct {
+	Name, IP string
+	Online   bool
+	New      bool // joined after every member the user added
+}
+
+// MembersConfirm is the page where the user checks the keys of the
+// members about to be added, before Corral sends them anything secret.
+type MembersConfirm struct {
+	CSRF      string
+	PendingID string
+	Cluster   string
+	Via       string // the registered node whose token and login they share
+	TokenID   string
+	Members   []MemberConfirm
+	Ready     int // members whose keys could be fetched
+}
+
+// MemberConfirm is one member's keys, or why they could not be fetched.
+type MemberConfirm struct {
+	Name, Member  string // name in Corral, name in Proxmox
+	Addr, SSHAddr string
+	SSHUser       string
+	OwnLogin      bool // a login of its own rather than the shared one
+	TLS           CertFacts
+	SSH           HostKeyFacts
+	Problem       *NodeProblem
 }

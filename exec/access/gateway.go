@@ -170,6 +170,9 @@ func (d Directory) Containers(ctx context.Context, userID string) ([]gateway.Gue
 	}
 	out := make([]gateway.Guest, 0, len(est.Guests))
 	for _, r := range est.Guests {
+		if !r.Registered {
+			continue // on a member the user did not add: no SSH login there
+		}
 		out = append(out, gateway.Guest{
 			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
 			Status: r.Res.Status, Host: HostTarget(r.Node),

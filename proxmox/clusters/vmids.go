@@ -80,6 +80,13 @@ func NewVMIDs(cache proxmox.VMIDStore, reader *Reader, nodes AllNodeLister, log 
 		o(v)
 	}
 	v.base, v.stop = context.WithCancel(context.Background())
+	// Every answered read of a cluster, the dashboard's included, stores
+	// its guests: one reader feeds both.
+	reader.OnRead(func(ctx context.Context, key string, c Cluster) {
+		if err := v.cache.Put(ctx, key, proxmox.GuestsFromResources(c.Resources)); err != nil {
+			v.log.Warn("vmid cache: storing a read failed", "cluster", key, "err", err)
+		}
+	})
 	return v
 }
 
@@ -133,6 +140,7 @@ func (v *VMIDs) RefreshIfStale(_ context.Context, n store.Node) {
 
 // NoteCreated records at once that Corral created vmid in n's cluster.
 func (v *VMIDs) NoteCreated(ctx context.Context, n store.Node, vmid int, name string) {
+	v.reader.Forget(n) // the next dashboard shows it
 	h := proxmox.VMIDHolder{Kind: "lxc", Name: name, Node: n.PVENodeName}
 	if err := v.cache.NoteCreated(ctx, Key(n), vmid, h); err != nil {
 		v.log.Warn("vmid cache: note created", "node", n.ID, "vmid", vmid, "err", err)
@@ -141,6 +149,7 @@ func (v *VMIDs) NoteCreated(ctx context.Context, n store.Node, vmid int, name st
 
 // NoteDeleted records at once that Corral deleted vmid from n's cluster.
 func (v *VMIDs) NoteDeleted(ctx context.Context, n store.Node, vmid int) {
+	v.reader.Forget(n)
 	if err := v.cache.NoteDeleted(ctx, Key(n), vmid); err != nil {
 		v.log.Warn("vmid cache: note deleted", "node", n.ID, "vmid", vmid, "err", err)
 	}
@@ -200,8 +209,8 @@ func (v *VMIDs) RefreshAll(ctx context.Context) error {
 	return nil
 }
 
-// refresh reads the cluster key through members, stores its guests and
-// returns them. Concurrent calls for one key share one read, which goes on
+// refresh reads the cluster key through members and returns its guests
+// (the read stores them, see NewVMIDs). Concurrent calls for one key share one read, which goes on
 // for the others (and the cache) if this caller gives up.
 func (v *VMIDs) refresh(ctx context.Context, key string, members []store.Node) (map[int]proxmox.VMIDHolder, error) {
 	ch := v.flights.DoChan(key, func() (any, error) {
@@ -210,11 +219,8 @@ func (v *VMIDs) refresh(ctx context.Context, key string, members []store.Node) (
 			v.log.Debug("vmid cache: refresh failed", "cluster", key, "err", err)
 			return nil, fmt.Errorf("vmid refresh %s: %w", key, err)
 		}
-		guests := proxmox.GuestsFromResources(c.Resources)
-		if err := v.cache.Put(v.base, key, guests); err != nil {
-			v.log.Warn("vmid cache: storing a refresh failed", "cluster", key, "err", err)
-		}
-		return guests, nil
+		// The reader's observer (NewVMIDs) stored them.
+		return proxmox.GuestsFromResources(c.Resources), nil
 	})
 	select {
 	case res := <-ch:

@@ -79,6 +79,7 @@ func (n *Node) dispatch(r *http.Request, tok *token, apiPath string, segs []stri
 		if !ok || rt.method != r.Method {
 			continue
 		}
+		n.sim.requests.add(n.name, rt.method, rt.pattern)
 		p, aerr := readParams(r)
 		if aerr != nil {
 			return nil, aerr

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 )
 
@@ -25,19 +24,19 @@ func getClusterStatus(rq *request) (any, error) {
 	}
 	e := rq.n.estate
 	var rows []any
-	online := 0
-	for _, n := range e.nodes {
+	online, members := 0, e.members()
+	for _, n := range members {
 		if !n.IsDown() {
 			online++
 		}
 	}
 	if !e.standalone {
 		rows = append(rows, map[string]any{
-			"type": "cluster", "id": "cluster", "name": e.name, "nodes": len(e.nodes),
-			"quorate": b2i(online*2 > len(e.nodes)), "version": 2 + len(e.nodes),
+			"type": "cluster", "id": "cluster", "name": e.name, "nodes": len(members),
+			"quorate": b2i(online*2 > len(members)), "version": 2 + len(members),
 		})
 	}
-	for _, n := range e.nodes {
+	for _, n := range members {
 		rows = append(rows, map[string]any{
 			"type": "node", "id": "node/" + n.name, "name": n.name, "nodeid": n.nodeid, "ip": n.ip,
 			"online": b2i(!n.IsDown()), "local": b2i(n == rq.n), "level": "",
@@ -51,21 +50,10 @@ func getClusterResources(rq *request) (any, error) {
 	typ := rq.p["type"]
 	rows := []any{}
 	if typ == "" || typ == "vm" {
-		e.mu.Lock()
-		guests := e.sortedGuests()
-		// PVE lists guests in string order of the vmid.
-		slices.SortFunc(guests, func(a, b *guest) int {
-			return cmpString(strconv.Itoa(a.vmid), strconv.Itoa(b.vmid))
-		})
-		for _, g := range guests {
-			if rq.tok.can(fmt.Sprintf("/vms/%d", g.vmid), "VM.Audit") {
-				rows = append(rows, rq.n.sim.resourceRow(g, !e.node(g.node).IsDown()))
-			}
-		}
-		e.mu.Unlock()
+		rows = guestResources(rq) // non-nil; the other kinds follow the guests
 	}
 	if typ == "" || typ == "node" {
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			row := map[string]any{"id": "node/" + n.name, "node": n.name, "type": "node", "level": "", "cgroup-mode": 2}
 			if n.IsDown() {
 				row["status"] = "offline"
@@ -82,7 +70,7 @@ func getClusterResources(rq *request) (any, error) {
 	}
 	if typ == "" || typ == "storage" {
 		e.mu.Lock()
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			for _, st := range n.storages {
 				if !canSeeStorage(rq.tok, st.id) {
 					continue
@@ -124,7 +112,7 @@ func getNextID(rq *request) (any, error) {
 
 func getNodes(rq *request) (any, error) {
 	rows := []any{}
-	for _, n := range rq.n.estate.nodes {
+	for _, n := range rq.n.estate.members() {
 		row := map[string]any{"node": n.name, "type": "node", "id": "node/" + n.name, "level": "",
 			"ssl_fingerprint": n.Fingerprint(), "status": "online"}
 		audit := rq.tok.can("/nodes/"+n.name, "Sys.Audit")
@@ -175,16 +163,6 @@ func getNodeStatus(rq *request) (any, error) {
 
 func b2i(b bool) int {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
 		return 1
 	}
 	return 0

@@ -55,7 +55,7 @@ func newCA(now time.Time) (*certAuthority, error) {
 
 // issue makes a node certificate like pve-ssl.pem: subject
 // OU=PVE Cluster Node, O=Proxmox Virtual Environment, CN=<fqdn>.
-func (ca *certAuthority) issue(node string, now time.Time) (*tls.Certificate, error) {
+func (ca *certAuthority) issue(node, ip string, now time.Time) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("pvesim: node key: %w", err)
@@ -72,7 +72,7 @@ func (ca *certAuthority) issue(node string, now time.Time) (*tls.Certificate, er
 		NotAfter:    now.AddDate(2, 0, 0),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		IPAddresses: []net.IP{net.ParseIP(ip), net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:    []string{"localhost", node, fqdn},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)

@@ -213,7 +213,9 @@ func (g *guest) diskBytes() int64 {
 
 // volumeSize reads the size= of a mount point or disk value, 0 when absent.
 func volumeSize(value string) int64 {
-	for _, part := range strings.Split(value, ",") {
+	for rest := value; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		if v, ok := strings.CutPrefix(part, "size="); ok {
 			n, _ := parseSize(v)
 			return n
@@ -225,6 +227,9 @@ func volumeSize(value string) int64 {
 // parseSize reads PVE's disk-size format ("8G", "512M", "1.5T", bytes
 // without a unit), as JSONSchema parse_size does.
 func parseSize(v string) (int64, bool) {
+	if n, ok := parsePlainSize(v); ok {
+		return n, true
+	}
 	m := sizeRe.FindStringSubmatch(v)
 	if m == nil {
 		return 0, false
@@ -233,10 +238,38 @@ func parseSize(v string) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	mult := map[string]float64{"": 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20,
-		"G": 1 << 30, "GiB": 1 << 30, "T": 1 << 40, "TiB": 1 << 40}[m[3]]
-	return int64(f * mult), true
+	return int64(f * sizeUnits[m[3]]), true
 }
+
+// parsePlainSize reads the common form, digits and an optional one-letter
+// unit ("8G"), without the regular expression: /cluster/resources reads
+// every guest's disk size.
+func parsePlainSize(v string) (int64, bool) {
+	digits, mult := v, int64(1)
+	if l := len(v); l > 1 {
+		switch v[l-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			digits = v[:l-1]
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 0 || digits[0] == '+' || digits[0] == '-' {
+		return 0, false
+	}
+	return n * mult, true
+}
+
+var sizeUnits = map[string]float64{"": 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20,
+	"G": 1 << 30, "GiB": 1 << 30, "T": 1 << 40, "TiB": 1 << 40}
 
 // formatSize prints a byte count in the largest unit that divides it, as
 // JSONSchema format_size does ("8G", "8704M", "123").

@@ -4,12 +4,17 @@
 //
 // # Design
 //
-// New starts every node of Options. Each node has its own HTTPS listener on
-// 127.0.0.1:0 with its own certificate (issued by a per-cluster CA with the
-// subjects PVE uses, so fingerprint pinning is exercised) and its own SSH
-// server with its own ed25519 host key. Sim.Node gives a node's API URL,
-// certificate Fingerprint (upper-case colon hex, as PVE shows it), SSHAddr,
-// SSHHostKey and root password.
+// New starts every node of Options. Each node has its own HTTPS listener
+// with its own certificate (issued by a per-cluster CA with the subjects
+// PVE uses, so fingerprint pinning is exercised) and its own SSH server
+// with its own ed25519 host key, both on the node's own loopback address:
+// every estate gets a random 127.A.B.0/24 (never shared by two estates in
+// one process), node N is 127.A.B.(10+N), and the members of a cluster
+// share one API port and one SSH port, as real members share 8006 and 22.
+// Where only 127.0.0.1 can be bound (macOS without aliases) every node
+// uses 127.0.0.1 with ports of its own. Sim.Node gives a node's Host, Port,
+// API URL, certificate Fingerprint (upper-case colon hex, as PVE shows
+// it), SSHAddr, SSHHostKey and root password.
 //
 // The nodes of a cluster share one state (guests, tokens) guarded by one
 // mutex, as pmxcfs would; a standalone node is an estate of its own. A
@@ -17,6 +22,38 @@
 // pveproxy's proxyto, so the target's faults and down state apply and an
 // unreachable node yields 595. VMIDs are unique per estate and shared by
 // containers and QEMU VMs (VMs only appear in lists; they cannot be driven).
+//
+// # Cluster membership
+//
+// GET /cluster/status lists every member with nodeid, ip (its listening
+// address: a client reaches every member at the reported ip and the port
+// it used for the first), online (0 while Node.SetDown is in effect) and
+// local (1 on the node asked), and the
+// cluster row with nodes, the corosync config version and quorate: more
+// than half of the members' votes (one each) online. Every member lists
+// every member's guests in /cluster/resources; a guest of a member that is
+// down is a bare row with status "unknown" (its figures have left PVE's RRD
+// cache) and the member's node row is "offline" without figures.
+// Sim.AddClusterNode(cluster, name) joins a new member to a running
+// cluster as `pvecm add` would: the next node id, the next address in the
+// cluster's subnet on the cluster's ports, its own certificate from the cluster CA and its own
+// host key (both readable without credentials, as on a real node), the
+// cluster's guests, tokens and root's authorized keys; the config version
+// goes up by one and every member lists it at once. With Persist a joined
+// member comes back after a restart.
+//
+// # Scale
+//
+// Scale{Clusters, NodesPerCluster, Standalone, GuestsPerNode}.Options()
+// builds a large estate (e.g. 5×8 + 10 nodes, 100 guests each = 50 nodes,
+// 5,000 guests) with realistic names and tags, about 70% running, 1 in 20
+// a QEMU VM, 1 in 97 a template, and DemoOptions' Corral token. The
+// simulator stays cheap at that size: a guest gets its directory and its
+// sandbox only when something uses it (pct exec/enter/push/pull,
+// ContainerDir), no goroutine runs per guest, and /cluster/resources is
+// built in one pass under the estate lock with typed rows and a handful
+// of allocations in all. Answers above 1 KiB are gzip-compressed at the
+// fastest level when the client accepts gzip.
 //
 // Answers follow /work/shared/reference/proxmox-api.md: the {"data": …}
 // envelope, PVE's JSON types (0/1 booleans, numeric strings where PVE emits
@@ -102,15 +139,23 @@
 // Path is the API path after /api2/json; a trailing "*" matches a prefix.
 // Times limits how often a fault fires (0 = until Clear). Besides faults,
 // Node.RotateCertificate, Node.RotateHostKey and Node.SetDown change the
-// node the way a reinstall, a new host key or a power cut would.
+// node the way a reinstall, a new host key or a power cut would (SetDown
+// takes the HTTPS API down; the node's sshd keeps answering).
+//
+// Node.Requests(method, pattern) counts the requests a node served itself
+// by route ("/cluster/resources", "/nodes/{node}/lxc/{vmid}/config"),
+// whatever the answer; a forwarded request counts on the member that
+// serves it. Node.ClusterRequests sums over the node's cluster, so a test
+// can check how often Corral asked without injecting a fault.
 //
 // # Persistence
 //
 // With Options.Persist the estate outlives the process: certificates, host
-// keys, ports (a port taken meanwhile is replaced), guests with their
-// state and files, and downloaded templates are saved in Options.Dir after
-// every change and on Close, and New restores them (Sim.Restored); then
-// Options.Guests seed nothing. Tasks are not kept. `corral demo` uses it.
+// keys, addresses and ports (a port taken meanwhile is replaced), guests
+// with their state and files, and downloaded templates are saved in
+// Options.Dir after every change and on Close, and New restores them
+// (Sim.Restored); then Options.Guests seed nothing. Tasks are not kept.
+// `corral demo` uses it.
 //
 // # SSH, pct and the guest sandbox
 //

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -17,6 +18,9 @@ func copyTree(src, dst string) error {
 		return err
 	}
 	sr, err := os.OpenRoot(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a guest nobody used yet has no directory: nothing to copy
+	}
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 // AddGuest adds a container or VM as if it had always existed.
 func (s *Sim) AddGuest(spec GuestSpec) error {
-	n := s.nodes[spec.Node]
+	n := s.Node(spec.Node)
 	if n == nil {
 		return fmt.Errorf("%w: %q", ErrNoSuchNode, spec.Node)
 	}
@@ -68,11 +68,7 @@ func (s *Sim) AddGuest(spec GuestSpec) error {
 		return fmt.Errorf("pvesim: %s %d already exists on node '%s'", old.kindWord(), g.vmid, old.node)
 	}
 	if g.typ == LXC {
-		dir, err := s.makeGuestDir(n, g.vmid)
-		if err != nil {
-			return err
-		}
-		g.dir = dir
+		g.dir = s.guestDirPath(n, g.vmid) // made on first use: see ContainerDir
 		vol := n.storage("local-lvm").allocDisk(g.vmid, int64(disk)<<30, g.created)
 		g.conf["rootfs"] = fmt.Sprintf("%s,size=%dG", vol, disk)
 	}
@@ -93,6 +89,9 @@ func (n *Node) ContainerDir(vmid int) string {
 	if g == nil || g.node != n.name || g.typ != LXC {
 		return ""
 	}
+	if err := os.MkdirAll(g.dir, 0o755); err != nil {
+		n.sim.log.Warn("container dir", "vmid", vmid, "error", err)
+	}
 	return g.dir
 }
 
@@ -108,8 +107,16 @@ func (n *Node) GuestStatus(vmid int) (string, bool) {
 	return g.status, true
 }
 
+// guestDirPath is where container vmid of node n keeps its files. Guests
+// that exist from the start get the directory on first use (the sandbox,
+// pct push/pull, ContainerDir), so a large estate costs no directories;
+// snapshots and backups of a guest without one copy nothing.
+func (s *Sim) guestDirPath(n *Node, vmid int) string {
+	return filepath.Join(s.dir, "nodes", n.name, "lxc", strconv.Itoa(vmid))
+}
+
 func (s *Sim) makeGuestDir(n *Node, vmid int) (string, error) {
-	dir := filepath.Join(s.dir, "nodes", n.name, "lxc", strconv.Itoa(vmid))
+	dir := s.guestDirPath(n, vmid)
 	if err := os.RemoveAll(dir); err != nil {
 		return "", fmt.Errorf("pvesim: guest dir: %w", err)
 	}

@@ -25,7 +25,7 @@ type Node struct {
 	estate *estate
 	name   string
 	nodeid int
-	ip     string // the address the node claims in /cluster/status
+	ip     string // the loopback address it listens on and /cluster/status reports
 	dir    string // host-side files for pct push/pull
 	faults Faults
 
@@ -64,7 +64,8 @@ func (n *Node) Addr() string {
 	return n.addr
 }
 
-// Host is the API host (always 127.0.0.1).
+// Host is the API and SSH host: the node's own loopback address, which
+// /cluster/status reports as its ip (see addresses.go).
 func (n *Node) Host() string { h, _, _ := net.SplitHostPort(n.Addr()); return h }
 
 // Port is the API port.
@@ -103,7 +104,7 @@ func (n *Node) Faults() *Faults { return &n.faults }
 // RotateCertificate replaces the node's certificate (as `pvecm updatecerts
 // --force` would) and drops open connections, so the next request sees it.
 func (n *Node) RotateCertificate() error {
-	cert, err := n.estate.ca.issue(n.name, n.sim.now())
+	cert, err := n.estate.ca.issue(n.name, n.ip, n.sim.now())
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,8 @@ func (n *Node) closeConnsLocked() {
 	clear(n.conns)
 }
 
-// start listens on 127.0.0.1 for HTTPS and SSH: on free ports, or with
+// start listens on the node's address for HTTPS and SSH: on the
+// cluster's shared ports or free ones, or with
 // Persist on the ports, certificate and host key it had before (a taken
 // port is replaced by a free one).
 func (n *Node) start() error {
@@ -171,7 +173,7 @@ func (n *Node) start() error {
 	if saved != nil {
 		cert, hostKey, err = saved.identity()
 	} else {
-		cert, err = n.estate.ca.issue(n.name, n.sim.now())
+		cert, err = n.estate.ca.issue(n.name, n.ip, n.sim.now())
 	}
 	if err != nil {
 		return err
@@ -186,15 +188,15 @@ func (n *Node) start() error {
 		ErrorLog:     slog.NewLogLogger(n.sim.log.Handler(), slog.LevelDebug),
 		ConnState:    n.trackConn,
 	}
-	apiPort, sshPort := 0, 0
+	apiPort, sshPort := n.estate.sharedPorts()
 	if saved != nil {
 		apiPort, sshPort = saved.APIPort, saved.SSHPort
 	}
 	n.mu.Lock()
-	n.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort))
+	n.addr = net.JoinHostPort(n.ip, strconv.Itoa(apiPort))
 	err = n.listenLocked()
 	if err != nil && apiPort != 0 {
-		n.addr = "127.0.0.1:0" // taken by someone else meanwhile
+		n.addr = net.JoinHostPort(n.ip, "0") // taken by someone else meanwhile
 		err = n.listenLocked()
 	}
 	n.mu.Unlock()

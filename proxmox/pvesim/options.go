@@ -50,6 +50,11 @@ type Options struct {
 	// certificates, host keys, ports (when still free), guests and
 	// downloaded templates come back; Guests only seed a fresh estate.
 	Persist bool
+	// Subnets pins the member addresses of the named clusters to a /24 of
+	// loopback, written "127.A.B." (see addresses.go), for tests that need
+	// two estates reporting the same addresses, as twin clusters of two
+	// home labs would; other estates get a random one.
+	Subnets map[string]string
 	// Logger receives the simulator's own diagnostics (nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (nil means time.Now).

@@ -262,6 +262,9 @@ func (n *Node) pctCopy(pio pctIO, srcRoot, src, dstRoot, dst string) int {
 		fmt.Fprintf(pio.stderr, format+"\n", a...)
 		return pctExit
 	}
+	for _, root := range []string{srcRoot, dstRoot} {
+		_ = os.MkdirAll(root, 0o755) // a container's directory is made on first use
+	}
 	sr, err := os.OpenRoot(srcRoot)
 	if err != nil {
 		return fail("%s", err)

@@ -43,6 +43,7 @@ type savedEstate struct {
 	Name   string `json:"name"`
 	CACert []byte `json:"ca_cert"`
 	CAKey  []byte `json:"ca_key"`
+	Subnet string `json:"subnet,omitempty"` // "127.A.B." of the member addresses
 }
 
 type savedNode struct {
@@ -53,6 +54,7 @@ type savedNode struct {
 	CertKey []byte   `json:"cert_key"`
 	HostKey []byte   `json:"host_key"` // ed25519 private key
 	Estate  string   `json:"estate"`
+	IP      string   `json:"ip,omitempty"` // the loopback address it listens on
 }
 
 type savedVolumes struct {
@@ -234,9 +236,9 @@ func (s *Sim) save() error {
 		if err != nil {
 			return err
 		}
-		st.Estates = append(st.Estates, savedEstate{Name: e.name, CACert: e.ca.cert.Raw, CAKey: key})
+		st.Estates = append(st.Estates, savedEstate{Name: e.name, CACert: e.ca.cert.Raw, CAKey: key, Subnet: e.subnet})
 		e.mu.Lock()
-		for _, n := range e.nodes {
+		for _, n := range e.members() {
 			sn, err := n.saved()
 			if err != nil {
 				e.mu.Unlock()
@@ -303,7 +305,7 @@ func (n *Node) saved() (savedNode, error) {
 		return savedNode{}, err
 	}
 	return savedNode{
-		Name: n.name, Estate: n.estate.name, APIPort: n.Port(), SSHPort: portOf(n.SSHAddr()),
+		Name: n.name, Estate: n.estate.name, IP: n.ip, APIPort: n.Port(), SSHPort: portOf(n.SSHAddr()),
 		Cert: cert.Certificate, CertKey: der, HostKey: *n.hostPriv.Load(),
 	}, nil
 }
@@ -323,13 +325,13 @@ func hostSigner(priv ed25519.PrivateKey) (ssh.Signer, error) {
 	return signer, nil
 }
 
-// listenFirst listens on 127.0.0.1:port, or on a free port when port is 0
-// or taken by someone else.
-func listenFirst(port int) (net.Listener, error) {
+// listenFirst listens on host:port, or on a free port of host when port is
+// 0 or taken by someone else.
+func listenFirst(host string, port int) (net.Listener, error) {
 	if port > 0 {
-		if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+		if ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port))); err == nil {
 			return ln, nil
 		}
 	}
-	return net.Listen("tcp", "127.0.0.1:0")
+	return net.Listen("tcp", net.JoinHostPort(host, "0"))
 }

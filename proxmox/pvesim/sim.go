@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ type Sim struct {
 	seed    uint64
 
 	estates []*estate
+	nodesMu sync.RWMutex // guards nodes and order: AddClusterNode adds while the estate runs
 	nodes   map[string]*Node
 	order   []string // node names in creation order
 
@@ -33,6 +33,7 @@ type Sim struct {
 
 	routeTable  []route
 	proxyClient *http.Client
+	requests    requestCounts // served requests by node and route: requests.go
 
 	pidMu   sync.Mutex
 	nextPID uint32
@@ -118,6 +119,9 @@ func (s *Sim) build() error {
 			return err
 		}
 	}
+	if err := s.restoreMembers(); err != nil {
+		return err
+	}
 	for _, t := range s.opts.Tokens {
 		s.AddToken(t)
 	}
@@ -143,26 +147,11 @@ func (s *Sim) addEstate(spec ClusterSpec, standalone bool) error {
 	if err != nil {
 		return err
 	}
-	e := &estate{name: spec.Name, standalone: standalone, ca: ca, guests: map[int]*guest{}, tokens: map[string]*token{}}
+	e := &estate{name: spec.Name, standalone: standalone, ca: ca, guests: map[int]*guest{}, tokens: map[string]*token{},
+		subnet: s.estateSubnet(spec.Name)}
 	s.estates = append(s.estates, e)
-	for i, name := range spec.Nodes {
-		if !nodeNameRe.MatchString(name) {
-			return fmt.Errorf("pvesim: invalid node name %q", name)
-		}
-		if _, dup := s.nodes[name]; dup {
-			return fmt.Errorf("pvesim: node %q defined twice", name)
-		}
-		n := &Node{sim: s, estate: e, name: name, nodeid: i + 1,
-			ip:       fmt.Sprintf("192.168.%d.%d", 10+len(s.estates), 11+i),
-			dir:      filepath.Join(s.dir, "nodes", name, "host"),
-			storages: defaultStorages(s.opts.Templates, s.now()), tasks: map[string]*task{}}
-		if err := os.MkdirAll(n.dir, 0o755); err != nil {
-			return fmt.Errorf("pvesim: %w", err)
-		}
-		e.nodes = append(e.nodes, n)
-		s.nodes[name] = n
-		s.order = append(s.order, name)
-		if err := n.start(); err != nil {
+	for _, name := range spec.Nodes {
+		if _, err := s.addNode(e, name); err != nil {
 			return err
 		}
 	}
@@ -174,8 +163,8 @@ func (s *Sim) Close() error {
 	s.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, name := range s.order {
-		s.nodes[name].close(ctx)
+	for _, name := range s.Nodes() {
+		s.Node(name).close(ctx)
 	}
 	s.wg.Wait()
 	if s.built {
@@ -188,10 +177,18 @@ func (s *Sim) Close() error {
 }
 
 // Node returns the named node, or nil if there is none.
-func (s *Sim) Node(name string) *Node { return s.nodes[name] }
+func (s *Sim) Node(name string) *Node {
+	s.nodesMu.RLock()
+	defer s.nodesMu.RUnlock()
+	return s.nodes[name]
+}
 
 // Nodes returns every node name in creation order.
-func (s *Sim) Nodes() []string { return append([]string(nil), s.order...) }
+func (s *Sim) Nodes() []string {
+	s.nodesMu.RLock()
+	defer s.nodesMu.RUnlock()
+	return append([]string(nil), s.order...)
+}
 
 // AddToken registers an API token with every cluster and standalone node.
 func (s *Sim) AddToken(spec TokenSpec) {

@@ -38,8 +38,8 @@ func (n *Node) AuthorizeKey(key ssh.PublicKey) {
 
 // AuthorizeKey lets key log in as root on every node.
 func (s *Sim) AuthorizeKey(key ssh.PublicKey) {
-	for _, name := range s.order {
-		s.nodes[name].AuthorizeKey(key)
+	for _, name := range s.Nodes() {
+		s.Node(name).AuthorizeKey(key)
 	}
 }
 
@@ -82,7 +82,7 @@ func (n *Node) startSSH(key ed25519.PrivateKey, port int) error {
 		},
 		SessionRequestCallback: capturePty,
 	}
-	ln, err := listenFirst(port)
+	ln, err := listenFirst(n.ip, port)
 	if err != nil {
 		return fmt.Errorf("pvesim: node %s ssh listen: %w", n.name, err)
 	}

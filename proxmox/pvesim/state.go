@@ -6,8 +6,10 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,14 +20,20 @@ type estate struct {
 	standalone bool
 	ca         *certAuthority
 
+	nodes atomic.Pointer[[]*Node] // the members, in node-id order; see members.go
+
+	// Member addresses and shared ports (addresses.go), set while
+	// Sim.nodesMu is held.
+	subnet           string
+	apiPort, sshPort int
+
 	mu     sync.Mutex
-	nodes  []*Node
 	guests map[int]*guest
 	tokens map[string]*token
 }
 
 func (e *estate) node(name string) *Node {
-	for _, n := range e.nodes {
+	for _, n := range e.members() {
 		if n.name == name {
 			return n
 		}
@@ -48,6 +56,7 @@ type guest struct {
 	vmid      int
 	typ       GuestType
 	node      string
+	resID     string // "lxc/105": the /cluster/resources id, made once
 	status    string // running or stopped
 	startedAt time.Time
 	created   time.Time
@@ -74,7 +83,7 @@ type guest struct {
 }
 
 func newGuest(vmid int, typ GuestType, node string, conf ctConf) *guest {
-	return &guest{vmid: vmid, typ: typ, node: node, status: "stopped", conf: conf,
+	return &guest{vmid: vmid, typ: typ, node: node, resID: string(typ) + "/" + strconv.Itoa(vmid), status: "stopped", conf: conf,
 		snapshots: map[string]ctConf{}, flock: make(chan struct{}, 1)}
 }
 

@@ -23,16 +23,20 @@ func sortStrings(s []string) { sort.Strings(s) }
 type usage struct {
 	uptime                       int64
 	cpu                          float64
-	mem, disk                    int64
+	mem, disk, maxdisk           int64
 	netin, netout, dread, dwrite int64
 }
 
-func (s *Sim) usage(g *guest) usage {
-	u := usage{disk: g.diskBytes() * int64(10+g.vmid%30) / 100}
+func (s *Sim) usage(g *guest) usage { return s.usageAt(g, s.now()) }
+
+// usageAt is usage as of now, for callers that read the clock once for many guests.
+func (s *Sim) usageAt(g *guest, now time.Time) usage {
+	u := usage{maxdisk: g.diskBytes()}
+	u.disk = u.maxdisk * int64(10+g.vmid%30) / 100
 	if g.status != "running" {
 		return u
 	}
-	up := int64(s.now().Sub(g.startedAt).Seconds())
+	up := int64(now.Sub(g.startedAt).Seconds())
 	if up < 0 {
 		up = 0
 	}
@@ -102,29 +106,6 @@ func (s *Sim) listRow(g *guest) map[string]any {
 		row["template"] = 1
 	}
 	g.addOptional(row)
-	return row
-}
-
-// resourceRow is a guest row of GET /cluster/resources.
-func (s *Sim) resourceRow(g *guest, nodeUp bool) map[string]any {
-	row := map[string]any{"id": fmt.Sprintf("%s/%d", g.typ, g.vmid), "vmid": g.vmid, "node": g.node, "type": string(g.typ)}
-	g.addOptional(row)
-	if !g.statsSeen || !nodeUp {
-		row["status"] = "unknown"
-		return row
-	}
-	u := s.usage(g)
-	tmpl := b2i(g.isTemplate())
-	for k, v := range map[string]any{
-		"status": g.status, "name": g.displayName(), "uptime": u.uptime, "template": tmpl,
-		"maxcpu": g.cpus(), "cpu": u.cpu, "maxmem": g.maxmem(), "mem": u.mem, "maxdisk": g.diskBytes(),
-		"disk": u.disk, "netin": u.netin, "netout": u.netout, "diskread": u.dread, "diskwrite": u.dwrite,
-	} {
-		row[k] = v
-	}
-	if g.typ == QEMU {
-		row["memhost"] = u.mem
-	}
 	return row
 }
 
