@@ -39,13 +39,13 @@ type demoRun struct {
 
 // demoStart starts `corral demo` with extra flags (e.g. --data DIR) on
 // free ports and signs in.
-func demoStart(t *testing.T, flags ...string) *demoRun {
+func demoStart(t testing.TB, flags ...string) *demoRun {
 	t.Helper()
 	return demoStartEnv(t, nil, flags...)
 }
 
 // demoStartEnv is demoStart with environment variables.
-func demoStartEnv(t *testing.T, environ map[string]string, flags ...string) *demoRun {
+func demoStartEnv(t testing.TB, environ map[string]string, flags ...string) *demoRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &simtest.Buffer{}

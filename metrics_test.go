@@ -42,6 +42,8 @@ func TestDemoMetrics(t *testing.T) {
 		`corral_http_request_duration_seconds_count{code="200",method="GET",route="/containers"} `,
 		`corral_proxmox_requests_total{endpoint="/cluster/resources",method="GET",status="200"}`,
 		`process_resident_memory_bytes`,
+		`corral_sessions{door="ssh"} 0`,
+		`corral_sessions{door="console"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)

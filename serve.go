@@ -93,6 +93,7 @@ type app struct {
 	srv    *http.Server
 	httpLn net.Listener
 	sshd   *gateway.Server // nil without --ssh
+	shells *gateway.Shells // the way into containers, for both doors
 	sshLn  net.Listener
 	admin  *adminServer
 	up     listening
@@ -123,6 +124,11 @@ type services struct {
 	limiter *access.LoginLimiter // one for both doors: switching gives no extra tries
 	runner  *provision.Runner
 	hostKey ssh.Signer // the gateway's; nil without --ssh
+	// shells is the one way into containers for both doors, the SSH
+	// gateway and the browser console: one session limit per account, one
+	// idle timeout, one audit trail.
+	shells *gateway.Shells
+	audit  access.GatewayAuditor
 }
 
 // build wires Corral in order store → caches → services → job runner →
@@ -139,12 +145,12 @@ func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	if err != nil {
 		return a, err
 	}
-	a.runner = svc.runner
+	a.runner, a.shells = svc.runner, svc.shells
 
 	h := a.buildHandlers(svc)
 	e := newEcho(cfg, log)
 	if a.stats != nil {
-		a.stats.SetSources(metrics.Sources{Jobs: svc.db.JobCounts})
+		a.stats.SetSources(metrics.Sources{Jobs: svc.db.JobCounts, Sessions: svc.shells.Open})
 		e.Use(a.stats.Middleware())
 		e.GET("/metrics", a.stats.Handler(cfg.MetricsToken))
 	}
@@ -172,9 +178,11 @@ func build(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		h.UseGateway(a.sshd)
 	}
 	// `corral user …` reaches this process through the admin socket.
-	var gw sshDisconnector
+	var gw sshDisconnector = svc.shells // without the gateway, only browser consoles
 	if a.sshd != nil {
 		gw = a.sshd
+	} else {
+		h.UseGateway(svc.shells)
 	}
 	if a.admin, err = listenAdmin(cfg.DataDir, svc.db, gw, log); err != nil {
 		return a, err
@@ -209,6 +217,9 @@ func (a *app) buildServices(ctx context.Context) (*services, error) {
 	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
 	a.onClose(svc.vmids.Close)
 	svc.limiter = access.NewLoginLimiter(5, time.Minute, time.Now)
+	svc.audit = access.GatewayAuditor{Log: db, Keys: db, SignIns: db}
+	svc.shells = gateway.NewShells(gateway.ShellsConfig{IdleTimeout: cfg.SSHIdleTimeout,
+		MaxSessionsPerUser: cfg.SSHMaxSessions, Logger: log.With("component", "ssh")}, svc.audit)
 
 	// The SSH gateway's host key exists before the pages that show its fingerprint.
 	if cfg.SSHAddr != "" {
@@ -273,6 +284,7 @@ func (a *app) buildHandlers(svc *services) *handlers.Handler {
 		Services:    handlers.NewSSHInspector(),
 		Locks:       handlers.NewContainerLocks(),
 		SSHGateway:  gatewayInfo,
+		Console:     svc.shells,
 		AuditTTL:    cfg.AuditRetention,
 		Cookies:     handlers.CookiePolicy{AlwaysSecure: cfg.CookieSecure, TrustProxy: cfg.TrustProxy},
 		Logger:      a.log.With("component", "http"),
@@ -289,8 +301,9 @@ func buildGateway(cfg Config, svc *services, log *slog.Logger) (*gateway.Server,
 	}, gateway.Deps{
 		Auth:      access.GatewayAuth{Accounts: db},
 		Directory: access.Directory{Nodes: db, Clusters: svc.reader},
-		Audit:     access.GatewayAuditor{Log: db, Keys: db, SignIns: db},
+		Audit:     svc.audit,
 		Limiter:   access.GatewayLimiter{L: svc.limiter},
+		Shells:    svc.shells,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ssh gateway: %w", err)
@@ -335,6 +348,10 @@ func (a *app) run(ctx context.Context, ready func(listening)) error {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := a.srv.Shutdown(sctx)
+		// Browser consoles run on hijacked connections Shutdown leaves alone.
+		if cerr := a.shells.Shutdown(sctx); cerr != nil {
+			log.Warn("browser consoles still open at shutdown", "err", cerr)
+		}
 		if a.sshd != nil {
 			a.shutdownGateway(sctx, gatewayDone)
 		}

@@ -114,6 +114,14 @@ func TestClusterEstate_AddOneNodeSeeAll(t *testing.T) {
 	if msg := nodesText(res, "services-error"); !strings.Contains(msg, "Add pve2 to open shells here") {
 		t.Errorf("discovery on an unregistered member says %q", msg)
 	}
+	// Day two: what goes through the API works through pve1, what needs
+	// SSH on pve3 asks to add it.
+	ref3 := pve1.ID + "~pve3"
+	expectStatus(t, c.get("/containers/"+ref3+"/103/snapshots"), http.StatusOK)
+	res = c.post("/containers/"+ref3+"/103/services/nginx/restart", nil, "HX-Request", "true")
+	if !strings.Contains(res.Body, "Add pve3 to open shells here") {
+		t.Errorf("a service restart on pve3 answers %d:\n%s", res.StatusCode, res.Body)
+	}
 	// The SSH gateway offers only what it can reach: containers on pve1.
 	dir, err := access.Directory{Nodes: e.DB, Clusters: e.H.Clusters}.Containers(t.Context(), u.ID)
 	if err != nil {

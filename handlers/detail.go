@@ -41,7 +41,11 @@ func (h *Handler) containerDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, h.page(c, v.Header.Name, "containers"), views.DetailPage(v))
+	p := h.page(c, v.Header.Name, "containers")
+	if v.Tab == "console" {
+		p.Extra = consoleFiles
+	}
+	return h.render(c, http.StatusOK, p, views.DetailPage(v))
 }
 
 // detailView reads what Proxmox and Corral know of one container, for the
@@ -59,7 +63,7 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 	}
 
 	v := views.DetailView{Tab: tab}
-	if v.Tab != "services" && v.Tab != "events" && !dayTwoTabs[v.Tab] {
+	if v.Tab != "services" && v.Tab != "events" && v.Tab != "console" && !dayTwoTabs[v.Tab] {
 		v.Tab = "overview"
 	}
 	v.Header = views.DetailHeader{CSRF: csrfToken(c), NodeID: n.ID, NodeName: n.Name, VMID: vmid, Tab: v.Tab,
@@ -98,6 +102,8 @@ func (h *Handler) detailView(c echo.Context, u store.User, n store.Node, vmid in
 		}
 	case "overview":
 		fillOverview(&v, n, rec, hasRec, live, h.templateLink(ctx, u.ID, rec))
+	case "console":
+		v.Console = h.consoleView(c, u, n, vmid, v.Header.Live)
 	default:
 		h.fillDayTwoTab(c, &v, n, vmid, running, live.config)
 	}

@@ -82,6 +82,7 @@ type Deps struct {
 	Services    ServiceInspector
 	Locks       *ContainerLocks
 	SSHGateway  SSHGatewayInfo
+	Console     ConsoleShells // the browser console; the Console tab says it is unavailable when nil
 	Users       UserAdmin     // account management and invite links
 	Account     AccountSelf   // a user's own password and sessions
 	Activity    AuditLog      // the audit log, read a page at a time
@@ -104,6 +105,7 @@ const DefaultAuditRetention = 90 * 24 * time.Hour
 type Handler struct {
 	Deps
 	gateway GatewaySessions // set by UseGateway once the gateway exists
+	tickets *consoleTickets // the browser console's WebSocket tickets
 }
 
 // New checks the dependencies and returns a Handler.
@@ -150,5 +152,5 @@ func New(d Deps) *Handler {
 	if d.Pending == nil {
 		d.Pending = NewPendingNodes()
 	}
-	return &Handler{Deps: d}
+	return &Handler{Deps: d, tickets: newConsoleTickets(d.Now)}
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"corral/exec/access"
+	"corral/exec/gateway"
 	"corral/exec/inspect"
 	"corral/exec/nodeprobe"
 	"corral/exec/provision"
@@ -158,6 +159,7 @@ func newIsoEstate(t *testing.T) *isoEstate {
 		SSHKeys:     db,
 		Events:      db,
 		Services:    &isoTripInspector{ServiceInspector: handlers.NewSSHInspector(), trip: trip},
+		Console:     gateway.NewShells(gateway.ShellsConfig{}, access.GatewayAuditor{Log: db}),
 		Logger:      log,
 		Version:     "test",
 		Now:         clk.Now,

@@ -116,7 +116,10 @@ var isoRoutes = map[string]isoRow{
 	"POST /containers/:node/:vmid/stop":                          isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/shutdown":                      isoContainerRoute(nil),
 	"POST /containers/:node/:vmid/reboot":                        isoContainerRoute(nil),
-	"POST /containers/:node/:vmid/delete":                        isoContainerRoute(url.Values{"confirm_vmid": {"{vmid}"}}),
+	// The browser console (issue 18): the ticket and the WebSocket.
+	"POST /containers/:node/:vmid/console/ticket": isoContainerRoute(nil),
+	"GET /containers/:node/:vmid/console/ws":      isoContainerRoute(url.Values{"ticket": {"x"}}),
+	"POST /containers/:node/:vmid/delete":         isoContainerRoute(url.Values{"confirm_vmid": {"{vmid}"}}),
 	// Accounts (issue 16). A is the first account and so an administrator;
 	// B is a member, so the admin routes are 404 to him whatever they name.
 	"GET /settings/account":                         isoOwn("B's own account page"),

@@ -299,7 +299,7 @@ func onDashboard(from string) bool { return from == "card" || from == "row" }
 
 // tabQuery keeps a detail page's tab in a URL.
 func tabQuery(tab string) string {
-	if tab == "services" || tab == "events" || dayTwoTabs[tab] {
+	if tab == "services" || tab == "events" || tab == "console" || dayTwoTabs[tab] {
 		return "?tab=" + tab
 	}
 	return ""

@@ -29,6 +29,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	// One line per area; each area's file registers its own routes.
 	h.registerNodeRoutes(app)
 	h.registerContainerRoutes(app)
+	h.registerConsoleRoutes(app)
 	h.registerDayTwoRoutes(app)
 	h.registerVMIDRoutes(app)
 	h.registerWizardRoutes(app)

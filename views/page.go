@@ -2,6 +2,8 @@
 // models and never do I/O; handlers decide what to show.
 package views
 
+import "strings"
+
 // Page is what every full page needs from the request: who is signed in, the
 // CSRF token, and which area of the navigation is active.
 type Page struct {
@@ -11,6 +13,9 @@ type Page struct {
 	Active   string // "containers", "templates", "settings"
 	Version  string
 	Flash    *Flash // a message carried across a redirect, shown once
+	// Extra names static files only this page needs (stylesheets and
+	// scripts, e.g. the console's terminal), loaded after the common ones.
+	Extra []string
 }
 
 // Flash is a one-off message for the top of a page.
@@ -40,3 +45,5 @@ func current(active, area string) string {
 	}
 	return "false"
 }
+
+func isStylesheet(name string) bool { return strings.HasSuffix(name, ".css") }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -88,7 +89,15 @@ func (a GatewayAuditor) Audit(ctx context.Context, e gateway.Event) error {
 		target = e.Node + "/" + strconv.Itoa(e.VMID)
 	}
 	detail := e.Method
-	for _, s := range []string{e.Fingerprint, e.Command, e.Reason} {
+	ended := ""
+	if e.Kind == gateway.EventSessionEnd || e.Kind == gateway.EventConsoleEnd {
+		// How long and how it ended; never what was typed.
+		ended = "after " + e.Duration.Round(time.Second).String()
+		if e.ExitStatus >= 0 {
+			ended += ", exit status " + strconv.Itoa(e.ExitStatus)
+		}
+	}
+	for _, s := range []string{e.Fingerprint, e.Command, e.Reason, ended} {
 		if s != "" {
 			detail = strings.TrimSpace(detail + " " + s)
 		}

@@ -3,13 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
-	"time"
 
 	"corral/exec"
 
@@ -139,105 +136,50 @@ func (srv *Server) deny(s gliderssh.Session, target, reason string) {
 		Remote: s.RemoteAddr().String(), Reason: reason + ": " + clean(target)})
 }
 
-// proxy connects to the container's host and runs pct there, passing the
-// PTY, window changes, signals, stdin EOF and the exit status through.
+// proxy runs the session through the shared path (Shells.proxy), passing
+// the PTY, window changes, signals, stdin EOF and the exit status through.
 func (srv *Server) proxy(ctx context.Context, s gliderssh.Session, g Guest, req request, stdin io.Reader) {
 	info := infoOf(s)
-	log := info.log.With("vmid", g.VMID, "node", g.Node)
-	start := time.Now()
-	base := Event{UserID: info.user.ID, User: info.user.Name, Remote: s.RemoteAddr().String(),
-		VMID: g.VMID, Node: g.Node, NodeID: g.NodeID}
-	if req.kind == reqExec {
-		base.Command = programName(req.command)
-		if srv.cfg.AuditCommands {
-			base.Command = truncate(req.command, 200)
-		}
-	}
-	startEv := base
-	startEv.Kind = EventSessionStart
-	srv.audit(ctx, startEv)
-	status, reason, exit := srv.runPct(ctx, s, g, req, stdin, log)
-	end := base
-	end.Kind, end.ExitStatus, end.Duration, end.Reason = EventSessionEnd, status, time.Since(start), reason
-	srv.audit(ctx, end)
-	// The client learns the status only after the end is recorded.
-	exit()
-}
-
-// runPct returns the exit status for the client, why the session ended,
-// and the function that passes the status on.
-func (srv *Server) runPct(ctx context.Context, s gliderssh.Session, g Guest, req request, stdin io.Reader, log *slog.Logger) (int, string, func()) {
-	exitWith := func(code int) func() { return func() { s.Exit(code) } }
-	host, err := srv.dial(ctx, g.Host)
-	if err != nil {
-		var changed *exec.HostKeyChangedError
-		if errors.As(err, &changed) {
-			ev := Event{Kind: EventHostKeyChanged, UserID: infoOf(s).user.ID, VMID: g.VMID, Node: g.Node, NodeID: g.NodeID,
-				Reason: fmt.Sprintf("pinned %s, presented %s", changed.Pinned, changed.Got)}
-			srv.audit(ctx, ev)
-			log.Error("node host key changed", "pinned", changed.Pinned, "presented", changed.Got)
-			say(s, fmt.Sprintf("corral: the SSH host key of node %s has changed; ask the administrator to check it", clean(g.Node)))
-		} else {
-			log.Warn("dial node", "error", err)
-			say(s, fmt.Sprintf("corral: cannot reach node %s", clean(g.Node)))
-		}
-		return 255, "dial failed", exitWith(255)
-	}
-	defer host.Close()
-
-	pr := exec.PctRequest{VMID: g.VMID, Stdin: stdin, Stdout: s, Stderr: s.Stderr()}
-	if req.kind == reqShell {
-		pr.Enter = true
-	} else {
-		// The user's command stays one word for the host shell; the
-		// container's own sh interprets it, as OpenSSH would.
-		pr.Argv = []string{"/bin/sh", "-c", req.command}
-	}
-	done := make(chan struct{})
+	t := Terminal{Stdin: stdin, Stdout: s, Stderr: s.Stderr()}
 	pty, winCh, isPty := s.Pty()
 	if isPty {
-		pr.Pty = &exec.PtyRequest{Term: pty.Term, Cols: pty.Window.Width, Rows: pty.Window.Height}
+		t.Pty = &exec.PtyRequest{Term: pty.Term, Cols: pty.Window.Width, Rows: pty.Window.Height}
 	}
 	resize := make(chan exec.Window, 1)
 	signals := make(chan string, 8)
 	sigCh := make(chan gliderssh.Signal, 8)
 	s.Signals(sigCh)
 	defer s.Signals(nil)
-	pr.Resize, pr.Signals = resize, signals
+	t.Resize, t.Signals = resize, signals
+	done := make(chan struct{})
 	relayDone := make(chan struct{})
 	go relayControl(winCh, sigCh, resize, signals, done, relayDone)
 
-	code, err := host.Pct(ctx, pr)
+	command := ""
+	if req.kind == reqExec {
+		command = req.command
+	}
+	out := srv.shells.proxy(ctx, sshDoor, Who{User: info.user, Remote: s.RemoteAddr().String()}, g, command, t, info.log)
 	close(done)
 	<-relayDone
-
-	var sigErr *exec.SignalError
-	switch {
-	case ctx.Err() != nil:
-		cause := context.Cause(ctx)
-		if errors.Is(cause, errIdle) {
-			return 255, "idle timeout", exitWith(255)
-		}
-		return -1, "client closed", func() {}
-	case errors.As(err, &sigErr):
-		return code, "signal " + sigErr.Signal, func() {
-			if es, ok := s.(interface {
-				exitSignal(string, bool, string) error
-			}); ok {
-				es.exitSignal(sigErr.Signal, sigErr.CoreDumped, sigErr.Message)
-				return
-			}
-			s.Exit(code)
-		}
-	case errors.Is(err, exec.ErrExitMissing):
-		log.Warn("node sent no exit status")
-		return 255, "no exit status", exitWith(255)
-	case err != nil:
-		log.Warn("pct", "error", err)
-		say(s, "corral: the session to the container failed")
-		return 255, "upstream error", exitWith(255)
+	if out.Message != "" {
+		say(s, "corral: "+out.Message)
 	}
-	return code, "exited", exitWith(code)
+	// The client learns the status only after the end is recorded.
+	switch {
+	case out.Status < 0:
+		// The client is gone; there is no one to tell.
+	case out.Signal != nil:
+		if es, ok := s.(interface {
+			exitSignal(string, bool, string) error
+		}); ok {
+			es.exitSignal(out.Signal.Signal, out.Signal.CoreDumped, out.Signal.Message)
+			return
+		}
+		s.Exit(out.Status)
+	default:
+		s.Exit(out.Status)
+	}
 }
 
 // relayControl converts the client's window changes and signals to the

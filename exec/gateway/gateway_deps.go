@@ -52,6 +52,11 @@ const (
 	EventSessionEnd     = "ssh.session.end"
 	EventDenied         = "ssh.denied"
 	EventHostKeyChanged = "ssh.upstream.hostkey_mismatch"
+	// The browser console's sessions take the same path; their kinds say
+	// which door they came through.
+	EventConsoleStart  = "ssh.console.start"
+	EventConsoleEnd    = "ssh.console.end"
+	EventConsoleDenied = "ssh.console.denied"
 )
 
 // Event is one audit record of the gateway.

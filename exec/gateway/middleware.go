@@ -86,35 +86,18 @@ func (srv *Server) idleMW(next gliderssh.Handler) gliderssh.Handler {
 	return func(s gliderssh.Session) {
 		info := infoOf(s)
 		_, _, pty := s.Pty()
-		idle := srv.cfg.IdleTimeout
-		tick := min(max(idle/4, 10*time.Millisecond), 30*time.Second)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(tick)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-s.Context().Done():
-					return
-				case <-t.C:
-				}
-				last := info.lastInput.Load()
-				if !pty {
-					last = max(last, info.lastOutput.Load())
-				}
-				if time.Since(time.Unix(0, last)) >= idle {
-					say(s, fmt.Sprintf("corral: no activity for %s; closing the session", idle))
-					info.cancel(errIdle)
-					return
-				}
+		idle := srv.shells.cfg.IdleTimeout
+		last := func() int64 {
+			if pty {
+				return info.lastInput.Load()
 			}
-		}()
-		defer func() { close(stop); wg.Wait() }()
+			return max(info.lastInput.Load(), info.lastOutput.Load())
+		}
+		stop := watchIdle(s.Context(), idle, last, func() {
+			say(s, "corral: "+idleMessage(idle))
+			info.cancel(errIdle)
+		})
+		defer stop()
 		next(s)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"corral/exec"
-
 	gliderssh "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 )
@@ -29,24 +27,29 @@ type Config struct {
 }
 
 // Deps are what the gateway needs from the rest of Corral. Limiter may be
-// nil (5 failures per 15 minutes then); the others are required.
+// nil (5 failures per 15 minutes then); Shells may be nil (the gateway then
+// builds its own from Config, for when no other door shares it); the others
+// are required.
 type Deps struct {
 	Auth      Authenticator
 	Directory Directory
 	Audit     Auditor
 	Limiter   Limiter
+	// Shells is the path into containers the browser console shares; its
+	// idle timeout, session limit and command auditing then apply, and
+	// Config's are ignored.
+	Shells *Shells
 }
 
 // Server is the built-in SSH gateway.
 type Server struct {
-	cfg      Config
-	deps     Deps
-	log      *slog.Logger
-	ssh      *gliderssh.Server
-	handler  gliderssh.Handler
-	sessions *sessionCounter
-	conns    *userConns
-	dial     func(context.Context, exec.HostTarget) (*exec.Host, error)
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	ssh     *gliderssh.Server
+	handler gliderssh.Handler
+	shells  *Shells // the session limit, idle timeout and proxying, shared with the console
+	conns   *userConns
 }
 
 // NewServer builds the gateway; call Serve or ListenAndServe to run it.
@@ -69,13 +72,17 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.Limiter == nil {
 		deps.Limiter = NewWindowLimiter(5, 15*time.Minute)
 	}
+	if deps.Shells == nil {
+		deps.Shells = NewShells(ShellsConfig{IdleTimeout: cfg.IdleTimeout, MaxSessionsPerUser: cfg.MaxSessionsPerUser,
+			AuditCommands: cfg.AuditCommands, Logger: cfg.Logger}, deps.Audit)
+	}
+	cfg.IdleTimeout, cfg.MaxSessionsPerUser = deps.Shells.cfg.IdleTimeout, deps.Shells.cfg.MaxSessionsPerUser
 	srv := &Server{
-		cfg:      cfg,
-		deps:     deps,
-		log:      cfg.Logger, // main names the component
-		sessions: newSessionCounter(cfg.MaxSessionsPerUser),
-		conns:    newUserConns(),
-		dial:     exec.Dial,
+		cfg:    cfg,
+		deps:   deps,
+		log:    cfg.Logger, // main names the component
+		shells: deps.Shells,
+		conns:  newUserConns(),
 	}
 	srv.handler = srv.chain()
 	srv.ssh = &gliderssh.Server{
@@ -122,10 +129,11 @@ func (srv *Server) Shutdown(ctx context.Context) error { return srv.ssh.Shutdown
 func (srv *Server) Close() error { return srv.ssh.Close() }
 
 // DisconnectUser closes every connection signed in as the user, with
-// whatever sessions run in them, and returns how many there were. Corral
-// calls it when an account is disabled, reset or deleted.
+// whatever sessions run in them, and ends the user's browser consoles; it
+// returns how many there were. Corral calls it when an account is
+// disabled, reset or deleted.
 func (srv *Server) DisconnectUser(userID string) int {
-	n := srv.conns.closeAll(userID)
+	n := srv.conns.closeAll(userID) + srv.shells.DisconnectUser(userID)
 	if n > 0 {
 		srv.log.Info("ssh connections of a user closed", "user_id", userID, "count", n)
 	}
@@ -170,14 +178,14 @@ func (srv *Server) handleSession(_ *gliderssh.Server, conn *ssh.ServerConn, nc s
 		nc.Reject(ssh.Prohibited, "corral: permission denied")
 		return
 	}
-	if !srv.sessions.acquire(user.ID) {
+	if !srv.shells.sessions.acquire(user.ID) {
 		srv.log.Info("ssh session refused: session limit", "user", user.Name, "remote", conn.RemoteAddr().String())
 		srv.audit(ctx, Event{Kind: EventDenied, UserID: user.ID, User: user.Name,
 			Remote: conn.RemoteAddr().String(), Reason: "session limit"})
 		nc.Reject(ssh.ResourceShortage, fmt.Sprintf("corral: you already have %d open sessions, the most allowed; close one and try again", srv.cfg.MaxSessionsPerUser))
 		return
 	}
-	defer srv.sessions.release(user.ID)
+	defer srv.shells.sessions.release(user.ID)
 	if dc, ok := ctx.Value(connKey{}).(*deadlineConn); ok {
 		dc.activate()
 	}

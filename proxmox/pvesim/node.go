@@ -43,6 +43,7 @@ type Node struct {
 	hostKey  atomic.Pointer[ssh.Signer]
 	hostPriv atomic.Pointer[ed25519.PrivateKey] // hostKey's private key, for Persist
 	sshAuth  sshAuth
+	sessions sessionGauge // SSH sessions running a command
 
 	// guarded by estate.mu
 	storages []*storage

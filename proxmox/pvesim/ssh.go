@@ -133,6 +133,8 @@ var signalNumbers = map[gliderssh.Signal]int{
 // handleSSH runs one exec request the way root's login shell on a PVE node
 // would: split into words, then `pct` or "command not found".
 func (n *Node) handleSSH(s gliderssh.Session) {
+	n.sessions.add(1)
+	defer n.sessions.add(-1)
 	ctx, cancel := context.WithCancelCause(s.Context())
 	defer cancel(nil)
 

@@ -88,6 +88,7 @@ func init() {
 		"adduser":                cmdUseradd,
 		"echo":                   cmdEcho,
 		"tty":                    cmdTty,
+		"stty":                   cmdStty,
 		"usermod":                cmdUsermod,
 		"groupadd":               cmdGroupadd,
 		"addgroup":               cmdGroupadd,

@@ -42,7 +42,7 @@ type Stdio struct {
 type Tty struct {
 	Term       string
 	Cols, Rows int
-	Resize     <-chan [2]int
+	Resize     <-chan [2]int // window changes (cols, rows); buffered, the sender keeping only the newest
 }
 
 // Service is the systemd view of one unit, for tests and the simulator.
@@ -155,7 +155,7 @@ func (g *Guest) Exec(ctx context.Context, argv []string, env []string, stdio Std
 		return 255, err
 	}
 	defer s.close()
-	s.tty = tty != nil
+	s.attachTty(tty)
 	if tty != nil && isShell(argv[0]) && !hasScriptArgs(argv[1:]) {
 		return s.interactive(ctx, stdio, tty, loginEnv(g.hostname, tty, env))
 	}
@@ -175,7 +175,7 @@ func (g *Guest) Shell(ctx context.Context, stdio Stdio, tty *Tty) (int, error) {
 		return 255, err
 	}
 	defer s.close()
-	s.tty = tty != nil
+	s.attachTty(tty)
 	return s.interactive(ctx, stdio, tty, loginEnv(g.hostname, tty, nil))
 }
 

@@ -20,6 +20,7 @@ type session struct {
 	g   *Guest
 	fs  *vfs
 	tty bool // commands run on a pseudo-terminal
+	win winsize
 }
 
 func (s *session) close() { s.fs.Close() }

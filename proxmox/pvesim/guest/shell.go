@@ -31,9 +31,6 @@ func (s *session) interactive(ctx context.Context, stdio Stdio, tty *Tty, env []
 	if tty != nil {
 		out = crlfWriter{out}
 		errw = out
-		if tty.Resize != nil {
-			go drainResize(ctx, tty.Resize)
-		}
 	}
 	sh := &shell{s: s, ctx: ctx, out: out, errw: errw, tty: tty != nil}
 	r, err := s.newRunner("/root", env, nil, out, errw, nil)
@@ -47,19 +44,6 @@ func (s *session) interactive(ctx context.Context, stdio Stdio, tty *Tty, env []
 		return sh.loopLines(input)
 	}
 	return sh.loopTty(input)
-}
-
-func drainResize(ctx context.Context, ch <-chan [2]int) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		}
-	}
 }
 
 // readChunks forwards stdin to ch until EOF, then closes ch.

@@ -96,7 +96,7 @@ func (r *shellRun) exitCode(t *testing.T) int {
 
 func TestShellTTY(t *testing.T) {
 	g := newGuest(t)
-	resize := make(chan [2]int)
+	resize := make(chan [2]int, 1)
 	r := startShell(t, g, &Tty{Term: "xterm-256color", Cols: 80, Rows: 24, Resize: resize})
 	pos := r.out.waitFor(t, 0, "root@ct101:~# ")
 	resize <- [2]int{100, 40}
