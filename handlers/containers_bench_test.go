@@ -68,14 +68,7 @@ func BenchmarkContainersDashboard(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := handlers.New(handlers.Deps{
-		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
-	})
-	e := echo.New()
-	h.Register(e)
-	srv := httptest.NewServer(e)
-	defer srv.Close()
+	srv := benchServer(b, db)
 	hc := containersBenchLogin(b, srv.URL)
 
 	get := func() {
@@ -110,6 +103,20 @@ func BenchmarkContainersDashboard(b *testing.B) {
 	b.ReportMetric(reqs, "proxmox-req/refresh")
 	b.Logf("/containers with 1000 containers in 3 clusters: %v per page, slowest node %v, difference %v; %.1f Proxmox requests per refresh (3 clusters)",
 		per, slowest, per-slowest, reqs)
+}
+
+// benchServer serves Corral over db the way the benchmarks measure it: no
+// job runner, no SSH, no freshness window (every page reads Proxmox).
+func benchServer(tb testing.TB, db *store.DB) *httptest.Server {
+	h := handlers.New(handlers.Deps{
+		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
+	})
+	e := echo.New()
+	h.Register(e)
+	srv := httptest.NewServer(e)
+	tb.Cleanup(srv.Close)
+	return srv
 }
 
 // containersBenchNode is simNode for a benchmark.

@@ -3,22 +3,16 @@ package handlers_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/labstack/echo/v4"
 
-	"corral/handlers"
-	"corral/proxmox/clusters"
 	"corral/proxmox/pvesim"
 	"corral/store"
 )
@@ -81,14 +75,7 @@ func startScaleEstate(tb testing.TB) *scaleEstate {
 			es.nodes[name] = n
 		}
 	}
-	h := handlers.New(handlers.Deps{
-		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
-	})
-	e := echo.New()
-	h.Register(e)
-	srv := httptest.NewServer(e)
-	tb.Cleanup(srv.Close)
+	srv := benchServer(tb, db)
 	es.url = srv.URL
 	es.alice = containersBenchLogin(tb, srv.URL)
 	es.bob = containersLoginAs(tb, srv.URL, "bob", "battery staple")
