@@ -107,10 +107,13 @@ func BenchmarkContainersDashboard(b *testing.B) {
 
 // benchServer serves Corral over db the way the benchmarks measure it: no
 // job runner, no SSH, no freshness window (every page reads Proxmox).
-func benchServer(tb testing.TB, db *store.DB) *httptest.Server {
+// Reader options change how clusters are read (a test under -race needs
+// longer deadlines than a benchmark).
+func benchServer(tb testing.TB, db *store.DB, read ...clusters.Option) *httptest.Server {
+	clients := clusters.NewClients(slog.New(slog.DiscardHandler))
 	h := handlers.New(handlers.Deps{
 		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clients, Clusters: clusters.NewReader(clients, read...),
 	})
 	e := echo.New()
 	h.Register(e)
