@@ -209,7 +209,7 @@ func (v *VMIDs) RefreshAll(ctx context.Context) error {
 	var failed []error
 	for _, r := range results {
 		if r.Err != nil {
-			v.log.Debug("vmid refresh failed", "cluster", r.Key, "error", r.Err)
+			v.log.Debug("vmid refresh failed", "cluster", r.Key, "err", r.Err)
 			failed = append(failed, r.Err)
 		}
 	}
