@@ -3,8 +3,11 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // With --metrics, /metrics answers the token's holder with what the
@@ -15,6 +18,27 @@ func TestDemoMetrics(t *testing.T) {
 	if res, err := d.hc.Get(d.base + "/containers"); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("dashboard: %v %v", res, err)
 	} else {
+		res.Body.Close()
+	}
+	// The wizard's VMID field: the first check reads the cluster, the
+	// second finds the cache filled.
+	res, err := d.hc.Get(d.base + "/settings/nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(res.Body)
+	res.Body.Close()
+	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
+	edit, _ := doc.Find(`[data-testid="node-edit"]`).First().Attr("href")
+	nodeID, ok := strings.CutPrefix(edit, "/settings/nodes/")
+	if !ok || nodeID == "" {
+		t.Fatalf("no node on /settings/nodes (edit link %q)", edit)
+	}
+	for _, vmid := range []string{"900", "901"} {
+		res, err := d.hc.PostForm(d.base+"/containers/vmid", url.Values{"_csrf": {tok}, "node_id": {nodeID}, "vmid": {vmid}})
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("vmid check: %v %v", res, err)
+		}
 		res.Body.Close()
 	}
 	scrape := func(bearer string) (int, string) {
@@ -44,6 +68,7 @@ func TestDemoMetrics(t *testing.T) {
 		`process_resident_memory_bytes`,
 		`corral_sessions{door="ssh"} 0`,
 		`corral_sessions{door="console"} 0`,
+		`corral_vmid_lookups_total{result="hit"}`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)

@@ -214,7 +214,12 @@ func (a *app) buildServices(ctx context.Context) (*services, error) {
 	// among everyone asking within a few seconds (issue 17).
 	svc := &services{db: db, clients: clusters.NewClients(log.With("component", "proxmox"), a.proxmoxOptions()...)}
 	svc.reader = clusters.NewReader(svc.clients, clusters.WithFreshness(clusters.DefaultFreshness))
-	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), clusters.WithRefreshInterval(cfg.RefreshInterval))
+	vopts := []clusters.VMIDOption{clusters.WithRefreshInterval(cfg.RefreshInterval)}
+	if a.stats != nil {
+		vopts = append(vopts, clusters.WithLookupObserver(a.stats.VMIDLookup),
+			clusters.WithRefreshObserver(func(r clusters.RefreshResult) { a.stats.VMIDRefresh(r.Duration, r.Err) }))
+	}
+	svc.vmids = clusters.NewVMIDs(vstore, svc.reader, db, log.With("component", "vmid"), vopts...)
 	a.onClose(svc.vmids.Close)
 	svc.limiter = access.NewLoginLimiter(5, time.Minute, time.Now)
 	svc.audit = access.GatewayAuditor{Log: db, Keys: db, SignIns: db}

@@ -437,3 +437,35 @@ func TestClusterEstate_OneNodeOfALargeCluster(t *testing.T) {
 		t.Fatalf("%d cards offer to add their member, want %d", offers, want-onFirst)
 	}
 }
+
+// TestClusterEstate_ConsoleOnMemberAsksToAdd: the Console tab of a
+// container on a member alice did not add offers to add it, and no ticket
+// opens a shell there (Corral holds no SSH login for it).
+func TestClusterEstate_ConsoleOnMemberAsksToAdd(t *testing.T) {
+	e := nodesSetup(t, withConsole(nil, nil))
+	c, u := e.nodesLogin(t, "alice")
+	res := c.post("/settings/nodes", e.nodesForm(t, "pve1", "pve1"))
+	expectStatus(t, res, http.StatusOK)
+	expectStatus(t, c.post("/settings/nodes/confirm", url.Values{"pending": {pendingID(t, res)}}), http.StatusSeeOther)
+	pve1 := nodesOf(t, e.testServer, u.ID)[0]
+	ref3 := pve1.ID + "~pve3"
+
+	res = c.get("/containers/" + ref3 + "/103?tab=console")
+	expectStatus(t, res, http.StatusOK)
+	panel := res.Doc.Find(`[data-testid="console-add-member"]`)
+	if !strings.Contains(panel.Text(), "no SSH login for pve3") {
+		t.Fatalf("console tab on pve3:\n%s", nodesText(res, "console-panel"))
+	}
+	if action, _ := panel.Find(`[data-testid="add-member"]`).Attr("action"); action != "/settings/nodes/"+pve1.ID+"/members" {
+		t.Errorf("add form posts to %q", action)
+	}
+	if ret, _ := panel.Find(`input[name="return"]`).Attr("value"); !strings.HasSuffix(ret, "/103?tab=console") {
+		t.Errorf("after adding, back to %q", ret)
+	}
+	if res.Doc.Find(`[data-testid="console"]`).Length() != 0 {
+		t.Error("a terminal is offered where no shell can open")
+	}
+	if res := c.post("/containers/"+ref3+"/103/console/ticket", nil); res.StatusCode == http.StatusOK {
+		t.Fatalf("a ticket for a member alice did not add: %s", res.Body)
+	}
+}

@@ -44,6 +44,10 @@ var consoleFiles = []string{"xterm-6.0.0.css", "xterm-6.0.0.min.js", "xterm-addo
 func (h *Handler) consoleView(c echo.Context, u store.User, n store.Node, vmid int, live string) views.ConsoleView {
 	v := views.ConsoleView{Available: h.Console != nil, Running: live == "running", Status: live,
 		CSRF: csrfToken(c), NodeID: n.ID, VMID: vmid}
+	if unregistered(n) {
+		v.AddMember = &views.AddMember{CSRF: v.CSRF, ViaID: viaOf(n), Member: n.Name, Return: views.DetailURL(n.ID, vmid) + "?tab=console"}
+		return v
+	}
 	if h.SSHGateway.Port != "" {
 		v.SSHCommand = fmt.Sprintf("ssh -t -p %s %s@%s %d", h.SSHGateway.Port, u.Username, hostOnly(c.Request().Host), vmid)
 	}

@@ -31,7 +31,7 @@ func (srv *Server) gateway(s gliderssh.Session) {
 	}
 	guests, err := srv.deps.Directory.Containers(ctx, info.user.ID)
 	if err != nil {
-		info.log.Error("list containers", "error", err)
+		info.log.Error("list containers", "err", err)
 		say(s, "corral: cannot list your containers right now; try again later")
 		s.Exit(255)
 		return

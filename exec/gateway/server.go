@@ -246,6 +246,6 @@ func (srv *Server) audit(ctx context.Context, e Event) {
 		e.Time = time.Now()
 	}
 	if err := srv.deps.Audit.Audit(context.WithoutCancel(ctx), e); err != nil {
-		srv.log.Warn("audit failed", "kind", e.Kind, "error", err)
+		srv.log.Warn("audit failed", "kind", e.Kind, "err", err)
 	}
 }

@@ -149,7 +149,7 @@ func (sh *Shells) runPct(ctx context.Context, who Who, g Guest, command string, 
 			return Outcome{Status: 255, Reason: "dial failed",
 				Message: fmt.Sprintf("the SSH host key of node %s has changed; ask the administrator to check it", clean(g.Node))}
 		}
-		log.Warn("dial node", "error", err)
+		log.Warn("dial node", "err", err)
 		return Outcome{Status: 255, Reason: "dial failed", Message: fmt.Sprintf("cannot reach node %s", clean(g.Node))}
 	}
 	defer host.Close()
@@ -178,7 +178,7 @@ func (sh *Shells) runPct(ctx context.Context, who Who, g Guest, command string, 
 		log.Warn("node sent no exit status")
 		return Outcome{Status: 255, Reason: "no exit status"}
 	case err != nil:
-		log.Warn("pct", "error", err)
+		log.Warn("pct", "err", err)
 		return Outcome{Status: 255, Reason: "upstream error", Message: "the session to the container failed"}
 	}
 	return Outcome{Status: code, Reason: "exited"}
@@ -189,7 +189,7 @@ func (sh *Shells) record(ctx context.Context, e Event) {
 		e.Time = time.Now()
 	}
 	if err := sh.audit.Audit(context.WithoutCancel(ctx), e); err != nil {
-		sh.log.Warn("audit failed", "kind", e.Kind, "error", err)
+		sh.log.Warn("audit failed", "kind", e.Kind, "err", err)
 	}
 }
 

@@ -48,6 +48,7 @@ type VMIDs struct {
 	interval time.Duration
 	parallel int
 	observe  func(RefreshResult)
+	lookups  func(hit bool)
 
 	flights singleflight.Group
 	bg      sync.WaitGroup
@@ -66,8 +67,12 @@ func WithRefreshInterval(d time.Duration) VMIDOption { return func(v *VMIDs) { v
 func WithRefreshParallel(n int) VMIDOption { return func(v *VMIDs) { v.parallel = max(n, 1) } }
 
 // WithRefreshObserver is told each cluster's result of RefreshAll as it
-// ends (tests).
+// ends (tests, metrics).
 func WithRefreshObserver(f func(RefreshResult)) VMIDOption { return func(v *VMIDs) { v.observe = f } }
+
+// WithLookupObserver is told, for each Check, whether the cache answered
+// (hit) or the cluster had to be read (metrics).
+func WithLookupObserver(f func(hit bool)) VMIDOption { return func(v *VMIDs) { v.lookups = f } }
 
 // NewVMIDs answers from cache (proxmox.NewMemVMIDStore, or the Redis
 // fallback store) and fills it through reader. Close it on shutdown.
@@ -103,6 +108,9 @@ func (v *VMIDs) Close() {
 func (v *VMIDs) Check(ctx context.Context, n store.Node, vmid int) (VMIDCheck, error) {
 	key := Key(n)
 	l, err := v.cache.Lookup(ctx, key, vmid)
+	if v.lookups != nil {
+		v.lookups(err == nil)
+	}
 	if err != nil {
 		if !errors.Is(err, proxmox.ErrVMIDMiss) {
 			v.log.Debug("vmid cache: lookup failed, reading the cluster", "cluster", key, "err", err)
@@ -157,9 +165,10 @@ func (v *VMIDs) NoteDeleted(ctx context.Context, n store.Node, vmid int) {
 
 // RefreshResult is the outcome for one cluster of RefreshAll.
 type RefreshResult struct {
-	Key    string
-	Guests int
-	Err    error
+	Key      string
+	Guests   int
+	Err      error
+	Duration time.Duration // the read, from taking a slot to its answer
 }
 
 // RefreshAll re-reads every account's view of each of its clusters, once
@@ -183,9 +192,10 @@ func (v *VMIDs) RefreshAll(ctx context.Context) error {
 			res := RefreshResult{Key: Key(g[0])}
 			select {
 			case slots <- struct{}{}:
+				start := time.Now()
 				guests, err := v.refresh(ctx, res.Key, g)
 				<-slots
-				res.Guests, res.Err = len(guests), err
+				res.Guests, res.Err, res.Duration = len(guests), err, time.Since(start)
 			case <-ctx.Done():
 				res.Err = ctx.Err()
 			}
@@ -199,7 +209,7 @@ func (v *VMIDs) RefreshAll(ctx context.Context) error {
 	var failed []error
 	for _, r := range results {
 		if r.Err != nil {
-			v.log.Debug("vmid refresh failed", "cluster", r.Key, "error", r.Err)
+			v.log.Debug("vmid refresh failed", "cluster", r.Key, "err", r.Err)
 			failed = append(failed, r.Err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestVMIDs_OnePerCluster(t *testing.T) {
 		key    string
 		guests int
 	}{{clusters.Key(alice1), 6}, {clusters.Key(bob1), 6}, {clusters.Key(bobSolo), 1}} {
-		if r := results[want.key]; r.Err != nil || r.Guests != want.guests {
+		if r := results[want.key]; r.Err != nil || r.Guests != want.guests || r.Duration <= 0 {
 			t.Errorf("%s: %+v, want %d guests", want.key, r, want.guests)
 		}
 	}
@@ -144,6 +145,28 @@ func TestVMIDs_CheckReadsOnMiss(t *testing.T) {
 	}
 	if chk, err := v.Check(t.Context(), pve1, 150); err != nil || !chk.Known || !chk.Free {
 		t.Fatalf("150: %+v, %v", chk, err)
+	}
+}
+
+// The lookup observer (metrics) hears a miss when the cluster had to be
+// read and a hit when the cache answered.
+func TestVMIDs_LookupObserver(t *testing.T) {
+	sim := simtest.Demo(t)
+	var mu sync.Mutex
+	var seen []bool
+	v := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(clusters.NewClients(nil)), allNodes{}, nil,
+		clusters.WithLookupObserver(func(hit bool) { mu.Lock(); seen = append(seen, hit); mu.Unlock() }))
+	t.Cleanup(v.Close)
+	pve1 := node(t, sim, "alice", "pve1")
+	for _, vmid := range []int{201, 150} {
+		if _, err := v.Check(t.Context(), pve1, vmid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(seen, []bool{false, true}) {
+		t.Fatalf("lookups %v, want a miss then a hit", seen)
 	}
 }
 

@@ -90,7 +90,7 @@ func (n *Node) ContainerDir(vmid int) string {
 		return ""
 	}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
-		n.sim.log.Warn("container dir", "vmid", vmid, "error", err)
+		n.sim.log.Warn("container dir", "vmid", vmid, "err", err)
 	}
 	return g.dir
 }
