@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +91,7 @@ func TestClusterEstate_AddOneNodeSeeAll(t *testing.T) {
 	if txt := card.Find(`[data-testid="add-member-button"]`).Text(); txt != "Add pve2 to open shells here" {
 		t.Errorf("pve2's card offers %q", txt)
 	}
-	if action, _ := card.Find(`[data-testid="add-member"]`).Attr("action"); action != "/settings/nodes/"+pve1.ID+"/members" {
+	if action, _ := card.Find(`[data-testid="add-member-button"]`).Attr("formaction"); action != "/settings/nodes/"+pve1.ID+"/members" {
 		t.Errorf("the one-click add posts to %q", action)
 	}
 	if res.Doc.Find(`[data-node="pve1"] [data-testid="add-member"]`).Length() != 0 {
@@ -417,13 +418,23 @@ func TestClusterEstate_OneNodeOfALargeCluster(t *testing.T) {
 			}
 		}
 	}
-	res := c.get("/containers")
-	expectStatus(t, res, http.StatusOK)
-	if got := res.Doc.Find(`[data-testid="ct-card"]`).Length(); got != want || want < 900 {
-		t.Fatalf("%d cards, want every one of the cluster's %d containers", got, want)
+	// The dashboard shows them a page at a time: walk every page.
+	cards, offers := 0, 0
+	for next := "/containers"; next != ""; {
+		res := c.get(next)
+		expectStatus(t, res, http.StatusOK)
+		if got := res.Doc.Find(`[data-testid="stat-total"]`).Text(); got != strconv.Itoa(want) {
+			t.Fatalf("total %s, want %d", got, want)
+		}
+		cards += res.Doc.Find(`[data-testid="ct-card"]`).Length()
+		offers += res.Doc.Find(`[data-testid="ct-card"] [data-testid="add-member"]`).Length()
+		next = res.Doc.Find(`[data-testid="ct-pager-bottom"] [data-testid="page-next"]`).AttrOr("href", "")
 	}
-	if got := res.Doc.Find(`[data-testid="ct-card"] [data-testid="add-member"]`).Length(); got != want-onFirst {
-		t.Fatalf("%d cards offer to add their member, want %d", got, want-onFirst)
+	if cards != want || want < 900 {
+		t.Fatalf("%d cards, want every one of the cluster's %d containers", cards, want)
+	}
+	if offers != want-onFirst {
+		t.Fatalf("%d cards offer to add their member, want %d", offers, want-onFirst)
 	}
 }
 

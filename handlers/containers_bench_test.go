@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,14 +68,7 @@ func BenchmarkContainersDashboard(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := handlers.New(handlers.Deps{
-		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
-		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clusters.NewClients(slog.New(slog.DiscardHandler)),
-	})
-	e := echo.New()
-	h.Register(e)
-	srv := httptest.NewServer(e)
-	defer srv.Close()
+	srv := benchServer(b, db)
 	hc := containersBenchLogin(b, srv.URL)
 
 	get := func() {
@@ -111,8 +105,25 @@ func BenchmarkContainersDashboard(b *testing.B) {
 		per, slowest, per-slowest, reqs)
 }
 
+// benchServer serves Corral over db the way the benchmarks measure it: no
+// job runner, no SSH, no freshness window (every page reads Proxmox).
+// Reader options change how clusters are read (a test under -race needs
+// longer deadlines than a benchmark).
+func benchServer(tb testing.TB, db *store.DB, read ...clusters.Option) *httptest.Server {
+	clients := clusters.NewClients(slog.New(slog.DiscardHandler))
+	h := handlers.New(handlers.Deps{
+		Accounts: db, Sessions: db.Sessions("corral_session", time.Hour), Audit: db, Templates: db,
+		Nodes: db, Containers: db, SSHKeys: db, Proxmox: clients, Clusters: clusters.NewReader(clients, read...),
+	})
+	e := echo.New()
+	h.Register(e)
+	srv := httptest.NewServer(e)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
 // containersBenchNode is simNode for a benchmark.
-func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) store.Node {
+func containersBenchNode(b testing.TB, sim *pvesim.Sim, userID, name string) store.Node {
 	n := sim.Node(name)
 	_, port, _ := strings.Cut(n.SSHAddr(), ":")
 	var sshPort int
@@ -135,7 +146,12 @@ func containersBenchNode(b *testing.B, sim *pvesim.Sim, userID, name string) sto
 }
 
 // containersBenchLogin signs alice in through the real form.
-func containersBenchLogin(b *testing.B, base string) *http.Client {
+func containersBenchLogin(b testing.TB, base string) *http.Client {
+	return containersLoginAs(b, base, "alice", "correct horse")
+}
+
+// containersLoginAs signs an account in through the real form.
+func containersLoginAs(b testing.TB, base, user, password string) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := hc.Get(base + "/login")
@@ -145,7 +161,7 @@ func containersBenchLogin(b *testing.B, base string) *http.Client {
 	doc, _ := goquery.NewDocumentFromReader(res.Body)
 	res.Body.Close()
 	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
-	res, err = hc.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {"correct horse"}, "_csrf": {tok}})
+	res, err = hc.PostForm(base+"/login", url.Values{"username": {user}, "password": {password}, "_csrf": {tok}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,4 +170,91 @@ func containersBenchLogin(b *testing.B, base string) *http.Client {
 		b.Fatalf("login: %d", res.StatusCode)
 	}
 	return hc
+}
+
+// BenchmarkDashboardAtScale is issue 17's estate: 50 nodes (five clusters
+// of eight, ten standalone) and 5,000 guests. Each iteration times, side by
+// side, Corral's client reading the slowest cluster's /cluster/resources
+// directly and the dashboard's page 1 (which reads every cluster), and
+// reports the page's HTML size. Goal: page ≤ direct + 20 ms.
+func BenchmarkDashboardAtScale(b *testing.B) {
+	es := startScaleEstate(b)
+	ctx := context.Background()
+	// One client per estate (cluster or standalone node); the slowest is
+	// the one whose direct read takes longest.
+	estates := map[string]*proxmox.Client{}
+	for _, n := range es.nodes {
+		key := n.ClusterName
+		if key == "" {
+			key = n.Name
+		}
+		if estates[key] != nil {
+			continue
+		}
+		c, err := proxmox.New(clusters.Config(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		estates[key] = c
+	}
+	direct := func(c *proxmox.Client) time.Duration {
+		start := time.Now()
+		if _, err := c.ClusterResources(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var slowest *proxmox.Client
+	slowestName, worst := "", time.Duration(0)
+	for name, c := range estates {
+		direct(c) // warm up the connection
+		var d time.Duration
+		for range 5 {
+			d += direct(c)
+		}
+		if d > worst {
+			slowestName, worst, slowest = name, d, c
+		}
+	}
+	// Every estate at once, as the dashboard reads them: what the page
+	// cannot be faster than on these shared cores.
+	everyone := func() time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, c := range estates {
+			wg.Go(func() { direct(c) })
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	body, _ := es.page(b, es.alice, "/containers") // warm up
+	var directTotal, allTotal, pageTotal time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		directTotal += direct(slowest)
+		allTotal += everyone()
+		start := time.Now()
+		res, err := es.alice.Get(es.url + "/containers")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		pageTotal += time.Since(start)
+		if err != nil || res.StatusCode != http.StatusOK || strings.Contains(string(body), `data-testid="node-problem"`) {
+			b.Fatalf("page 1: %d %v or a node problem", res.StatusCode, err)
+		}
+	}
+	b.StopTimer()
+	dms := float64(directTotal) / float64(b.N) / float64(time.Millisecond)
+	pms := float64(pageTotal) / float64(b.N) / float64(time.Millisecond)
+	ams := float64(allTotal) / float64(b.N) / float64(time.Millisecond)
+	b.ReportMetric(dms, "direct-ms")
+	b.ReportMetric(ams, "all-direct-ms")
+	b.ReportMetric(pms, "page1-ms")
+	b.ReportMetric(pms-dms, "ms-over-direct")
+	b.ReportMetric(float64(len(body)), "page1-bytes")
+	b.Logf("50 nodes, %d estates, %d containers: direct /cluster/resources of %s %.1f ms, of every estate at once %.1f ms, dashboard page 1 %.1f ms (%+.1f ms over the slowest, %+.1f ms over all at once), %d bytes of HTML",
+		len(estates), len(es.alicesContainers()), slowestName, dms, ams, pms, pms-dms, pms-ams, len(body))
 }

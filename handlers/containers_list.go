@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +19,13 @@ import (
 // maxCardServices is how many application services a card lists.
 const maxCardServices = 3
 
+// dashboardPageSize is how many containers one dashboard page shows: at
+// 5,000 containers the first page stays well under 300 KB of HTML.
+const dashboardPageSize = 100
+
+// viewCookie remembers the dashboard's layout (cards or table).
+const viewCookie = "corral_view"
+
 func (h *Handler) containerList(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := currentUser(c)
@@ -26,7 +34,7 @@ func (h *Handler) containerList(c echo.Context) error {
 		return err
 	}
 	v := views.ContainersView{CSRF: csrfToken(c), NoNodes: len(nodes) == 0,
-		NodeID: c.QueryParam("node"), Status: c.QueryParam("status"), RefreshEvery: h.DashboardRefresh}
+		List: h.listQuery(c), RefreshEvery: h.DashboardRefresh}
 	if !v.NoNodes {
 		if v, err = h.dashboard(ctx, u, nodes, v); err != nil {
 			return err
@@ -38,9 +46,39 @@ func (h *Handler) containerList(c echo.Context) error {
 	return h.render(c, http.StatusOK, h.page(c, "Containers", "containers"), views.ContainersPage(v))
 }
 
+// listQuery reads the dashboard's query. The layout comes from ?view= and
+// is remembered in a cookie for the next visit.
+func (h *Handler) listQuery(c echo.Context) views.ListQuery {
+	q := views.ListQuery{Node: c.QueryParam("node"), Status: c.QueryParam("status"),
+		Q: strings.TrimSpace(c.QueryParam("q")), Desc: c.QueryParam("dir") == "desc", View: views.ViewCards}
+	if s := c.QueryParam("sort"); slices.Contains(views.SortKeys, s) {
+		q.Sort = s
+	} else {
+		q.Desc = false
+	}
+	q.Page, _ = strconv.Atoi(c.QueryParam("page"))
+	q.Page = max(q.Page, 1)
+	saved := ""
+	if ck, err := c.Cookie(viewCookie); err == nil {
+		saved = ck.Value
+	}
+	switch view := c.QueryParam("view"); {
+	case view == views.ViewCards || view == views.ViewTable:
+		q.View = view
+		if view != saved {
+			c.SetCookie(&http.Cookie{Name: viewCookie, Value: view, Path: "/containers", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteLaxMode})
+		}
+	case saved == views.ViewTable:
+		q.View = views.ViewTable
+	}
+	return q
+}
+
 // dashboard reads every cluster once and merges what Proxmox reports with
-// what Corral recorded. It opens no SSH connection: services come from the
-// last recorded discovery.
+// what Corral recorded, then filters, searches, sorts and cuts out the
+// requested page. It opens no SSH connection: services come from the last
+// recorded discovery, looked up for the shown page only.
 func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Node, v views.ContainersView) (views.ContainersView, error) {
 	records, err := h.Containers.Containers(ctx, u.ID)
 	if err != nil {
@@ -55,7 +93,7 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		v.Problems = append(v.Problems, un)
 	}
 	for _, n := range nodes {
-		v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.NodeID})
+		v.Nodes = append(v.Nodes, views.NodeFilter{ID: n.ID, Name: n.Name, Selected: n.ID == v.List.Node})
 	}
 	cards := containerCards(est, records, nodes)
 	// Members the user did not add get a filter of their own too.
@@ -63,14 +101,29 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	for _, card := range cards {
 		if card.AddMember != nil && !members[card.NodeID] {
 			members[card.NodeID] = true
-			v.Nodes = append(v.Nodes, views.NodeFilter{ID: card.NodeID, Name: card.NodeName, Selected: card.NodeID == v.NodeID})
+			v.Nodes = append(v.Nodes, views.NodeFilter{ID: card.NodeID, Name: card.NodeName, Selected: card.NodeID == v.List.Node})
 		}
 	}
 	summarize(&v, cards)
-	for _, card := range cards {
-		if v.NodeID != "" && card.NodeID != v.NodeID || v.Status != "" && card.Status != v.Status {
+	q := v.List
+	if q.Q != "" && looksLikeAddress(q.Q) {
+		h.addCardIPs(ctx, u.ID, cards)
+	}
+	// Filter and sort pointers: a card is a few hundred bytes, and there
+	// may be thousands.
+	matched := make([]*views.ContainerCard, 0, len(cards))
+	for i := range cards {
+		card := &cards[i]
+		if q.Node != "" && card.NodeID != q.Node || q.Status != "" && card.Status != q.Status || !cardMatches(card, q.Q) {
 			continue
 		}
+		matched = append(matched, card)
+	}
+	sortCards(matched, q.Sort, q.Desc)
+	v.Pager = pageOf(len(matched), q.Page, dashboardPageSize)
+	for _, ref := range matched[max(v.Pager.First-1, 0):v.Pager.Last] {
+		card := *ref
+		card.CPU, card.Mem = usageText(card.Live, card.CPUShare, card.MemBytes, card.MemMax)
 		card.CSRF = v.CSRF
 		if card.AddMember != nil {
 			card.AddMember.CSRF = v.CSRF
@@ -79,6 +132,84 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 		v.Cards = append(v.Cards, card)
 	}
 	return v, nil
+}
+
+// pageOf is the slice of matched containers page shows; a page past the
+// end shows the last one.
+func pageOf(matched, page, size int) views.Pager {
+	p := views.Pager{Matched: matched, Pages: max((matched+size-1)/size, 1)}
+	p.Page = min(max(page, 1), p.Pages)
+	if matched > 0 {
+		p.First = (p.Page-1)*size + 1
+		p.Last = min(p.Page*size, matched)
+	}
+	return p
+}
+
+// cardMatches is the dashboard's search: a case-insensitive part of the
+// name, the VMID, a tag or the last known address.
+func cardMatches(c *views.ContainerCard, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	if strings.Contains(strings.ToLower(c.Name), q) || strings.HasPrefix(strconv.Itoa(c.VMID), q) ||
+		c.IP != "" && strings.HasPrefix(c.IP, q) {
+		return true
+	}
+	for _, t := range c.Tags {
+		if strings.Contains(strings.ToLower(t), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeAddress is a search that may be part of an IP address: only
+// then are the addresses of every container looked up.
+func looksLikeAddress(q string) bool {
+	return strings.ContainsAny(q, ".:") && strings.Trim(q, "0123456789abcdefABCDEF.:") == ""
+}
+
+// addCardIPs fills in the address of every container's last discovery.
+func (h *Handler) addCardIPs(ctx context.Context, userID string, cards []views.ContainerCard) {
+	for i := range cards {
+		if _, ip, ok := h.lastServices(ctx, userID, cards[i].NodeID, cards[i].VMID); ok {
+			cards[i].IP = ip
+		}
+	}
+}
+
+// statusOrder sorts by status the way a person scans: trouble first.
+var statusOrder = map[string]int{"error": 0, "unknown": 1, "creating": 2, "running": 3, "stopped": 4}
+
+// sortCards orders the dashboard by key ("" keeps node, then VMID); ties
+// fall back to node and VMID so pages never shuffle between refreshes.
+func sortCards(cards []*views.ContainerCard, key string, desc bool) {
+	by := func(a, b *views.ContainerCard) int {
+		switch key {
+		case "name":
+			return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		case "vmid":
+			return cmp.Compare(a.VMID, b.VMID)
+		case "node":
+			return cmp.Compare(a.NodeName, b.NodeName)
+		case "status":
+			return cmp.Compare(statusOrder[a.Status], statusOrder[b.Status])
+		case "cpu":
+			return cmp.Compare(a.CPUShare, b.CPUShare)
+		case "mem":
+			return cmp.Compare(a.MemBytes, b.MemBytes)
+		}
+		return 0
+	}
+	slices.SortStableFunc(cards, func(a, b *views.ContainerCard) int {
+		c := by(a, b)
+		if desc {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
+	})
 }
 
 // cardKey names a container across the user's nodes.
@@ -90,12 +221,12 @@ type cardKey struct {
 // containerCards merges what Proxmox listed with Corral's own records, by
 // node name and VMID.
 func containerCards(est clusters.Estate, records []store.Container, nodes []store.Node) []views.ContainerCard {
-	rec := map[cardKey]store.Container{}
+	rec := make(map[cardKey]store.Container, len(records))
 	for _, r := range records {
 		rec[cardKey{r.NodeID, r.VMID}] = r
 	}
-	var cards []views.ContainerCard
-	seen := map[cardKey]bool{}
+	cards := make([]views.ContainerCard, 0, len(est.Guests)+len(records))
+	seen := make(map[cardKey]bool, len(est.Guests))
 	for _, row := range est.Guests {
 		n := row.Node
 		if !row.Registered {
@@ -158,11 +289,20 @@ func liveCard(row clusters.Guest, n store.Node, r store.Container, hasRec bool) 
 	if row.Res.Lock != "" {
 		card.Note = "Locked by Proxmox (" + row.Res.Lock + ")."
 	}
+	card.Tags = row.Res.TagList()
 	if row.Res.Status == "running" {
-		card.CPU = fmt.Sprintf("%.0f%%", float64(row.Res.CPU)*100)
-		card.Mem = bytesText(int64(row.Res.Mem)) + " / " + bytesText(int64(row.Res.MaxMem))
+		card.CPUShare, card.MemBytes, card.MemMax = float64(row.Res.CPU), int64(row.Res.Mem), int64(row.Res.MaxMem)
 	}
 	return card
+}
+
+// usageText words a running container's CPU and memory; the dashboard
+// does it for the shown page only.
+func usageText(live string, cpu float64, mem, maxMem int64) (cpuText, memText string) {
+	if live != "running" {
+		return "", ""
+	}
+	return fmt.Sprintf("%.0f%%", cpu*100), bytesText(mem) + " / " + bytesText(maxMem)
 }
 
 // summarize counts the cards by status. The summary is also the status
@@ -170,7 +310,7 @@ func liveCard(row clusters.Guest, n store.Node, r store.Container, hasRec bool) 
 // filter.
 func summarize(v *views.ContainersView, cards []views.ContainerCard) {
 	for _, card := range cards {
-		if v.NodeID != "" && card.NodeID != v.NodeID {
+		if v.List.Node != "" && card.NodeID != v.List.Node {
 			continue
 		}
 		v.Summary.Total++

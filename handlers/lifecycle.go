@@ -265,7 +265,7 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 	from := c.FormValue("from")
 	if !isHTMX(c) {
 		setFlash(c, "ok", res.message)
-		if res.gone || from == "card" {
+		if res.gone || onDashboard(from) {
 			return seeOther(c, "/containers")
 		}
 		return seeOther(c, views.DetailURL(n.ID, vmid)+tabQuery(c.FormValue("tab")))
@@ -288,8 +288,14 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 	}
 	card := h.liveCard(c.Request().Context(), u, n, vmid, rec, hasRec, res.status)
 	card.CSRF = csrfToken(c)
+	if from == "row" {
+		return h.render(c, http.StatusOK, views.Page{}, views.ContainerRowView(card))
+	}
 	return h.render(c, http.StatusOK, views.Page{}, views.ContainerCardView(card))
 }
+
+// onDashboard is an action sent from a dashboard card or table row.
+func onDashboard(from string) bool { return from == "card" || from == "row" }
 
 // tabQuery keeps a detail page's tab in a URL.
 func tabQuery(tab string) string {
@@ -311,8 +317,7 @@ func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid
 		card.Live = st.Status
 		card.Name = containerName(st.Name, "", rec.Hostname, vmid)
 		if st.Status == "running" {
-			card.CPU = fmt.Sprintf("%.0f%%", float64(st.CPU)*100)
-			card.Mem = bytesText(int64(st.Mem)) + " / " + bytesText(int64(st.MaxMem))
+			card.CPU, card.Mem = usageText(st.Status, float64(st.CPU), int64(st.Mem), int64(st.MaxMem))
 		}
 	}
 	h.addCardServices(ctx, u.ID, &card)
@@ -359,7 +364,7 @@ func (h *Handler) confirmPage(c echo.Context, n store.Node, vmid int, action str
 	}
 	from, tab := c.FormValue("from"), c.FormValue("tab")
 	cancelURL := views.DetailURL(n.ID, vmid) + tabQuery(tab)
-	if from == "card" {
+	if onDashboard(from) {
 		cancelURL = "/containers"
 	}
 	v := views.ConfirmView{Confirmation: conf, CSRF: csrfToken(c), Action: views.ActionURL(n.ID, vmid, action),

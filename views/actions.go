@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 )
@@ -33,7 +32,24 @@ type Confirmation struct {
 // ConfirmationFor words the question for action on the container named
 // name; ok is false for actions that do not ask (start).
 func ConfirmationFor(action, name string, vmid int) (Confirmation, bool) {
-	ct := fmt.Sprintf("%s (CT %d)", name, vmid)
+	c, ok := confirmationWords(action, name, strconv.Itoa(vmid))
+	if c.Danger && action == "delete" {
+		c.VMID = vmid
+	}
+	return c, ok
+}
+
+// Placeholders of the dashboard's confirmation templates: the page words
+// each question once and app.js fills in the container that was clicked.
+const (
+	ConfirmNameSlot = "{name}"
+	ConfirmVMIDSlot = "{vmid}"
+)
+
+// confirmationWords is ConfirmationFor with the VMID as text, so the
+// dashboard can word a question once with placeholders.
+func confirmationWords(action, name, vmid string) (Confirmation, bool) {
+	ct := name + " (CT " + vmid + ")"
 	c := Confirmation{Action: action}
 	switch action {
 	case "shutdown":
@@ -46,12 +62,19 @@ func ConfirmationFor(action, name string, vmid int) (Confirmation, bool) {
 		c.Title, c.Label = "Reboot "+name+"?", "Reboot "+name
 		c.Text = "Reboot " + ct + "? Its services are unavailable until it is back up."
 	case "delete":
-		c.Title, c.Label, c.Danger, c.VMID = "Delete "+name+"?", "Delete "+name, true, vmid
+		c.Title, c.Label, c.Danger = "Delete "+name+"?", "Delete "+name, true
 		c.Text = "Delete " + ct + " from Proxmox with its disks? This cannot be undone."
 	default:
 		return Confirmation{}, false
 	}
 	return c, true
+}
+
+// confirmationTemplate is action's question with placeholders for the
+// container's name and VMID.
+func confirmationTemplate(action string) Confirmation {
+	c, _ := confirmationWords(action, ConfirmNameSlot, ConfirmVMIDSlot)
+	return c
 }
 
 // ConfirmableActions are the actions that ask first, in button order.

@@ -118,6 +118,19 @@
     part("[data-confirm-vmid-hint]").textContent = wrong ? typed + " is not " + want + "." : "";
   }
 
+  // setFields puts the hidden values an action posts besides the token.
+  function setFields(fields) {
+    var box = part("[data-confirm-fields]");
+    box.textContent = "";
+    new URLSearchParams(fields || "").forEach(function (v, k) {
+      var i = document.createElement("input");
+      i.type = "hidden";
+      i.name = k;
+      i.value = v;
+      box.appendChild(i);
+    });
+  }
+
   function openConfirm(o) {
     pending = o;
     part("[data-confirm-title]").textContent = o.title || "Are you sure?";
@@ -126,15 +139,7 @@
     ok.textContent = o.label || "Yes, do it";
     ok.className = o.danger ? "btn btn-danger" : "btn btn-primary";
     ok.disabled = false;
-    var box = part("[data-confirm-fields]");
-    box.textContent = "";
-    new URLSearchParams(o.fields || "").forEach(function (v, k) {
-      var i = document.createElement("input");
-      i.type = "hidden";
-      i.name = k;
-      i.value = v;
-      box.appendChild(i);
-    });
+    setFields(o.fields);
     var field = part("[data-confirm-vmid-field]");
     var input = part("#confirm-vmid");
     input.value = "";
@@ -193,7 +198,40 @@
         danger: a.hasAttribute("data-confirm-danger"), vmid: d.confirmVmid
       });
     });
+    // The dashboard's cards and rows carry plain links (a[data-act]): the
+    // question is worded once per page in <template data-confirm-for> with
+    // {name} and {vmid}, filled from the card or row clicked.
+    document.addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest("a[data-act]");
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      var t = document.querySelector('template[data-confirm-for="' + a.dataset.act + '"]');
+      var item = a.closest("[data-vmid][data-name]");
+      if (!t || !item) return;
+      e.preventDefault();
+      var d = t.dataset, name = item.dataset.name, vmid = item.dataset.vmid;
+      var fill = function (s) { return (s || "").split("{name}").join(name).split("{vmid}").join(vmid); };
+      openConfirm({
+        trigger: a, action: a.pathname, target: "#" + item.id, fields: a.search.slice(1),
+        title: fill(d.confirmTitle), text: fill(d.confirm), label: fill(d.confirmLabel),
+        danger: t.hasAttribute("data-confirm-danger"), vmid: d.confirmVmid ? vmid : ""
+      });
+    });
   }
+
+  // Start on a card or row posts the page's one action form to the
+  // button's formaction; with htmx only that card or row is swapped.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-act][formaction]");
+    var item = b && b.closest("[data-vmid]");
+    if (!b || !item || !window.htmx || !dlgForm) return;
+    e.preventDefault();
+    var form = b.form;
+    var fields = new URLSearchParams(new FormData(form));
+    fields.delete("_csrf");
+    setFields(fields.toString());
+    part("#confirm-vmid").disabled = true; // only Delete sends it
+    submitAction({ trigger: b, action: b.formAction, target: "#" + item.id });
+  });
 
   document.addEventListener("submit", function (e) {
     var form = e.target;
