@@ -24,7 +24,9 @@ func TestDayTwoTaskStream(t *testing.T) {
 	s := newTestServer(t, func(d *handlers.Deps) {
 		d.Proxmox = clusters.NewClients(slog.New(slog.DiscardHandler), proxmox.WithPollInterval(20*time.Millisecond))
 	})
-	sim := startSimWith(t, func(o *pvesim.Options) { o.TaskDuration = 1500 * time.Millisecond })
+	// Long enough that the task still runs when its page loads on a busy
+	// machine; the stream then follows it to its end.
+	sim := startSimWith(t, func(o *pvesim.Options) { o.TaskDuration = 4 * time.Second })
 	u := s.withUser(t, "alice", "correct horse")
 	n := s.addSimNode(t, sim, u.ID, "pve1", "pve1")
 	c := s.client(t)
