@@ -1,6 +1,7 @@
 package proxmox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,10 +19,13 @@ import (
 // answer at a few hundred KiB.
 const maxBody = 32 << 20
 
-// envelope is Proxmox's {"data": ..., "total": N} wrapper.
+// envelope is Proxmox's {"data": ..., "total": N} wrapper. Data holds the
+// caller's pointer, so the answer is decoded straight into it in one pass
+// over the bytes: at 5,000 guests, unwrapping first and decoding the data
+// afterwards scanned the same megabyte three times.
 type envelope struct {
-	Data  json.RawMessage `json:"data"`
-	Total Int             `json:"total"`
+	Data  any  `json:"data"`
+	Total *Int `json:"total"`
 }
 
 // apiPath joins path segments, escaping each one. UPIDs contain '@' and '!',
@@ -53,35 +57,32 @@ func (c *Client) delete(ctx context.Context, path string, query url.Values, out 
 
 // do performs one API call and decodes the unwrapped data into out (if non-nil).
 func (c *Client) do(ctx context.Context, method, path string, query, form url.Values, out any) error {
-	env, err := c.call(ctx, method, path, query, form)
+	return c.doTotal(ctx, method, path, query, form, out, nil)
+}
+
+// doTotal is do that also reads the envelope's total (paged answers) into total.
+func (c *Client) doTotal(ctx context.Context, method, path string, query, form url.Values, out any, total *Int) error {
+	raw, err := c.call(ctx, method, path, query, form)
 	if err != nil {
 		return err
 	}
-	return c.decode(method, path, env.Data, out)
-}
-
-func (c *Client) decode(method, path string, data json.RawMessage, out any) error {
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
-			Message: "cannot decode the answer", Err: err}
+	if err := c.unwrap(method, path, raw, out, total); err != nil {
+		return err // not the typed nil *Error
 	}
 	return nil
 }
 
 // call runs the request, retrying reads (GET only) with backoff on transient
 // failures. Writes are never retried: a POST that timed out may have started a task.
-func (c *Client) call(ctx context.Context, method, path string, query, form url.Values) (*envelope, error) {
+func (c *Client) call(ctx context.Context, method, path string, query, form url.Values) ([]byte, error) {
 	attempts := 1
 	if method == http.MethodGet {
 		attempts = c.retry.Attempts
 	}
 	for n := 0; ; n++ {
-		env, err := c.attempt(ctx, method, path, query, form)
+		raw, err := c.attempt(ctx, method, path, query, form)
 		if err == nil {
-			return env, nil // not the typed nil *Error
+			return raw, nil // not the typed nil *Error
 		}
 		if n+1 >= attempts || !retryable(err) {
 			return nil, err
@@ -111,7 +112,8 @@ func retryable(err *Error) bool {
 	return false
 }
 
-func (c *Client) attempt(parent context.Context, method, path string, query, form url.Values) (*envelope, *Error) {
+// attempt makes one request and returns the body of a 2xx answer.
+func (c *Client) attempt(parent context.Context, method, path string, query, form url.Values) ([]byte, *Error) {
 	// A caller that already gave up is not an unreachable node: without this,
 	// the failed dial would read as "timed out while connecting".
 	if err := parent.Err(); err != nil {
@@ -163,7 +165,7 @@ func (c *Client) attempt(parent context.Context, method, path string, query, for
 		return nil, e
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	raw, err := readBody(resp)
 	if err != nil {
 		e := c.transportError(parent, ctx, method, path, err, true)
 		c.logDone(parent, method, path, resp.StatusCode, start, e)
@@ -175,32 +177,116 @@ func (c *Client) attempt(parent context.Context, method, path string, query, for
 		return nil, e
 	}
 	c.logDone(parent, method, path, resp.StatusCode, start, nil)
-	return c.unwrap(method, path, raw)
+	return raw, nil
 }
 
-// unwrap strips the {"data": ...} envelope, tolerating an unwrapped body.
-func (c *Client) unwrap(method, path string, raw []byte) (*envelope, *Error) {
-	if len(strings.TrimSpace(string(raw))) == 0 {
+// unwrap decodes the {"data": ...} envelope's data into out (if non-nil)
+// and its total into total (if non-nil), tolerating an unwrapped body.
+func (c *Client) unwrap(method, path string, raw []byte, out any, total *Int) *Error {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		// pveproxy always answers a success with a JSON envelope; an empty
 		// body means something in between cut the answer short, and taking
 		// it as "no data" would read as, say, "no guests: every VMID free".
-		return nil, &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
+		return &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
 			Message: "Proxmox sent an empty answer"}
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil || keys["data"] == nil {
-		if !json.Valid(raw) {
-			return nil, &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
-				Message: "the answer is not JSON", Err: err}
+	fail := func(message string, err error) *Error {
+		return &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path, Message: message, Err: err}
+	}
+	if data, totalText, ok := envelopeParts(raw); ok {
+		// The answer is valid JSON and a plain envelope: decode only its parts.
+		if out != nil {
+			if err := decodeData(data, out); err != nil {
+				return fail("cannot decode the answer", err)
+			}
 		}
-		return &envelope{Data: raw}, nil
+		if totalText != nil {
+			var n Int
+			if err := n.UnmarshalJSON(totalText); err != nil {
+				return fail("cannot decode the answer", err)
+			}
+			if total != nil {
+				*total = n
+			}
+		}
+		return nil
 	}
-	var env envelope
+	return c.unwrapSlowly(raw, out, total, fail)
+}
+
+// unwrapSlowly is unwrap by encoding/json alone: for answers the envelope
+// scanner is not sure of, and the reference FuzzUnwrap compares it with.
+func (c *Client) unwrapSlowly(raw []byte, out any, total *Int, fail func(string, error) *Error) *Error {
+	if !hasDataKey(raw) {
+		if !json.Valid(raw) {
+			return fail("the answer is not JSON", nil)
+		}
+		if out != nil {
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fail("cannot decode the answer", err)
+			}
+		}
+		return nil
+	}
+	var ignored json.RawMessage
+	env := envelope{Data: out, Total: total}
+	if out == nil {
+		env.Data = &ignored
+	}
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path,
-			Message: "cannot decode the answer envelope", Err: err}
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return fail("the answer is not JSON", err)
+		}
+		return fail("cannot decode the answer", err)
 	}
-	return &env, nil
+	return nil
+}
+
+// hasDataKey reports whether raw is a JSON object with a top-level "data"
+// member, reading only the object's keys (values are skipped by a scanner
+// that does not decode them).
+func hasDataKey(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key == "data" {
+			return true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// readBody reads at most maxBody bytes, into one buffer of the announced
+// size when there is one (a megabyte of guests otherwise grows the buffer
+// a dozen times).
+func readBody(resp *http.Response) ([]byte, error) {
+	body := io.LimitReader(resp.Body, maxBody)
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		// One byte more than announced, so the read also sees the end
+		// of the body (which lets the connection be reused).
+		buf := make([]byte, n+1)
+		got, err := io.ReadFull(body, buf)
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return buf[:got], nil
+		case err != nil:
+			return nil, err
+		}
+		rest, err := io.ReadAll(body) // longer than announced: keep reading
+		return append(buf, rest...), err
+	}
+	return io.ReadAll(body)
 }
 
 func (c *Client) logDone(ctx context.Context, method, path string, status int, start time.Time, err *Error) {

@@ -61,15 +61,12 @@ type LogLine struct {
 func (c *Client) TaskLog(ctx context.Context, node, upid string, start, limit int) ([]LogLine, int, error) {
 	q := url.Values{"start": {strconv.Itoa(start)}, "limit": {strconv.Itoa(limit)}}
 	path := taskPath(node, upid, "log")
-	env, err := c.call(ctx, http.MethodGet, path, q, nil)
-	if err != nil {
-		return nil, 0, err
-	}
 	var lines []LogLine
-	if err := c.decode(http.MethodGet, path, env.Data, &lines); err != nil {
+	var total Int
+	if err := c.doTotal(ctx, http.MethodGet, path, q, nil, &lines, &total); err != nil {
 		return nil, 0, err
 	}
-	return lines, int(env.Total), nil
+	return lines, int(total), nil
 }
 
 // logPage is how many log lines WaitTask fetches per request.

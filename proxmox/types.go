@@ -19,6 +19,14 @@ type Int int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *Int) UnmarshalJSON(b []byte) error {
+	// A bare integer is by far the common case (14 per guest in
+	// /cluster/resources); parse it without the allocations below.
+	if plainNumber(b) {
+		if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			*i = Int(n)
+			return nil
+		}
+	}
 	s, isNull := scalarText(b)
 	if isNull || s == "" {
 		*i = 0
@@ -42,6 +50,12 @@ type Float float64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *Float) UnmarshalJSON(b []byte) error {
+	if plainNumber(b) {
+		if v, err := strconv.ParseFloat(string(b), 64); err == nil {
+			*f = Float(v)
+			return nil
+		}
+	}
 	s, isNull := scalarText(b)
 	if isNull || s == "" {
 		*f = 0
@@ -83,6 +97,12 @@ func parseBool(s string) (value, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// plainNumber reports whether b looks like a bare JSON number (no quotes,
+// no null), worth a parse without unquoting.
+func plainNumber(b []byte) bool {
+	return len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
 }
 
 // scalarText returns the text of a JSON scalar with string quotes removed.

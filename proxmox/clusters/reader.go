@@ -335,7 +335,9 @@ type Guest struct {
 	// member's when the user registered that member, else the member
 	// that answered (the API forwards lifecycle calls; SSH cannot reach
 	// the container from there).
-	Node store.Node
+	// A pointer: the guests of a member share its record (thousands of
+	// copies of it were most of a dashboard's allocations).
+	Node *store.Node
 	// Member is the Proxmox node that holds it.
 	Member string
 	// Registered says whether the user registered Member.
@@ -363,6 +365,11 @@ func (r *Reader) Read(ctx context.Context, nodes []store.Node) Estate {
 	}
 	wg.Wait()
 	out := Estate{Answered: map[string]bool{}}
+	rows := 0
+	for _, c := range clusters {
+		rows += len(c.Resources)
+	}
+	out.Guests = make([]Guest, 0, rows) // a guest is ~1 KB; thousands must not regrow
 	for _, c := range clusters {
 		for _, p := range c.Failed {
 			if c.Resources != nil {
@@ -388,19 +395,21 @@ func (r *Reader) Read(ctx context.Context, nodes []store.Node) Estate {
 // guests listed by the others, all in state unknown: it is named rather
 // than shown as a silent grid.
 func containers(c Cluster) (guests []Guest, offline []Problem) {
-	byName := map[string]store.Node{}
-	for _, m := range c.Members {
+	byName := map[string]*store.Node{}
+	for i, m := range c.Members {
 		if _, dup := byName[PVEName(m)]; !dup {
-			byName[PVEName(m)] = m
+			byName[PVEName(m)] = &c.Members[i]
 		}
 	}
+	via := &c.Via
 	unknown, total := map[string]int{}, map[string]int{}
 	var order []string
+	guests = make([]Guest, 0, len(c.Resources))
 	for _, r := range c.Resources {
 		if r.Type != "lxc" || bool(r.Template) || r.Node == "" {
 			continue
 		}
-		g := Guest{Node: c.Via, Member: r.Node, Res: r}
+		g := Guest{Node: via, Member: r.Node, Res: r}
 		if m, ok := byName[r.Node]; ok {
 			g.Node, g.Registered = m, true
 		}
@@ -424,7 +433,7 @@ func containers(c Cluster) (guests []Guest, offline []Problem) {
 		msg := "the cluster reports the state of all its containers as unknown; the node is probably offline"
 		p := Problem{Node: c.Via, Member: name, Message: msg}
 		if m, ok := byName[name]; ok {
-			p.Node = m
+			p.Node = *m
 		} else {
 			p.Message = "member " + name + " of the cluster is probably offline: the cluster reports the state of all its containers as unknown"
 		}
