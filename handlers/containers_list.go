@@ -98,12 +98,14 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	cards := containerCards(est, records, nodes)
 	// Members the user did not add get a filter of their own too.
 	members := map[string]bool{}
+	added := len(v.Nodes)
 	for _, card := range cards {
 		if card.AddMember != nil && !members[card.NodeID] {
 			members[card.NodeID] = true
 			v.Nodes = append(v.Nodes, views.NodeFilter{ID: card.NodeID, Name: card.NodeName, Selected: card.NodeID == v.List.Node})
 		}
 	}
+	slices.SortFunc(v.Nodes[added:], func(a, b views.NodeFilter) int { return cmp.Compare(a.Name, b.Name) })
 	summarize(&v, cards)
 	q := v.List
 	if q.Q != "" && looksLikeAddress(q.Q) {
@@ -184,7 +186,8 @@ func (h *Handler) addCardIPs(ctx context.Context, userID string, cards []views.C
 var statusOrder = map[string]int{"error": 0, "unknown": 1, "creating": 2, "running": 3, "stopped": 4}
 
 // sortCards orders the dashboard by key ("" keeps node, then VMID); ties
-// fall back to node and VMID so pages never shuffle between refreshes.
+// fall back to node and VMID (and the node's id, for two nodes of one
+// name), a total order, so pages never shuffle between refreshes.
 func sortCards(cards []*views.ContainerCard, key string, desc bool) {
 	by := func(a, b *views.ContainerCard) int {
 		switch key {
@@ -203,12 +206,12 @@ func sortCards(cards []*views.ContainerCard, key string, desc bool) {
 		}
 		return 0
 	}
-	slices.SortStableFunc(cards, func(a, b *views.ContainerCard) int {
+	slices.SortFunc(cards, func(a, b *views.ContainerCard) int {
 		c := by(a, b)
 		if desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
+		return cmp.Or(c, cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID), cmp.Compare(a.NodeID, b.NodeID))
 	})
 }
 
@@ -227,12 +230,19 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 	}
 	cards := make([]views.ContainerCard, 0, len(est.Guests)+len(records))
 	seen := make(map[cardKey]bool, len(est.Guests))
-	for _, row := range est.Guests {
+	members := map[string]*store.Node{} // unregistered members, one record each
+	for i := range est.Guests {
+		row := &est.Guests[i]
 		n := row.Node
 		if !row.Registered {
 			// On a member the user did not add: reached through the
 			// member that answered; shells need it added.
-			n = asMember(row.Node, row.Member)
+			key := MemberRef(row.Node.ID, row.Member)
+			if members[key] == nil {
+				m := asMember(*row.Node, row.Member)
+				members[key] = &m
+			}
+			n = members[key]
 		}
 		k := cardKey{n.ID, int(row.Res.VMID)}
 		seen[k] = true
@@ -266,15 +276,12 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 		}
 		cards = append(cards, card)
 	}
-	slices.SortFunc(cards, func(a, b views.ContainerCard) int {
-		return cmp.Or(cmp.Compare(a.NodeName, b.NodeName), cmp.Compare(a.VMID, b.VMID))
-	})
-	return cards
+	return cards // unordered: sortCards orders what is shown
 }
 
 // liveCard is a container Proxmox listed on n, with Corral's record r if
 // hasRec.
-func liveCard(row clusters.Guest, n store.Node, r store.Container, hasRec bool) views.ContainerCard {
+func liveCard(row *clusters.Guest, n *store.Node, r store.Container, hasRec bool) views.ContainerCard {
 	vmid := int(row.Res.VMID)
 	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid,
 		Name: containerName(row.Res.Name, "", r.Hostname, vmid)}

@@ -31,6 +31,7 @@ const bobsNode = "solo-pve10"
 type scaleEstate struct {
 	sim    *pvesim.Sim
 	opts   pvesim.Options
+	db     *store.DB
 	url    string
 	nodes  map[string]store.Node // alice's, by name
 	alice  *http.Client
@@ -61,7 +62,7 @@ func startScaleEstate(tb testing.TB, read ...clusters.Option) *scaleEstate {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	es := &scaleEstate{sim: sim, opts: opts, nodes: map[string]store.Node{}}
+	es := &scaleEstate{sim: sim, opts: opts, db: db, nodes: map[string]store.Node{}}
 	for _, name := range sim.Nodes() {
 		owner := alice.ID
 		if name == bobsNode {

@@ -174,8 +174,8 @@ func (d Directory) Containers(ctx context.Context, userID string) ([]gateway.Gue
 			continue // on a member the user did not add: no SSH login there
 		}
 		out = append(out, gateway.Guest{
-			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(r.Node), NodeID: r.Node.ID,
-			Status: r.Res.Status, Host: HostTarget(r.Node),
+			VMID: int(r.Res.VMID), Name: r.Res.Name, Node: clusters.PVEName(*r.Node), NodeID: r.Node.ID,
+			Status: r.Res.Status, Host: HostTarget(*r.Node),
 		})
 	}
 	return out, nil
