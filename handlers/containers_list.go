@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,30 +50,37 @@ func (h *Handler) containerList(c echo.Context) error {
 // listQuery reads the dashboard's query. The layout comes from ?view= and
 // is remembered in a cookie for the next visit.
 func (h *Handler) listQuery(c echo.Context) views.ListQuery {
-	q := views.ListQuery{Node: c.QueryParam("node"), Status: c.QueryParam("status"),
-		Q: strings.TrimSpace(c.QueryParam("q")), Desc: c.QueryParam("dir") == "desc", View: views.ViewCards}
-	if s := c.QueryParam("sort"); slices.Contains(views.SortKeys, s) {
-		q.Sort = s
-	} else {
-		q.Desc = false
-	}
-	q.Page, _ = strconv.Atoi(c.QueryParam("page"))
-	q.Page = max(q.Page, 1)
+	q := views.ParseListQuery(c.QueryParams())
 	saved := ""
 	if ck, err := c.Cookie(viewCookie); err == nil {
 		saved = ck.Value
 	}
-	switch view := c.QueryParam("view"); {
-	case view == views.ViewCards || view == views.ViewTable:
-		q.View = view
-		if view != saved {
-			c.SetCookie(&http.Cookie{Name: viewCookie, Value: view, Path: "/containers", MaxAge: 365 * 24 * 3600,
+	switch {
+	case q.View != "":
+		if q.View != saved {
+			c.SetCookie(&http.Cookie{Name: viewCookie, Value: q.View, Path: "/containers", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteLaxMode})
 		}
 	case saved == views.ViewTable:
 		q.View = views.ViewTable
+	default:
+		q.View = views.ViewCards
 	}
 	return q
+}
+
+// listReturn is where an action started on the dashboard goes back to
+// without JavaScript: the list state it came from, rebuilt from its parts
+// as a same-site /containers URL. Anything else (another path, a host, a
+// scheme, a backslash) is plain /containers, so the value can never send
+// the browser elsewhere.
+func listReturn(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Opaque != "" || u.User != nil || u.Host != "" ||
+		u.Path != "/containers" || u.RawPath != "" || u.Fragment != "" || strings.ContainsAny(raw, "\\\x00\r\n") {
+		return "/containers"
+	}
+	return views.ParseListQuery(u.Query()).URL()
 }
 
 // dashboard reads every cluster once and merges what Proxmox reports with
@@ -125,15 +133,22 @@ func (h *Handler) dashboard(ctx context.Context, u store.User, nodes []store.Nod
 	v.Pager = pageOf(len(matched), q.Page, dashboardPageSize)
 	for _, ref := range matched[max(v.Pager.First-1, 0):v.Pager.Last] {
 		card := *ref
-		card.CPU, card.Mem = usageText(card.Live, card.CPUShare, card.MemBytes, card.MemMax)
-		card.CSRF = v.CSRF
-		if card.AddMember != nil {
-			card.AddMember.CSRF = v.CSRF
-		}
-		h.addCardServices(ctx, u.ID, &card)
+		h.showCard(ctx, u.ID, &card, v.CSRF, v.List.URL())
 		v.Cards = append(v.Cards, card)
 	}
 	return v, nil
+}
+
+// showCard completes a card that is shown, on the page or swapped in after
+// an action: usage in words, the form token, the list to return to, and
+// the services of the last discovery.
+func (h *Handler) showCard(ctx context.Context, userID string, card *views.ContainerCard, csrf, list string) {
+	card.CPU, card.Mem = usageText(card.Live, card.CPUShare, card.MemBytes, card.MemMax)
+	card.CSRF, card.Return = csrf, list
+	if card.AddMember != nil {
+		card.AddMember.CSRF = csrf
+	}
+	h.addCardServices(ctx, userID, card)
 }
 
 // pageOf is the slice of matched containers page shows; a page past the

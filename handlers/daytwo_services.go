@@ -114,5 +114,5 @@ func (h *Handler) serviceAction(c echo.Context) error {
 	if derr != nil {
 		v.Error = done + " The services could not be listed again: " + sshErrorText(n, "discover services", derr)
 	}
-	return h.render(c, http.StatusOK, views.Page{}, views.ServicesPanel(v))
+	return h.render(c, http.StatusOK, views.Page{}, views.ServicesSwap(v))
 }

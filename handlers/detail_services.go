@@ -64,7 +64,7 @@ func (h *Handler) serviceRefresh(c echo.Context) error {
 			}
 			return seeOther(c, views.DetailURL(n.ID, vmid)+"?tab=services")
 		}
-		return h.render(c, http.StatusOK, views.Page{}, views.ServicesPanel(v))
+		return h.render(c, http.StatusOK, views.Page{}, views.ServicesSwap(v))
 	}
 	fail := func(msg string) error {
 		toast(c, "bad", msg)

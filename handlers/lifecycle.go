@@ -260,12 +260,17 @@ func deleteCT(r powerRun) (actionResult, error) {
 }
 
 // actionAnswer swaps the card or the detail page's body (htmx) or
-// redirects (plain form), with the outcome as a toast or flash.
+// redirects (plain form), with the outcome as a toast or flash. Without
+// JavaScript a card's or row's action goes back to the list state it was
+// started from.
 func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, res actionResult) error {
 	from := c.FormValue("from")
 	if !isHTMX(c) {
 		setFlash(c, "ok", res.message)
-		if res.gone || onDashboard(from) {
+		switch {
+		case onDashboard(from):
+			return seeOther(c, listReturn(c.FormValue("return")))
+		case res.gone:
 			return seeOther(c, "/containers")
 		}
 		return seeOther(c, views.DetailURL(n.ID, vmid)+tabQuery(c.FormValue("tab")))
@@ -286,8 +291,9 @@ func (h *Handler) actionAnswer(c echo.Context, u store.User, n store.Node, vmid 
 		v.Header.Note = res.message
 		return h.render(c, http.StatusOK, views.Page{}, views.DetailBody(v))
 	}
-	card := h.liveCard(c.Request().Context(), u, n, vmid, rec, hasRec, res.status)
-	card.CSRF = csrfToken(c)
+	ctx := c.Request().Context()
+	card := h.actionCard(ctx, n, vmid, rec, hasRec, res.status)
+	h.showCard(ctx, u.ID, &card, csrfToken(c), listReturn(c.FormValue("return")))
 	if from == "row" {
 		return h.render(c, http.StatusOK, views.Page{}, views.ContainerRowView(card))
 	}
@@ -305,22 +311,28 @@ func tabQuery(tab string) string {
 	return ""
 }
 
-// liveCard rebuilds one card from the container's current status.
-func (h *Handler) liveCard(ctx context.Context, u store.User, n store.Node, vmid int, rec store.Container, hasRec bool, status string) views.ContainerCard {
-	card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid, Status: status,
-		Name: containerName("", "", rec.Hostname, vmid)}
-	if hasRec {
-		card.Template = rec.TemplateName
-	}
-	if st, err := h.liveStatus(ctx, n, vmid); err == nil {
-		card.Status = mergedStatus(rec.Lifecycle, hasRec, st.Status)
-		card.Live = st.Status
-		card.Name = containerName(st.Name, "", rec.Hostname, vmid)
-		if st.Status == "running" {
-			card.CPU, card.Mem = usageText(st.Status, float64(st.CPU), int64(st.Mem), int64(st.MaxMem))
+// actionCard is the card an action swaps back in. It is built by the
+// dashboard's own liveCard, from the container's status read right now
+// (what /cluster/resources says may lag behind the action), so it shows
+// what the list shows: tags, template, lock, member to add.
+func (h *Handler) actionCard(ctx context.Context, n store.Node, vmid int, rec store.Container, hasRec bool, status string) views.ContainerCard {
+	st, err := h.liveStatus(ctx, n, vmid)
+	if err != nil {
+		card := views.ContainerCard{NodeID: n.ID, NodeName: n.Name, VMID: vmid, Status: status,
+			Name: containerName("", "", rec.Hostname, vmid)}
+		if hasRec {
+			card.Template, card.JobURL = rec.TemplateName, jobURL(rec)
 		}
+		return card
 	}
-	h.addCardServices(ctx, u.ID, &card)
+	member := clusters.PVEName(n)
+	row := clusters.Guest{Node: n, Member: member, Registered: !unregistered(n), Res: proxmox.Resource{
+		ID: "lxc/" + strconv.Itoa(vmid), VMID: proxmox.Int(vmid), Node: member, Type: "lxc", Status: st.Status, Name: st.Name,
+		CPU: st.CPU, Mem: st.Mem, MaxMem: st.MaxMem, Uptime: st.Uptime, Tags: st.Tags, Lock: st.Lock}}
+	card := liveCard(row, n, rec, hasRec)
+	if unregistered(n) {
+		card.AddMember = &views.AddMember{ViaID: viaOf(n), Member: n.Name}
+	}
 	return card
 }
 
@@ -362,13 +374,16 @@ func (h *Handler) confirmPage(c echo.Context, n store.Node, vmid int, action str
 	if !ok {
 		return store.ErrNotFound
 	}
-	from, tab := c.FormValue("from"), c.FormValue("tab")
+	from, tab, back := c.FormValue("from"), c.FormValue("tab"), ""
 	cancelURL := views.DetailURL(n.ID, vmid) + tabQuery(tab)
 	if onDashboard(from) {
-		cancelURL = "/containers"
+		cancelURL = listReturn(c.FormValue("return"))
+		if cancelURL != "/containers" {
+			back = cancelURL
+		}
 	}
 	v := views.ConfirmView{Confirmation: conf, CSRF: csrfToken(c), Action: views.ActionURL(n.ID, vmid, action),
-		From: from, Tab: tab, Cancel: cancelURL, Error: problem}
+		From: from, Tab: tab, Return: back, Cancel: cancelURL, Error: problem}
 	return h.render(c, status, h.page(c, conf.Title, "containers"), views.ConfirmPage(v))
 }
 

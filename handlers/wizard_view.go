@@ -65,6 +65,9 @@ func (h *Handler) wizardRender(c echo.Context, status int, r *wizardReq, step st
 			return h.wizardRender(c, formStatus(c), r, earliestErrorStep(perrs), perrs, notice)
 		}
 		w.Review = reviewView(plan, r.node)
+		if r.tmpl != nil {
+			w.Review.Description = r.tmpl.Description
+		}
 		if unregistered(r.node) {
 			w.AddMember = &views.AddMember{CSRF: w.CSRF, ViaID: viaOf(r.node), Member: r.node.Name,
 				Return: "/containers/new?" + url.Values{"node": {r.node.ID}, "template": {r.s.Template}}.Encode()}

@@ -94,6 +94,17 @@ func (a Actions) fields() url.Values {
 	return v
 }
 
+// dashboardFields are what a card's or row's action sends besides the
+// token: what the answer replaces and, unless it is the plain list, the
+// list state to come back to.
+func dashboardFields(from, list string) url.Values {
+	v := url.Values{"from": {from}}
+	if list != "" && list != "/containers" {
+		v.Set("return", list)
+	}
+	return v
+}
+
 // confirmURL is the page that asks without JavaScript.
 func (a Actions) confirmURL(action string) string {
 	return ActionURL(a.NodeID, a.VMID, action) + "?" + a.fields().Encode()

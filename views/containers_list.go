@@ -2,7 +2,9 @@ package views
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // ListQuery is what the dashboard's URL asks for: filters, search, sort,
@@ -71,6 +73,24 @@ func (q ListQuery) URL() string {
 		return "/containers"
 	}
 	return "/containers?" + v.Encode()
+}
+
+// ParseListQuery reads a dashboard URL's query, the inverse of URL.
+// Unknown sort keys and layouts are dropped; a missing layout is "", which
+// the caller settles (the remembered one).
+func ParseListQuery(v url.Values) ListQuery {
+	q := ListQuery{Node: v.Get("node"), Status: v.Get("status"), Q: strings.TrimSpace(v.Get("q")), Desc: v.Get("dir") == "desc"}
+	if s := v.Get("sort"); slices.Contains(SortKeys, s) {
+		q.Sort = s
+	} else {
+		q.Desc = false
+	}
+	q.Page, _ = strconv.Atoi(v.Get("page"))
+	q.Page = max(q.Page, 1)
+	if view := v.Get("view"); view == ViewCards || view == ViewTable {
+		q.View = view
+	}
+	return q
 }
 
 // filtered is q on another node or status, back on the first page.

@@ -3,6 +3,8 @@ package views
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 )
 
 func statusText(code int) string {
@@ -33,4 +35,25 @@ func jobLinkText(status string) string {
 		return "See what failed during creation"
 	}
 	return "Follow its creation"
+}
+
+// visibleText is free text someone typed, fit to show as text: line breaks
+// and tabs stay, other control characters become their visible symbols
+// (U+2400 block) instead of acting on the page, and bytes that are not
+// UTF-8 become U+FFFD. HTML escaping is still templ's.
+func visibleText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r < 0x20:
+			return 0x2400 + r
+		case r == 0x7f:
+			return '\u2421'
+		case unicode.IsControl(r):
+			return unicode.ReplacementChar
+		}
+		return r
+	}, s)
 }
