@@ -231,6 +231,16 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
+// loadAverage is the machine's 1-minute load average: figures taken on a
+// machine busy with other work say so.
+func loadAverage() string {
+	raw, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 // cpusAllowed is the CPU list a process may run on, as the kernel says.
 func cpusAllowed(pid int) string {
 	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -221,8 +222,8 @@ func runLoad(b *testing.B, bins loadBinaries) {
 		}
 	}
 	creators := (loadUsers + loadCreatorEvery - 1) / loadCreatorEvery
-	fmt.Printf("load: %d people with accounts of their own (%d simulated nodes each) for %v; %d containers for shells; %d people create %d containers each\n",
-		loadUsers, len(e.sim.Estate.Nodes), loadDuration, len(vmids), creators, loadCreations)
+	fmt.Printf("load: %d people with accounts of their own (%d simulated nodes each) for %v; %d containers for shells; %d people create %d containers each; %d CPUs, load average %s\n",
+		loadUsers, len(e.sim.Estate.Nodes), loadDuration, len(vmids), creators, loadCreations, runtime.NumCPU(), loadAverage())
 
 	stats := newLoadStats()
 	rssSignedIn, hwmSignedIn := procStatusKB(corral, "VmRSS"), procStatusKB(corral, "VmHWM")
@@ -255,6 +256,7 @@ func runLoad(b *testing.B, bins loadBinaries) {
 	}
 	wg.Wait()
 	took := time.Since(start)
+	rssEnd := procStatusKB(corral, "VmRSS")
 
 	stats.print(b, loadDuration)
 	proc := func(name string, pid int, cpuBefore time.Duration) {
@@ -264,8 +266,8 @@ func runLoad(b *testing.B, bins loadBinaries) {
 		b.ReportMetric(float64(peak)/1024, "MB-peak-rss-"+name)
 	}
 	proc("corral", corral, corralCPU)
-	fmt.Printf("  %-12s RSS %.1f MB started, %.1f MB after %d sign-ins (peak %.1f MB), sampled peak during the load %.1f MB\n", "corral",
-		float64(rssStarted)/1024, float64(rssSignedIn)/1024, len(people), float64(hwmSignedIn)/1024, float64(<-loadPeak)/1024)
+	fmt.Printf("  %-12s RSS %.1f MB started, %.1f MB after %d sign-ins (peak %.1f MB), sampled peak during the load %.1f MB, %.1f MB at its end\n", "corral",
+		float64(rssStarted)/1024, float64(rssSignedIn)/1024, len(people), float64(hwmSignedIn)/1024, float64(<-loadPeak)/1024, float64(rssEnd)/1024)
 	proc("pvesim", sim, simCPU)
 }
 
