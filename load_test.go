@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -276,7 +277,7 @@ func runLoad(b *testing.B, bins loadBinaries) {
 func person(ctx context.Context, lc *loadClient, a loadAccount, i int, s *loadStats) {
 	t := time.NewTicker(loadRefresh)
 	defer t.Stop()
-	nodes := slices.Sorted(mapKeys(a.nodeIDs))
+	nodes := slices.Sorted(maps.Keys(a.nodeIDs))
 	for n := 0; ; n++ {
 		timed(s, "dashboard", func() error { return lc.fetch(http.MethodGet, "/containers", nil) })
 		node := a.nodeIDs[nodes[(i+n)%len(nodes)]]
@@ -293,21 +294,11 @@ func person(ctx context.Context, lc *loadClient, a loadAccount, i int, s *loadSt
 	}
 }
 
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // creator number k creates loadCreations containers through the wizard,
 // the first k seconds in and then every third of the run, each on another
 // node, and follows each job's progress stream to its end (within jobCtx).
 func creator(ctx, jobCtx context.Context, lc *loadClient, a loadAccount, k int, s *loadStats) {
-	nodes := slices.Sorted(mapKeys(a.nodeIDs))
+	nodes := slices.Sorted(maps.Keys(a.nodeIDs))
 	var follow sync.WaitGroup
 	defer follow.Wait()
 	for n := range loadCreations {
