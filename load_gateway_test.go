@@ -20,7 +20,7 @@ import (
 // so a neighbour's load falls on both alike).
 const (
 	gatewayStreamSize = 32 << 20
-	gatewayRounds     = 4
+	gatewayRounds     = 8
 	gatewayVMID       = 101 // mqtt on pve1, running in the demo estate
 )
 
