@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -241,15 +242,23 @@ func loadAverage() string {
 	return "?"
 }
 
-// cpusAllowed is the CPU list a process may run on, as the kernel says.
+// cpusAllowed is the CPU list the threads of a process may run on, as the
+// kernel says; threads that differ are listed apart ("1 | 0-1").
 func cpusAllowed(pid int) string {
-	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-			return strings.TrimSpace(v)
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var lists []string
+	for _, t := range tasks {
+		raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok && !slices.Contains(lists, strings.TrimSpace(v)) {
+				lists = append(lists, strings.TrimSpace(v))
+			}
 		}
 	}
-	return "?"
+	if len(lists) == 0 {
+		return "?"
+	}
+	return strings.Join(lists, " | ")
 }
 
 // onCPU starts commands on one CPU: the child inherits the CPU mask of the
