@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 
@@ -70,6 +71,7 @@ func (e Estate) Node(name string) (Node, bool) {
 type Process struct {
 	Cmd    *exec.Cmd
 	Estate Estate
+	stop   sync.Once
 }
 
 // Start runs cmd (the pvesim binary with its flags; Stdout must be unset)
@@ -102,8 +104,10 @@ func Start(cmd *exec.Cmd, start func(*exec.Cmd) error) (*Process, error) {
 	return p, nil
 }
 
-// Stop ends the simulator and waits for it.
+// Stop ends the simulator and waits for it; later calls do nothing.
 func (p *Process) Stop() {
-	_ = p.Cmd.Process.Signal(os.Interrupt)
-	_ = p.Cmd.Wait()
+	p.stop.Do(func() {
+		_ = p.Cmd.Process.Signal(os.Interrupt)
+		_ = p.Cmd.Wait()
+	})
 }
