@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -223,8 +224,12 @@ func runLoad(b *testing.B, bins loadBinaries) {
 		}
 	}
 	creators := (loadUsers + loadCreatorEvery - 1) / loadCreatorEvery
-	fmt.Printf("load: %d people with accounts of their own (%d simulated nodes each) for %v; %d containers for shells; %d people create %d containers each; %d CPUs, load average %s\n",
-		loadUsers, len(e.sim.Estate.Nodes), loadDuration, len(vmids), creators, loadCreations, runtime.NumCPU(), loadAverage())
+	sshAuth := "keys"
+	if loadSSHPassword {
+		sshAuth = "passwords"
+	}
+	fmt.Printf("load: %d people with accounts of their own (%d simulated nodes each) for %v; %d containers for shells (SSH with %s); %d people create %d containers each; %d CPUs, load average %s\n",
+		loadUsers, len(e.sim.Estate.Nodes), loadDuration, len(vmids), sshAuth, creators, loadCreations, runtime.NumCPU(), loadAverage())
 
 	stats := newLoadStats()
 	rssSignedIn, hwmSignedIn := procStatusKB(corral, "VmRSS"), procStatusKB(corral, "VmHWM")
@@ -275,6 +280,9 @@ func runLoad(b *testing.B, bins loadBinaries) {
 // person refreshes the dashboard every loadRefresh and, between, types a
 // VMID into the wizard.
 func person(ctx context.Context, lc *loadClient, a loadAccount, i int, s *loadStats) {
+	if !staggered(ctx, i) {
+		return
+	}
 	t := time.NewTicker(loadRefresh)
 	defer t.Stop()
 	nodes := slices.Sorted(maps.Keys(a.nodeIDs))
@@ -414,9 +422,24 @@ func (lc *loadClient) follow(ctx context.Context, job string) (first time.Durati
 	return first, state, errors.New("the stream of " + job + " ended without its done event")
 }
 
+// staggered waits until person i's turn within the first refresh period:
+// people do not all press F5 in the same millisecond, so their refreshes
+// are spread evenly over it. It reports false if ctx ended first.
+func staggered(ctx context.Context, i int) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(time.Duration(i) * loadRefresh / loadUsers):
+		return true
+	}
+}
+
 // shellUser runs a short command in a container through the SSH gateway
 // every loadRefresh, as someone checking on a service would.
 func shellUser(ctx context.Context, e *loadEstate, a loadAccount, vmids []string, i int, s *loadStats) {
+	if !staggered(ctx, i) {
+		return
+	}
 	t := time.NewTicker(loadRefresh)
 	defer t.Stop()
 	for n := 0; len(vmids) > 0; n++ {
@@ -430,10 +453,19 @@ func shellUser(ctx context.Context, e *loadEstate, a loadAccount, vmids []string
 	}
 }
 
-// shellOnce signs in to the gateway with the account's key, checking the
-// gateway's host key, and runs echo in vmid.
+// loadSSHPassword makes the SSH sessions sign in with the account's
+// password instead of its key (CORRAL_LOAD_SSH_AUTH=password make load):
+// each is then an argon2id check, as each web sign-in is.
+var loadSSHPassword = os.Getenv("CORRAL_LOAD_SSH_AUTH") == "password"
+
+// shellOnce signs in to the gateway with the account's key (or password),
+// checking the gateway's host key, and runs echo in vmid.
 func shellOnce(e *loadEstate, a loadAccount, vmid string) error {
-	cfg := &ssh.ClientConfig{User: a.name, Auth: []ssh.AuthMethod{ssh.PublicKeys(a.key)},
+	auth := ssh.PublicKeys(a.key)
+	if loadSSHPassword {
+		auth = ssh.Password(a.password)
+	}
+	cfg := &ssh.ClientConfig{User: a.name, Auth: []ssh.AuthMethod{auth},
 		HostKeyCallback: ssh.FixedHostKey(e.gatewayKey), Timeout: 30 * time.Second}
 	c, err := ssh.Dial("tcp", e.ssh, cfg)
 	if err != nil {
