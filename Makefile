@@ -56,7 +56,9 @@ test-stress: ## repeat the browser and gateway tests 5 times (not part of CI)
 bench: ## size, memory and start-up measurements, plus Go benchmarks
 	$(GO) test -run '^$$' -bench . -skip BenchmarkLoad -benchmem -timeout 20m $(PKGS)
 
-load: ## a bounded load run on loopback (30 s): throughput, p50/p99, peak RSS
+# Both load benchmarks (BenchmarkLoad*) start corral serve and the Proxmox
+# simulator as processes of their own, so make bench skips them.
+load: ## bounded load runs on loopback (about a minute): throughput, p50/p99, RSS and CPU per process, SSH gateway on its own CPU
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 10m .
 
 clean:

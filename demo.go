@@ -207,10 +207,8 @@ func forgetVanished(ctx context.Context, db *store.DB, userID string, sim *pvesi
 	return nil
 }
 
-// demoNode registers a simulated node through the same two phases as the
-// add-node page: the keys are fetched without credentials and "confirmed"
-// against the simulator's own, and only then do the authenticated checks
-// run over exactly those pins.
+// demoNode registers a simulated node as the add-node page would, with the
+// simulator's own certificate and host key as the ones to confirm.
 func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, error) {
 	_, portStr, err := net.SplitHostPort(n.SSHAddr())
 	if err != nil {
@@ -222,16 +220,24 @@ func demoNode(ctx context.Context, n *pvesim.Node, userID string) (store.Node, e
 		TokenID: pvesim.DemoTokenID, TokenSecret: pvesim.DemoTokenSecret,
 		SSHUser: n.SSHUser(), SSHPort: sshPort, SSHPassword: n.SSHPassword(),
 	}
+	return pinKnownNode(ctx, rec, n.Fingerprint(), n.SSHHostKey())
+}
+
+// pinKnownNode goes through the same two phases as the add-node page: the
+// keys are fetched without credentials and "confirmed" against the ones
+// the caller knows the node has, and only then do the authenticated checks
+// run over exactly those pins.
+func pinKnownNode(ctx context.Context, rec store.Node, fingerprint string, hostKey ssh.PublicKey) (store.Node, error) {
 	prober := nodeprobe.New(slog.New(slog.DiscardHandler))
 	scan, err := prober.Scan(ctx, rec)
 	if err != nil {
 		return rec, err
 	}
-	if scan.TLS.Fingerprint != n.Fingerprint() {
-		return rec, fmt.Errorf("node %s presented certificate %s, not the simulator's %s", n.Name(), scan.TLS.Fingerprint, n.Fingerprint())
+	if scan.TLS.Fingerprint != fingerprint {
+		return rec, fmt.Errorf("node %s presented certificate %s, not the known %s", rec.Name, scan.TLS.Fingerprint, fingerprint)
 	}
-	if want := ssh.FingerprintSHA256(n.SSHHostKey()); scan.SSH.Fingerprint != want {
-		return rec, fmt.Errorf("node %s presented host key %s, not the simulator's %s", n.Name(), scan.SSH.Fingerprint, want)
+	if want := ssh.FingerprintSHA256(hostKey); scan.SSH.Fingerprint != want {
+		return rec, fmt.Errorf("node %s presented host key %s, not the known %s", rec.Name, scan.SSH.Fingerprint, want)
 	}
 	scan.Pin(&rec)
 	probe, err := prober.Probe(ctx, rec)

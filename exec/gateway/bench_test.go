@@ -23,6 +23,8 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // per GiB of each. Client, gateway and node share this process, so the
 // gateway path's CPU holds two hops; gateway-added-cpu-ratio is what the
 // gateway adds over a direct hop, per direct hop (goal <= 1.2).
+// BenchmarkLoadGatewayPinned (make load) measures corral serve's gateway
+// in a process of its own, on a CPU of its own.
 func BenchmarkGatewayThroughput(b *testing.B) {
 	const size = 32 << 20
 	env := startGateway(b, nil)
