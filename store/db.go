@@ -84,7 +84,7 @@ func Open(path string, opts Options) (*DB, error) {
 		log:  opts.Logger,
 		kdf:  defaultKDF(),
 		// Two slots keep worst-case hashing memory near 40 MiB.
-		hashSlots: make(chan struct{}, 2),
+		hashSlots: make(chan struct{}, 1),
 	}
 	var from int
 	err = bdb.Update(func(tx *bolt.Tx) error {
