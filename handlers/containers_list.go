@@ -244,8 +244,8 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 		rec[cardKey{r.NodeID, r.VMID}] = r
 	}
 	cards := make([]views.ContainerCard, 0, len(est.Guests)+len(records))
-	seen := make(map[cardKey]bool, len(est.Guests))
-	members := map[string]*store.Node{} // unregistered members, one record each
+	seen := make(map[cardKey]bool, len(records)) // records Proxmox listed
+	members := map[string]*store.Node{}          // unregistered members, one record each
 	for i := range est.Guests {
 		row := &est.Guests[i]
 		n := row.Node
@@ -260,8 +260,10 @@ func containerCards(est clusters.Estate, records []store.Container, nodes []stor
 			n = members[key]
 		}
 		k := cardKey{n.ID, int(row.Res.VMID)}
-		seen[k] = true
 		r, ok := rec[k]
+		if ok {
+			seen[k] = true
+		}
 		card := liveCard(row, n, r, ok)
 		if !row.Registered {
 			card.AddMember = &views.AddMember{ViaID: row.Node.ID, Member: row.Member}

@@ -326,7 +326,7 @@ func (h *Handler) actionCard(ctx context.Context, n store.Node, vmid int, rec st
 		return card
 	}
 	member := clusters.PVEName(n)
-	row := clusters.Guest{Node: &n, Member: member, Registered: !unregistered(n), Res: proxmox.Resource{
+	row := clusters.Guest{Node: &n, Member: member, Registered: !unregistered(n), Res: &proxmox.Resource{
 		ID: "lxc/" + strconv.Itoa(vmid), VMID: proxmox.Int(vmid), Node: member, Type: "lxc", Status: st.Status, Name: st.Name,
 		CPU: st.CPU, Mem: st.Mem, MaxMem: st.MaxMem, Uptime: st.Uptime, Tags: st.Tags, Lock: st.Lock}}
 	card := liveCard(&row, &n, rec, hasRec)

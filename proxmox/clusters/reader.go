@@ -342,7 +342,9 @@ type Guest struct {
 	Member string
 	// Registered says whether the user registered Member.
 	Registered bool
-	Res        proxmox.Resource
+	// Res points into the cluster's answer, which readers within the
+	// freshness window share: read it, never write it.
+	Res *proxmox.Resource
 }
 
 // Estate is what Read found in all of a user's clusters.
@@ -405,7 +407,8 @@ func containers(c Cluster) (guests []Guest, offline []Problem) {
 	unknown, total := map[string]int{}, map[string]int{}
 	var order []string
 	guests = make([]Guest, 0, len(c.Resources))
-	for _, r := range c.Resources {
+	for i := range c.Resources {
+		r := &c.Resources[i]
 		if r.Type != "lxc" || bool(r.Template) || r.Node == "" {
 			continue
 		}
