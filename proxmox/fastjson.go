@@ -247,33 +247,37 @@ func (s *jsonScan) end() bool {
 	return s.i == len(s.b)
 }
 
-// envelopeParts finds the data and total members of a {"data": ...}
-// envelope, validating the whole answer. ok is false when the answer is
-// not such an envelope, or not one this scanner is sure of (a key that
-// encoding/json would match case-insensitively, a repeated member).
-func envelopeParts(raw []byte) (data, total []byte, ok bool) {
+// scanEnvelope walks a {"data": ...} envelope, validating the whole
+// answer: data consumes the data member's value from s, and total is the
+// total member's text. ok is false when the answer is not such an
+// envelope, or not one this scanner is sure of (a key that encoding/json
+// would match case-insensitively, a repeated member), or data gave up.
+func scanEnvelope(raw []byte, data func(s *jsonScan) bool) (total []byte, ok bool) {
 	s := &jsonScan{b: raw}
 	s.space()
 	if s.peek() != '{' {
-		return nil, nil, false
+		return nil, false
 	}
+	sawData := false
 	ok = s.object(func(key []byte, plain bool) bool {
-		value, ok := s.value()
 		switch {
-		case !ok:
-			return false
 		case !plain:
 			return false
-		case string(key) == "data" && data == nil:
-			data = value
+		case string(key) == "data" && !sawData:
+			sawData = true
+			s.space()
+			return data(s)
 		case string(key) == "total" && total == nil:
-			total = value
+			v, ok := s.value()
+			total = v
+			return ok
 		case foldsTo(key, "data", "total"):
 			return false
 		}
-		return true
+		_, ok := s.value()
+		return ok
 	})
-	return data, total, ok && data != nil && s.end()
+	return total, ok && sawData && s.end()
 }
 
 // foldsTo reports whether key is one of names in another case, or holds
@@ -297,19 +301,18 @@ func foldsTo(key []byte, names ...string) bool {
 var resourceFields = []string{"id", "vmid", "node", "type", "status", "name", "cpu", "maxcpu", "mem", "maxmem",
 	"disk", "maxdisk", "netin", "netout", "diskread", "diskwrite", "uptime", "template", "tags", "lock", "pool", "hastate"}
 
-// decodeResources decodes /cluster/resources rows; ok is false when the
+// resources decodes /cluster/resources rows from s; ok is false when the
 // rows need encoding/json (see the top of this file).
-func decodeResources(data []byte) (rows []Resource, ok bool) {
-	s := &jsonScan{b: data}
-	s.space()
+func (s *jsonScan) resources() (rows []Resource, ok bool) {
 	switch s.peek() {
 	case 'n':
-		return nil, s.literal("null") && s.end()
+		return nil, s.literal("null")
 	case '[':
 	default:
 		return nil, false
 	}
-	rows = make([]Resource, 0, len(data)/300) // a row is 300 to 400 bytes
+	rows = make([]Resource, 0, (len(s.b)-s.i)/300) // a row is 300 to 400 bytes
+	texts := map[string]string{}                   // node, type, status and tags repeat row after row
 	ok = s.array(func() bool {
 		var r Resource
 		s.space()
@@ -321,7 +324,7 @@ func decodeResources(data []byte) (rows []Resource, ok bool) {
 		case '{':
 			if !s.object(func(key []byte, plain bool) bool {
 				v, ok := s.value()
-				return ok && plain && r.set(key, v)
+				return ok && plain && r.set(key, v, texts)
 			}) {
 				return false
 			}
@@ -331,32 +334,34 @@ func decodeResources(data []byte) (rows []Resource, ok bool) {
 		rows = append(rows, r)
 		return true
 	})
-	return rows, ok && s.end()
+	return rows, ok
 }
 
 // set stores one member of a row; false means encoding/json must decide.
-func (r *Resource) set(key, v []byte) bool {
+// Texts that repeat across rows are taken from texts, one copy each.
+func (r *Resource) set(key, v []byte, texts map[string]string) bool {
 	var str *string
 	var num interface{ UnmarshalJSON([]byte) error }
+	repeats := false
 	switch string(key) {
 	case "id":
 		str = &r.ID
 	case "node":
-		str = &r.Node
+		str, repeats = &r.Node, true
 	case "type":
-		str = &r.Type
+		str, repeats = &r.Type, true
 	case "status":
-		str = &r.Status
+		str, repeats = &r.Status, true
 	case "name":
 		str = &r.Name
 	case "tags":
-		str = &r.Tags
+		str, repeats = &r.Tags, true
 	case "lock":
-		str = &r.Lock
+		str, repeats = &r.Lock, true
 	case "pool":
-		str = &r.Pool
+		str, repeats = &r.Pool, true
 	case "hastate":
-		str = &r.HAState
+		str, repeats = &r.HAState, true
 	case "vmid":
 		num = &r.VMID
 	case "cpu":
@@ -395,21 +400,47 @@ func (r *Resource) set(key, v []byte) bool {
 	case '"':
 		text := &jsonScan{b: v}
 		if plain, _ := text.str(); plain {
-			*str = string(v[1 : len(v)-1])
+			b := v[1 : len(v)-1]
+			if !repeats {
+				*str = string(b)
+				return true
+			}
+			t, seen := texts[string(b)]
+			if !seen {
+				t = string(b)
+				texts[t] = t
+			}
+			*str = t
 			return true
 		}
 	}
 	return false
 }
 
-// decodeData decodes an envelope's data into out, on the fast path when
-// out is rows of resources and the rows allow it.
-func decodeData(data []byte, out any) error {
-	if rows, ok := out.(*[]Resource); ok {
-		if fast, ok := decodeResources(data); ok {
+// decodeEnvelope decodes an envelope's data into out and returns its
+// total's text, on the fast path; ok false means encoding/json must.
+func decodeEnvelope(raw []byte, out any) (total []byte, ok bool) {
+	if rows, isRows := out.(*[]Resource); isRows {
+		var fast []Resource
+		total, ok = scanEnvelope(raw, func(s *jsonScan) bool {
+			var ok bool
+			fast, ok = s.resources()
+			return ok
+		})
+		if ok {
 			*rows = fast
-			return nil
 		}
+		return total, ok
 	}
-	return json.Unmarshal(data, out)
+	var data []byte
+	total, ok = scanEnvelope(raw, func(s *jsonScan) bool {
+		var ok bool
+		data, ok = s.value()
+		return ok
+	})
+	if !ok || out == nil {
+		return total, ok
+	}
+	// Not rows: encoding/json decodes the data alone, already validated.
+	return total, json.Unmarshal(data, out) == nil
 }

@@ -64,35 +64,33 @@ func TestDecodeResources_FastPathTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _, ok := envelopeParts(fixture)
-	if !ok {
-		t.Fatal("the fixture's envelope was not scanned")
+	var rows []Resource
+	if _, ok := decodeEnvelope(fixture, &rows); !ok {
+		t.Fatal("the fixture was handed to encoding/json")
 	}
-	rows, ok := decodeResources(data)
-	if !ok {
-		t.Fatal("the fixture's rows were handed to encoding/json")
-	}
-	var want []Resource
-	if err := json.Unmarshal(data, &want); err != nil {
+	var want struct{ Data []Resource }
+	if err := json.Unmarshal(fixture, &want); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(rows, want) || len(rows) < 3 || rows[0].Tags != "iot;mqtt" {
-		t.Fatalf("rows %+v, want %+v", rows, want)
+	if !reflect.DeepEqual(rows, want.Data) || len(rows) < 3 || rows[0].Tags != "iot;mqtt" {
+		t.Fatalf("rows %+v, want %+v", rows, want.Data)
 	}
 	for _, handedBack := range []string{
-		`[{"name":"caf\u00e9"}]`, // escapes are unquoted by encoding/json
-		`[{"VMID":5}]`,           // encoding/json matches keys in any case
-		`[{"name":5}]`,           // a type mismatch is reported by encoding/json
-		`[1]`, `{"vmid":1}`,
+		`{"data":[{"name":"caf\u00e9"}]}`, // escapes are unquoted by encoding/json
+		`{"data":[{"VMID":5}]}`,           // encoding/json matches keys in any case
+		`{"data":[{"name":5}]}`,           // a type mismatch is reported by encoding/json
+		`{"data":[1]}`, `{"data":{"vmid":1}}`,
+		`{"Data":[]}`, `{"data":[],"data":[]}`, `{"data":[]} x`, `{"total":1}`, `[]`,
 	} {
-		if _, ok := decodeResources([]byte(handedBack)); ok {
+		var rows []Resource
+		if _, ok := decodeEnvelope([]byte(handedBack), &rows); ok {
 			t.Errorf("%s: decoded on the fast path", handedBack)
 		}
 	}
-	for _, plainEnvelope := range []string{`{"Data":[]}`, `{"data":[],"data":[]}`, `{"data":[]} x`, `{"total":1}`} {
-		if _, _, ok := envelopeParts([]byte(plainEnvelope)); ok {
-			t.Errorf("%s: taken as a plain envelope", plainEnvelope)
-		}
+	var total Int
+	var ids []Int
+	if err := (&Client{}).unwrap("GET", "/x", []byte(`{"total":"3","data":[1,2]}`), &ids, &total); err != nil || total != 3 || len(ids) != 2 {
+		t.Errorf("other data with a total: %v %d %v", err, total, ids)
 	}
 }
 

@@ -193,13 +193,8 @@ func (c *Client) unwrap(method, path string, raw []byte, out any, total *Int) *E
 	fail := func(message string, err error) *Error {
 		return &Error{Kind: KindBadResponse, Host: c.addr, Method: method, Path: path, Message: message, Err: err}
 	}
-	if data, totalText, ok := envelopeParts(raw); ok {
-		// The answer is valid JSON and a plain envelope: decode only its parts.
-		if out != nil {
-			if err := decodeData(data, out); err != nil {
-				return fail("cannot decode the answer", err)
-			}
-		}
+	if totalText, ok := decodeEnvelope(raw, out); ok {
+		// A plain envelope, valid JSON, its data decoded into out.
 		if totalText != nil {
 			var n Int
 			if err := n.UnmarshalJSON(totalText); err != nil {
