@@ -360,19 +360,32 @@ type Estate struct {
 // never fails: what could not be read becomes a problem.
 func (r *Reader) Read(ctx context.Context, nodes []store.Node) Estate {
 	groups := Groups(nodes)
-	clusters := make([]Cluster, len(groups))
+	// Each cluster's guests are sorted out as soon as it answers, while
+	// slower clusters are still being read.
+	type read struct {
+		Cluster
+		guests  []Guest
+		offline []Problem
+	}
+	reads := make([]read, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
-		wg.Go(func() { clusters[i] = r.ReadCluster(ctx, g) })
+		wg.Go(func() {
+			c := r.ReadCluster(ctx, g)
+			reads[i].Cluster = c
+			if c.Resources != nil {
+				reads[i].guests, reads[i].offline = containers(c)
+			}
+		})
 	}
 	wg.Wait()
 	out := Estate{Answered: map[string]bool{}}
 	rows := 0
-	for _, c := range clusters {
-		rows += len(c.Resources)
+	for _, c := range reads {
+		rows += len(c.guests)
 	}
-	out.Guests = make([]Guest, 0, rows) // a guest is ~1 KB; thousands must not regrow
-	for _, c := range clusters {
+	out.Guests = make([]Guest, 0, rows)
+	for _, c := range reads {
 		for _, p := range c.Failed {
 			if c.Resources != nil {
 				p.AnsweredVia = PVEName(c.Via)
@@ -385,9 +398,8 @@ func (r *Reader) Read(ctx context.Context, nodes []store.Node) Estate {
 		for _, m := range c.Members {
 			out.Answered[m.ID] = true
 		}
-		guests, offline := containers(c)
-		out.Guests = append(out.Guests, guests...)
-		out.Problems = append(out.Problems, offline...)
+		out.Guests = append(out.Guests, c.guests...)
+		out.Problems = append(out.Problems, c.offline...)
 	}
 	return out
 }
