@@ -469,3 +469,75 @@ func TestClusterEstate_ConsoleOnMemberAsksToAdd(t *testing.T) {
 		t.Fatalf("a ticket for a member alice did not add: %s", res.Body)
 	}
 }
+
+// TestClusterEstate_LaterMemberAddedByHand: pve4 joins the cluster after
+// alice added pve1, and she adds pve4 through the ordinary form rather than
+// the members button. The cluster stays one estate: one key for all its
+// nodes (so one group, one VMID space) and every container shown once.
+func TestClusterEstate_LaterMemberAddedByHand(t *testing.T) {
+	e := nodesSetup(t)
+	c, u := e.nodesLogin(t, "alice")
+	pve1 := e.nodesAdd(t, c, u.ID, e.nodesForm(t, "pve1", "pve1"))
+	if _, err := e.sim.AddClusterNode("homelab", "pve4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.AddGuest(pvesim.GuestSpec{Node: "pve4", VMID: 4040, Name: "on-four", Running: true}); err != nil {
+		t.Fatal(err)
+	}
+	pve4 := e.nodesAdd(t, c, u.ID, e.nodesForm(t, "pve4", "pve4"))
+	nodes := nodesOf(t, e.testServer, u.ID)
+	for _, n := range nodes {
+		if n.ClusterKey != pve4.ClusterKey {
+			t.Errorf("%s keeps cluster key %s, pve4 has %s (pve1 had %s)", n.Name, n.ClusterKey, pve4.ClusterKey, pve1.ClusterKey)
+		}
+	}
+	if res := c.get("/settings/nodes"); res.Doc.Find(`[data-testid="node-group"]`).Length() != 1 {
+		t.Error("the cluster split in two groups")
+	}
+	res := c.get("/containers")
+	seen := map[string]int{}
+	res.Doc.Find(`[data-testid="ct-card"]`).Each(func(_ int, s *goquerySelection) {
+		vmid, _ := s.Attr("data-vmid")
+		seen[vmid]++
+	})
+	if seen["4040"] != 1 {
+		t.Errorf("CT 4040 shown %d times", seen["4040"])
+	}
+	for vmid, n := range seen {
+		if n != 1 {
+			t.Errorf("CT %s shown %d times", vmid, n)
+		}
+	}
+}
+
+// TestClusterEstate_SameNameOtherCluster: a second, unrelated cluster that
+// is also called "homelab" keeps its own key when alice adds a node of it:
+// the re-check asks pve1 itself which cluster it is in.
+func TestClusterEstate_SameNameOtherCluster(t *testing.T) {
+	e := nodesSetup(t)
+	other := simtest.Demo(t, func(opts *pvesim.Options) {
+		opts.RootPassword = nodesRootPassword
+		opts.Tokens = []pvesim.TokenSpec{{User: "corral@pve", ID: "corral", Secret: nodesTokenSecret, Privsep: true, Privileges: pvesim.CorralACL()}}
+		opts.Clusters = []pvesim.ClusterSpec{{Name: "homelab", Nodes: []string{"far1", "far2"}}}
+		opts.Standalone, opts.Guests = nil, nil
+	})
+	c, u := e.nodesLogin(t, "alice")
+	pve1 := e.nodesAdd(t, c, u.ID, e.nodesForm(t, "pve1", "pve1"))
+	n := other.Node("far1")
+	far1 := e.nodesAdd(t, c, u.ID, url.Values{
+		"name": {"far1"}, "host": {n.Host()}, "port": {strconv.Itoa(n.Port())},
+		"token_id": {nodesTokenID}, "token_secret": {nodesTokenSecret},
+		"ssh_user": {"root"}, "ssh_port": {strconv.Itoa(sshPort(t, n.SSHAddr()))}, "ssh_password": {nodesRootPassword},
+	})
+	if far1.ClusterName != "homelab" || far1.ClusterKey == pve1.ClusterKey {
+		t.Fatalf("far1 stored in cluster %q with key %s, pve1's is %s", far1.ClusterName, far1.ClusterKey, pve1.ClusterKey)
+	}
+	for _, n := range nodesOf(t, e.testServer, u.ID) {
+		if n.Name == "pve1" && n.ClusterKey != pve1.ClusterKey {
+			t.Errorf("pve1 re-keyed to %s by an unrelated cluster of the same name", n.ClusterKey)
+		}
+	}
+	if res := c.get("/settings/nodes"); res.Doc.Find(`[data-testid="node-group"]`).Length() != 2 {
+		t.Error("two clusters called homelab are shown as one")
+	}
+}

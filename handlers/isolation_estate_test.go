@@ -385,6 +385,10 @@ func (p *isoTripProber) Check(ctx context.Context, n store.Node) nodeprobe.Healt
 	p.trip.note(n, "health check")
 	return p.NodeProber.Check(ctx, n)
 }
+func (p *isoTripProber) ClusterKeyNow(ctx context.Context, n store.Node) (string, error) {
+	p.trip.note(n, "cluster key re-check")
+	return p.NodeProber.ClusterKeyNow(ctx, n)
+}
 
 type isoTripInspector struct {
 	handlers.ServiceInspector

@@ -197,6 +197,23 @@ func (p *Prober) probeAPI(ctx context.Context, n store.Node, out *Result) error 
 	return nil
 }
 
+// ClusterKeyNow asks n's API (pinned, with its token) which cluster it is
+// in now, as proxmox.ClusterKey. A cluster's key names its members, so it
+// changes when one joins or leaves: nodes keyed before then are re-checked
+// with this when another node of their cluster is added.
+func (p *Prober) ClusterKeyNow(ctx context.Context, n store.Node) (string, error) {
+	c, err := p.client(n)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	st, err := c.ClusterStatus(ctx)
+	if err != nil {
+		return "", err
+	}
+	return proxmox.ClusterKey(st, n.TLSFingerprint), nil
+}
+
 // corralRequirements is everything MissingForCorral can report: what an
 // empty permission set lacks.
 func corralRequirements() []string { return proxmox.Permissions{}.MissingForCorral() }
