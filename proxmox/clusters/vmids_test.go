@@ -57,6 +57,31 @@ func TestVMIDs_OnePerCluster(t *testing.T) {
 	}
 }
 
+// TestVMIDs_RefreshKeepsItsConnections (issue 17): the scheduled refresh
+// reads through the cached clients, so refreshing again opens no new
+// connection (no TLS handshake per refresh).
+func TestVMIDs_RefreshKeepsItsConnections(t *testing.T) {
+	sim := simtest.Demo(t)
+	alice := node(t, sim, "alice", "pve1")
+	v := clusters.NewVMIDs(proxmox.NewMemVMIDStore(nil), clusters.NewReader(clusters.NewClients(nil)), allNodes{alice}, nil)
+	t.Cleanup(v.Close)
+	if err := v.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	first := sim.Node("pve1").Connections()
+	if first == 0 {
+		t.Fatal("the first refresh made no connection to pve1")
+	}
+	for range 3 {
+		if err := v.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sim.Node("pve1").Connections(); got != first {
+		t.Fatalf("three more refreshes opened %d new connections", got-first)
+	}
+}
+
 // TestVMIDs_NeverTwoReadsAtOnce: many checks of one cluster at once read it
 // once; the others join that read or find its answer in the cache.
 func TestVMIDs_NeverTwoReadsAtOnce(t *testing.T) {

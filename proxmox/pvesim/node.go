@@ -37,6 +37,9 @@ type Node struct {
 	ln    net.Listener
 	down  bool
 	conns map[net.Conn]struct{}
+	// accepted counts the API's connections since start: each is a TLS
+	// handshake, which a client reusing its connections does not repeat.
+	accepted int
 
 	sshSrv   *gliderssh.Server
 	sshLn    net.Listener
@@ -231,9 +234,17 @@ func (n *Node) trackConn(c net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		n.conns[c] = struct{}{}
+		n.accepted++
 	case http.StateClosed, http.StateHijacked:
 		delete(n.conns, c)
 	}
+}
+
+// Connections is how many connections the node's API has accepted.
+func (n *Node) Connections() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.accepted
 }
 
 func (n *Node) close(ctx context.Context) {
