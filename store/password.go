@@ -6,7 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"runtime"
+	"runtime/debug"
 	"strings"
 	"unicode/utf8"
 
@@ -67,14 +67,16 @@ func (db *DB) verify(ctx context.Context, pw, encoded string) (bool, error) {
 	return verifyPassword(pw, encoded)
 }
 
-// releaseHashSlot collects the finished run's memory before the next run
-// may start. An argon2id run leaves kdf.Memory (19 MiB) of garbage, and
-// the next run allocated its own before the collector had freed it, so
-// every burst of sign-ins held two: 81 MB peak in make load against 45 MB
-// with this. A collection of Corral's small heap costs milliseconds,
+// releaseHashSlot gives the finished run's memory back to the system
+// before the next run may start. An argon2id run leaves kdf.Memory (19 MiB)
+// of garbage, and the next run allocated its own before the collector had
+// freed it, so a burst of sign-ins held two or more: 81 MB peak in make
+// load. Collecting alone was not enough (the next run did not always fit
+// the freed space: 43 to 61 MB); returning the pages makes the next run
+// fault in fresh ones. Both cost milliseconds on Corral's small heap,
 // beside the hash's tenths of a second.
 func (db *DB) releaseHashSlot() {
-	runtime.GC()
+	debug.FreeOSMemory()
 	<-db.hashSlots
 }
 
