@@ -89,7 +89,8 @@ func startLoadEstate(b *testing.B, bins loadBinaries, accounts int, simStart, co
 
 	httpAddr, sshAddr := freeLoopbackAddr(b), freeLoopbackAddr(b)
 	var logs strings.Builder
-	cmd := exec.Command(bins.corral, "serve", "--addr", httpAddr, "--ssh-addr", sshAddr, "--data", dataDir, "--log-level", "warn")
+	cmd := exec.Command(bins.corral, "serve", "--addr", httpAddr, "--ssh-addr", sshAddr, "--data", dataDir, "--log-level", "warn", "--metrics")
+	cmd.Env = append(os.Environ(), "CORRAL_METRICS_TOKEN="+loadMetricsToken)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if corralStart == nil {
 		corralStart = (*exec.Cmd).Start
@@ -195,6 +196,41 @@ func freeLoopbackAddr(b *testing.B) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// loadMetricsToken lets the load read Corral's /metrics.
+const loadMetricsToken = "load-run-metrics-token"
+
+// proxmoxRequests scrapes Corral's /metrics for the requests it has made to
+// Proxmox so far, by endpoint: what the load cost the simulated cluster.
+func (e *loadEstate) proxmoxRequests() (map[string]float64, error) {
+	req, _ := http.NewRequest(http.MethodGet, e.http+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+loadMetricsToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("/metrics: %s", res.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "corral_proxmox_requests_total{")
+		if !ok {
+			continue
+		}
+		labels, value, _ := strings.Cut(line, "} ")
+		_, endpoint, _ := strings.Cut(labels, `endpoint="`)
+		endpoint, _, _ = strings.Cut(endpoint, `"`)
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/metrics line %q: %w", sc.Text(), err)
+		}
+		out[endpoint] += n
+	}
+	return out, sc.Err()
 }
 
 // procStatusKB reads a "Vm…:" line of /proc/PID/status in kB (0 if gone).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ const (
 	loadCreatorEvery = 4
 	loadCreations    = 2
 	loadJobLimit     = 3 * time.Minute // a followed job must end within this
+	// loadQuietAfter is when the creations (at the start and a third of
+	// the way in, a few seconds each) are over and only looking goes on.
+	loadQuietAfter = 20 * time.Second
 )
 
 // BenchmarkLoad runs `corral serve` and the simulated estate (the pvesim
@@ -232,6 +236,24 @@ func runLoad(b *testing.B, bins loadBinaries) {
 		loadUsers, len(e.sim.Estate.Nodes), loadDuration, len(vmids), sshAuth, creators, loadCreations, runtime.NumCPU(), loadAverage())
 
 	stats := newLoadStats()
+	asked, err := e.proxmoxRequests()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Once the creations are over, only people looking read the cluster.
+	quiet := make(chan map[string]float64, 1)
+	go func() {
+		select {
+		case <-time.After(loadQuietAfter):
+			m, err := e.proxmoxRequests()
+			if err != nil {
+				b.Error(err)
+			}
+			quiet <- m
+		case <-b.Context().Done():
+			quiet <- nil
+		}
+	}()
 	rssSignedIn, hwmSignedIn := procStatusKB(corral, "VmRSS"), procStatusKB(corral, "VmHWM")
 	corralCPU, simCPU := procCPU(corral), procCPU(sim)
 	ctx, cancel := context.WithTimeout(b.Context(), loadDuration)
@@ -275,6 +297,35 @@ func runLoad(b *testing.B, bins loadBinaries) {
 	fmt.Printf("  %-12s RSS %.1f MB started, %.1f MB after %d sign-ins (peak %.1f MB), sampled peak during the load %.1f MB, %.1f MB at its end\n", "corral",
 		float64(rssStarted)/1024, float64(rssSignedIn)/1024, len(people), float64(hwmSignedIn)/1024, float64(<-loadPeak)/1024, float64(rssEnd)/1024)
 	proc("pvesim", sim, simCPU)
+
+	// What the load cost the cluster. Looking adds no reads: the
+	// dashboards of all the people share one /cluster/resources per
+	// cluster per freshness window. Each creation asks for a fresh read
+	// twice (when it starts and when Proxmox made the container), so the
+	// creator's dashboard shows it at once.
+	after, err := e.proxmoxRequests()
+	if err != nil {
+		b.Fatal(err)
+	}
+	mid := <-quiet
+	estates := map[string]bool{}
+	for _, n := range e.sim.Estate.Nodes {
+		estates[cmp.Or(n.Cluster, n.Name)] = true
+	}
+	total := 0.0
+	for endpoint, n := range after {
+		total += n - asked[endpoint]
+	}
+	const reads = "/cluster/resources"
+	perRefresh := func(n float64, over time.Duration) float64 {
+		return n / float64(len(estates)) / (over.Seconds() / loadRefresh.Seconds())
+	}
+	quietFor := took - loadQuietAfter
+	fmt.Printf("  proxmox      %.0f requests in %v, %.0f of them %s for %d estates: %.1f per estate per %v with %d creations;\n",
+		total, took.Round(time.Second), after[reads]-asked[reads], reads, len(estates), perRefresh(after[reads]-asked[reads], took), loadRefresh, creators*loadCreations)
+	fmt.Printf("               in the last %v, people only looking: %.0f, %.1f per estate per %v\n",
+		quietFor.Round(time.Second), after[reads]-mid[reads], perRefresh(after[reads]-mid[reads], quietFor), loadRefresh)
+	b.ReportMetric(perRefresh(after[reads]-mid[reads], quietFor), "cluster-reads-per-estate-per-refresh-looking")
 }
 
 // person opens the dashboard, which then refreshes its grid every

@@ -33,8 +33,9 @@ type Node struct {
 	SSHAddr     string `json:"ssh_addr"`
 	SSHUser     string `json:"ssh_user"`
 	SSHPassword string `json:"ssh_password"`
-	Fingerprint string `json:"fingerprint"`  // the API certificate's, as PVE shows it
-	SSHHostKey  string `json:"ssh_host_key"` // authorized_keys format
+	Fingerprint string `json:"fingerprint"`       // the API certificate's, as PVE shows it
+	SSHHostKey  string `json:"ssh_host_key"`      // authorized_keys format
+	Cluster     string `json:"cluster,omitempty"` // "" for a standalone node
 }
 
 // Describe is the estate of a running simulator.
@@ -45,7 +46,7 @@ func Describe(sim *pvesim.Sim) Estate {
 		est.Nodes = append(est.Nodes, Node{
 			Name: name, Host: n.Host(), Port: n.Port(), SSHAddr: n.SSHAddr(),
 			SSHUser: n.SSHUser(), SSHPassword: n.SSHPassword(), Fingerprint: n.Fingerprint(),
-			SSHHostKey: string(ssh.MarshalAuthorizedKey(n.SSHHostKey())),
+			SSHHostKey: string(ssh.MarshalAuthorizedKey(n.SSHHostKey())), Cluster: n.Cluster(),
 		})
 	}
 	return est
