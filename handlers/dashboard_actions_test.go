@@ -181,3 +181,32 @@ func outerHTML(s *goquery.Selection) string {
 	h, _ := goquery.OuterHtml(s)
 	return h
 }
+
+// TestDashboardActionRefusedKeepsListState: without JavaScript, an action
+// Proxmox's state refuses (Start on a running container) answers with an
+// error page whose way back is the list the person acted from; a return
+// value that is not the list leads to plain /containers.
+func TestDashboardActionRefusedKeepsListState(t *testing.T) {
+	st := containersTestStart(t)
+	if s, _ := st.sim.Node("pve1").GuestStatus(101); s != "running" {
+		t.Fatalf("mqtt is %s, want running", s)
+	}
+	// The list's one action form, posted as the Start button of a row
+	// would post it (someone else started mqtt meanwhile).
+	res := st.c.get(listState)
+	form := formtest.Values(res.Doc.Find(`#ct-action`))
+	form.Set("from", "row")
+	action := mqttPath(st) + "/start"
+	for ret, want := range map[string]string{listState: listState, "https://evil.example/": "/containers"} {
+		form.Set("return", ret)
+		res = st.c.post(action, form)
+		expectStatus(t, res, http.StatusConflict)
+		if back, _ := res.Doc.Find(`[data-testid="error-back"]`).Attr("href"); back != want {
+			t.Errorf("return %q: the error page leads back to %q, want %q", ret, back, want)
+		}
+	}
+	res = st.c.get(mqttPath(st) + "/nope")
+	if res.Doc.Find(`[data-testid="error-back"]`).Length() != 0 {
+		t.Error("an error page without a return value offers the list")
+	}
+}

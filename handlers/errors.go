@@ -77,7 +77,11 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	if status == http.StatusNotFound {
 		title = "Not found"
 	}
-	_ = h.render(c, status, h.page(c, title, ""), views.ErrorPage(status, title, msg))
+	back := "" // an action from the list goes back to it, search and page kept
+	if r := c.FormValue("return"); r != "" {
+		back = listReturn(r)
+	}
+	_ = h.render(c, status, h.page(c, title, ""), views.ErrorPage(status, title, msg, back))
 }
 
 // ruleText is the rule a store error names, as a sentence for the user:
