@@ -84,13 +84,14 @@ func (h *Handler) accountPassword(c echo.Context) error {
 	// The current password is a password guess like any sign-in: it
 	// shares the login limiter, so a borrowed session cannot brute-force it.
 	key := "user:" + strings.ToLower(u.Username)
-	try, ok, _ := h.Limiter.Reserve(key)
+	try, ok, _ := h.Limiter.Reserve(c.Request().Context(), key)
 	if !ok {
 		return h.accountPage(c, http.StatusTooManyRequests, views.PasswordForm{Errors: map[string]string{"current": "Too many wrong passwords. Wait a minute, then try again."}})
 	}
 	err := h.Account.ChangePassword(c.Request().Context(), u.ID, f.current, f.next, currentSession(c).ID)
 	switch {
 	case errors.Is(err, store.ErrBadCredentials):
+		try.Fail()
 		h.audit(c, store.AuditEntry{Kind: "account.password.failed", UserID: u.ID, Username: u.Username, Detail: "wrong current password"})
 		return h.accountPage(c, formStatus(c), views.PasswordForm{Errors: map[string]string{"current": "That is not your current password."}})
 	case err != nil:

@@ -123,7 +123,7 @@ func (h *Handler) loginShow(c echo.Context) error {
 func (h *Handler) loginSubmit(c echo.Context) error {
 	f := views.AuthForm{CSRF: csrfToken(c), Username: strings.TrimSpace(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
 	keys := []string{"user:" + strings.ToLower(f.Username), "addr:" + c.RealIP()}
-	try, ok, wait := h.Limiter.Reserve(keys...)
+	try, ok, wait := h.Limiter.Reserve(c.Request().Context(), keys...)
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		h.Logger.Warn("sign-in refused: too many failed attempts", "username", f.Username, "remote", c.RealIP(), "retry_after_s", secs)
@@ -134,7 +134,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	}
 	u, err := h.Accounts.Authenticate(c.Request().Context(), f.Username, c.FormValue("password"))
 	if errors.Is(err, store.ErrBadCredentials) {
-		// The reserved attempt stays counted.
+		try.Fail()
 		h.audit(c, store.AuditEntry{Kind: "login.failed", Username: f.Username})
 		f.Error = "Wrong username or password."
 		return h.render(c, http.StatusUnauthorized, h.page(c, "Sign in", ""), views.Login(f))

@@ -123,16 +123,22 @@ func limiterKey(k string) string {
 
 // Reserve counts a password attempt under keys before it is checked (see
 // gateway.Limiter and LoginLimiter.Reserve).
-func (g GatewayLimiter) Reserve(keys ...string) (release func(), ok bool) {
+func (g GatewayLimiter) Reserve(ctx context.Context, keys ...string) (judged func(right bool), ok bool) {
 	mapped := make([]string, len(keys))
 	for i, k := range keys {
 		mapped[i] = limiterKey(k)
 	}
-	a, ok, _ := g.L.Reserve(mapped...)
+	a, ok, _ := g.L.Reserve(ctx, mapped...)
 	if !ok {
 		return nil, false
 	}
-	return a.Release, true
+	return func(right bool) {
+		if right {
+			a.Release()
+		} else {
+			a.Fail()
+		}
+	}, true
 }
 
 // Success forgets the account's failures (not the address's).

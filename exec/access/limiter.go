@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -18,12 +19,20 @@ type LoginLimiter struct {
 	mu    sync.Mutex
 	fails map[string][]attempt
 	seq   uint64
+	// judged is closed, and replaced, whenever an attempt in flight is
+	// judged (Fail) or given back (Release): Reserve waits on it.
+	judged chan struct{}
 }
 
 type attempt struct {
-	at time.Time
-	id uint64
+	at       time.Time
+	id       uint64
+	inFlight bool // reserved, its password not judged yet
 }
+
+// maxJudgeWait bounds how long Reserve waits for attempts in flight to be
+// judged; an attempt nobody judges counts as a failure after it.
+const maxJudgeWait = 10 * time.Second
 
 // maxLimiterKeys bounds memory under a spray of made-up user names: past
 // it, keys whose attempts all left the window are dropped.
@@ -34,7 +43,7 @@ func NewLoginLimiter(max int, window time.Duration, now func() time.Time) *Login
 	if now == nil {
 		now = time.Now
 	}
-	return &LoginLimiter{max: max, window: window, now: now, fails: map[string][]attempt{}}
+	return &LoginLimiter{max: max, window: window, now: now, fails: map[string][]attempt{}, judged: make(chan struct{})}
 }
 
 // Attempt is one password attempt reserved by Reserve.
@@ -46,33 +55,98 @@ type Attempt struct {
 
 // Reserve counts one attempt against every key before the password is
 // checked: checking first and counting after the slow hash let concurrent
-// guesses all pass the check. The attempt stays counted as a failure
-// unless Release gives it back. While any key has used up its tries,
-// Reserve counts nothing and reports ok false, and wait is how long until
-// the oldest counted attempt leaves the window.
-func (l *LoginLimiter) Reserve(keys ...string) (a *Attempt, ok bool, wait time.Duration) {
+// guesses all pass the check. The attempt is in flight until Fail counts
+// it as a failure or Release gives it back (the password was right, or was
+// never judged).
+//
+// While any key has used up its tries with failures, Reserve counts
+// nothing and reports ok false, and wait is how long until the oldest
+// counted failure leaves the window. When only attempts still in flight
+// fill a key's tries, Reserve waits for them to be judged rather than
+// refusing: several people behind one address signing in at once with
+// right passwords are not failures. An attempt in flight for longer than
+// maxJudgeWait, or a ctx that ends first, counts as a failure.
+func (l *LoginLimiter) Reserve(ctx context.Context, keys ...string) (a *Attempt, ok bool, wait time.Duration) {
+	for {
+		l.mu.Lock()
+		now := l.now()
+		if len(l.fails) >= maxLimiterKeys {
+			for k := range l.fails {
+				l.prune(k, now)
+			}
+		}
+		var pending time.Duration // until an attempt in flight counts as failed
+		for _, k := range keys {
+			f := l.prune(k, now)
+			failed := 0
+			for _, t := range f {
+				if !t.inFlight || now.Sub(t.at) >= maxJudgeWait {
+					failed++
+				}
+			}
+			switch {
+			case failed >= l.max:
+				wait = max(wait, l.failedWait(f, now))
+			case len(f) >= l.max:
+				for _, t := range f {
+					if t.inFlight && now.Sub(t.at) < maxJudgeWait {
+						pending = max(pending, t.at.Add(maxJudgeWait).Sub(now))
+					}
+				}
+			}
+		}
+		if wait > 0 {
+			l.mu.Unlock()
+			return nil, false, wait
+		}
+		if pending == 0 {
+			l.seq++
+			a = &Attempt{l: l, id: l.seq, keys: slices.Clone(keys)}
+			for _, k := range keys {
+				l.fails[k] = append(l.fails[k], attempt{at: now, id: a.id, inFlight: true})
+			}
+			l.mu.Unlock()
+			return a, true, 0
+		}
+		judged := l.judged
+		l.mu.Unlock()
+		t := time.NewTimer(pending)
+		select {
+		case <-judged:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, pending
+		}
+		t.Stop()
+	}
+}
+
+// failedWait is how long until f holds fewer than max failures; callers
+// hold mu.
+func (l *LoginLimiter) failedWait(f []attempt, now time.Time) time.Duration {
+	var failed []attempt
+	for _, t := range f {
+		if !t.inFlight || now.Sub(t.at) >= maxJudgeWait {
+			failed = append(failed, t)
+		}
+	}
+	return failed[len(failed)-l.max].at.Add(l.window).Sub(now)
+}
+
+// Fail counts the attempt as a failure: the password was wrong.
+func (a *Attempt) Fail() {
+	l := a.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) >= maxLimiterKeys {
-		for k := range l.fails {
-			l.prune(k, now)
+	for _, k := range a.keys {
+		for i := range l.fails[k] {
+			if l.fails[k][i].id == a.id {
+				l.fails[k][i].inFlight = false
+			}
 		}
 	}
-	for _, k := range keys {
-		f := l.prune(k, now)
-		if len(f) >= l.max {
-			wait = max(wait, f[len(f)-l.max].at.Add(l.window).Sub(now))
-		}
-	}
-	if wait > 0 {
-		return nil, false, wait
-	}
-	l.seq++
-	for _, k := range keys {
-		l.fails[k] = append(l.fails[k], attempt{at: now, id: l.seq})
-	}
-	return &Attempt{l: l, id: l.seq, keys: slices.Clone(keys)}, true, 0
+	l.wake()
 }
 
 // Release gives the attempt back: the password was right, or was never
@@ -89,6 +163,13 @@ func (a *Attempt) Release() {
 			l.fails[k] = f
 		}
 	}
+	l.wake()
+}
+
+// wake tells waiting Reserves that an attempt was judged; callers hold mu.
+func (l *LoginLimiter) wake() {
+	close(l.judged)
+	l.judged = make(chan struct{})
 }
 
 // Reset forgets the failures of keys (an account after a successful sign-in).

@@ -39,16 +39,17 @@ func (srv *Server) serverConfig(ctx gliderssh.Context) *ssh.ServerConfig {
 		NoClientAuthCallback: func(ssh.ConnMetadata) (*ssh.Permissions, error) { return nil, errNoneMethod },
 		PasswordCallback: func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
 			user, _ := splitLogin(conn.User())
-			release, err := srv.reserve(ctx, conn, user)
+			judged, err := srv.reserve(ctx, conn, user)
 			if err != nil {
 				return nil, err
 			}
 			ref, err := srv.deps.Auth.PasswordLogin(ctx, user, string(password), conn.RemoteAddr())
 			if err != nil {
-				srv.loginFailed(ctx, conn, user, "password") // the reserved attempt stays counted
+				judged(false)
+				srv.loginFailed(ctx, conn, user, "password")
 				return nil, err
 			}
-			release()
+			judged(true)
 			srv.loginOK(ctx, conn, ref, "password", nil)
 			return loginPermissions(ref, conn.User(), "password", nil), nil
 		},
@@ -118,10 +119,10 @@ func remoteIP(a net.Addr) string {
 // reserve counts a password attempt for the address and the account
 // before the password is checked (see Limiter). A refusal is logged and
 // audited, and the client is told why in a banner.
-func (srv *Server) reserve(ctx gliderssh.Context, conn ssh.ConnMetadata, user string) (release func(), err error) {
-	release, ok := srv.deps.Limiter.Reserve("ip:"+remoteIP(conn.RemoteAddr()), "user:"+user)
+func (srv *Server) reserve(ctx gliderssh.Context, conn ssh.ConnMetadata, user string) (judged func(right bool), err error) {
+	judged, ok := srv.deps.Limiter.Reserve(ctx, "ip:"+remoteIP(conn.RemoteAddr()), "user:"+user)
 	if ok {
-		return release, nil
+		return judged, nil
 	}
 	srv.log.Warn("ssh login refused: too many failed passwords", "user", user, "remote", conn.RemoteAddr().String())
 	srv.audit(ctx, Event{Kind: EventAuthLocked, User: user, Remote: conn.RemoteAddr().String(), Method: "password", Reason: errLocked.Error()})

@@ -87,10 +87,10 @@ type Auditor interface {
 type Limiter interface {
 	// Reserve counts a password attempt against every key before the
 	// password is checked, so concurrent attempts cannot all get past the
-	// limit; it stays counted as a failure unless release is called. While
-	// any key has used up its tries, Reserve counts nothing and reports ok
-	// false.
-	Reserve(keys ...string) (release func(), ok bool)
+	// limit; judged tells it whether the password was right (given back)
+	// or wrong (a failure). While any key has used up its tries, Reserve
+	// counts nothing and reports ok false.
+	Reserve(ctx context.Context, keys ...string) (judged func(right bool), ok bool)
 	// Success forgets key's failures (the account logged in).
 	Success(key string)
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -34,8 +35,9 @@ func (l *WindowLimiter) now() time.Time {
 	return time.Now()
 }
 
-// Reserve implements Limiter.
-func (l *WindowLimiter) Reserve(keys ...string) (release func(), ok bool) {
+// Reserve implements Limiter. An attempt counts from the start; a right
+// password gives it back.
+func (l *WindowLimiter) Reserve(_ context.Context, keys ...string) (judged func(right bool), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -61,7 +63,10 @@ func (l *WindowLimiter) Reserve(keys ...string) (release func(), ok bool) {
 		f.last = now
 		counted[k] = f
 	}
-	return func() {
+	return func(right bool) {
+		if !right {
+			return
+		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		for k, f := range counted {

@@ -12,7 +12,7 @@ func TestWindowLimiter(t *testing.T) {
 	l.Now = func() time.Time { return now }
 	allowed := func(keys ...string) bool {
 		t.Helper()
-		_, ok := l.Reserve(keys...)
+		_, ok := l.Reserve(t.Context(), keys...)
 		return ok
 	}
 
@@ -41,11 +41,11 @@ func TestWindowLimiter(t *testing.T) {
 
 	// Released attempts (right passwords) are not failures.
 	for i := 0; i < 5; i++ {
-		release, ok := l.Reserve("user:b")
+		judged, ok := l.Reserve(t.Context(), "user:b")
 		if !ok {
 			t.Fatalf("refused after %d released attempts", i)
 		}
-		release()
+		judged(true)
 	}
 	allowed("user:a")
 	l.Success("user:a")
@@ -67,7 +67,7 @@ func TestWindowLimiter_Concurrent(t *testing.T) {
 	for range 200 {
 		wg.Go(func() {
 			<-start
-			if _, ok := l.Reserve("ip:1", "user:alice"); ok {
+			if _, ok := l.Reserve(t.Context(), "ip:1", "user:alice"); ok {
 				mu.Lock()
 				passed++
 				mu.Unlock()
