@@ -215,30 +215,14 @@ func (h *Handler) taskEvents(c echo.Context) error {
 
 // streamTaskLog sends the lines numbered above seen and returns the new count.
 func (h *Handler) streamTaskLog(ctx context.Context, s *sseStream, api tasksAPI, upid proxmox.UPID, seen int) (int, error) {
-	for {
-		lines, total, err := api.TaskLog(ctx, upid.Node, upid.Raw, seen, 500)
-		if err != nil {
-			return seen, err
+	return proxmox.ReadNewLog(ctx, api, upid.Node, upid.Raw, seen, func(n int, text string) error {
+		var buf bytes.Buffer
+		if err := views.TaskLogLine(views.TaskLine{N: n, Text: text}).Render(ctx, &buf); err != nil {
+			return err
 		}
-		if seen == 0 && total <= 1 && len(lines) == 1 && lines[0].T == "no content" {
-			return seen, nil
-		}
-		before := seen
-		for _, l := range lines {
-			if int(l.N) <= seen {
-				continue
-			}
-			seen = int(l.N)
-			var buf bytes.Buffer
-			if err := views.TaskLogLine(views.TaskLine{N: seen, Text: l.T}).Render(ctx, &buf); err != nil {
-				return seen, err
-			}
-			s.event("log", strconv.Itoa(seen), buf.String())
-		}
-		if len(lines) < 500 || seen == before || s.err != nil {
-			return seen, s.err
-		}
-	}
+		s.event("log", strconv.Itoa(n), buf.String())
+		return s.err
+	})
 }
 
 // toTask answers an action that started a Proxmox task with the task's

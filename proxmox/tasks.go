@@ -144,8 +144,25 @@ func (c *Client) stoppedWaiting(ctx context.Context, msg string) *Error {
 
 // streamLog delivers lines numbered above seen and returns the new count.
 func (c *Client) streamLog(ctx context.Context, node, upid string, seen int, onLog func(string)) (int, error) {
+	return ReadNewLog(ctx, c, node, upid, seen, func(_ int, text string) error {
+		if onLog != nil {
+			onLog(text)
+		}
+		return nil
+	})
+}
+
+// TaskLogReader reads a page of a task's log; *Client is one.
+type TaskLogReader interface {
+	TaskLog(ctx context.Context, node, upid string, start, limit int) ([]LogLine, int, error)
+}
+
+// ReadNewLog passes the log lines numbered above seen to onLine, a page at a
+// time, and returns the number of the last one. An error from onLine stops
+// the read and is returned.
+func ReadNewLog(ctx context.Context, api TaskLogReader, node, upid string, seen int, onLine func(n int, text string) error) (int, error) {
 	for {
-		lines, _, err := c.TaskLog(ctx, node, upid, seen, logPage)
+		lines, _, err := api.TaskLog(ctx, node, upid, seen, logPage)
 		if err != nil {
 			return seen, err
 		}
@@ -159,8 +176,8 @@ func (c *Client) streamLog(ctx context.Context, node, upid string, seen int, onL
 				continue
 			}
 			seen = int(l.N)
-			if onLog != nil {
-				onLog(l.T)
+			if err := onLine(seen, l.T); err != nil {
+				return seen, err
 			}
 		}
 		if len(lines) < logPage || seen == before {
