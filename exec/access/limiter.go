@@ -78,18 +78,14 @@ func (l *LoginLimiter) Reserve(ctx context.Context, keys ...string) (a *Attempt,
 		var pending time.Duration // until an attempt in flight counts as failed
 		for _, k := range keys {
 			f := l.prune(k, now)
-			failed := 0
-			for _, t := range f {
-				if !t.inFlight || now.Sub(t.at) >= maxJudgeWait {
-					failed++
-				}
-			}
+			failed := slices.DeleteFunc(slices.Clone(f), func(t attempt) bool { return !t.failed(now) })
 			switch {
-			case failed >= l.max:
-				wait = max(wait, l.failedWait(f, now))
+			case len(failed) >= l.max:
+				// Until the failure that used up the last try leaves the window.
+				wait = max(wait, failed[len(failed)-l.max].at.Add(l.window).Sub(now))
 			case len(f) >= l.max:
 				for _, t := range f {
-					if t.inFlight && now.Sub(t.at) < maxJudgeWait {
+					if !t.failed(now) {
 						pending = max(pending, t.at.Add(maxJudgeWait).Sub(now))
 					}
 				}
@@ -122,16 +118,10 @@ func (l *LoginLimiter) Reserve(ctx context.Context, keys ...string) (a *Attempt,
 	}
 }
 
-// failedWait is how long until f holds fewer than max failures; callers
-// hold mu.
-func (l *LoginLimiter) failedWait(f []attempt, now time.Time) time.Duration {
-	var failed []attempt
-	for _, t := range f {
-		if !t.inFlight || now.Sub(t.at) >= maxJudgeWait {
-			failed = append(failed, t)
-		}
-	}
-	return failed[len(failed)-l.max].at.Add(l.window).Sub(now)
+// failed reports whether t counts as a failure: judged so, or left in
+// flight past maxJudgeWait.
+func (t attempt) failed(now time.Time) bool {
+	return !t.inFlight || now.Sub(t.at) >= maxJudgeWait
 }
 
 // Fail counts the attempt as a failure: the password was wrong.
