@@ -33,7 +33,7 @@ type NodeProber interface {
 	Scan(ctx context.Context, n store.Node) (nodeprobe.Scan, error)
 	Probe(ctx context.Context, n store.Node) (nodeprobe.Result, error)
 	Check(ctx context.Context, n store.Node) nodeprobe.Health
-	ClusterKeyNow(ctx context.Context, n store.Node) (string, error)
+	Rekeyed(ctx context.Context, saved store.Node, nodes []store.Node) []store.Node
 }
 
 // ClusterReader reads a user's clusters, one read per cluster;

@@ -385,9 +385,12 @@ func (p *isoTripProber) Check(ctx context.Context, n store.Node) nodeprobe.Healt
 	p.trip.note(n, "health check")
 	return p.NodeProber.Check(ctx, n)
 }
-func (p *isoTripProber) ClusterKeyNow(ctx context.Context, n store.Node) (string, error) {
-	p.trip.note(n, "cluster key re-check")
-	return p.NodeProber.ClusterKeyNow(ctx, n)
+func (p *isoTripProber) Rekeyed(ctx context.Context, saved store.Node, nodes []store.Node) []store.Node {
+	p.trip.note(saved, "cluster key re-check")
+	for _, n := range nodes {
+		p.trip.note(n, "cluster key re-check")
+	}
+	return p.NodeProber.Rekeyed(ctx, saved, nodes)
 }
 
 type isoTripInspector struct {

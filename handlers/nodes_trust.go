@@ -245,38 +245,13 @@ func savedLevel(saved store.Node, probe nodeprobe.Result, nodes []store.Node) st
 	return "ok"
 }
 
-// rekeyCluster gives the user's other nodes of saved's cluster saved's
-// key. A cluster's key names its members, so it changes when one joins:
-// nodes added before then kept the old key, and the estate split in two,
-// every container shown twice. Each old key is checked against a node that
-// holds it, asked through its own pinned API, so an unrelated cluster of
-// the same name keeps its own key.
+// rekeyCluster stores the new cluster key of the user's nodes that are in
+// saved's cluster but were keyed before a member joined (see
+// nodeprobe.Prober.Rekeyed).
 func (h *Handler) rekeyCluster(ctx context.Context, p NodeProber, saved store.Node, nodes []store.Node) {
-	if saved.ClusterName == "" {
-		return
-	}
-	answered := map[string]bool{} // old keys a node of theirs answered for
-	for _, o := range nodes {
-		if o.ID == saved.ID || o.ClusterName != saved.ClusterName || o.ClusterKey == saved.ClusterKey || answered[o.ClusterKey] {
-			continue
-		}
-		key, err := p.ClusterKeyNow(ctx, o)
-		if err != nil {
-			h.Logger.DebugContext(ctx, "cluster key not re-checked", "node", o.Name, "err", err)
-			continue // another node holding the old key may answer
-		}
-		answered[o.ClusterKey] = true
-		if key != saved.ClusterKey {
-			continue
-		}
-		for _, m := range nodes {
-			if m.ID == saved.ID || m.ClusterKey != o.ClusterKey {
-				continue
-			}
-			m.ClusterKey = key
-			if _, err := h.Nodes.UpdateNode(ctx, m.UserID, m); err != nil {
-				h.Logger.WarnContext(ctx, "cluster key not updated", "node", m.Name, "err", err)
-			}
+	for _, m := range p.Rekeyed(ctx, saved, nodes) {
+		if _, err := h.Nodes.UpdateNode(ctx, m.UserID, m); err != nil {
+			h.Logger.WarnContext(ctx, "cluster key not updated", "node", m.Name, "err", err)
 		}
 	}
 }

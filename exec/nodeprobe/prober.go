@@ -197,11 +197,45 @@ func (p *Prober) probeAPI(ctx context.Context, n store.Node, out *Result) error 
 	return nil
 }
 
-// ClusterKeyNow asks n's API (pinned, with its token) which cluster it is
-// in now, as proxmox.ClusterKey. A cluster's key names its members, so it
-// changes when one joins or leaves: nodes keyed before then are re-checked
-// with this when another node of their cluster is added.
-func (p *Prober) ClusterKeyNow(ctx context.Context, n store.Node) (string, error) {
+// Rekeyed is the user's other nodes of saved's cluster with saved's key,
+// for the caller to store. A cluster's key names its members, so it
+// changes when one joins: nodes added before then kept the old key, and the
+// estate split in two, every container shown twice. Each old key is
+// checked against a node that holds it, asked through its own pinned API
+// which cluster it is in now, so an unrelated cluster of the same name
+// keeps its own key.
+func (p *Prober) Rekeyed(ctx context.Context, saved store.Node, nodes []store.Node) []store.Node {
+	if saved.ClusterName == "" {
+		return nil
+	}
+	var out []store.Node
+	answered := map[string]bool{} // old keys a node of theirs answered for
+	for _, o := range nodes {
+		if o.ID == saved.ID || o.ClusterName != saved.ClusterName || o.ClusterKey == saved.ClusterKey || answered[o.ClusterKey] {
+			continue
+		}
+		key, err := p.clusterKeyNow(ctx, o)
+		if err != nil {
+			p.log.DebugContext(ctx, "cluster key not re-checked", "node", o.Name, "err", err)
+			continue // another node holding the old key may answer
+		}
+		answered[o.ClusterKey] = true
+		if key != saved.ClusterKey {
+			continue
+		}
+		for _, m := range nodes {
+			if m.ID != saved.ID && m.ClusterKey == o.ClusterKey {
+				m.ClusterKey = key
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// clusterKeyNow asks n's API (pinned, with its token) which cluster it is
+// in now, as proxmox.ClusterKey.
+func (p *Prober) clusterKeyNow(ctx context.Context, n store.Node) (string, error) {
 	c, err := p.client(n)
 	if err != nil {
 		return "", err
