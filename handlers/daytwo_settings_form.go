@@ -100,17 +100,8 @@ func readSettingsForm(v url.Values) settingsForm {
 // values is the form as posted fields (the inverse of readSettingsForm),
 // carried by the review page to the apply step.
 func (f settingsForm) values() url.Values {
-	v := url.Values{}
-	set := func(k, val string) {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
-	on := func(k string, b bool) {
-		if b {
-			v.Set(k, "1")
-		}
-	}
+	v := postedForm{url.Values{}}
+	set, on := v.text, v.check
 	set("cores", f.Cores)
 	set("memory", f.Memory)
 	set("swap", f.Swap)
@@ -131,7 +122,7 @@ func (f settingsForm) values() url.Values {
 	set("gw6", f.GW6)
 	set("vlan", f.VLAN)
 	on("firewall", f.Firewall)
-	return v
+	return v.Values
 }
 
 // view is the form for the template.

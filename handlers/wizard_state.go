@@ -113,17 +113,8 @@ func readWizardState(v url.Values) wizardState {
 
 // values is the state as form values (the inverse of readWizardState).
 func (s wizardState) values() url.Values {
-	v := url.Values{}
-	set := func(k, val string) {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
-	on := func(k string, b bool) {
-		if b {
-			v.Set(k, "on")
-		}
-	}
+	f := postedForm{url.Values{}}
+	set, on, v := f.text, f.check, f.Values
 	set("template", s.Template)
 	set("filled", s.Filled)
 	set("settled_node", s.SettledNode)
